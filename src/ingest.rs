@@ -1,0 +1,475 @@
+//! Reading sources into the store, on every core.
+//!
+//! ```text
+//!  reader thread ──Job{seq, block}──▶ N parse workers ──Out{seq, ParsedBlock}──┐
+//!       │  (open, sniff, cut newline-aligned blocks, count lines)              │
+//!       └──────────Out{seq, SourceInfo}──────────────────────────────────────┤
+//!                                     committer (caller's thread) ◀────────────┘
+//!                                     reorders by seq, interns, indexes, counts
+//! ```
+//!
+//! Workers never touch the store: each block gets its own small interner and
+//! side tables ([`ParsedBlock`]), and the committer translates them. Channels
+//! are bounded, so memory stays flat however large the input is.
+
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+use crate::model::{ApiMeta, EventMeta, Kind, Method, NONE, Record, SourceType, Sym, WebhookMeta};
+use crate::parse::{self, Line, Parsed, body};
+use crate::source::{self, Block, BlockReader, Origin, SourceSpec};
+use crate::store::{EXAMPLES, Example, Store, hash_id};
+use crate::time::Millis;
+
+/// Longest unparsed example text kept for the report.
+const EXAMPLE_CHARS: usize = 200;
+
+/// Block-local string table.
+#[derive(Debug, Default)]
+struct LocalSyms {
+    map: HashMap<String, Sym>,
+    strings: Vec<String>,
+}
+
+impl LocalSyms {
+    fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&id) = self.map.get(s) {
+            return id;
+        }
+        let id = self.strings.len() as Sym;
+        self.strings.push(s.to_owned());
+        self.map.insert(s.to_owned(), id);
+        id
+    }
+    fn opt(&mut self, s: Option<&str>) -> Sym {
+        s.filter(|s| !s.is_empty()).map_or(NONE, |s| self.intern(s))
+    }
+}
+
+/// The parsed form of one block, with block-local symbols and indexes.
+#[derive(Debug, Default)]
+pub struct ParsedBlock {
+    pub source: u32,
+    records: Vec<Record>,
+    /// (record index in `records`, request ID hash)
+    request_ids: Vec<(u32, u64)>,
+    api: Vec<ApiMeta>,
+    users: Vec<Sym>,
+    webhooks: Vec<WebhookMeta>,
+    /// `record` is the index in `records` until committed.
+    events: Vec<EventMeta>,
+    syms: LocalSyms,
+    header_rows: u64,
+    examples: Vec<(u64, String)>,
+    bytes: u64,
+    /// Kept for standard input, which cannot be re-read.
+    data: Option<Vec<u8>>,
+}
+
+impl ParsedBlock {
+    pub fn new(source: u32) -> ParsedBlock {
+        ParsedBlock { source, ..ParsedBlock::default() }
+    }
+
+    /// Parse a whole block of lines.
+    pub fn parse(source: u32, block: Block, keep_data: bool) -> ParsedBlock {
+        let mut pb = ParsedBlock::new(source);
+        pb.bytes = block.data.len() as u64;
+        let mut line_no = block.first_line;
+        let mut pos = 0usize;
+        let data = &block.data;
+        while pos < data.len() {
+            let end = memchr::memchr(b'\n', data.get(pos..).unwrap_or_default()).map_or(data.len(), |i| pos + i);
+            let mut raw = data.get(pos..end).unwrap_or_default();
+            if raw.last() == Some(&b'\r') {
+                raw = raw.get(..raw.len() - 1).unwrap_or_default();
+            }
+            pb.add_line(raw, block.offset + pos as u64, line_no);
+            line_no += 1;
+            pos = end + 1;
+        }
+        if keep_data {
+            pb.data = Some(block.data);
+        }
+        pb
+    }
+
+    /// Classify one line (without its line ending) and add it.
+    pub fn add_line(&mut self, raw: &[u8], offset: u64, line_no: u64) {
+        let text = String::from_utf8_lossy(raw);
+        let line = u32::try_from(line_no).unwrap_or(u32::MAX);
+        match parse::parse_line(&text) {
+            Parsed::Blank => {}
+            Parsed::Header => self.header_rows += 1,
+            Parsed::Unparsed => {
+                if self.examples.len() < EXAMPLES {
+                    self.examples.push((line_no, text.chars().take(EXAMPLE_CHARS).collect()));
+                }
+                self.records.push(Record {
+                    ts: i64::MIN,
+                    offset,
+                    line,
+                    source: self.source,
+                    path: NONE,
+                    aux: NONE,
+                    status: 0,
+                    kind: Kind::Unparsed,
+                    method: Method::None,
+                });
+            }
+            Parsed::Record(l) => self.add_record(&l, offset, line),
+        }
+    }
+
+    fn add_record(&mut self, l: &Line, offset: u64, line: u32) {
+        let f = &l.fields;
+        let idx = self.records.len() as u32;
+        let path = self.syms.opt(l.target().map(parse::endpoint_path));
+        let mut aux = NONE;
+        match l.kind {
+            Kind::Webhook => {
+                let mut meta = WebhookMeta {
+                    ip: self.syms.opt(f.ip.as_deref()),
+                    destination: NONE,
+                    events_start: self.events.len() as u32,
+                    events_len: 0,
+                    has_signature: f.signature.is_some(),
+                    has_raw_body: f.body.is_some_and(|b| b.is_string()),
+                    has_body: f.body.is_some(),
+                };
+                if let Some(b) = &f.body {
+                    let text = b.text();
+                    if let Some(wb) = body::parse_webhook_body(&text) {
+                        meta.destination = self.syms.opt(wb.destination.as_deref());
+                        for ev in &wb.events {
+                            let e = self.event(idx, ev);
+                            self.events.push(e);
+                        }
+                        meta.events_len = wb.events.len() as u32;
+                    }
+                }
+                aux = self.webhooks.len() as u32;
+                self.webhooks.push(meta);
+            }
+            Kind::Api | Kind::MiniApp => {
+                if let Some(id) = &f.request_id {
+                    self.request_ids.push((idx, hash_id(id)));
+                }
+                let mut meta = ApiMeta {
+                    retry_key: f.retry_key.as_deref().map_or(0, hash_id),
+                    accepted_request_id: f.accepted_request_id.as_deref().map_or(0, hash_id),
+                    notification_token: f.notification_token.as_deref().map_or(0, hash_id),
+                    has_request_body: f.request_body.is_some(),
+                    has_response_body: f.response_body.is_some(),
+                    users_start: self.users.len() as u32,
+                    ..ApiMeta::default()
+                };
+                if let Some(b) = &f.request_body
+                    && let Some(rb) = body::parse_request_body(&b.text())
+                {
+                    meta.reply_token = rb.reply_token.as_deref().map_or(0, hash_id);
+                    for u in rb.to.iter().chain(rb.chat_id.iter()) {
+                        let s = self.syms.intern(u);
+                        self.users.push(s);
+                    }
+                    meta.users_len = self.users.len() as u32 - meta.users_start;
+                }
+                if meta != (ApiMeta { users_start: meta.users_start, ..ApiMeta::default() }) {
+                    aux = self.api.len() as u32;
+                    self.api.push(meta);
+                }
+            }
+            Kind::Unparsed => {}
+        }
+        self.records.push(Record {
+            ts: f.time,
+            offset,
+            line,
+            source: self.source,
+            path,
+            aux,
+            status: f.status,
+            kind: l.kind,
+            method: f.method.unwrap_or(Method::None),
+        });
+    }
+
+    fn event(&mut self, record: u32, ev: &body::Event) -> EventMeta {
+        let src = ev.source.as_ref();
+        let source_type = match src.and_then(|s| s.kind.str()).as_deref() {
+            None => SourceType::None,
+            Some("user") => SourceType::User,
+            Some("group") => SourceType::Group,
+            Some("room") => SourceType::Room,
+            Some(_) => SourceType::Other,
+        };
+        let msg = ev.message.as_ref();
+        EventMeta {
+            record,
+            event_type: self.syms.opt(ev.kind.str().as_deref()),
+            mode: self.syms.opt(ev.mode.str().as_deref()),
+            timestamp: ev.timestamp.int().unwrap_or(i64::MIN),
+            source_type,
+            user: self.syms.opt(src.and_then(|s| s.user_id.str()).as_deref()),
+            group: self.syms.opt(src.and_then(|s| s.group_id.str()).as_deref()),
+            room: self.syms.opt(src.and_then(|s| s.room_id.str()).as_deref()),
+            webhook_event_id: ev.webhook_event_id.str().map_or(0, |s| hash_id(&s)),
+            is_redelivery: ev.delivery_context.as_ref().and_then(|d| d.is_redelivery).unwrap_or(false),
+            reply_token: ev.reply_token.str().map_or(0, |s| hash_id(&s)),
+            message_id: msg.and_then(|m| m.id.str()).map_or(0, |s| hash_id(&s)),
+            message_type: self.syms.opt(msg.and_then(|m| m.kind.str()).as_deref()),
+            unsend_message_id: ev.unsend.as_ref().and_then(|u| u.message_id.str()).map_or(0, |s| hash_id(&s)),
+        }
+    }
+}
+
+/// Which records to keep, by time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    pub since: Option<Millis>,
+    pub until: Option<Millis>,
+}
+
+impl Window {
+    pub fn contains(&self, t: Millis) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u)
+    }
+}
+
+/// Commit a parsed block into the store, in order.
+pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
+    let map: Vec<Sym> = pb.syms.strings.iter().map(|s| store.syms.intern(s)).collect();
+    let tr = |s: Sym| if s == NONE { NONE } else { map.get(s as usize).copied().unwrap_or(NONE) };
+    let src = pb.source as usize;
+    if let Some(s) = store.sources.get_mut(src) {
+        s.bytes += pb.bytes;
+        if let Some(d) = pb.data.take() {
+            s.memory.get_or_insert_with(Vec::new).extend_from_slice(&d);
+        }
+    }
+    store.add_header_rows(pb.source, pb.header_rows);
+    for (line, text) in pb.examples.drain(..) {
+        if store.unparsed_examples.len() < EXAMPLES {
+            store.unparsed_examples.push(Example { source: pb.source, line, text });
+        }
+    }
+    let mut request_ids = pb.request_ids.iter().peekable();
+    let mut events = pb.events.iter().peekable();
+    for (i, rec) in pb.records.iter().enumerate() {
+        let i = i as u32;
+        let mut rec = *rec;
+        let Some(source) = store.sources.get_mut(src) else { return };
+        if rec.kind == Kind::Unparsed {
+            rec.ts = source.last_ts.unwrap_or(i64::MIN);
+        } else {
+            source.last_ts = Some(rec.ts);
+            if !window.contains(rec.ts) {
+                source.outside_window += 1;
+                while request_ids.next_if(|(r, _)| *r == i).is_some() {}
+                while events.next_if(|e| e.record == i).is_some() {}
+                continue;
+            }
+        }
+        rec.path = tr(rec.path);
+        let kind = rec.kind;
+        let local_aux = rec.aux;
+        rec.aux = NONE;
+        let id = store.push(rec);
+        while let Some((_, h)) = request_ids.next_if(|(r, _)| *r == i) {
+            store.by_request_id.insert(*h, id);
+        }
+        match kind {
+            Kind::Api | Kind::MiniApp if local_aux != NONE => {
+                let Some(mut meta) = pb.api.get(local_aux as usize).copied() else { continue };
+                let users: Vec<Sym> = pb
+                    .users
+                    .get(meta.users_start as usize..(meta.users_start + meta.users_len) as usize)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|&u| tr(u))
+                    .collect();
+                meta.users_start = store.api_users.len() as u32;
+                for &u in &users {
+                    store.api_users.push(u);
+                    store.index_user(u, id);
+                }
+                store.by_retry_key.insert(meta.retry_key, id);
+                store.by_reply_token_api.insert(meta.reply_token, id);
+                let aux = store.api.len() as u32;
+                store.set_aux(id, aux);
+                store.api.push(meta);
+            }
+            Kind::Webhook => {
+                let Some(mut meta) = pb.webhooks.get(local_aux as usize).copied() else { continue };
+                meta.ip = tr(meta.ip);
+                meta.destination = tr(meta.destination);
+                meta.events_start = store.events.len() as u32;
+                while let Some(e) = events.next_if(|e| e.record == i) {
+                    let mut e = *e;
+                    e.record = id;
+                    e.event_type = tr(e.event_type);
+                    e.mode = tr(e.mode);
+                    e.user = tr(e.user);
+                    e.group = tr(e.group);
+                    e.room = tr(e.room);
+                    e.message_type = tr(e.message_type);
+                    let ev_idx = store.events.len() as u32;
+                    store.by_event_id.insert(e.webhook_event_id, ev_idx);
+                    store.by_reply_token_event.insert(e.reply_token, ev_idx);
+                    store.index_user(e.user, id);
+                    store.events.push(e);
+                }
+                meta.events_len = store.events.len() as u32 - meta.events_start;
+                store.totals.webhook_events += u64::from(meta.events_len);
+                let aux = store.webhooks.len() as u32;
+                store.set_aux(id, aux);
+                store.webhooks.push(meta);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What the reader learned about a source.
+#[derive(Debug)]
+enum SourceInfo {
+    Compressed,
+    Skipped(String),
+    Error(String),
+}
+
+enum Out {
+    Block(Box<ParsedBlock>),
+    Info(u32, SourceInfo),
+}
+
+struct Job {
+    seq: u64,
+    source: u32,
+    keep: bool,
+    block: Block,
+}
+
+/// Read every source into `store` (sources are appended to `store.sources`
+/// in the order given). Problems with single sources are recorded on the
+/// source and passed to `warn`; they never stop the rest.
+pub fn load(store: &mut Store, specs: &[SourceSpec], window: Window, threads: usize, warn: &mut dyn FnMut(String)) {
+    let base = store.sources.len() as u32;
+    for spec in specs {
+        store.sources.push(crate::store::Source {
+            display: spec.display.clone(),
+            path: match &spec.origin {
+                Origin::File(p) => Some(p.clone()),
+                Origin::Stdin => None,
+            },
+            error: spec.error.clone(),
+            skipped: spec.skipped.clone(),
+            ..Default::default()
+        });
+        if let Some(e) = &spec.error {
+            warn(format!("{}: {e}", spec.display));
+        }
+    }
+    let threads = threads.max(1);
+    let (job_tx, job_rx) = bounded::<Job>(threads * 2);
+    let (out_tx, out_rx) = bounded::<(u64, Out)>(threads * 4);
+    std::thread::scope(|scope| {
+        let reader_out = out_tx.clone();
+        scope.spawn(move || read_all(specs, base, &job_tx, &reader_out));
+        for _ in 0..threads {
+            let rx = job_rx.clone();
+            let tx = out_tx.clone();
+            scope.spawn(move || parse_worker(&rx, &tx));
+        }
+        drop(out_tx);
+        drop(job_rx);
+        let mut next = 0u64;
+        let mut pending: BTreeMap<u64, Out> = BTreeMap::new();
+        for (seq, out) in out_rx.iter() {
+            pending.insert(seq, out);
+            while let Some(out) = pending.remove(&next) {
+                next += 1;
+                match out {
+                    Out::Block(pb) => commit(store, *pb, window),
+                    Out::Info(src, info) => {
+                        let Some(s) = store.sources.get_mut(src as usize) else { continue };
+                        match info {
+                            SourceInfo::Compressed => s.compressed = true,
+                            SourceInfo::Skipped(why) => s.skipped = Some(why),
+                            SourceInfo::Error(e) => {
+                                warn(format!("{}: {e}", s.display));
+                                s.error = Some(e);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+fn parse_worker(rx: &Receiver<Job>, tx: &Sender<(u64, Out)>) {
+    for job in rx {
+        let pb = ParsedBlock::parse(job.source, job.block, job.keep);
+        if tx.send((job.seq, Out::Block(Box::new(pb)))).is_err() {
+            return;
+        }
+    }
+}
+
+fn read_all(specs: &[SourceSpec], base: u32, jobs: &Sender<Job>, out: &Sender<(u64, Out)>) {
+    let mut seq = 0u64;
+    let info = |seq: &mut u64, src: u32, i: SourceInfo| {
+        let ok = out.send((*seq, Out::Info(src, i))).is_ok();
+        *seq += 1;
+        ok
+    };
+    for (i, spec) in specs.iter().enumerate() {
+        let src = base + i as u32;
+        if spec.error.is_some() || spec.skipped.is_some() {
+            continue;
+        }
+        let opened = match source::open(&spec.origin) {
+            Ok(o) => o,
+            Err(e) => {
+                info(&mut seq, src, SourceInfo::Error(source::io_reason(&e)));
+                continue;
+            }
+        };
+        if opened.compressed && !info(&mut seq, src, SourceInfo::Compressed) {
+            return;
+        }
+        if let Some(why) = opened.skipped {
+            info(&mut seq, src, SourceInfo::Skipped(format!("binary ({why})")));
+            continue;
+        }
+        let keep = spec.origin == Origin::Stdin;
+        let mut reader = BlockReader::new(opened);
+        loop {
+            match reader.next_block() {
+                Ok(Some(block)) => {
+                    if jobs.send(Job { seq, source: src, keep, block }).is_err() {
+                        return;
+                    }
+                    seq += 1;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    info(&mut seq, src, SourceInfo::Error(source::io_reason(&e)));
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Parse and commit one block synchronously (tests, small inputs).
+pub fn load_bytes(store: &mut Store, display: &str, data: &[u8]) -> u32 {
+    let src = store.sources.len() as u32;
+    store.sources.push(crate::store::Source { display: display.to_owned(), ..Default::default() });
+    let block = Block { offset: 0, first_line: 1, data: data.to_vec() };
+    commit(store, ParsedBlock::parse(src, block, true), Window::default());
+    src
+}

@@ -1,0 +1,29 @@
+//! linelens: an incident log viewer for LINE bots and LINE MINI Apps.
+//!
+//! The engine knows nothing of the terminal; the headless commands and (in
+//! `tui/`) the incident screen are two consumers of it.
+//!
+//! ```text
+//! cli ──▶ source ──▶ ingest ──▶ parse ──▶ store ──▶ report
+//!          files      threads    lines     records    summaries
+//! ```
+//!
+//! - `model`   Record (32 bytes), kinds, side-table metadata; no I/O.
+//! - `time`    timestamp parsing and formatting.
+//! - `source`  discovery, read-only opening, gzip/binary sniffing, blocks.
+//! - `parse`   one line → a classified record (text, Markdown rows, JSON).
+//! - `ingest`  the reader → workers → committer pipeline.
+//! - `store`   records, interned strings, indexes, counters.
+//! - `report`  the `report` command's summary, as text or JSON.
+//! - `escape`  making untrusted log text safe for a terminal.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
+pub mod cli;
+pub mod escape;
+pub mod ingest;
+pub mod model;
+pub mod parse;
+pub mod report;
+pub mod source;
+pub mod store;
+pub mod time;

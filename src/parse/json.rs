@@ -1,0 +1,299 @@
+//! JSON lines: one object a line, keys in any order, unknown keys ignored.
+//!
+//! Keys are matched without regard to case against an alias table. A
+//! canonical key wins over an alias when a line carries both (a logging
+//! library's own `ts` does not override our `time`). Only the known keys are
+//! decoded; bodies are kept as borrowed raw JSON.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::{Body, Fields, Line};
+use crate::model::{Kind, Method};
+use crate::time::{Millis, parse_epoch, parse_time};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Field {
+    Kind,
+    Time,
+    RequestId,
+    Method,
+    Endpoint,
+    Url,
+    Path,
+    Status,
+    RequestBody,
+    ResponseBody,
+    RetryKey,
+    AcceptedRequestId,
+    Ip,
+    Signature,
+    Body,
+    NotificationToken,
+}
+
+/// (name, key, canonical?)
+const KEYS: &[(&str, Field, bool)] = &[
+    ("kind", Field::Kind, true),
+    ("time", Field::Time, true),
+    ("timestamp", Field::Time, false),
+    ("ts", Field::Time, false),
+    ("@timestamp", Field::Time, false),
+    ("request_id", Field::RequestId, true),
+    ("x-line-request-id", Field::RequestId, false),
+    ("requestid", Field::RequestId, false),
+    ("method", Field::Method, true),
+    ("endpoint", Field::Endpoint, true),
+    ("url", Field::Url, true),
+    ("path", Field::Path, true),
+    ("status", Field::Status, true),
+    ("status_code", Field::Status, false),
+    ("statuscode", Field::Status, false),
+    ("request_body", Field::RequestBody, true),
+    ("response_body", Field::ResponseBody, true),
+    ("retry_key", Field::RetryKey, true),
+    ("x-line-retry-key", Field::RetryKey, false),
+    ("accepted_request_id", Field::AcceptedRequestId, true),
+    ("x-line-accepted-request-id", Field::AcceptedRequestId, false),
+    ("ip", Field::Ip, true),
+    ("remote_addr", Field::Ip, false),
+    ("sender_ip", Field::Ip, false),
+    ("client_ip", Field::Ip, false),
+    ("signature", Field::Signature, true),
+    ("x-line-signature", Field::Signature, false),
+    ("body", Field::Body, true),
+    ("notification_token", Field::NotificationToken, true),
+    ("notificationtoken", Field::NotificationToken, false),
+];
+
+fn lookup(k: &str) -> Option<(Field, bool)> {
+    KEYS.iter().find(|(n, _, _)| n.len() == k.len() && n.eq_ignore_ascii_case(k)).map(|(_, key, c)| (*key, *c))
+}
+
+/// A scalar value: a string (borrowed when it has no escapes) or a number.
+#[derive(Debug, Clone)]
+pub enum Scalar<'a> {
+    Str(Cow<'a, str>),
+    Int(i64),
+    Float(f64),
+    Other,
+}
+
+impl<'a> Scalar<'a> {
+    fn into_str(self) -> Option<Cow<'a, str>> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            Scalar::Int(i) => Some(Cow::Owned(i.to_string())),
+            Scalar::Float(_) | Scalar::Other => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> de::Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Scalar<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Owned(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Scalar::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Scalar::Float(v))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// The raw fields of a JSON line, before the kind is decided.
+#[derive(Default, Debug)]
+struct Raw<'a> {
+    vals: [Option<(Scalar<'a>, bool)>; 16],
+    bodies: [Option<(&'a RawValue, bool)>; 3],
+}
+
+fn slot(k: Field) -> usize {
+    k as usize
+}
+
+fn body_slot(k: Field) -> Option<usize> {
+    match k {
+        Field::RequestBody => Some(0),
+        Field::ResponseBody => Some(1),
+        Field::Body => Some(2),
+        _ => None,
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Raw<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Raw<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut raw = Raw::default();
+                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+                    let Some((key, canonical)) = lookup(&k) else {
+                        m.next_value::<IgnoredAny>()?;
+                        continue;
+                    };
+                    if let Some(b) = body_slot(key) {
+                        let v: &'de RawValue = m.next_value()?;
+                        if let Some(s) = raw.bodies.get_mut(b)
+                            && (canonical || s.as_ref().is_none_or(|(_, c)| !c))
+                        {
+                            *s = Some((v, canonical));
+                        }
+                        continue;
+                    }
+                    let v: Scalar<'de> = m.next_value()?;
+                    if let Some(s) = raw.vals.get_mut(slot(key))
+                        && (canonical || s.as_ref().is_none_or(|(_, c)| !c))
+                    {
+                        *s = Some((v, canonical));
+                    }
+                }
+                Ok(raw)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'a> Raw<'a> {
+    fn take(&mut self, k: Field) -> Option<Scalar<'a>> {
+        self.vals.get_mut(slot(k)).and_then(Option::take).map(|(v, _)| v)
+    }
+    fn take_str(&mut self, k: Field) -> Option<Cow<'a, str>> {
+        self.take(k).and_then(Scalar::into_str).filter(|s| !s.is_empty())
+    }
+    fn body(&self, k: Field) -> Option<Body<'a>> {
+        let raw = self.bodies.get(body_slot(k)?)?.as_ref()?.0;
+        (raw.get() != "null").then_some(Body { raw })
+    }
+}
+
+fn scalar_time(v: &Scalar) -> Option<Millis> {
+    match v {
+        Scalar::Str(s) => parse_time(s),
+        Scalar::Int(i) => parse_epoch(&i.to_string()),
+        Scalar::Float(f) if f.is_finite() && *f >= 0.0 => {
+            if *f >= 1e11 {
+                Some(*f as i64)
+            } else {
+                Some((*f * 1000.0).round() as i64)
+            }
+        }
+        _ => None,
+    }
+}
+
+fn scalar_status(v: &Scalar) -> u16 {
+    let n = match v {
+        Scalar::Int(i) => *i,
+        Scalar::Str(s) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    };
+    u16::try_from(n).ok().filter(|s| (100..=599).contains(s)).unwrap_or(0)
+}
+
+fn parse_kind(s: &str) -> Option<Kind> {
+    let k = s.to_ascii_lowercase().replace(['_', '-', ' '], "");
+    match k.as_str() {
+        "api" | "messagingapi" | "request" => Some(Kind::Api),
+        "webhook" => Some(Kind::Webhook),
+        "miniapp" | "servicemessage" => Some(Kind::MiniApp),
+        _ => None,
+    }
+}
+
+/// A JSON line as a record, or `None` when it is not one (not an object,
+/// no recognisable kind, or no readable time).
+pub fn parse(line: &str) -> Option<Line<'_>> {
+    let mut raw: Raw = serde_json::from_str(line).ok()?;
+    let time = raw.take(Field::Time).as_ref().and_then(scalar_time)?;
+    let kind_field = raw.take(Field::Kind);
+    let status = raw.take(Field::Status).as_ref().map_or(0, scalar_status);
+    let method = raw.take_str(Field::Method).map(|m| Method::parse(&m).unwrap_or(Method::Other));
+    let url = raw.take_str(Field::Url);
+    let endpoint = raw.take_str(Field::Endpoint);
+    let path = raw.take_str(Field::Path);
+    let mut f = Fields {
+        time,
+        method,
+        status,
+        request_id: raw.take_str(Field::RequestId),
+        ip: raw.take_str(Field::Ip),
+        signature: raw.take_str(Field::Signature),
+        retry_key: raw.take_str(Field::RetryKey),
+        accepted_request_id: raw.take_str(Field::AcceptedRequestId),
+        notification_token: raw.take_str(Field::NotificationToken),
+        request_body: raw.body(Field::RequestBody),
+        response_body: raw.body(Field::ResponseBody),
+        body: raw.body(Field::Body),
+        endpoint: None,
+        path: None,
+    };
+    let api_target = endpoint.clone().or_else(|| url.clone());
+    let kind = match kind_field.as_ref().and_then(Scalar::as_str).and_then(parse_kind) {
+        Some(k) => k,
+        None => {
+            if api_target.as_deref().is_some_and(|e| super::endpoint_path(e).starts_with("/message/v3/notifier/")) {
+                Kind::MiniApp
+            } else if f.request_id.is_some() {
+                Kind::Api
+            } else if f.ip.is_some() || f.signature.is_some() || f.body.is_some() {
+                Kind::Webhook
+            } else {
+                return None;
+            }
+        }
+    };
+    if kind == Kind::Webhook {
+        f.path = path.or(url).or(endpoint);
+    } else {
+        f.endpoint = endpoint.or(url).or(path);
+    }
+    Some(Line { kind, fields: f, extras: None })
+}

@@ -1,0 +1,137 @@
+//! Line classification. Each line is classified on its own; a file may mix
+//! formats. Nothing is rejected: a line no format reads is `Unparsed`.
+//!
+//! ```text
+//! line ─▶ blank? ─▶ `{` → json::parse ─▶ Line{kind, Fields}
+//!                   else → text::parse ─▶ Line{kind, Fields}
+//!                          header row? ─▶ Header
+//!                          otherwise   ─▶ Unparsed
+//! ```
+//!
+//! [`Fields`] borrows from the line wherever it can; the store keeps only a
+//! compact form, and the detail views parse the line again when they need
+//! everything.
+
+pub mod body;
+pub mod json;
+pub mod text;
+
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
+
+use crate::model::{Kind, Method};
+use crate::time::Millis;
+
+/// A body as logged: a JSON value, or a string (possibly holding JSON).
+#[derive(Debug, Clone, Copy)]
+pub struct Body<'a> {
+    /// The JSON text of the value as it appears in the line.
+    pub raw: &'a RawValue,
+}
+
+impl<'a> Body<'a> {
+    /// Whether the value is a JSON string (for a webhook: the raw bytes LINE signed).
+    pub fn is_string(&self) -> bool {
+        self.raw.get().starts_with('"')
+    }
+
+    /// The body's text: a string value unescaped, any other value as written.
+    pub fn text(&self) -> Cow<'a, str> {
+        let raw = self.raw.get();
+        if raw.starts_with('"') {
+            match serde_json::from_str::<Cow<'a, str>>(raw) {
+                Ok(s) => s,
+                Err(_) => Cow::Borrowed(raw),
+            }
+        } else {
+            Cow::Borrowed(raw)
+        }
+    }
+}
+
+/// Every field any format can carry, by canonical name.
+#[derive(Debug, Default, Clone)]
+pub struct Fields<'a> {
+    pub time: Millis,
+    pub method: Option<Method>,
+    pub status: u16,
+    pub request_id: Option<Cow<'a, str>>,
+    pub endpoint: Option<Cow<'a, str>>,
+    pub path: Option<Cow<'a, str>>,
+    pub ip: Option<Cow<'a, str>>,
+    pub signature: Option<Cow<'a, str>>,
+    pub retry_key: Option<Cow<'a, str>>,
+    pub accepted_request_id: Option<Cow<'a, str>>,
+    pub notification_token: Option<Cow<'a, str>>,
+    pub request_body: Option<Body<'a>>,
+    pub response_body: Option<Body<'a>>,
+    pub body: Option<Body<'a>>,
+}
+
+/// A classified record line.
+#[derive(Debug, Clone)]
+pub struct Line<'a> {
+    pub kind: Kind,
+    pub fields: Fields<'a>,
+    /// Text formats: whatever follows the status column.
+    pub extras: Option<&'a str>,
+}
+
+impl Line<'_> {
+    /// The endpoint or path as logged (URL or path).
+    pub fn target(&self) -> Option<&str> {
+        match self.kind {
+            Kind::Webhook => self.fields.path.as_deref().or(self.fields.endpoint.as_deref()),
+            _ => self.fields.endpoint.as_deref().or(self.fields.path.as_deref()),
+        }
+    }
+}
+
+/// What one line is. (Short-lived, one per line: not worth boxing.)
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Parsed<'a> {
+    Blank,
+    Header,
+    Record(Line<'a>),
+    Unparsed,
+}
+
+/// Classify one line (without its line ending).
+pub fn parse_line(line: &str) -> Parsed<'_> {
+    let t = line.trim_matches(|c: char| c.is_ascii_whitespace());
+    if t.is_empty() {
+        return Parsed::Blank;
+    }
+    if t.starts_with('{') {
+        return match json::parse(t) {
+            Some(l) => Parsed::Record(l),
+            None => Parsed::Unparsed,
+        };
+    }
+    if let Some(l) = text::parse(t) {
+        return Parsed::Record(l);
+    }
+    if text::is_header(t) { Parsed::Header } else { Parsed::Unparsed }
+}
+
+/// The path of an endpoint URL: scheme, host, query and fragment removed.
+/// `https://api.line.me/v2/bot/message/push?x=1` → `/v2/bot/message/push`.
+pub fn endpoint_path(s: &str) -> &str {
+    let rest = match s.find("://") {
+        Some(i) => {
+            let after = s.get(i + 3..).unwrap_or("");
+            match after.find('/') {
+                Some(j) => after.get(j..).unwrap_or(""),
+                None => "/",
+            }
+        }
+        None => s,
+    };
+    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    rest.get(..end).unwrap_or(rest)
+}
+
+#[cfg(test)]
+mod tests;

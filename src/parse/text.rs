@@ -1,0 +1,163 @@
+//! The plain-text formats the LINE guidelines print:
+//!
+//! ```text
+//! REQUEST_ID  TIME  METHOD  ENDPOINT  STATUS [extras…]   Messaging API request log
+//! SENDER_IP   TIME  METHOD  PATH      STATUS [extras…]   webhook receipt log
+//!             TIME  METHOD  ENDPOINT  STATUS [extras…]   MINI App service message log
+//! ```
+//!
+//! Fields are separated by runs of spaces or tabs; TIME itself may contain
+//! spaces (`Mon, 05 Jul 2021 08:14:35 GMT`), so the line is anchored on the
+//! HTTP method and everything before it is the identifier and the time.
+//! The same rows written as Markdown table rows (`| … | … |`) are read too.
+
+use std::net::IpAddr;
+
+use super::{Fields, Line};
+use crate::model::{Kind, Method};
+use crate::time::parse_time;
+
+/// At most this many fields are looked at; later ones are extras anyway.
+const MAX_FIELDS: usize = 32;
+
+/// A field: byte range in the line.
+type Span = (usize, usize);
+
+fn split_fields(line: &str, out: &mut [Span; MAX_FIELDS]) -> usize {
+    let b = line.as_bytes();
+    let trimmed = line.trim_start();
+    let mut n = 0;
+    if trimmed.starts_with('|') {
+        // Markdown row: cells between pipes, trimmed, `<url>` unwrapped.
+        let mut start = 0;
+        let mut first = true;
+        for (i, c) in b.iter().enumerate().chain(std::iter::once((b.len(), &b'|'))) {
+            if *c != b'|' {
+                continue;
+            }
+            let (mut s, mut e) = (start, i);
+            start = i + 1;
+            if first {
+                first = false;
+                continue; // text before the first pipe (only spaces)
+            }
+            while s < e && matches!(b.get(s), Some(b' ' | b'\t')) {
+                s += 1;
+            }
+            while e > s && matches!(b.get(e - 1), Some(b' ' | b'\t' | b'\r')) {
+                e -= 1;
+            }
+            if e >= s + 2 && b.get(s) == Some(&b'<') && b.get(e - 1) == Some(&b'>') {
+                s += 1;
+                e -= 1;
+            }
+            if i == b.len() && s == e {
+                break; // after the closing pipe
+            }
+            if let Some(slot) = out.get_mut(n) {
+                *slot = (s, e);
+                n += 1;
+            }
+        }
+        return n;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        while matches!(b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        let s = i;
+        while i < b.len() && !matches!(b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        match out.get_mut(n) {
+            Some(slot) => {
+                *slot = (s, i);
+                n += 1;
+            }
+            None => break,
+        }
+    }
+    n
+}
+
+/// Whether the line is a column-title row (as printed above the guideline
+/// examples) or a Markdown/ASCII table separator.
+pub fn is_header(line: &str) -> bool {
+    let t = line.trim();
+    if t.len() >= 3
+        && t.contains("---")
+        && t.bytes().all(|c| matches!(c, b'|' | b'-' | b':' | b'+' | b' ' | b'\t' | b'='))
+    {
+        return true;
+    }
+    let lower = t.to_ascii_lowercase();
+    lower.contains("status")
+        && (lower.contains("method") || lower.contains("endpoint") || lower.contains("path"))
+        && !t
+            .split(|c: char| c.is_whitespace() || c == '|')
+            .any(|w| w.len() == 3 && w.bytes().all(|c| c.is_ascii_digit()))
+}
+
+fn parse_ip(s: &str) -> bool {
+    let s = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(s);
+    s.parse::<IpAddr>().is_ok()
+}
+
+/// An HTTP status: three digits, 100..=599.
+pub fn parse_status(s: &str) -> Option<u16> {
+    if s.len() != 3 {
+        return None;
+    }
+    let v: u16 = s.parse().ok()?;
+    (100..=599).contains(&v).then_some(v)
+}
+
+/// Paths a 4-field line may carry that belong to the Messaging API, not to a
+/// MINI App: such a line is an API request logged without its request ID.
+fn is_messaging_api_path(path: &str) -> bool {
+    ["/v2/bot/", "/v2/oauth", "/v3/bot/", "/oauth2/"].iter().any(|p| path.starts_with(p))
+}
+
+/// Try the three text formats. `None`: not one of them.
+pub fn parse(line: &str) -> Option<Line<'_>> {
+    let mut spans = [(0usize, 0usize); MAX_FIELDS];
+    let n = split_fields(line, &mut spans);
+    let spans = spans.get(..n)?;
+    let field = |i: usize| spans.get(i).and_then(|&(s, e)| line.get(s..e));
+    let span = |a: usize, b: usize| -> Option<&str> {
+        let s = spans.get(a)?.0;
+        let e = spans.get(b.checked_sub(1)?)?.1;
+        line.get(s..e)
+    };
+    // The method is anchored after at least one field and followed by two.
+    let m = (1..n.saturating_sub(2)).find(|&i| field(i).and_then(Method::parse).is_some())?;
+    let method = field(m).and_then(Method::parse)?;
+    let endpoint = field(m + 1)?;
+    let status = parse_status(field(m + 2)?)?;
+    let first = field(0)?;
+    let (kind, time, id) = if parse_ip(first) {
+        (Kind::Webhook, parse_time(span(1, m)?)?, Some(first))
+    } else if let Some(t) = span(0, m).and_then(parse_time) {
+        let k = if is_messaging_api_path(super::endpoint_path(endpoint)) { Kind::Api } else { Kind::MiniApp };
+        (k, t, None)
+    } else {
+        (Kind::Api, parse_time(span(1, m)?)?, Some(first).filter(|s| *s != "-"))
+    };
+    let extras_start = spans.get(m + 3).map(|s| s.0);
+    let mut f = Fields { time, method: Some(method), status, ..Fields::default() };
+    match kind {
+        Kind::Webhook => {
+            f.ip = id.map(Into::into);
+            f.path = Some(endpoint.into());
+        }
+        _ => {
+            f.request_id = id.map(Into::into);
+            f.endpoint = Some(endpoint.into());
+        }
+    }
+    Some(Line { kind, fields: f, extras: extras_start.and_then(|s| line.get(s..)).map(str::trim_end) })
+}

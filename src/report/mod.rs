@@ -1,0 +1,211 @@
+//! `linelens report`: a summary of what was read, as text or one JSON document.
+//!
+//! [`Report`] is built from the store once and written by [`write_text`] or
+//! [`write_json`]. It derives `Deserialize` too, so tests and scripts can
+//! read the JSON back into the same types.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+
+use crate::escape::{escape_control, thousands};
+use crate::model::Kind;
+use crate::store::{Store, Totals};
+use crate::time::format_rfc3339;
+
+pub const SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TimeRange {
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+/// Status code (as a string; `"none"` when not logged) → count, per kind.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub api: BTreeMap<String, u64>,
+    pub webhook: BTreeMap<String, u64>,
+    pub miniapp: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SourceReport {
+    pub path: String,
+    pub records: u64,
+    pub unparsed: u64,
+    pub header_rows: u64,
+    pub compressed: bool,
+    pub skipped: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UnparsedExample {
+    pub source: String,
+    pub line: u64,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Report {
+    pub schema: u32,
+    pub time_range: TimeRange,
+    pub totals: Totals,
+    pub status_counts: StatusCounts,
+    pub sources: Vec<SourceReport>,
+    pub unparsed_examples: Vec<UnparsedExample>,
+}
+
+fn status_key(s: u16) -> String {
+    if s == 0 { "none".into() } else { s.to_string() }
+}
+
+impl Report {
+    pub fn build(store: &Store) -> Report {
+        let t = &store.totals;
+        let mut sc = StatusCounts::default();
+        for (&(kind, status), &n) in &store.status_counts {
+            let m = match kind {
+                Kind::Api => &mut sc.api,
+                Kind::Webhook => &mut sc.webhook,
+                Kind::MiniApp => &mut sc.miniapp,
+                Kind::Unparsed => continue,
+            };
+            *m.entry(status_key(status)).or_default() += n;
+        }
+        Report {
+            schema: SCHEMA,
+            time_range: TimeRange { first: store.first.map(format_rfc3339), last: store.last.map(format_rfc3339) },
+            totals: t.clone(),
+            status_counts: sc,
+            sources: store
+                .sources
+                .iter()
+                .map(|s| SourceReport {
+                    path: s.display.clone(),
+                    records: s.records,
+                    unparsed: s.unparsed,
+                    header_rows: s.header_rows,
+                    compressed: s.compressed,
+                    skipped: s.skipped.clone(),
+                    error: s.error.clone(),
+                })
+                .collect(),
+            unparsed_examples: store
+                .unparsed_examples
+                .iter()
+                .map(|e| UnparsedExample {
+                    source: store.sources.get(e.source as usize).map(|s| s.display.clone()).unwrap_or_default(),
+                    line: e.line,
+                    text: e.text.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn records(&self) -> u64 {
+        let t = &self.totals;
+        t.api_requests + t.webhook_receipts + t.miniapp_requests
+    }
+}
+
+pub fn write_json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, r)?;
+    writeln!(out)
+}
+
+fn duration_text(ms: i64) -> String {
+    let s = ms / 1000;
+    match s {
+        s if s < 60 => format!("{}.{:03}s", s, ms % 1000),
+        s if s < 3600 => format!("{}m {:02}s", s / 60, s % 60),
+        s if s < 86_400 => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+        s => format!("{}d {:02}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+fn status_line(m: &BTreeMap<String, u64>) -> String {
+    if m.is_empty() {
+        return "-".into();
+    }
+    m.iter().map(|(k, v)| format!("{k} ×{}", thousands(*v))).collect::<Vec<_>>().join("  ")
+}
+
+pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let t = &r.totals;
+    let files = r.sources.len();
+    let gz = r.sources.iter().filter(|s| s.compressed).count();
+    let skipped = r.sources.iter().filter(|s| s.skipped.is_some()).count();
+    let errors = r.sources.iter().filter(|s| s.error.is_some()).count();
+    writeln!(
+        out,
+        "linelens report · {} file{} ({} gzip, {} skipped, {} unreadable) · {} records · {} unparsed",
+        thousands(files as u64),
+        if files == 1 { "" } else { "s" },
+        gz,
+        skipped,
+        errors,
+        thousands(r.records()),
+        thousands(t.unparsed)
+    )?;
+    match (&r.time_range.first, &r.time_range.last) {
+        (Some(a), Some(b)) => {
+            let span = crate::time::parse_time(b).zip(crate::time::parse_time(a)).map(|(b, a)| b - a);
+            writeln!(out, "time range   {a} → {b}  ({})", span.map(duration_text).unwrap_or_default())?;
+        }
+        _ => writeln!(out, "time range   (no timed records)")?,
+    }
+    writeln!(out)?;
+    writeln!(out, "records")?;
+    for (label, n) in [
+        ("API requests", t.api_requests),
+        ("webhook receipts", t.webhook_receipts),
+        ("webhook events", t.webhook_events),
+        ("MINI App requests", t.miniapp_requests),
+        ("header rows", t.header_rows),
+        ("unparsed lines", t.unparsed),
+    ] {
+        writeln!(out, "  {label:<20}{:>12}", thousands(n))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "status")?;
+    writeln!(out, "  {:<10}{}", "api", status_line(&r.status_counts.api))?;
+    writeln!(out, "  {:<10}{}", "webhook", status_line(&r.status_counts.webhook))?;
+    writeln!(out, "  {:<10}{}", "miniapp", status_line(&r.status_counts.miniapp))?;
+    if t.unparsed > 0 {
+        writeln!(out)?;
+        writeln!(out, "unparsed lines (first {} of {})", r.unparsed_examples.len(), thousands(t.unparsed))?;
+        for e in &r.unparsed_examples {
+            let text = crate::escape::truncate(&e.text, 100).into_owned();
+            writeln!(out, "  {}:{}  {}", escape_control(&e.source), e.line, escape_control(&text))?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "files")?;
+    let w = r.sources.iter().map(|s| s.path.chars().count()).max().unwrap_or(4).clamp(4, 60);
+    writeln!(out, "  {:<w$}  {:>10}  {:>8}  {:>7}  notes", "path", "records", "unparsed", "headers")?;
+    for s in &r.sources {
+        let mut notes = Vec::new();
+        if s.compressed {
+            notes.push("gzip".to_owned());
+        }
+        if let Some(k) = &s.skipped {
+            notes.push(format!("skipped: {k}"));
+        }
+        if let Some(e) = &s.error {
+            notes.push(format!("error: {e}"));
+        }
+        writeln!(
+            out,
+            "  {:<w$}  {:>10}  {:>8}  {:>7}  {}",
+            escape_control(&s.path),
+            thousands(s.records),
+            thousands(s.unparsed),
+            thousands(s.header_rows),
+            notes.join(", ")
+        )?;
+    }
+    Ok(())
+}

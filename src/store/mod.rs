@@ -1,0 +1,286 @@
+//! The store: every record of every source, the side tables, the indexes and
+//! the counters. It has one owner (the ingest committer or the UI loop);
+//! readers borrow it.
+//!
+//! ```text
+//! records  Vec<Vec<Record>>  chunks of 64Ki records (32 B each): no big reallocation
+//! api      Vec<ApiMeta>      for API/MINI lines that logged ids or bodies
+//! webhooks Vec<WebhookMeta>  one per webhook receipt
+//! events   Vec<EventMeta>    one per event object in a logged webhook body
+//! order    Vec<RecordId>     the timeline: sorted by (time, source order, line)
+//! indexes  hash → ids        request ID, retry key, webhookEventId, reply token, user
+//! ```
+
+mod index;
+
+use std::collections::{BTreeMap, HashMap};
+
+pub use index::MultiIndex;
+
+use crate::model::{ApiMeta, EventMeta, Kind, NONE, Record, RecordId, Sym, WebhookMeta};
+use crate::time::Millis;
+
+/// Hash an identifier for the indexes. Never 0 (0 means "absent").
+pub fn hash_id(s: &str) -> u64 {
+    match xxhash_rust::xxh3::xxh3_64(s.as_bytes()) {
+        0 => 1,
+        h => h,
+    }
+}
+
+/// Interned strings: endpoint paths, user IDs, IPs, event types.
+#[derive(Debug, Default)]
+pub struct Interner {
+    map: HashMap<Box<str>, Sym>,
+    strings: Vec<Box<str>>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&id) = self.map.get(s) {
+            return id;
+        }
+        let id = Sym::try_from(self.strings.len()).unwrap_or(NONE - 1);
+        self.strings.push(s.into());
+        self.map.insert(s.into(), id);
+        id
+    }
+    pub fn get(&self, s: &str) -> Option<Sym> {
+        self.map.get(s).copied()
+    }
+    pub fn resolve(&self, id: Sym) -> &str {
+        self.strings.get(id as usize).map_or("", |s| s)
+    }
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty()
+    }
+}
+
+/// One source as the report lists it.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    pub display: String,
+    pub path: Option<std::path::PathBuf>,
+    pub compressed: bool,
+    pub skipped: Option<String>,
+    pub error: Option<String>,
+    pub records: u64,
+    pub unparsed: u64,
+    pub header_rows: u64,
+    pub bytes: u64,
+    /// Records left out by `--since/--until`.
+    pub outside_window: u64,
+    /// Time of the last timed line committed (for unparsed lines after it).
+    pub last_ts: Option<Millis>,
+    /// Standard input cannot be read again: its text is kept here.
+    pub memory: Option<Vec<u8>>,
+}
+
+/// Per-kind totals (the report's `totals` object).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Totals {
+    pub api_requests: u64,
+    pub webhook_receipts: u64,
+    pub webhook_events: u64,
+    pub miniapp_requests: u64,
+    pub header_rows: u64,
+    pub unparsed: u64,
+}
+
+/// An unparsed line kept as an example for the report.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub source: u32,
+    pub line: u64,
+    pub text: String,
+}
+
+const CHUNK: usize = 1 << 16;
+
+#[derive(Debug, Default)]
+pub struct Store {
+    pub sources: Vec<Source>,
+    chunks: Vec<Vec<Record>>,
+    pub syms: Interner,
+    pub api: Vec<ApiMeta>,
+    /// Users named by API requests (`ApiMeta::users_*` index here).
+    pub api_users: Vec<Sym>,
+    pub webhooks: Vec<WebhookMeta>,
+    pub events: Vec<EventMeta>,
+    /// request ID → API/MINI records.
+    pub by_request_id: MultiIndex,
+    /// `x-line-retry-key` → API records.
+    pub by_retry_key: MultiIndex,
+    /// webhookEventId → events.
+    pub by_event_id: MultiIndex,
+    /// replyToken → events that carried it.
+    pub by_reply_token_event: MultiIndex,
+    /// replyToken → reply requests that used it.
+    pub by_reply_token_api: MultiIndex,
+    /// user → records (webhook receipts with an event from the user, API requests to the user).
+    pub by_user: HashMap<Sym, Vec<RecordId>>,
+    /// Records answered 4xx/5xx, in commit order.
+    pub errors: Vec<RecordId>,
+    /// Record count per (kind, endpoint/path symbol).
+    pub path_counts: HashMap<(Kind, Sym), u64>,
+    pub totals: Totals,
+    pub status_counts: BTreeMap<(Kind, u16), u64>,
+    pub first: Option<Millis>,
+    pub last: Option<Millis>,
+    pub unparsed_examples: Vec<Example>,
+    order: Vec<RecordId>,
+    order_sorted: bool,
+}
+
+/// How many unparsed examples the store keeps.
+pub const EXAMPLES: usize = 5;
+
+impl Store {
+    pub fn new() -> Store {
+        Store::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.chunks.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chunks.first().is_none_or(Vec::is_empty)
+    }
+
+    pub fn get(&self, id: RecordId) -> Option<&Record> {
+        let i = id as usize;
+        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    /// All records in commit order.
+    pub fn iter(&self) -> impl Iterator<Item = (RecordId, &Record)> {
+        self.chunks.iter().flatten().enumerate().map(|(i, r)| (i as RecordId, r))
+    }
+
+    /// Append a record; returns its id. Updates counters and the generic
+    /// indexes; kind-specific metadata is linked by the caller via `aux`.
+    pub fn push(&mut self, rec: Record) -> RecordId {
+        let id = self.len() as RecordId;
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(rec),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(rec);
+                self.chunks.push(c);
+            }
+        }
+        let src = self.sources.get_mut(rec.source as usize);
+        match rec.kind {
+            Kind::Unparsed => {
+                self.totals.unparsed += 1;
+                if let Some(s) = src {
+                    s.unparsed += 1;
+                }
+            }
+            k => {
+                match k {
+                    Kind::Api => self.totals.api_requests += 1,
+                    Kind::Webhook => self.totals.webhook_receipts += 1,
+                    _ => self.totals.miniapp_requests += 1,
+                }
+                if let Some(s) = src {
+                    s.records += 1;
+                }
+                *self.status_counts.entry((k, rec.status)).or_default() += 1;
+                *self.path_counts.entry((k, rec.path)).or_default() += 1;
+                if rec.status >= 400 {
+                    self.errors.push(id);
+                }
+                self.first = Some(self.first.map_or(rec.ts, |f| f.min(rec.ts)));
+                self.last = Some(self.last.map_or(rec.ts, |l| l.max(rec.ts)));
+            }
+        }
+        if self.order_sorted && self.order.last().is_some_and(|&l| self.key(l) > (rec.ts, id)) {
+            self.order_sorted = false;
+        }
+        self.order.push(id);
+        id
+    }
+
+    fn key(&self, id: RecordId) -> (Millis, RecordId) {
+        (self.get(id).map_or(i64::MIN, |r| r.ts), id)
+    }
+
+    /// The timeline: record ids ordered by time; ties keep commit order
+    /// (which is file order, then line order).
+    pub fn timeline(&mut self) -> &[RecordId] {
+        if !self.order_sorted {
+            let mut order = std::mem::take(&mut self.order);
+            // Stable sort: sources are mostly sorted runs, which it merges cheaply.
+            order.sort_by_key(|&id| self.key(id));
+            self.order = order;
+            self.order_sorted = true;
+        }
+        &self.order
+    }
+
+    /// Point a record at its side-table entry.
+    pub fn set_aux(&mut self, id: RecordId, aux: u32) {
+        let i = id as usize;
+        if let Some(r) = self.chunks.get_mut(i / CHUNK).and_then(|c| c.get_mut(i % CHUNK)) {
+            r.aux = aux;
+        }
+    }
+
+    /// Link a user to a record in the user index.
+    pub fn index_user(&mut self, user: Sym, id: RecordId) {
+        if user == NONE {
+            return;
+        }
+        let v = self.by_user.entry(user).or_default();
+        if v.last() != Some(&id) {
+            v.push(id);
+        }
+    }
+
+    /// Users an API record's body named.
+    pub fn api_users(&self, meta: &ApiMeta) -> &[Sym] {
+        self.api_users.get(meta.users_start as usize..(meta.users_start + meta.users_len) as usize).unwrap_or(&[])
+    }
+
+    /// Events of a webhook receipt.
+    pub fn receipt_events(&self, meta: &WebhookMeta) -> &[EventMeta] {
+        self.events.get(meta.events_start as usize..(meta.events_start + meta.events_len) as usize).unwrap_or(&[])
+    }
+
+    /// API/MINI records whose request ID hashes to `hash_id(id)` (callers
+    /// that need certainty compare the re-read line).
+    pub fn find_request(&self, id: &str) -> Vec<RecordId> {
+        self.by_request_id.get(hash_id(id)).collect()
+    }
+
+    /// Count `n` header rows for a source.
+    pub fn add_header_rows(&mut self, source: u32, n: u64) {
+        self.totals.header_rows += n;
+        if let Some(s) = self.sources.get_mut(source as usize) {
+            s.header_rows += n;
+        }
+    }
+
+    /// Approximate heap bytes held by records, side tables and indexes.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.chunks.len() * CHUNK * size_of::<Record>()
+            + self.api.capacity() * size_of::<ApiMeta>()
+            + self.webhooks.capacity() * size_of::<WebhookMeta>()
+            + self.events.capacity() * size_of::<EventMeta>()
+            + self.order.capacity() * 4
+            + self.by_request_id.heap_bytes()
+            + self.by_retry_key.heap_bytes()
+            + self.by_event_id.heap_bytes()
+            + self.by_reply_token_event.heap_bytes()
+            + self.by_reply_token_api.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests;
