@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use crate::model::{ApiMeta, EventMeta, Kind, Method, NONE, Record, SourceType, Sym, WebhookMeta};
+use crate::model::{ApiMeta, EventMeta, Kind, Loc, Method, NONE, Record, SourceType, Sym, WebhookMeta};
 use crate::parse::{self, Line, Parsed, body};
 use crate::source::{self, Block, BlockReader, Origin, SourceSpec};
 use crate::store::{EXAMPLES, Example, Store, hash_id};
@@ -109,9 +109,8 @@ impl ParsedBlock {
                 }
                 self.records.push(Record {
                     ts: i64::MIN,
-                    offset,
+                    loc: Loc::new(self.source, offset),
                     line,
-                    source: self.source,
                     path: NONE,
                     aux: NONE,
                     status: 0,
@@ -185,9 +184,8 @@ impl ParsedBlock {
         }
         self.records.push(Record {
             ts: f.time,
-            offset,
+            loc: Loc::new(self.source, offset),
             line,
-            source: self.source,
             path,
             aux,
             status: f.status,

@@ -97,12 +97,10 @@ pub struct Record {
     /// line before it in the same source (so it sorts beside its neighbours),
     /// or `i64::MIN` when there is none; see [`Record::has_time`].
     pub ts: Millis,
-    /// Byte offset of the line's start in the (decompressed) source.
-    pub offset: u64,
+    /// Where the line starts: source index and byte offset, packed.
+    pub loc: Loc,
     /// 1-based line number in the source.
     pub line: u32,
-    /// Source index in the store.
-    pub source: u32,
     /// Interned endpoint path (API, MINI App) or request path (webhook).
     pub path: Sym,
     /// Index into the kind's side table (`Store::api`, `Store::webhooks`,
@@ -114,7 +112,36 @@ pub struct Record {
     pub method: Method,
 }
 
+/// A source index (24 bits: 16 million sources) and a byte offset in the
+/// (decompressed) source (40 bits: 1 TiB), packed into 8 bytes so a
+/// [`Record`] stays at 32 bytes. Larger values saturate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Loc(u64);
+
+impl Loc {
+    const OFFSET_BITS: u32 = 40;
+    const OFFSET_MAX: u64 = (1 << Self::OFFSET_BITS) - 1;
+    const SOURCE_MAX: u32 = (1 << (64 - Self::OFFSET_BITS)) - 1;
+
+    pub fn new(source: u32, offset: u64) -> Loc {
+        Loc((u64::from(source.min(Self::SOURCE_MAX)) << Self::OFFSET_BITS) | offset.min(Self::OFFSET_MAX))
+    }
+    pub fn source(self) -> u32 {
+        (self.0 >> Self::OFFSET_BITS) as u32
+    }
+    pub fn offset(self) -> u64 {
+        self.0 & Self::OFFSET_MAX
+    }
+}
+
 impl Record {
+    pub fn source(&self) -> u32 {
+        self.loc.source()
+    }
+    pub fn offset(&self) -> u64 {
+        self.loc.offset()
+    }
+
     /// Whether the line carried its own time (unparsed lines do not).
     pub fn has_time(&self) -> bool {
         self.kind != Kind::Unparsed

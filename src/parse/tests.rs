@@ -1,1 +1,388 @@
+use super::*;
+use crate::time::parse_time;
 
+fn t(s: &str) -> i64 {
+    parse_time(s).unwrap()
+}
+
+fn rec(line: &str) -> Line<'_> {
+    match parse_line(line) {
+        Parsed::Record(l) => l,
+        other => panic!("not a record: {line:?} → {other:?}"),
+    }
+}
+
+/// (line, kind, time, method, target, status, request id / ip)
+type Row = (&'static str, Kind, &'static str, &'static str, &'static str, u16, Option<&'static str>);
+
+/// The example rows printed in the two guideline documents, exactly as printed.
+const GUIDELINE_ROWS: &[Row] = &[
+    (
+        "8e36bade-c5d6-4d00-9e69-72244675a9a1 Mon, 05 Jul 2021 08:14:35 GMT POST https://api.line.me/v2/bot/message/push 200",
+        Kind::Api,
+        "2021-07-05T08:14:35Z",
+        "POST",
+        "https://api.line.me/v2/bot/message/push",
+        200,
+        Some("8e36bade-c5d6-4d00-9e69-72244675a9a1"),
+    ),
+    (
+        "203.0.113.1 Mon, 05 Jul 2021 08:10:00 GMT POST /linebot/webhook 200",
+        Kind::Webhook,
+        "2021-07-05T08:10:00Z",
+        "POST",
+        "/linebot/webhook",
+        200,
+        Some("203.0.113.1"),
+    ),
+    (
+        "| Mon, 16 Jul 2021 10:20:23 GMT  | POST           | <https://api.line.me/message/v3/notifier/send?target=service> | 200         |",
+        Kind::MiniApp,
+        "2021-07-16T10:20:23Z",
+        "POST",
+        "https://api.line.me/message/v3/notifier/send?target=service",
+        200,
+        None,
+    ),
+];
+
+const GUIDELINE_HEADERS: &[&str] = &[
+    "Request ID (x-line-request-id) Time of API request HTTP method API endpoint Status code",
+    "Sender IP address Time webhook was received HTTP method Request path Status code",
+    "| Time when API request was made | Request method | API endpoint                                                | Status code |",
+    "| ------------------------------ | -------------- | ----------------------------------------------------------- | ----------- |",
+];
+
+fn check(row: &Row, l: &Line) {
+    let (line, kind, time, method, target, status, id) = *row;
+    assert_eq!(l.kind, kind, "{line}");
+    assert_eq!(l.fields.time, t(time), "{line}");
+    assert_eq!(l.fields.method.map(Method::as_str), Some(method), "{line}");
+    assert_eq!(l.target(), Some(target), "{line}");
+    assert_eq!(l.fields.status, status, "{line}");
+    let got_id = if kind == Kind::Webhook { l.fields.ip.as_deref() } else { l.fields.request_id.as_deref() };
+    assert_eq!(got_id, id, "{line}");
+}
+
+#[test]
+fn guideline_example_rows() {
+    for row in GUIDELINE_ROWS {
+        check(row, &rec(row.0));
+    }
+}
+
+#[test]
+fn guideline_header_rows() {
+    for h in GUIDELINE_HEADERS {
+        assert!(matches!(parse_line(h), Parsed::Header), "{h}");
+    }
+}
+
+/// Read the guideline documents themselves, when they are beside the
+/// repository, and check that every example row in them is read as above.
+#[test]
+fn guideline_documents_as_shipped() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        println!("note: {} is absent; skipping the guideline document check", dir.display());
+        return;
+    };
+    let mut seen = 0;
+    for e in entries.flatten() {
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        for line in text.lines() {
+            if let Some(row) = GUIDELINE_ROWS.iter().find(|r| r.0 == line) {
+                check(row, &rec(line));
+                seen += 1;
+            }
+            if GUIDELINE_HEADERS.contains(&line) {
+                assert!(matches!(parse_line(line), Parsed::Header));
+                seen += 1;
+            }
+        }
+    }
+    // Every listed row and header appears in the documents.
+    assert_eq!(seen, GUIDELINE_ROWS.len() + GUIDELINE_HEADERS.len());
+}
+
+#[test]
+fn text_variants() {
+    let rows: &[Row] = &[
+        // tabs and runs of spaces; RFC 3339 time; extras after the status
+        (
+            "req-1\t2026-11-20T08:00:00.250Z\tPOST\thttps://api.line.me/v2/bot/message/reply\t429\t12ms retry=1",
+            Kind::Api,
+            "2026-11-20T08:00:00.250Z",
+            "POST",
+            "https://api.line.me/v2/bot/message/reply",
+            429,
+            Some("req-1"),
+        ),
+        (
+            "2001:db8::1    2026-11-20T17:00:00+09:00   POST   /callback   500",
+            Kind::Webhook,
+            "2026-11-20T08:00:00Z",
+            "POST",
+            "/callback",
+            500,
+            Some("2001:db8::1"),
+        ),
+        (
+            "[::1] 1763625600000 POST /callback 200",
+            Kind::Webhook,
+            "2025-11-20T08:00:00Z",
+            "POST",
+            "/callback",
+            200,
+            Some("[::1]"),
+        ),
+        (
+            "2026-11-20T08:00:00Z GET https://api.line.me/message/v3/notifier/token 200",
+            Kind::MiniApp,
+            "2026-11-20T08:00:00Z",
+            "GET",
+            "https://api.line.me/message/v3/notifier/token",
+            200,
+            None,
+        ),
+        // a 4-field line to a Messaging API path: an API request without its ID
+        (
+            "Mon, 05 Jul 2021 08:14:35 GMT GET https://api.line.me/v2/bot/profile/U123 404",
+            Kind::Api,
+            "2021-07-05T08:14:35Z",
+            "GET",
+            "https://api.line.me/v2/bot/profile/U123",
+            404,
+            None,
+        ),
+        // Markdown rows for the other two formats, URL without <>
+        (
+            "| 8e36bade | Mon, 05 Jul 2021 08:14:35 GMT | POST | https://api.line.me/v2/bot/message/push | 200 | extra |",
+            Kind::Api,
+            "2021-07-05T08:14:35Z",
+            "POST",
+            "https://api.line.me/v2/bot/message/push",
+            200,
+            Some("8e36bade"),
+        ),
+        (
+            "|203.0.113.1|Mon, 05 Jul 2021 08:10:00 GMT|POST|/linebot/webhook|200|",
+            Kind::Webhook,
+            "2021-07-05T08:10:00Z",
+            "POST",
+            "/linebot/webhook",
+            200,
+            Some("203.0.113.1"),
+        ),
+        (
+            "  post-id Mon, 05 Jul 2021 08:14:35 +0900 delete https://api.line.me/v2/bot/audienceGroup/1 202",
+            Kind::Api,
+            "2021-07-04T23:14:35Z",
+            "DELETE",
+            "https://api.line.me/v2/bot/audienceGroup/1",
+            202,
+            Some("post-id"),
+        ),
+    ];
+    for row in rows {
+        check(row, &rec(row.0));
+    }
+    assert_eq!(rec(rows[0].0).extras, Some("12ms retry=1"));
+}
+
+#[test]
+fn junk_is_unparsed_never_a_record() {
+    let junk = [
+        "-------- log rotated by logrotate --------",
+        "panic: runtime error: index out of range",
+        "8e36bade Mon, 05 Jul 2021 08:14:35 GMT POST https://api.line.me/v2/bot/message/push",
+        "8e36bade Mon, 05 Jul 2021 08:14:35 GMT POST https://api.line.me/v2/bot/message/push 2000",
+        "8e36bade yesterday POST https://api.line.me/v2/bot/message/push 200",
+        "8e36bade Mon, 05 Jul 2021 08:14:35 GMT FETCH https://api.line.me/v2/bot/message/push 200",
+        "203.0.113.1 Mon, 05 Jul 2021 25:10:00 GMT POST /linebot/webhook 200",
+        "{\"level\":\"info\",\"msg\":\"server started\",\"time\":\"2026-11-20T08:00:00Z\"}",
+        "{\"kind\":\"api\",\"request_id\":\"x\"}",
+        "{not json",
+        "[1,2,3]",
+        "\u{1b}[31mred\u{1b}[0m",
+        "POST",
+    ];
+    for j in junk {
+        assert!(matches!(parse_line(j), Parsed::Unparsed), "{j:?}");
+    }
+    assert!(matches!(parse_line("   \t "), Parsed::Blank));
+    assert!(matches!(parse_line(""), Parsed::Blank));
+}
+
+#[test]
+fn more_header_rows() {
+    for h in [
+        "REQUEST_ID  TIME  METHOD  ENDPOINT  STATUS",
+        "ip\ttime\tmethod\tpath\tstatus",
+        "|---|:---:|---|",
+        "+------+------+",
+    ] {
+        assert!(matches!(parse_line(h), Parsed::Header), "{h}");
+    }
+}
+
+#[test]
+fn json_canonical_keys() {
+    let l = rec(concat!(
+        r#"{"kind":"api","time":"2026-11-20T08:00:00.000Z","request_id":"r1","method":"POST","#,
+        r#""endpoint":"https://api.line.me/v2/bot/message/push","status":200,"#,
+        r#""request_body":{"to":"Uabc","messages":[]},"response_body":"{\"sentMessages\":[]}","#,
+        r#""retry_key":"k1","accepted_request_id":"r0","extra":{"nested":[1,2]}}"#
+    ));
+    assert_eq!(l.kind, Kind::Api);
+    assert_eq!(l.fields.time, t("2026-11-20T08:00:00Z"));
+    assert_eq!(l.fields.request_id.as_deref(), Some("r1"));
+    assert_eq!(l.fields.retry_key.as_deref(), Some("k1"));
+    assert_eq!(l.fields.accepted_request_id.as_deref(), Some("r0"));
+    assert_eq!(l.fields.status, 200);
+    assert!(!l.fields.request_body.unwrap().is_string());
+    assert!(l.fields.response_body.unwrap().is_string());
+    assert_eq!(l.fields.response_body.unwrap().text(), r#"{"sentMessages":[]}"#);
+}
+
+#[test]
+fn json_aliases_any_case() {
+    // (line, kind, field, expected value)
+    let cases: &[(&str, Kind, &str, &str)] = &[
+        (
+            r#"{"X-Line-Request-Id":"a","ts":1700000000,"url":"/v2/bot/x","status_code":"200"}"#,
+            Kind::Api,
+            "request_id",
+            "a",
+        ),
+        (
+            r#"{"requestId":"b","timestamp":"2026-11-20T08:00:00Z","endpoint":"/v2/bot/x","statusCode":201}"#,
+            Kind::Api,
+            "request_id",
+            "b",
+        ),
+        (r#"{"REQUESTID":"c","@timestamp":"2026-11-20T08:00:00Z"}"#, Kind::Api, "request_id", "c"),
+        (r#"{"remote_addr":"1.2.3.4","time":1700000000000,"url":"/cb","status":200}"#, Kind::Webhook, "ip", "1.2.3.4"),
+        (r#"{"Sender_IP":"1.2.3.4","time":1700000000,"path":"/cb"}"#, Kind::Webhook, "ip", "1.2.3.4"),
+        (r#"{"client_ip":"::1","time":1700000000}"#, Kind::Webhook, "ip", "::1"),
+        (r#"{"x-line-signature":"sig=","time":1700000000}"#, Kind::Webhook, "signature", "sig="),
+        (r#"{"body":"{}","time":1700000000}"#, Kind::Webhook, "path", ""),
+        (r#"{"request_id":"d","x-line-retry-key":"rk","time":1700000000}"#, Kind::Api, "retry_key", "rk"),
+        (
+            r#"{"request_id":"d","X-Line-Accepted-Request-Id":"ar","time":1700000000}"#,
+            Kind::Api,
+            "accepted_request_id",
+            "ar",
+        ),
+        (
+            r#"{"endpoint":"https://api.line.me/message/v3/notifier/send?target=service","time":1700000000,"notificationToken":"nt"}"#,
+            Kind::MiniApp,
+            "notification_token",
+            "nt",
+        ),
+        (
+            r#"{"kind":"MINIAPP","time":1700000000,"url":"https://api.line.me/message/v3/notifier/token","notification_token":"nt2"}"#,
+            Kind::MiniApp,
+            "notification_token",
+            "nt2",
+        ),
+        (r#"{"kind":"webhook","time":1700000000,"url":"/hook"}"#, Kind::Webhook, "path", "/hook"),
+    ];
+    for (line, kind, field, want) in cases {
+        let l = rec(line);
+        assert_eq!(l.kind, *kind, "{line}");
+        let f = &l.fields;
+        let got = match *field {
+            "request_id" => f.request_id.as_deref(),
+            "ip" => f.ip.as_deref(),
+            "signature" => f.signature.as_deref(),
+            "retry_key" => f.retry_key.as_deref(),
+            "accepted_request_id" => f.accepted_request_id.as_deref(),
+            "notification_token" => f.notification_token.as_deref(),
+            "path" => Some(l.target().unwrap_or("")),
+            _ => unreachable!(),
+        };
+        assert_eq!(got, Some(*want), "{line}");
+    }
+    // Epoch seconds and milliseconds.
+    assert_eq!(rec(cases[0].0).fields.time, 1_700_000_000_000);
+    assert_eq!(rec(cases[3].0).fields.time, 1_700_000_000_000);
+}
+
+#[test]
+fn json_canonical_key_wins_over_alias() {
+    let l = rec(r#"{"ts":1,"time":"2026-11-20T08:00:00Z","request_id":"canon","requestId":"alias"}"#);
+    assert_eq!(l.fields.time, t("2026-11-20T08:00:00Z"));
+    assert_eq!(l.fields.request_id.as_deref(), Some("canon"));
+    let l = rec(r#"{"requestId":"alias","request_id":"canon","time":1700000000}"#);
+    assert_eq!(l.fields.request_id.as_deref(), Some("canon"));
+}
+
+#[test]
+fn json_order_whitespace_and_escapes() {
+    let l = rec(
+        "{ \"status\" : 429 ,\n \"endpoint\":\"/v2/bot/message/push\", \"request_id\" : \"r\\u0031\", \"time\": \"2026-11-20T08:00:00Z\" }",
+    );
+    assert_eq!(l.kind, Kind::Api);
+    assert_eq!(l.fields.request_id.as_deref(), Some("r1"));
+    assert_eq!(l.fields.status, 429);
+}
+
+#[test]
+fn endpoint_paths() {
+    assert_eq!(endpoint_path("https://api.line.me/v2/bot/message/push"), "/v2/bot/message/push");
+    assert_eq!(
+        endpoint_path("https://api.line.me/message/v3/notifier/send?target=service"),
+        "/message/v3/notifier/send"
+    );
+    assert_eq!(endpoint_path("/linebot/webhook?x#y"), "/linebot/webhook");
+    assert_eq!(endpoint_path("https://api.line.me"), "/");
+}
+
+#[test]
+fn webhook_body_lenient() {
+    let b = body::parse_webhook_body(
+        r#"{"destination":"U1","events":[
+            {"type":"message","mode":"active","timestamp":1462629479859,
+             "source":{"type":"user","userId":"U4af"},"webhookEventId":"01F","deliveryContext":{"isRedelivery":true},
+             "replyToken":"rt","message":{"id":325708,"type":"text","text":"hi"}},
+            {"type":"unsend","source":"not-an-object","unsend":{"messageId":"325708"}},
+            {"type":"greatNewFeature","newProp":{"a":[1]}},
+            42
+        ],"newTopLevel":true}"#,
+    )
+    .unwrap();
+    assert_eq!(b.destination.as_deref(), Some("U1"));
+    assert_eq!(b.events.len(), 3);
+    let e = &b.events[0];
+    assert_eq!(e.kind.str().as_deref(), Some("message"));
+    assert_eq!(e.source.as_ref().unwrap().user_id.str().as_deref(), Some("U4af"));
+    assert_eq!(e.delivery_context.as_ref().unwrap().is_redelivery, Some(true));
+    assert_eq!(e.message.as_ref().unwrap().id.str().as_deref(), Some("325708"));
+    assert!(b.events[1].source.is_none());
+    assert_eq!(b.events[1].unsend.as_ref().unwrap().message_id.str().as_deref(), Some("325708"));
+    assert_eq!(b.events[2].kind.str().as_deref(), Some("greatNewFeature"));
+    assert!(body::parse_webhook_body("not json").is_none());
+}
+
+#[test]
+fn request_body_recipients() {
+    let b = body::parse_request_body(r#"{"to":["U1","U2",3],"messages":[]}"#).unwrap();
+    assert_eq!(b.to, ["U1", "U2"]);
+    let b = body::parse_request_body(r#"{"replyToken":"rt","messages":[]}"#).unwrap();
+    assert_eq!(b.reply_token.as_deref(), Some("rt"));
+    let b = body::parse_request_body(r#"{"chatId":"U9","loadingSeconds":5}"#).unwrap();
+    assert_eq!(b.chat_id.as_deref(), Some("U9"));
+}
+
+proptest::proptest! {
+    #[test]
+    fn never_panics(s in "\\PC{0,200}") {
+        let _ = parse_line(&s);
+    }
+
+    #[test]
+    fn never_panics_json_like(s in "\\{\"(kind|time|status|body|url)\":[\"0-9a-z{}\\[\\],:. ]{0,60}\\}") {
+        let _ = parse_line(&s);
+    }
+}

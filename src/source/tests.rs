@@ -1,1 +1,139 @@
+use std::io::Write;
 
+use super::*;
+
+fn blocks_of(data: &[u8]) -> Vec<Block> {
+    let opened = open_reader(Box::new(std::io::Cursor::new(data.to_vec()))).unwrap();
+    let mut r = BlockReader::new(opened);
+    let mut out = Vec::new();
+    while let Some(b) = r.next_block().unwrap() {
+        out.push(b);
+    }
+    out
+}
+
+fn gz(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn blocks_are_newline_aligned_and_count_lines() {
+    let mut data = Vec::new();
+    for i in 0..200_000 {
+        writeln!(data, "line {i} with some padding to make blocks").unwrap();
+    }
+    data.extend_from_slice(b"last line without newline");
+    let blocks = blocks_of(&data);
+    assert!(blocks.len() > 3);
+    let mut offset = 0u64;
+    let mut line = 1u64;
+    for b in &blocks {
+        assert_eq!(b.offset, offset);
+        assert_eq!(b.first_line, line);
+        offset += b.data.len() as u64;
+        line += b.data.iter().filter(|&&c| c == b'\n').count() as u64;
+    }
+    for b in &blocks[..blocks.len() - 1] {
+        assert_eq!(b.data.last(), Some(&b'\n'));
+    }
+    let joined: Vec<u8> = blocks.iter().flat_map(|b| b.data.clone()).collect();
+    assert_eq!(joined, data);
+}
+
+#[test]
+fn a_huge_line_is_one_line() {
+    let mut data = b"first\n".to_vec();
+    data.extend(std::iter::repeat_n(b'x', 8 << 20));
+    data.extend_from_slice(b"\nafter\n");
+    let blocks = blocks_of(&data);
+    let lines: Vec<&[u8]> =
+        blocks.iter().flat_map(|b| b.data.split(|&c| c == b'\n').filter(|l| !l.is_empty())).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[1].len(), 8 << 20);
+    assert_eq!(lines[2], b"after");
+}
+
+#[test]
+fn gzip_by_magic_bytes() {
+    let plain = b"a\nb\n".repeat(1000);
+    let opened = open_reader(Box::new(std::io::Cursor::new(gz(&plain)))).unwrap();
+    assert!(opened.compressed);
+    assert!(opened.skipped.is_none());
+    let mut r = BlockReader::new(opened);
+    let b = r.next_block().unwrap().unwrap();
+    assert_eq!(b.data, plain);
+    // Concatenated gzip members (as `cat a.gz b.gz`) are read whole.
+    let mut two = gz(b"one\n");
+    two.extend(gz(b"two\n"));
+    let joined: Vec<u8> = blocks_of(&two).into_iter().flat_map(|b| b.data).collect();
+    assert_eq!(joined, b"one\ntwo\n");
+}
+
+#[test]
+fn binary_files_are_recognised_but_junk_logs_are_not() {
+    assert_eq!(sniff_binary(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some("PNG image"));
+    assert_eq!(sniff_binary(b"PK\x03\x04\x14\0\0\0"), Some("ZIP archive"));
+    assert_eq!(sniff_binary(b"\x7fELF\x02\x01\x01\0"), Some("ELF executable"));
+    let mut tar = vec![0u8; 512];
+    tar[..8].copy_from_slice(b"file.txt");
+    tar[257..262].copy_from_slice(b"ustar");
+    assert_eq!(sniff_binary(&tar), Some("tar archive"));
+    assert_eq!(sniff_binary(&[0u8, 1, 2, 3, 0, 0, 5, 6]), Some("binary data"));
+    // A log with a few junk bytes is still a log.
+    let mut log = b"2026-11-20T08:00:00Z GET /x 200\n".repeat(100);
+    log.extend_from_slice(b"\x00\xff\xfe garbage \x01\x02\n");
+    assert_eq!(sniff_binary(&log), None);
+    // Text that happens to begin like a magic number.
+    assert_eq!(sniff_binary(b"MZ-prefixed request id 2026-11-20T08:00:00Z POST /x 200\n"), None);
+    // A gzipped PNG is binary after decompression.
+    let opened = open_reader(Box::new(std::io::Cursor::new(gz(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")))).unwrap();
+    assert!(opened.compressed);
+    assert_eq!(opened.skipped, Some("PNG image"));
+}
+
+#[test]
+fn read_line_at_plain_and_gzip() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = b"zero\r\none\ntwo without newline";
+    std::fs::write(dir.path().join("a.log"), data).unwrap();
+    std::fs::write(dir.path().join("a.log.1.gz"), gz(data)).unwrap();
+    for name in ["a.log", "a.log.1.gz"] {
+        let p = dir.path().join(name);
+        assert_eq!(read_line_at(&p, 0, 100).unwrap(), b"zero");
+        assert_eq!(read_line_at(&p, 6, 100).unwrap(), b"one");
+        assert_eq!(read_line_at(&p, 10, 100).unwrap(), b"two without newline");
+        assert_eq!(read_line_at(&p, 10, 3).unwrap(), b"two");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn discovery_walks_skips_hidden_survives_loops_and_dedupes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("bot-a/sub")).unwrap();
+    std::fs::create_dir_all(d.join(".git")).unwrap();
+    std::fs::write(d.join("bot-a/api.log"), "x\n").unwrap();
+    std::fs::write(d.join("bot-a/sub/b.log"), "x\n").unwrap();
+    std::fs::write(d.join(".hidden.log"), "x\n").unwrap();
+    std::fs::write(d.join(".git/config"), "x\n").unwrap();
+    std::os::unix::fs::symlink(d, d.join("bot-a/sub/loop")).unwrap();
+    std::os::unix::fs::symlink(d.join("bot-a/api.log"), d.join("same.log")).unwrap();
+    std::os::unix::fs::symlink(d.join("missing"), d.join("dangling.log")).unwrap();
+    let (specs, warnings) = discover(&[d.to_path_buf()]).unwrap();
+    let names: Vec<String> =
+        specs.iter().map(|s| s.display.strip_prefix(&d.display().to_string()).unwrap().to_owned()).collect();
+    assert_eq!(names, ["/bot-a/api.log", "/bot-a/sub/b.log", "/dangling.log"]);
+    assert!(specs[2].error.is_some());
+    assert!(warnings.iter().any(|w| w.contains("loop")), "{warnings:?}");
+    // A hidden file named explicitly is read.
+    let (specs, _) = discover(&[d.join(".hidden.log")]).unwrap();
+    assert_eq!(specs.len(), 1);
+    // A missing path is an error naming it.
+    let err = discover(&[d.join("nope")]).unwrap_err();
+    assert!(err.to_string().contains("nope"));
+    // `-` is standard input.
+    assert_eq!(discover(&["-".into()]).unwrap().0[0].origin, Origin::Stdin);
+}

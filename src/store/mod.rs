@@ -173,7 +173,7 @@ impl Store {
                 self.chunks.push(c);
             }
         }
-        let src = self.sources.get_mut(rec.source as usize);
+        let src = self.sources.get_mut(rec.source() as usize);
         match rec.kind {
             Kind::Unparsed => {
                 self.totals.unparsed += 1;
