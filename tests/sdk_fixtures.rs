@@ -32,7 +32,7 @@ fn fixtures() -> Option<Vec<PathBuf>> {
     Some(out)
 }
 
-fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<String> {
+fn str_at(v: &Value, path: &[&str]) -> Option<String> {
     let mut cur = v;
     for k in path {
         cur = cur.get(k)?;
