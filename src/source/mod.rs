@@ -182,11 +182,14 @@ pub fn sniff_binary(head: &[u8]) -> Option<&'static str> {
     if head.get(257..262) == Some(b"ustar") {
         return Some("tar archive");
     }
-    let nul = head.iter().filter(|&&c| c == 0).count();
-    if !head.is_empty() && (nul * 100 > head.len() || control_ratio(head) > 0.10) {
+    if non_text_ratio(head) > 0.30 {
         return Some("binary data");
     }
     None
+}
+
+fn is_binary_control(c: u8) -> bool {
+    c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b)
 }
 
 /// Share of bytes that are control characters other than whitespace/ESC.
@@ -194,8 +197,25 @@ fn control_ratio(head: &[u8]) -> f64 {
     if head.is_empty() {
         return 0.0;
     }
-    let ctl = head.iter().filter(|&&c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b)).count();
-    ctl as f64 / head.len() as f64
+    head.iter().filter(|&&c| is_binary_control(c)).count() as f64 / head.len() as f64
+}
+
+/// Share of bytes that no text log has: controls (NUL included) and bytes
+/// of invalid UTF-8. A log with a few junk bytes, or a run of NULs left by
+/// a crash, stays well below what compressed or binary data shows (> 50%).
+fn non_text_ratio(head: &[u8]) -> f64 {
+    if head.is_empty() {
+        return 0.0;
+    }
+    let mut bad = head.iter().filter(|&&c| is_binary_control(c)).count();
+    let mut rest = head;
+    while let Err(e) = std::str::from_utf8(rest) {
+        // `None`: the sample ends inside a character; that is not an error.
+        let Some(len) = e.error_len() else { break };
+        bad += len;
+        rest = rest.get(e.valid_up_to() + len..).unwrap_or_default();
+    }
+    bad as f64 / head.len() as f64
 }
 
 /// An opened source, ready to be cut into blocks.

@@ -81,6 +81,13 @@ fn binary_files_are_recognised_but_junk_logs_are_not() {
     tar[257..262].copy_from_slice(b"ustar");
     assert_eq!(sniff_binary(&tar), Some("tar archive"));
     assert_eq!(sniff_binary(&[0u8, 1, 2, 3, 0, 0, 5, 6]), Some("binary data"));
+    // Compressed-looking bytes (not gzip): mostly invalid UTF-8.
+    let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    assert_eq!(sniff_binary(&noise), Some("binary data"));
+    // A log that crashed and left a run of NULs is still a log.
+    let mut crashed = b"2026-11-20T08:00:00Z GET /x 200\n".repeat(200);
+    crashed.extend(std::iter::repeat_n(0u8, 512));
+    assert_eq!(sniff_binary(&crashed), None);
     // A log with a few junk bytes is still a log.
     let mut log = b"2026-11-20T08:00:00Z GET /x 200\n".repeat(100);
     log.extend_from_slice(b"\x00\xff\xfe garbage \x01\x02\n");

@@ -1,0 +1,602 @@
+//! Writes realistic LINE bot log directories: the sample set in
+//! `assets/sample-logs` and the large sets the benchmarks read.
+//!
+//! ```text
+//! cargo run --release --example gen-logs -- --out DIR [--size 50MB] [--seed 1]
+//! ```
+//!
+//! Layout (one hour of traffic starting at --start):
+//!
+//! ```text
+//! bot-a/api.jsonl           JSON lines with request/response bodies, retry keys
+//! bot-a/webhook.jsonl       JSON lines with raw signed bodies (first half: .1.gz)
+//! bot-a/webhook.jsonl.1.gz
+//! bot-b/api.log             text, as the Messaging API guideline prints it
+//! bot-b/api.log.1           (rotated)  bot-b/api.log.2.gz (rotated, gzip)
+//! bot-b/webhook.log         text, RFC 3339 times with milliseconds
+//! miniapp/service-message.log    text with the guideline's Markdown table rows
+//! miniapp/service-message.jsonl  JSON lines with notification tokens
+//! ```
+//!
+//! Planted, at fixed minutes: 429 bursts (api ×40 push at :20, api ×12 text at
+//! :10, miniapp ×8 at :35), a 4-response cluster one short of a burst (:40),
+//! an outbound flood (25 pushes to one user at :15), an inbound flood (15
+//! messages from one user at :50), redelivered events, unreplied events,
+//! replies with unknown tokens, retries (500 → retry, 409 with an accepted
+//! request ID), unsend events, forged and unsigned webhooks, junk lines.
+//! Background traffic never answers 429 and spreads sends over enough users
+//! that nobody else crosses a flood threshold.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use clap::Parser;
+use hmac::{KeyInit, Mac};
+use serde_json::json;
+
+/// The channel secret the sample webhooks are signed with (assets/channel-secret.txt).
+const DEMO_SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
+const HOUR_MS: i64 = 3_600_000;
+
+#[derive(Parser)]
+#[command(about = "Write realistic LINE bot log directories")]
+struct Args {
+    /// Output directory (created; existing generated files are overwritten).
+    #[arg(long)]
+    out: PathBuf,
+    /// Approximate total uncompressed size: 400KB, 50MB, 1.3GB.
+    #[arg(long, default_value = "400KB")]
+    size: String,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// First instant of the hour of traffic.
+    #[arg(long, default_value = "2026-11-20T08:00:00Z")]
+    start: String,
+}
+
+/// xorshift64*: a tiny deterministic generator. Hand-written so the
+/// committed sample stays byte-identical whatever `rand` version is around.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+    fn hex(&mut self, n: usize) -> String {
+        (0..n).map(|_| char::from(b"0123456789abcdef"[self.below(16) as usize])).collect()
+    }
+    fn uuid(&mut self) -> String {
+        format!("{}-{}-{}-{}-{}", self.hex(8), self.hex(4), self.hex(4), self.hex(4), self.hex(12))
+    }
+    fn ulid(&mut self) -> String {
+        const C: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+        let mut s = String::from("01");
+        for _ in 0..24 {
+            s.push(char::from(C[self.below(32) as usize]));
+        }
+        s
+    }
+    fn digits(&mut self, n: usize) -> String {
+        let mut s = String::from(char::from(b'1' + self.below(9) as u8));
+        s.extend((1..n).map(|_| char::from(b'0' + self.below(10) as u8)));
+        s
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Out {
+    AApi,
+    AWebhook,
+    BApi,
+    BWebhook,
+    MiniText,
+    MiniJson,
+}
+
+/// Files, with the time ranges of rotated parts.
+struct Writers {
+    dir: PathBuf,
+    start: i64,
+    files: Vec<(String, Option<BufWriter<Box<dyn Write>>>)>,
+    bytes: u64,
+    lines: u64,
+}
+
+impl Writers {
+    fn name(&self, o: Out, ts: i64) -> &'static str {
+        let part = (ts - self.start) * 10 / HOUR_MS; // tenths of the hour
+        match o {
+            Out::AApi => "bot-a/api.jsonl",
+            Out::AWebhook if part < 5 => "bot-a/webhook.jsonl.1.gz",
+            Out::AWebhook => "bot-a/webhook.jsonl",
+            Out::BApi if part < 3 => "bot-b/api.log.2.gz",
+            Out::BApi if part < 6 => "bot-b/api.log.1",
+            Out::BApi => "bot-b/api.log",
+            Out::BWebhook => "bot-b/webhook.log",
+            Out::MiniText => "miniapp/service-message.log",
+            Out::MiniJson => "miniapp/service-message.jsonl",
+        }
+    }
+
+    fn write(&mut self, o: Out, ts: i64, line: &str) -> Result<()> {
+        let name = self.name(o, ts);
+        let idx = match self.files.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None => {
+                let path = self.dir.join(name);
+                fs::create_dir_all(path.parent().unwrap())?;
+                let f = File::create(&path).with_context(|| path.display().to_string())?;
+                let w: Box<dyn Write> = if name.ends_with(".gz") {
+                    Box::new(flate2::write::GzEncoder::new(f, flate2::Compression::fast()))
+                } else {
+                    Box::new(f)
+                };
+                let mut w = BufWriter::with_capacity(1 << 20, w);
+                // Text logs start with the guideline's column titles.
+                match o {
+                    Out::BApi => writeln!(
+                        w,
+                        "Request ID (x-line-request-id) Time of API request HTTP method API endpoint Status code"
+                    )?,
+                    Out::BWebhook => writeln!(
+                        w,
+                        "Sender IP address\tTime webhook was received\tHTTP method\tRequest path\tStatus code"
+                    )?,
+                    Out::MiniText => {
+                        writeln!(
+                            w,
+                            "| Time when API request was made | Request method | API endpoint | Status code |"
+                        )?;
+                        writeln!(w, "| --- | --- | --- | --- |")?;
+                    }
+                    _ => {}
+                }
+                self.files.push((name.to_owned(), Some(w)));
+                self.files.len() - 1
+            }
+        };
+        let w = self.files[idx].1.as_mut().unwrap();
+        w.write_all(line.as_bytes())?;
+        w.write_all(b"\n")?;
+        self.bytes += line.len() as u64 + 1;
+        self.lines += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        for (name, w) in &mut self.files {
+            let w = w.take().unwrap();
+            let inner = w.into_inner().map_err(|e| anyhow::anyhow!("{name}: {}", e.error()))?;
+            drop(inner); // GzEncoder finishes on drop
+        }
+        Ok(())
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+fn rfc1123(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap().format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+fn sign(body: &str, secret: &str) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+const TEXTS: &[&str] = &[
+    "hello",
+    "What time do you open today?",
+    "予約をお願いします",
+    "Can I change my order?",
+    "thanks!",
+    "menu",
+    "Is the campaign still running? I tried the coupon and it said expired",
+    "👍",
+];
+
+/// A line waiting for its time in the heap.
+type Pending = Reverse<(i64, u64, Out, String)>;
+
+struct Sim {
+    rng: Rng,
+    heap: BinaryHeap<Pending>,
+    seq: u64,
+    users: Vec<String>,
+    start: i64,
+}
+
+impl Sim {
+    fn emit(&mut self, ts: i64, o: Out, line: String) {
+        self.seq += 1;
+        self.heap.push(Reverse((ts, self.seq, o, line)));
+    }
+
+    fn user(&mut self) -> String {
+        let i = self.rng.below(self.users.len() as u64) as usize;
+        self.users[i].clone()
+    }
+
+    fn api_json(
+        &mut self,
+        ts: i64,
+        endpoint: &str,
+        status: u16,
+        req: serde_json::Value,
+        extra: serde_json::Value,
+    ) -> String {
+        let id = self.rng.uuid();
+        self.api_json_id(ts, &id, endpoint, status, req, extra)
+    }
+
+    fn api_json_id(
+        &mut self,
+        ts: i64,
+        id: &str,
+        endpoint: &str,
+        status: u16,
+        req: serde_json::Value,
+        extra: serde_json::Value,
+    ) -> String {
+        let response = match status {
+            200 if endpoint.ends_with("/push") || endpoint.ends_with("/reply") => {
+                json!({"sentMessages": [{"id": self.rng.digits(18), "quoteToken": self.rng.hex(40)}]})
+            }
+            200 => json!({}),
+            400 => json!({"message": "Invalid reply token"}),
+            409 => json!({"message": "The retry key is already accepted"}),
+            429 => json!({"message": "The API rate limit has been exceeded. Try again later."}),
+            _ => json!({"message": "An error occurred in the server."}),
+        };
+        let method = if endpoint.contains("/profile/") { "GET" } else { "POST" };
+        let mut v = json!({
+            "level": "info", "kind": "api", "time": rfc3339(ts), "request_id": id, "method": method,
+            "endpoint": format!("https://api.line.me{endpoint}"), "status": status,
+            "request_body": req, "response_body": response, "duration_ms": 40 + self.rng.below(200),
+        });
+        if let (Some(obj), Some(extra)) = (v.as_object_mut(), extra.as_object()) {
+            for (k, x) in extra {
+                obj.insert(k.clone(), x.clone());
+            }
+        }
+        v.to_string()
+    }
+
+    fn text_api(&mut self, ts: i64, endpoint: &str, status: u16) -> String {
+        let method = if endpoint.contains("/profile/") { "GET" } else { "POST" };
+        format!("{} {} {method} https://api.line.me{endpoint} {status}", self.rng.uuid(), rfc1123(ts))
+    }
+
+    /// A message webhook from `user` to bot-a (JSON, signed raw body);
+    /// returns the reply token.
+    fn webhook_a(&mut self, ts: i64, user: &str, kind: &str, redelivery: Option<(String, String)>) -> String {
+        let (event_id, token) = redelivery.clone().unwrap_or_else(|| (self.rng.ulid(), self.rng.hex(32)));
+        let mut event = json!({
+            "type": kind, "mode": "active", "timestamp": ts - 30 - self.rng.below(200) as i64,
+            "source": {"type": "user", "userId": user}, "webhookEventId": event_id,
+            "deliveryContext": {"isRedelivery": redelivery.is_some()}, "replyToken": token,
+        });
+        if kind == "message" {
+            let text = TEXTS[self.rng.below(TEXTS.len() as u64) as usize];
+            event["message"] =
+                json!({"id": self.rng.digits(18), "type": "text", "quoteToken": self.rng.hex(40), "text": text});
+        }
+        self.webhook_a_events(ts, vec![event]);
+        token
+    }
+
+    fn webhook_a_events(&mut self, ts: i64, events: Vec<serde_json::Value>) {
+        let body = json!({"destination": "U8e742f61d673b39c7fff3cecb7536ef0", "events": events}).to_string();
+        let sig = sign(&body, DEMO_SECRET);
+        let line = json!({
+            "level": "info", "kind": "webhook", "time": rfc3339(ts), "ip": "147.92.150.192",
+            "method": "POST", "path": "/linebot/webhook", "status": 200,
+            "x-line-signature": sig, "body": body, "duration_ms": 3 + self.rng.below(40),
+        });
+        self.emit(ts, Out::AWebhook, line.to_string());
+    }
+
+    fn reply_a(&mut self, ts: i64, token: &str, status: u16) {
+        let req = json!({"replyToken": token, "messages": [{"type": "text", "text": "Thanks for your message!"}]});
+        let line = self.api_json(ts, "/v2/bot/message/reply", status, req, json!({}));
+        self.emit(ts, Out::AApi, line);
+    }
+
+    fn push_a(&mut self, ts: i64, user: &str, status: u16) {
+        let req = json!({"to": user, "messages": [{"type": "text", "text": "Your order has shipped."}]});
+        let extra = json!({"x-line-retry-key": self.rng.uuid()});
+        let line = self.api_json(ts, "/v2/bot/message/push", status, req, extra);
+        self.emit(ts, Out::AApi, line);
+    }
+
+    /// One second of background traffic at `rate` interactions per second.
+    fn background(&mut self, t: i64, rate: f64) {
+        let n = rate.floor() as u64 + u64::from(self.rng.chance(rate.fract()));
+        for _ in 0..n {
+            let ts = t + self.rng.below(1000) as i64;
+            match self.rng.below(100) {
+                // bot-a: a user writes, the bot replies (5% never replied).
+                0..=29 => {
+                    let u = self.user();
+                    let kind = if self.rng.chance(0.9) { "message" } else { "follow" };
+                    let token = self.webhook_a(ts, &u, kind, None);
+                    if self.rng.chance(0.95) {
+                        let r = ts + 80 + self.rng.below(800) as i64;
+                        self.reply_a(r, &token, 200);
+                    }
+                }
+                30..=39 => {
+                    let u = self.user();
+                    let status = if self.rng.chance(0.995) { 200 } else { 500 };
+                    self.push_a(ts, &u, status);
+                }
+                40..=41 => {
+                    let to: Vec<String> = (0..3).map(|_| self.user()).collect();
+                    let req = json!({"to": to, "messages": [{"type": "text", "text": "Weekly news"}]});
+                    let line = self.api_json(ts, "/v2/bot/message/multicast", 200, req, json!({}));
+                    self.emit(ts, Out::AApi, line);
+                }
+                42..=44 => {
+                    let u = self.user();
+                    let line = self.api_json(ts, &format!("/v2/bot/profile/{u}"), 200, json!(null), json!({}));
+                    self.emit(ts, Out::AApi, line);
+                }
+                // bot-b: the same kind of traffic, logged as the guideline's text lines.
+                45..=84 => {
+                    let ip = format!("147.92.150.{}", 190 + self.rng.below(10));
+                    self.emit(ts, Out::BWebhook, format!("{ip}\t{}\tPOST\t/linebot/webhook\t200", rfc3339(ts)));
+                    if self.rng.chance(0.9) {
+                        let r = ts + 100 + self.rng.below(700) as i64;
+                        let l = self.text_api(r, "/v2/bot/message/reply", 200);
+                        self.emit(r, Out::BApi, l);
+                    }
+                }
+                85..=94 => {
+                    let status = if self.rng.chance(0.99) { 200 } else { 500 };
+                    let u = self.user();
+                    let ep = if self.rng.chance(0.8) {
+                        "/v2/bot/message/push".to_owned()
+                    } else {
+                        format!("/v2/bot/profile/{u}")
+                    };
+                    let l = self.text_api(ts, &ep, status);
+                    self.emit(ts, Out::BApi, l);
+                }
+                // MINI App service messages.
+                _ => {
+                    let token = self.rng.hex(40);
+                    if self.rng.chance(0.5) {
+                        self.emit(
+                            ts,
+                            Out::MiniText,
+                            format!(
+                                "| {} | POST | <https://api.line.me/message/v3/notifier/send?target=service> | 200 |",
+                                rfc1123(ts)
+                            ),
+                        );
+                    } else {
+                        let line = json!({
+                            "kind": "miniapp", "time": rfc3339(ts), "method": "POST",
+                            "endpoint": "https://api.line.me/message/v3/notifier/send?target=service", "status": 200,
+                            "notification_token": token,
+                            "request_body": {"templateName": "reservation_confirm_en", "params": {"date": "2026-11-20"}},
+                            "response_body": {"notificationToken": self.rng.hex(40), "expiresIn": 31_536_000, "remainingCount": 4},
+                        });
+                        self.emit(ts, Out::MiniJson, line.to_string());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The incidents a report must find, at fixed minutes of the hour.
+    fn plant(&mut self) {
+        let start = self.start;
+        let m = |min: i64| start + min * 60_000;
+        // 429 burst on push, bot-a: 40 responses from :20:00 to :20:29.
+        let victim = self.users[7].clone();
+        for i in 0..40 {
+            let ts = m(20) + i * 29_000 / 39;
+            let u = if i % 2 == 0 { victim.clone() } else { self.user() };
+            self.push_a(ts, &u, 429);
+        }
+        // 429 burst, bot-b text log: 12 from :10:00 to :10:16.
+        for i in 0..12 {
+            let ts = m(10) + i * 16_000 / 11;
+            let l = self.text_api(ts, "/v2/bot/message/push", 429);
+            self.emit(ts, Out::BApi, l);
+        }
+        // One short of a burst: 4 429s on multicast at :40.
+        for i in 0..4 {
+            let ts = m(40) + i * 3_000;
+            let req = json!({"to": [self.user(), self.user()], "messages": [{"type": "text", "text": "sale"}]});
+            let l = self.api_json(ts, "/v2/bot/message/multicast", 429, req, json!({}));
+            self.emit(ts, Out::AApi, l);
+        }
+        // MINI App burst: 8 429s at :35.
+        for i in 0..8 {
+            let ts = m(35) + i * 1_500;
+            self.emit(
+                ts,
+                Out::MiniText,
+                format!(
+                    "| {} | POST | <https://api.line.me/message/v3/notifier/send?target=service> | 429 |",
+                    rfc1123(ts)
+                ),
+            );
+        }
+        // Outbound flood: 25 pushes to one user in 50 s at :15.
+        let flooded = "U68be2a33f1b2c4d5e6f708192a3b8a49".to_owned();
+        for i in 0..25 {
+            self.push_a(m(15) + i * 2_000, &flooded, 200);
+        }
+        // Inbound flood: one user sends 15 messages in 40 s at :50; the bot replies to each.
+        let chatty = "U9b6e5d4c3b2a19080706f5e4d3c2d888".to_owned();
+        for i in 0..15 {
+            let ts = m(50) + i * 2_800;
+            let token = self.webhook_a(ts, &chatty, "message", None);
+            self.reply_a(ts + 300, &token, 200);
+        }
+        // Redelivered events: the first delivery failed (bot answered 500).
+        for i in 0..3 {
+            let ts = m(25) + i * 7_000;
+            let u = self.user();
+            let (id, token) = (self.rng.ulid(), self.rng.hex(32));
+            let body = json!({"destination": "U8e742f61d673b39c7fff3cecb7536ef0", "events": [{
+                "type": "message", "mode": "active", "timestamp": ts - 50, "source": {"type": "user", "userId": u},
+                "webhookEventId": id, "deliveryContext": {"isRedelivery": false}, "replyToken": token,
+                "message": {"id": self.rng.digits(18), "type": "text", "text": "are you there?"}}]})
+            .to_string();
+            let line = json!({"kind": "webhook", "time": rfc3339(ts), "ip": "147.92.150.193", "method": "POST",
+                "path": "/linebot/webhook", "status": 500, "x-line-signature": sign(&body, DEMO_SECRET), "body": body});
+            self.emit(ts, Out::AWebhook, line.to_string());
+            self.webhook_a(ts + 60_000, &u, "message", Some((id, token.clone())));
+            self.reply_a(ts + 60_400, &token, 200);
+        }
+        // Replies with reply tokens no logged event carried.
+        for i in 0..5 {
+            let token = self.rng.hex(32);
+            self.reply_a(m(30) + i * 9_000, &token, 400);
+        }
+        // Retries: a push answered 500, retried with the same key → 200, and a
+        // further retry answered 409 naming the accepted request.
+        let key = self.rng.uuid();
+        let accepted = self.rng.uuid();
+        let u = self.user();
+        let req = json!({"to": u, "messages": [{"type": "text", "text": "Your ticket"}]});
+        let l = self.api_json(m(45), "/v2/bot/message/push", 500, req.clone(), json!({"x-line-retry-key": key}));
+        self.emit(m(45), Out::AApi, l);
+        let l = self.api_json_id(
+            m(45) + 2_000,
+            &accepted,
+            "/v2/bot/message/push",
+            200,
+            req.clone(),
+            json!({"x-line-retry-key": key}),
+        );
+        self.emit(m(45) + 2_000, Out::AApi, l);
+        let l = self.api_json(
+            m(45) + 5_000,
+            "/v2/bot/message/push",
+            409,
+            req,
+            json!({"x-line-retry-key": key, "x-line-accepted-request-id": accepted}),
+        );
+        self.emit(m(45) + 5_000, Out::AApi, l);
+        // A user unsends a message.
+        let u = self.users[11].clone();
+        let msg_id = self.rng.digits(18);
+        let ev = json!({"type": "message", "mode": "active", "timestamp": m(5), "source": {"type": "user", "userId": u},
+            "webhookEventId": self.rng.ulid(), "deliveryContext": {"isRedelivery": false}, "replyToken": self.rng.hex(32),
+            "message": {"id": msg_id, "type": "text", "text": "my phone number is 090-0000-0000"}});
+        self.webhook_a_events(m(5), vec![ev]);
+        let ev = json!({"type": "unsend", "mode": "active", "timestamp": m(6), "source": {"type": "user", "userId": u},
+            "webhookEventId": self.rng.ulid(), "deliveryContext": {"isRedelivery": false}, "unsend": {"messageId": msg_id}});
+        self.webhook_a_events(m(6), vec![ev]);
+        // A forged webhook (bad signature) and an unsigned one, both answered 200.
+        let body = json!({"destination": "U8e742f61d673b39c7fff3cecb7536ef0", "events": []}).to_string();
+        let forged = json!({"kind": "webhook", "time": rfc3339(m(33)), "ip": "198.51.100.7", "method": "POST",
+            "path": "/linebot/webhook", "status": 200, "x-line-signature": sign(&body, "not-the-secret"), "body": body});
+        self.emit(m(33), Out::AWebhook, forged.to_string());
+        let unsigned = json!({"kind": "webhook", "time": rfc3339(m(34)), "ip": "198.51.100.8", "method": "POST",
+            "path": "/linebot/webhook", "status": 200, "body": body});
+        self.emit(m(34), Out::AWebhook, unsigned.to_string());
+        // Junk: what real log files also contain.
+        self.emit(m(12), Out::BApi, "-------- log rotated by logrotate --------".into());
+        self.emit(
+            m(27),
+            Out::AApi,
+            "thread 'tokio-runtime-worker' panicked at src/line.rs:88:14: connection reset".into(),
+        );
+        self.emit(m(27) + 1, Out::AApi, "{\"level\":\"warn\",\"msg\":\"retrying LINE API call\",\"attempt\":2}".into());
+        self.emit(
+            m(52),
+            Out::BWebhook,
+            "203.0.113.9 - - [20/Nov/2026:08:52:00 +0000] \"GET /healthz HTTP/1.1\" 200 2".into(),
+        );
+        self.emit(m(58), Out::MiniText, "WARN notifier token cache miss \u{1b}[33m(yellow)\u{1b}[0m".into());
+    }
+}
+
+fn parse_size(s: &str) -> Result<u64> {
+    let s = s.trim().to_ascii_uppercase();
+    let (num, mult) = [("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("B", 1.0)]
+        .iter()
+        .find_map(|(u, m)| s.strip_suffix(u).map(|n| (n.to_owned(), *m)))
+        .unwrap_or((s.clone(), 1.0));
+    let n: f64 = num.trim().parse().with_context(|| format!("bad size '{s}'"))?;
+    if n <= 0.0 {
+        bail!("size must be positive");
+    }
+    Ok((n * mult) as u64)
+}
+
+/// Run the simulation for one hour at `rate`, writing to `dir` (or only
+/// counting bytes when `dir` is None). Returns (bytes, lines).
+fn run(dir: Option<&Path>, start: i64, seed: u64, rate: f64) -> Result<(u64, u64)> {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    // Enough users that background sends never look like a flood.
+    let n_users = ((rate * 40.0) as usize).max(300);
+    let users = (0..n_users).map(|_| format!("U{}", rng.hex(32))).collect();
+    let mut sim = Sim { rng, heap: BinaryHeap::new(), seq: 0, users, start };
+    let mut w =
+        Writers { dir: dir.map(Path::to_path_buf).unwrap_or_default(), start, files: Vec::new(), bytes: 0, lines: 0 };
+    sim.plant();
+    let mut t = start;
+    while t < start + HOUR_MS || !sim.heap.is_empty() {
+        if t < start + HOUR_MS {
+            sim.background(t, rate);
+        }
+        t += 1000;
+        while sim.heap.peek().is_some_and(|Reverse((ts, ..))| *ts < t) {
+            let Reverse((ts, _, o, line)) = sim.heap.pop().unwrap();
+            if dir.is_some() {
+                w.write(o, ts, &line)?;
+            } else {
+                w.bytes += line.len() as u64 + 1;
+                w.lines += 1;
+            }
+        }
+        if dir.is_none() && t >= start + 120_000 {
+            // Calibration: two minutes are enough to know the bytes per second.
+            return Ok((w.bytes * 30, w.lines * 30));
+        }
+    }
+    w.finish()?;
+    Ok((w.bytes, w.lines))
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let target = parse_size(&args.size)?;
+    let start = linelens::time::parse_time(&args.start).context("--start: not a time")?;
+    let (probe, _) = run(None, start, args.seed, 10.0)?;
+    let rate = (10.0 * target as f64 / probe as f64).max(0.2);
+    fs::create_dir_all(&args.out)?;
+    let (bytes, lines) = run(Some(&args.out), start, args.seed, rate)?;
+    eprintln!(
+        "wrote {lines} lines, {:.1} MB uncompressed, to {} ({rate:.1} interactions/s)",
+        bytes as f64 / 1e6,
+        args.out.display()
+    );
+    Ok(())
+}
