@@ -109,11 +109,14 @@ enum Out {
     MiniJson,
 }
 
+/// An output file being written (taken when finished).
+type OutFile = (String, Option<BufWriter<Box<dyn Write>>>);
+
 /// Files, with the time ranges of rotated parts.
 struct Writers {
     dir: PathBuf,
     start: i64,
-    files: Vec<(String, Option<BufWriter<Box<dyn Write>>>)>,
+    files: Vec<OutFile>,
     bytes: u64,
     lines: u64,
 }
