@@ -336,9 +336,11 @@ impl Sim {
         let n = rate.floor() as u64 + u64::from(self.rng.chance(rate.fract()));
         for _ in 0..n {
             let ts = t + self.rng.below(1000) as i64;
-            match self.rng.below(100) {
+            // Weights per mille; the JSON-logging bot-a gets fewer interactions than
+            // text-logging bot-b so that about two thirds of the bytes are JSON.
+            match self.rng.below(1000) {
                 // bot-a: a user writes, the bot replies (5% never replied).
-                0..=29 => {
+                0..=145 => {
                     let u = self.user();
                     let kind = if self.rng.chance(0.9) { "message" } else { "follow" };
                     let token = self.webhook_a(ts, &u, kind, None);
@@ -347,24 +349,24 @@ impl Sim {
                         self.reply_a(r, &token, 200);
                     }
                 }
-                30..=39 => {
+                146..=193 => {
                     let u = self.user();
                     let status = if self.rng.chance(0.995) { 200 } else { 500 };
                     self.push_a(ts, &u, status);
                 }
-                40..=41 => {
+                194..=203 => {
                     let to: Vec<String> = (0..3).map(|_| self.user()).collect();
                     let req = json!({"to": to, "messages": [{"type": "text", "text": "Weekly news"}]});
                     let line = self.api_json(ts, "/v2/bot/message/multicast", 200, req, json!({}));
                     self.emit(ts, Out::AApi, line);
                 }
-                42..=44 => {
+                204..=217 => {
                     let u = self.user();
                     let line = self.api_json(ts, &format!("/v2/bot/profile/{u}"), 200, json!(null), json!({}));
                     self.emit(ts, Out::AApi, line);
                 }
                 // bot-b: the same kind of traffic, logged as the guideline's text lines.
-                45..=84 => {
+                218..=629 => {
                     let ip = format!("147.92.150.{}", 190 + self.rng.below(10));
                     self.emit(ts, Out::BWebhook, format!("{ip}\t{}\tPOST\t/linebot/webhook\t200", rfc3339(ts)));
                     if self.rng.chance(0.9) {
@@ -373,7 +375,7 @@ impl Sim {
                         self.emit(r, Out::BApi, l);
                     }
                 }
-                85..=94 => {
+                630..=949 => {
                     let status = if self.rng.chance(0.99) { 200 } else { 500 };
                     let u = self.user();
                     let ep = if self.rng.chance(0.8) {

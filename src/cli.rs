@@ -117,6 +117,11 @@ pub fn load_paths(args: &ReadArgs) -> Result<Store, CliError> {
     let mut store = Store::new();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     ingest::load(&mut store, &specs, win, threads, &mut |w| warn(&w));
+    if std::env::var_os("LINELENS_MEMORY").is_some() {
+        for (what, bytes) in store.memory_breakdown() {
+            eprintln!("memory {what:<14} {:>8.1} MB", bytes as f64 / 1e6);
+        }
+    }
     Ok(store)
 }
 

@@ -20,7 +20,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use crate::model::{ApiMeta, EventMeta, Kind, Loc, Method, NONE, Record, SourceType, Sym, WebhookMeta};
 use crate::parse::{self, Line, Parsed, body};
 use crate::source::{self, Block, BlockReader, Origin, SourceSpec};
-use crate::store::{EXAMPLES, Example, Store, hash_id};
+use crate::store::{EXAMPLES, Example, INLINE, Store, hash_id};
 use crate::time::Millis;
 
 /// Longest unparsed example text kept for the report.
@@ -149,8 +149,12 @@ impl ParsedBlock {
                         meta.events_len = wb.events.len() as u32;
                     }
                 }
-                aux = self.webhooks.len() as u32;
-                self.webhooks.push(meta);
+                if meta.has_body || meta.has_signature {
+                    aux = self.webhooks.len() as u32;
+                    self.webhooks.push(meta);
+                } else if meta.ip != NONE {
+                    aux = INLINE | meta.ip;
+                }
             }
             Kind::Api | Kind::MiniApp => {
                 if let Some(id) = &f.request_id {
@@ -298,6 +302,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                 let aux = store.api.len() as u32;
                 store.set_aux(id, aux);
                 store.api.push(meta);
+            }
+            Kind::Webhook if local_aux != NONE && local_aux & INLINE != 0 => {
+                store.set_aux(id, INLINE | tr(local_aux & !INLINE));
             }
             Kind::Webhook => {
                 let Some(mut meta) = pb.webhooks.get(local_aux as usize).copied() else { continue };

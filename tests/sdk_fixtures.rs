@@ -52,7 +52,7 @@ fn check_fixture(path: &Path, line: &str, body: &Value) {
     assert_eq!(store.totals.unparsed, 0, "{name}");
     let want: Vec<&Value> = body["events"].as_array().unwrap().iter().filter(|e| e.is_object()).collect();
     assert_eq!(store.totals.webhook_events, want.len() as u64, "{name}");
-    let meta = store.webhooks[0];
+    let meta = store.webhook_meta(store.get(0).unwrap()).unwrap();
     assert_eq!(meta.destination == NONE, str_at(body, &["destination"]).is_none(), "{name}: destination");
     for (got, want) in store.receipt_events(&meta).iter().zip(want) {
         let sym = |s: u32| (s != NONE).then(|| store.syms.resolve(s).to_owned());

@@ -39,26 +39,29 @@ impl MultiIndex {
         }
     }
 
+    /// Merge the tail into the sorted run in place, from the back, so no
+    /// second copy of the run is ever held.
     fn merge(&mut self) {
         self.tail.sort_unstable();
-        let mut out = Vec::with_capacity(self.sorted.len() + self.tail.len());
-        let (mut a, mut b) = (self.sorted.iter().peekable(), self.tail.iter().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(x), Some(y)) => {
-                    if x <= y {
-                        a.next()
-                    } else {
-                        b.next()
-                    }
-                }
-                (Some(_), None) => a.next(),
-                (None, Some(_)) => b.next(),
-                (None, None) => break,
+        let n = self.sorted.len();
+        self.sorted.extend_from_slice(&self.tail);
+        let (mut i, mut j, mut k) = (n, self.tail.len(), self.sorted.len());
+        while j > 0 {
+            let t = self.tail.get(j - 1).copied();
+            let s = if i > 0 { self.sorted.get(i - 1).copied() } else { None };
+            let take_sorted = matches!((s, t), (Some(s), Some(t)) if s > t);
+            let v = if take_sorted {
+                i -= 1;
+                s
+            } else {
+                j -= 1;
+                t
             };
-            out.extend(next.copied());
+            k -= 1;
+            if let (Some(v), Some(slot)) = (v, self.sorted.get_mut(k)) {
+                *slot = v;
+            }
         }
-        self.sorted = out;
         self.tail.clear();
     }
 

@@ -100,6 +100,10 @@ pub struct Example {
 
 const CHUNK: usize = 1 << 16;
 
+/// `Record::aux` with this bit set holds a symbol itself (a webhook
+/// receipt's IP) rather than an index into a side table.
+pub const INLINE: u32 = 1 << 31;
+
 #[derive(Debug, Default)]
 pub struct Store {
     pub sources: Vec<Source>,
@@ -199,10 +203,6 @@ impl Store {
                 self.last = Some(self.last.map_or(rec.ts, |l| l.max(rec.ts)));
             }
         }
-        if self.order_sorted && self.order.last().is_some_and(|&l| self.key(l) > (rec.ts, id)) {
-            self.order_sorted = false;
-        }
-        self.order.push(id);
         id
     }
 
@@ -211,8 +211,21 @@ impl Store {
     }
 
     /// The timeline: record ids ordered by time; ties keep commit order
-    /// (which is file order, then line order).
+    /// (which is file order, then line order). Built on first use and
+    /// extended as records arrive (`report` never needs it).
     pub fn timeline(&mut self) -> &[RecordId] {
+        let len = self.len() as RecordId;
+        let mut next = self.order.len() as RecordId;
+        if self.order.is_empty() {
+            self.order_sorted = true;
+        }
+        while next < len {
+            if self.order_sorted && self.order.last().is_some_and(|&l| self.key(l) > self.key(next)) {
+                self.order_sorted = false;
+            }
+            self.order.push(next);
+            next += 1;
+        }
         if !self.order_sorted {
             let mut order = std::mem::take(&mut self.order);
             // Stable sort: sources are mostly sorted runs, which it merges cheaply.
@@ -247,6 +260,18 @@ impl Store {
         self.api_users.get(meta.users_start as usize..(meta.users_start + meta.users_len) as usize).unwrap_or(&[])
     }
 
+    /// A webhook record's metadata (receipts logged without body or
+    /// signature keep only their IP, inline in the record).
+    pub fn webhook_meta(&self, rec: &Record) -> Option<WebhookMeta> {
+        if rec.kind != Kind::Webhook || rec.aux == NONE {
+            return None;
+        }
+        if rec.aux & INLINE != 0 {
+            return Some(WebhookMeta { ip: rec.aux & !INLINE, destination: NONE, ..WebhookMeta::default() });
+        }
+        self.webhooks.get(rec.aux as usize).copied()
+    }
+
     /// Events of a webhook receipt.
     pub fn receipt_events(&self, meta: &WebhookMeta) -> &[EventMeta] {
         self.events.get(meta.events_start as usize..(meta.events_start + meta.events_len) as usize).unwrap_or(&[])
@@ -264,6 +289,23 @@ impl Store {
         if let Some(s) = self.sources.get_mut(source as usize) {
             s.header_rows += n;
         }
+    }
+
+    /// Heap bytes per structure, for the memory figures in the benchmark.
+    pub fn memory_breakdown(&self) -> Vec<(&'static str, usize)> {
+        use std::mem::size_of;
+        vec![
+            ("records", self.len() * size_of::<Record>()),
+            ("order", self.order.len() * 4),
+            ("api", self.api.len() * size_of::<ApiMeta>()),
+            ("api_users", self.api_users.len() * 4),
+            ("webhooks", self.webhooks.len() * size_of::<WebhookMeta>()),
+            ("events", self.events.len() * size_of::<EventMeta>()),
+            ("by_request_id", self.by_request_id.heap_bytes()),
+            ("by_user", self.by_user.values().map(|v| v.capacity() * 4 + 48).sum()),
+            ("errors", self.errors.capacity() * 4),
+            ("syms", self.syms.len() * 64),
+        ]
     }
 
     /// Approximate heap bytes held by records, side tables and indexes.

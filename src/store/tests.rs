@@ -29,7 +29,7 @@ fn records_metadata_and_indexes() {
     assert_eq!(lines, [2, 3, 4, 5]);
 
     let wh = s.get(0).unwrap();
-    let meta = s.webhooks[wh.aux as usize];
+    let meta = s.webhook_meta(wh).unwrap();
     assert!(meta.has_signature && meta.has_raw_body);
     assert_eq!(s.syms.resolve(meta.destination), "Ubot");
     let evs = s.receipt_events(&meta);
