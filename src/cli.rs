@@ -106,20 +106,24 @@ fn window(args: &ReadArgs) -> Result<Window, CliError> {
     Ok(Window { since: parse("--since", &args.since)?, until: parse("--until", &args.until)? })
 }
 
-/// Discover and load the given paths into a new store, warnings on stderr.
-pub fn load_paths(args: &ReadArgs) -> Result<Store, CliError> {
+/// Discover and load the given paths into `store`, warnings on stderr.
+pub fn load_paths(args: &ReadArgs, mut store: Store) -> Result<Store, CliError> {
     let win = window(args)?;
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let (specs, warnings) = source::discover(&paths)?;
     for w in warnings {
         warn(&w);
     }
-    let mut store = Store::new();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     ingest::load(&mut store, &specs, win, threads, &mut |w| warn(&w));
     if std::env::var_os("LINELENS_MEMORY").is_some() {
         for (what, bytes) in store.memory_breakdown() {
             eprintln!("memory {what:<14} {:>8.1} MB", bytes as f64 / 1e6);
+        }
+        if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+            for l in status.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS")) {
+                eprintln!("memory {l}");
+            }
         }
     }
     Ok(store)
@@ -133,7 +137,7 @@ fn warn(msg: &str) {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match cli.command {
         Some(Command::Report(args)) => {
-            let store = load_paths(&args.read)?;
+            let store = load_paths(&args.read, Store::for_report())?;
             let r = Report::build(&store);
             match args.format {
                 Format::Text => report::write_text(&r, out)?,

@@ -17,10 +17,10 @@ use std::collections::HashMap;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use crate::model::{ApiMeta, EventMeta, Kind, Loc, Method, NONE, Record, SourceType, Sym, WebhookMeta};
+use crate::model::{ApiMeta, EventMeta, Kind, Loc, Method, Mode, NONE, Record, SourceType, Sym, WebhookMeta};
 use crate::parse::{self, Line, Parsed, body};
 use crate::source::{self, Block, BlockReader, Origin, SourceSpec};
-use crate::store::{EXAMPLES, Example, INLINE, Store, hash_id};
+use crate::store::{EXAMPLES, Example, FieldCounts, INLINE, Store, hash_id};
 use crate::time::Millis;
 
 /// Longest unparsed example text kept for the report.
@@ -55,6 +55,12 @@ pub struct ParsedBlock {
     records: Vec<Record>,
     /// (record index in `records`, request ID hash)
     request_ids: Vec<(u32, u64)>,
+    /// (record index in `records`, accepted request ID hash)
+    accepted_ids: Vec<(u32, u64)>,
+    /// Which fields this block's records logged.
+    fields: FieldCounts,
+    /// Offset and line number of the block's first line.
+    checkpoint: (u64, u64),
     api: Vec<ApiMeta>,
     users: Vec<Sym>,
     webhooks: Vec<WebhookMeta>,
@@ -77,6 +83,7 @@ impl ParsedBlock {
     pub fn parse(source: u32, block: Block, keep_data: bool) -> ParsedBlock {
         let mut pb = ParsedBlock::new(source);
         pb.bytes = block.data.len() as u64;
+        pb.checkpoint = (block.offset, block.first_line);
         let mut line_no = block.first_line;
         let mut pos = 0usize;
         let data = &block.data;
@@ -107,23 +114,23 @@ impl ParsedBlock {
                 if self.examples.len() < EXAMPLES {
                     self.examples.push((line_no, text.chars().take(EXAMPLE_CHARS).collect()));
                 }
-                self.records.push(Record {
-                    ts: i64::MIN,
-                    loc: Loc::new(self.source, offset),
+                self.records.push(Record::new(
+                    i64::MIN,
+                    Loc::new(self.source, offset),
+                    Kind::Unparsed,
+                    Method::None,
+                    0,
+                    NONE,
                     line,
-                    path: NONE,
-                    aux: NONE,
-                    status: 0,
-                    kind: Kind::Unparsed,
-                    method: Method::None,
-                });
+                ));
             }
-            Parsed::Record(l) => self.add_record(&l, offset, line),
+            Parsed::Record(l) => self.add_record(&l, offset),
         }
     }
 
-    fn add_record(&mut self, l: &Line, offset: u64, line: u32) {
+    fn add_record(&mut self, l: &Line, offset: u64) {
         let f = &l.fields;
+        self.fields.observe(l);
         let idx = self.records.len() as u32;
         let path = self.syms.opt(l.target().map(parse::endpoint_path));
         let mut aux = NONE;
@@ -160,19 +167,21 @@ impl ParsedBlock {
                 if let Some(id) = &f.request_id {
                     self.request_ids.push((idx, hash_id(id)));
                 }
+                if let Some(id) = &f.accepted_request_id {
+                    self.accepted_ids.push((idx, hash_id(id)));
+                }
                 let mut meta = ApiMeta {
                     retry_key: f.retry_key.as_deref().map_or(0, hash_id),
-                    accepted_request_id: f.accepted_request_id.as_deref().map_or(0, hash_id),
-                    notification_token: f.notification_token.as_deref().map_or(0, hash_id),
-                    has_request_body: f.request_body.is_some(),
-                    has_response_body: f.response_body.is_some(),
+                    token: f.notification_token.as_deref().map_or(0, hash_id),
                     users_start: self.users.len() as u32,
-                    ..ApiMeta::default()
+                    users_len: 0,
                 };
                 if let Some(b) = &f.request_body
                     && let Some(rb) = body::parse_request_body(&b.text())
                 {
-                    meta.reply_token = rb.reply_token.as_deref().map_or(0, hash_id);
+                    if let Some(t) = rb.reply_token.as_deref() {
+                        meta.token = hash_id(t);
+                    }
                     for u in rb.to.iter().chain(rb.chat_id.iter()) {
                         let s = self.syms.intern(u);
                         self.users.push(s);
@@ -186,16 +195,15 @@ impl ParsedBlock {
             }
             Kind::Unparsed => {}
         }
-        self.records.push(Record {
-            ts: f.time,
-            loc: Loc::new(self.source, offset),
-            line,
+        self.records.push(Record::new(
+            f.time,
+            Loc::new(self.source, offset),
+            l.kind,
+            f.method.unwrap_or(Method::None),
+            f.status,
             path,
             aux,
-            status: f.status,
-            kind: l.kind,
-            method: f.method.unwrap_or(Method::None),
-        });
+        ));
     }
 
     fn event(&mut self, record: u32, ev: &body::Event) -> EventMeta {
@@ -208,21 +216,21 @@ impl ParsedBlock {
             Some(_) => SourceType::Other,
         };
         let msg = ev.message.as_ref();
+        let chat = src.and_then(|s| s.group_id.str().or_else(|| s.room_id.str()));
+        let message_id = msg.and_then(|m| m.id.str()).or_else(|| ev.unsend.as_ref().and_then(|u| u.message_id.str()));
         EventMeta {
             record,
             event_type: self.syms.opt(ev.kind.str().as_deref()),
-            mode: self.syms.opt(ev.mode.str().as_deref()),
+            mode: ev.mode.str().map_or(Mode::None, |m| Mode::parse(&m)),
             timestamp: ev.timestamp.int().unwrap_or(i64::MIN),
             source_type,
             user: self.syms.opt(src.and_then(|s| s.user_id.str()).as_deref()),
-            group: self.syms.opt(src.and_then(|s| s.group_id.str()).as_deref()),
-            room: self.syms.opt(src.and_then(|s| s.room_id.str()).as_deref()),
+            chat: self.syms.opt(chat.as_deref()),
             webhook_event_id: ev.webhook_event_id.str().map_or(0, |s| hash_id(&s)),
             is_redelivery: ev.delivery_context.as_ref().and_then(|d| d.is_redelivery).unwrap_or(false),
             reply_token: ev.reply_token.str().map_or(0, |s| hash_id(&s)),
-            message_id: msg.and_then(|m| m.id.str()).map_or(0, |s| hash_id(&s)),
+            message_id: message_id.map_or(0, |s| hash_id(&s)),
             message_type: self.syms.opt(msg.and_then(|m| m.kind.str()).as_deref()),
-            unsend_message_id: ev.unsend.as_ref().and_then(|u| u.message_id.str()).map_or(0, |s| hash_id(&s)),
         }
     }
 }
@@ -247,6 +255,8 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     let src = pb.source as usize;
     if let Some(s) = store.sources.get_mut(src) {
         s.bytes += pb.bytes;
+        s.fields.add(&pb.fields);
+        s.checkpoints.push(pb.checkpoint);
         if let Some(d) = pb.data.take() {
             s.memory.get_or_insert_with(Vec::new).extend_from_slice(&d);
         }
@@ -258,50 +268,59 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         }
     }
     let mut request_ids = pb.request_ids.iter().peekable();
+    let mut accepted_ids = pb.accepted_ids.iter().peekable();
     let mut events = pb.events.iter().peekable();
     for (i, rec) in pb.records.iter().enumerate() {
         let i = i as u32;
         let mut rec = *rec;
         let Some(source) = store.sources.get_mut(src) else { return };
-        if rec.kind == Kind::Unparsed {
-            rec.ts = source.last_ts.unwrap_or(i64::MIN);
+        let kind = rec.kind();
+        if kind == Kind::Unparsed {
+            rec.set_ts(source.last_ts.unwrap_or(i64::MIN));
         } else {
-            source.last_ts = Some(rec.ts);
-            if !window.contains(rec.ts) {
+            source.last_ts = Some(rec.ts());
+            if !window.contains(rec.ts()) {
                 source.outside_window += 1;
                 while request_ids.next_if(|(r, _)| *r == i).is_some() {}
+                while accepted_ids.next_if(|(r, _)| *r == i).is_some() {}
                 while events.next_if(|e| e.record == i).is_some() {}
                 continue;
             }
+            rec.aux = NONE;
         }
         rec.path = tr(rec.path);
-        let kind = rec.kind;
-        let local_aux = rec.aux;
-        rec.aux = NONE;
+        let local_aux = pb.records.get(i as usize).map_or(NONE, |r| r.aux);
         let id = store.push(rec);
+        let has_retry_key = pb.api.get(local_aux as usize).is_some_and(|m| m.retry_key != 0);
         while let Some((_, h)) = request_ids.next_if(|(r, _)| *r == i) {
-            store.by_request_id.insert(*h, id);
+            if store.index_all_request_ids || has_retry_key {
+                store.by_request_id.insert(*h, id);
+            }
+        }
+        while let Some((_, h)) = accepted_ids.next_if(|(r, _)| *r == i) {
+            store.by_accepted_id.insert(*h, id);
         }
         match kind {
             Kind::Api | Kind::MiniApp if local_aux != NONE => {
                 let Some(mut meta) = pb.api.get(local_aux as usize).copied() else { continue };
+                let start = meta.users_start as usize;
                 let users: Vec<Sym> = pb
                     .users
-                    .get(meta.users_start as usize..(meta.users_start + meta.users_len) as usize)
+                    .get(start..start + meta.users_len as usize)
                     .unwrap_or_default()
                     .iter()
                     .map(|&u| tr(u))
                     .collect();
-                meta.users_start = store.api_users.len() as u32;
+                meta.users_start = store.api_users.push_run(&users);
                 for &u in &users {
-                    store.api_users.push(u);
                     store.index_user(u, id);
                 }
                 store.by_retry_key.insert(meta.retry_key, id);
-                store.by_reply_token_api.insert(meta.reply_token, id);
-                let aux = store.api.len() as u32;
+                if kind == Kind::Api {
+                    store.by_reply_token_api.insert(meta.token, id);
+                }
+                let aux = store.api.push(meta);
                 store.set_aux(id, aux);
-                store.api.push(meta);
             }
             Kind::Webhook if local_aux != NONE && local_aux & INLINE != 0 => {
                 store.set_aux(id, INLINE | tr(local_aux & !INLINE));
@@ -310,27 +329,27 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                 let Some(mut meta) = pb.webhooks.get(local_aux as usize).copied() else { continue };
                 meta.ip = tr(meta.ip);
                 meta.destination = tr(meta.destination);
-                meta.events_start = store.events.len() as u32;
+                let mut evs = Vec::new();
                 while let Some(e) = events.next_if(|e| e.record == i) {
                     let mut e = *e;
                     e.record = id;
                     e.event_type = tr(e.event_type);
-                    e.mode = tr(e.mode);
                     e.user = tr(e.user);
-                    e.group = tr(e.group);
-                    e.room = tr(e.room);
+                    e.chat = tr(e.chat);
                     e.message_type = tr(e.message_type);
-                    let ev_idx = store.events.len() as u32;
+                    evs.push(e);
+                }
+                meta.events_start = store.events.push_run(&evs);
+                meta.events_len = evs.len() as u32;
+                for (k, e) in evs.iter().enumerate() {
+                    let ev_idx = meta.events_start + k as u32;
                     store.by_event_id.insert(e.webhook_event_id, ev_idx);
                     store.by_reply_token_event.insert(e.reply_token, ev_idx);
                     store.index_user(e.user, id);
-                    store.events.push(e);
                 }
-                meta.events_len = store.events.len() as u32 - meta.events_start;
                 store.totals.webhook_events += u64::from(meta.events_len);
-                let aux = store.webhooks.len() as u32;
+                let aux = store.webhooks.push(meta);
                 store.set_aux(id, aux);
-                store.webhooks.push(meta);
             }
             _ => {}
         }
@@ -378,8 +397,8 @@ pub fn load(store: &mut Store, specs: &[SourceSpec], window: Window, threads: us
         }
     }
     let threads = threads.max(1);
-    let (job_tx, job_rx) = bounded::<Job>(threads * 2);
-    let (out_tx, out_rx) = bounded::<(u64, Out)>(threads * 4);
+    let (job_tx, job_rx) = bounded::<Job>(threads);
+    let (out_tx, out_rx) = bounded::<(u64, Out)>(threads * 2);
     std::thread::scope(|scope| {
         let reader_out = out_tx.clone();
         scope.spawn(move || read_all(specs, base, &job_tx, &reader_out));

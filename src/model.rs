@@ -90,31 +90,39 @@ impl Method {
     }
 }
 
-/// One line of one source, classified. 32 bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One line of one source, classified. 24 bytes: at millions of lines the
+/// record is most of linelens' memory (lnav keeps about 48 bytes a line).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Record {
-    /// UTC milliseconds. For an unparsed line: the time of the last timed
-    /// line before it in the same source (so it sorts beside its neighbours),
-    /// or `i64::MIN` when there is none; see [`Record::has_time`].
-    pub ts: Millis,
     /// Where the line starts: source index and byte offset, packed.
     pub loc: Loc,
-    /// 1-based line number in the source.
-    pub line: u32,
+    /// Time (48 bits), status (10 bits), kind (2 bits), method (4 bits).
+    bits: u64,
     /// Interned endpoint path (API, MINI App) or request path (webhook).
     pub path: Sym,
-    /// Index into the kind's side table (`Store::api`, `Store::webhooks`,
-    /// `Store::miniapp`), or `NONE`.
+    /// API/MINI: index into `Store::api`, or `NONE`. Webhook: index into
+    /// `Store::webhooks`, or `store::INLINE | ip`. Unparsed: the line number.
     pub aux: u32,
-    /// HTTP status; 0 when not logged.
-    pub status: u16,
-    pub kind: Kind,
-    pub method: Method,
+}
+
+impl std::fmt::Debug for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Record")
+            .field("ts", &self.ts())
+            .field("source", &self.source())
+            .field("offset", &self.offset())
+            .field("kind", &self.kind())
+            .field("method", &self.method())
+            .field("status", &self.status())
+            .field("path", &self.path)
+            .field("aux", &self.aux)
+            .finish()
+    }
 }
 
 /// A source index (24 bits: 16 million sources) and a byte offset in the
-/// (decompressed) source (40 bits: 1 TiB), packed into 8 bytes so a
-/// [`Record`] stays at 32 bytes. Larger values saturate.
+/// (decompressed) source (40 bits: 1 TiB), packed into 8 bytes. Larger
+/// values saturate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Loc(u64);
 
@@ -134,36 +142,97 @@ impl Loc {
     }
 }
 
+const TS_BITS: u32 = 48;
+const TS_MIN: i64 = -(1 << (TS_BITS - 1));
+const TS_MAX: i64 = (1 << (TS_BITS - 1)) - 1;
+const TS_MASK: u64 = (1 << TS_BITS) - 1;
+
 impl Record {
+    /// `ts` in UTC milliseconds (`i64::MIN`: no time), clamped to ±4,400
+    /// years; `status` 0 when not logged (kept up to 1023).
+    pub fn new(ts: Millis, loc: Loc, kind: Kind, method: Method, status: u16, path: Sym, aux: u32) -> Record {
+        let mut r = Record { loc, bits: 0, path, aux };
+        r.set_ts(ts);
+        r.bits |= u64::from(status.min(1023)) << TS_BITS;
+        r.bits |= (kind as u64) << (TS_BITS + 10);
+        r.bits |= (method as u64) << (TS_BITS + 12);
+        r
+    }
+
+    /// UTC milliseconds. For an unparsed line: the time of the last timed
+    /// line before it in the same source (so it sorts beside its
+    /// neighbours), or `i64::MIN` when there is none.
+    pub fn ts(&self) -> Millis {
+        // Sign-extend the 48-bit field.
+        let v = ((self.bits & TS_MASK) << (64 - TS_BITS)) as i64 >> (64 - TS_BITS);
+        if v == TS_MIN { i64::MIN } else { v }
+    }
+
+    pub fn set_ts(&mut self, ts: Millis) {
+        let v = if ts == i64::MIN { TS_MIN } else { ts.clamp(TS_MIN + 1, TS_MAX) };
+        self.bits = (self.bits & !TS_MASK) | (v as u64 & TS_MASK);
+    }
+
+    pub fn status(&self) -> u16 {
+        ((self.bits >> TS_BITS) & 0x3ff) as u16
+    }
+
+    pub fn kind(&self) -> Kind {
+        match (self.bits >> (TS_BITS + 10)) & 0x3 {
+            0 => Kind::Api,
+            1 => Kind::Webhook,
+            2 => Kind::MiniApp,
+            _ => Kind::Unparsed,
+        }
+    }
+
+    pub fn method(&self) -> Method {
+        const ALL: [Method; 9] = [
+            Method::None,
+            Method::Get,
+            Method::Post,
+            Method::Put,
+            Method::Delete,
+            Method::Patch,
+            Method::Head,
+            Method::Options,
+            Method::Other,
+        ];
+        ALL.get(((self.bits >> (TS_BITS + 12)) & 0xf) as usize).copied().unwrap_or(Method::Other)
+    }
+
     pub fn source(&self) -> u32 {
         self.loc.source()
     }
+
     pub fn offset(&self) -> u64 {
         self.loc.offset()
     }
 
     /// Whether the line carried its own time (unparsed lines do not).
     pub fn has_time(&self) -> bool {
-        self.kind != Kind::Unparsed
+        self.kind() != Kind::Unparsed
+    }
+
+    /// The line number of an unparsed line (kept in `aux`).
+    pub fn unparsed_line(&self) -> Option<u32> {
+        (self.kind() == Kind::Unparsed).then_some(self.aux)
     }
 }
 
 /// What an API (or MINI App) request line carried besides the basic fields.
 /// Hashes are `store::hash_id` of the string; 0 means absent. The request ID
-/// itself lives in `Store::by_request_id`.
+/// lives in `Store::by_request_id`, `accepted_request_id` (rare: 409s) in
+/// `Store::by_accepted_id`, and which fields a source logs in its
+/// `FieldCounts`. 24 bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApiMeta {
     pub retry_key: u64,
-    pub accepted_request_id: u64,
-    /// `replyToken` in the request body (reply API).
-    pub reply_token: u64,
-    /// The MINI App `notificationToken`, hashed.
-    pub notification_token: u64,
-    /// Users named in the request body (`to`, `to[]`): a range of `Store::api_users`.
+    /// API: the `replyToken` in the request body. MINI App: the `notificationToken`.
+    pub token: u64,
+    /// Users named in the request body (`to`, `to[]`, `chatId`): a range of `Store::api_users`.
     pub users_start: u32,
     pub users_len: u32,
-    pub has_request_body: bool,
-    pub has_response_body: bool,
 }
 
 /// What a webhook receipt line carried besides the basic fields.
@@ -195,28 +264,54 @@ pub enum SourceType {
     Other,
 }
 
-/// One event object of a logged webhook body.
+/// An event's `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum Mode {
+    #[default]
+    None,
+    Active,
+    Standby,
+    Other,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Mode {
+        match s {
+            "active" => Mode::Active,
+            "standby" => Mode::Standby,
+            _ => Mode::Other,
+        }
+    }
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            Mode::None => None,
+            Mode::Active => Some("active"),
+            Mode::Standby => Some("standby"),
+            Mode::Other => Some("other"),
+        }
+    }
+}
+
+/// One event object of a logged webhook body. 56 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventMeta {
+    pub webhook_event_id: u64,
+    pub reply_token: u64,
+    /// `message.id`, or for an `unsend` event `unsend.messageId`; hashed.
+    pub message_id: u64,
+    /// The event's own `timestamp`, UTC ms; `i64::MIN` if absent.
+    pub timestamp: Millis,
     /// The webhook receipt record this event came in.
     pub record: RecordId,
     /// Interned event `type` (unknown types are kept as they are).
     pub event_type: Sym,
-    /// Interned `mode` (`active`, `standby`).
-    pub mode: Sym,
-    /// The event's own `timestamp`, UTC ms; `i64::MIN` if absent.
-    pub timestamp: Millis,
-    pub source_type: SourceType,
     pub user: Sym,
-    pub group: Sym,
-    pub room: Sym,
-    pub webhook_event_id: u64,
-    pub is_redelivery: bool,
-    pub reply_token: u64,
-    /// `message.id`, hashed.
-    pub message_id: u64,
+    /// `source.groupId` or `source.roomId` (see `source_type`).
+    pub chat: Sym,
     /// Interned `message.type`.
     pub message_type: Sym,
-    /// `unsend.messageId`, hashed.
-    pub unsend_message_id: u64,
+    pub source_type: SourceType,
+    pub mode: Mode,
+    pub is_redelivery: bool,
 }

@@ -271,7 +271,7 @@ pub struct Block {
 
 /// Target block size: large enough to amortise channel hops, small enough
 /// to spread work over the cores.
-pub const BLOCK: usize = 1 << 20;
+pub const BLOCK: usize = 512 << 10;
 /// A line longer than this is cut there (the rest becomes the next line),
 /// so a file with no newlines cannot exhaust memory.
 pub const MAX_LINE: usize = 64 << 20;
@@ -341,22 +341,41 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// Read one line again, from its byte offset in the (decompressed) source.
-/// At most `max` bytes are returned. Gzip sources are decompressed up to the
-/// offset (rotated archives are read rarely in detail).
-pub fn read_line_at(path: &Path, offset: u64, max: usize) -> io::Result<Vec<u8>> {
+/// Open a source for reading from `offset` of its (decompressed) bytes.
+fn open_at(path: &Path, offset: u64) -> io::Result<Box<dyn Read>> {
     let mut f = File::open(path)?;
     let mut magic = [0u8; 2];
     let n = read_full(&mut f, &mut magic)?;
     f.seek(SeekFrom::Start(0))?;
-    let mut r: Box<dyn Read> = if n == 2 && magic == [0x1f, 0x8b] {
+    if n == 2 && magic == [0x1f, 0x8b] {
         let mut d = MultiGzDecoder::new(BufReader::new(f));
         io::copy(&mut (&mut d).take(offset), &mut io::sink())?;
-        Box::new(d)
+        Ok(Box::new(d))
     } else {
         f.seek(SeekFrom::Start(offset))?;
-        Box::new(f)
-    };
+        Ok(Box::new(f))
+    }
+}
+
+/// Newlines between two offsets of a source (line numbers on demand).
+pub fn count_newlines(path: &Path, from: u64, to: u64) -> io::Result<u64> {
+    let mut r = open_at(path, from)?.take(to.saturating_sub(from));
+    let mut buf = vec![0u8; 1 << 16];
+    let mut n = 0u64;
+    loop {
+        let k = r.read(&mut buf)?;
+        if k == 0 {
+            return Ok(n);
+        }
+        n += memchr::memchr_iter(b'\n', buf.get(..k).unwrap_or_default()).count() as u64;
+    }
+}
+
+/// Read one line again, from its byte offset in the (decompressed) source.
+/// At most `max` bytes are returned. Gzip sources are decompressed up to the
+/// offset (rotated archives are read rarely in detail).
+pub fn read_line_at(path: &Path, offset: u64, max: usize) -> io::Result<Vec<u8>> {
+    let mut r = open_at(path, offset)?;
     let mut out = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     while out.len() < max {

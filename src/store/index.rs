@@ -1,39 +1,67 @@
-//! A compact multi-map from 64-bit hashes to 32-bit ids.
+//! A compact multi-map from hashes to 32-bit ids.
 //!
-//! 12 bytes an entry: a sorted run plus an unsorted tail that is merged in
-//! when it grows past an eighth of the run, so inserts are amortised
-//! O(log n) and lookups are a binary search plus a short scan. A HashMap of
-//! Vecs would cost several times the memory for millions of request IDs.
+//! A sorted run plus an unsorted tail that is merged in when it grows past
+//! an eighth of the run, so inserts are amortised O(log n) and lookups are
+//! a binary search plus a short scan. A HashMap of Vecs would cost several
+//! times the memory for millions of request IDs.
+//!
+//! `W` is the hash width in 32-bit words: [`MultiIndex`] keeps 64-bit hashes
+//! (12 bytes an entry); [`MultiIndex32`] keeps 32-bit hashes (8 bytes), for
+//! indexes whose callers verify each hit against the line itself.
 
-/// (hash high, hash low, id): three u32 keep the entry at 12 bytes.
+/// Hash words (high first) then the id; `[u32; N]` keeps the entry packed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Entry([u32; 3]);
+struct Entry<const N: usize>([u32; N]);
 
-impl Entry {
-    fn new(hash: u64, id: u32) -> Entry {
-        Entry([(hash >> 32) as u32, hash as u32, id])
+impl<const N: usize> Entry<N> {
+    fn new(hash: u64, id: u32) -> Self {
+        let mut e = [0u32; N];
+        let words = N - 1;
+        for (i, w) in e.iter_mut().take(words).enumerate() {
+            *w = (hash >> (32 * (words - 1 - i))) as u32;
+        }
+        if let Some(last) = e.last_mut() {
+            *last = id;
+        }
+        Entry(e)
     }
     fn hash(self) -> u64 {
-        (u64::from(self.0[0]) << 32) | u64::from(self.0[1])
+        self.0.iter().take(N - 1).fold(0u64, |h, &w| (h << 32) | u64::from(w))
     }
     fn id(self) -> u32 {
-        self.0[2]
+        self.0.last().copied().unwrap_or(0)
     }
 }
 
-#[derive(Debug, Default, Clone)]
-pub struct MultiIndex {
-    sorted: Vec<Entry>,
-    tail: Vec<Entry>,
+/// 64-bit hashes: a hit is taken as a match.
+pub type MultiIndex = HashIndex<3>;
+/// 32-bit hashes: callers verify hits.
+pub type MultiIndex32 = HashIndex<2>;
+
+#[derive(Debug, Clone)]
+pub struct HashIndex<const N: usize> {
+    sorted: Vec<Entry<N>>,
+    tail: Vec<Entry<N>>,
 }
 
-impl MultiIndex {
+impl<const N: usize> Default for HashIndex<N> {
+    fn default() -> Self {
+        HashIndex { sorted: Vec::new(), tail: Vec::new() }
+    }
+}
+
+impl<const N: usize> HashIndex<N> {
+    /// The part of a hash this index keeps.
+    fn key(hash: u64) -> u64 {
+        if N >= 3 { hash } else { hash & 0xffff_ffff }
+    }
+
     /// Add `id` under `hash` (0 = absent, ignored).
     pub fn insert(&mut self, hash: u64, id: u32) {
         if hash == 0 {
             return;
         }
-        self.tail.push(Entry::new(hash, id));
+        self.tail.push(Entry::new(Self::key(hash), id));
         if self.tail.len() > 4096.max(self.sorted.len() / 8) {
             self.merge();
         }
@@ -67,6 +95,7 @@ impl MultiIndex {
 
     /// Ids stored under `hash`, ascending in the sorted part, then in insertion order.
     pub fn get(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
+        let hash = Self::key(hash);
         let start = self.sorted.partition_point(|e| e.hash() < hash);
         let run = self.sorted.get(start..).unwrap_or_default().iter().take_while(move |e| e.hash() == hash);
         run.chain(self.tail.iter().filter(move |e| e.hash() == hash)).map(|e| e.id())
@@ -85,7 +114,7 @@ impl MultiIndex {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        (self.sorted.capacity() + self.tail.capacity()) * std::mem::size_of::<Entry>()
+        (self.sorted.capacity() + self.tail.capacity()) * std::mem::size_of::<Entry<N>>()
     }
 }
 
@@ -109,5 +138,17 @@ mod tests {
         assert!(!ix.contains(0));
         assert!(!ix.contains(5000));
         assert!(!ix.contains(u64::MAX));
+    }
+
+    #[test]
+    fn narrow_index_keeps_low_bits() {
+        let mut ix = MultiIndex32::default();
+        assert_eq!(std::mem::size_of::<Entry<2>>(), 8);
+        assert_eq!(std::mem::size_of::<Entry<3>>(), 12);
+        for i in 0..10_000u32 {
+            ix.insert((u64::from(i) << 32) | u64::from(i % 50 + 1), i);
+        }
+        assert_eq!(ix.get(7).count(), 200);
+        assert_eq!(ix.get(u64::MAX << 32 | 7).count(), 200);
     }
 }

@@ -11,11 +11,13 @@
 //! indexes  hash → ids        request ID, retry key, webhookEventId, reply token, user
 //! ```
 
+mod chunked;
 mod index;
 
 use std::collections::{BTreeMap, HashMap};
 
-pub use index::MultiIndex;
+pub use chunked::ChunkVec;
+pub use index::{MultiIndex, MultiIndex32};
 
 use crate::model::{ApiMeta, EventMeta, Kind, NONE, Record, RecordId, Sym, WebhookMeta};
 use crate::time::Millis;
@@ -77,6 +79,86 @@ pub struct Source {
     pub last_ts: Option<Millis>,
     /// Standard input cannot be read again: its text is kept here.
     pub memory: Option<Vec<u8>>,
+    /// Which fields this source's records logged, per kind.
+    pub fields: FieldCounts,
+    /// (byte offset, line number) at the start of each block read: line
+    /// numbers of parsed records are found from these on demand.
+    pub checkpoints: Vec<(u64, u64)>,
+}
+
+/// How many records of one kind logged each field (for "which fields does
+/// this source log", and later the log-completeness audit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KindFields {
+    pub records: u64,
+    pub request_id: u64,
+    pub method: u64,
+    pub status: u64,
+    pub target: u64,
+    pub ip: u64,
+    pub signature: u64,
+    pub body: u64,
+    pub raw_body: u64,
+    pub request_body: u64,
+    pub response_body: u64,
+    pub notification_token: u64,
+    pub retry_key: u64,
+}
+
+/// [`KindFields`] for API, webhook and MINI App records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FieldCounts {
+    pub api: KindFields,
+    pub webhook: KindFields,
+    pub miniapp: KindFields,
+}
+
+impl FieldCounts {
+    pub fn kind_mut(&mut self, k: Kind) -> Option<&mut KindFields> {
+        match k {
+            Kind::Api => Some(&mut self.api),
+            Kind::Webhook => Some(&mut self.webhook),
+            Kind::MiniApp => Some(&mut self.miniapp),
+            Kind::Unparsed => None,
+        }
+    }
+
+    pub fn observe(&mut self, l: &crate::parse::Line) {
+        let f = &l.fields;
+        let Some(k) = self.kind_mut(l.kind) else { return };
+        let n = |b: bool| u64::from(b);
+        k.records += 1;
+        k.request_id += n(f.request_id.is_some());
+        k.method += n(f.method.is_some());
+        k.status += n(f.status != 0);
+        k.target += n(l.target().is_some());
+        k.ip += n(f.ip.is_some());
+        k.signature += n(f.signature.is_some());
+        k.body += n(f.body.is_some());
+        k.raw_body += n(f.body.is_some_and(|b| b.is_string()));
+        k.request_body += n(f.request_body.is_some());
+        k.response_body += n(f.response_body.is_some());
+        k.notification_token += n(f.notification_token.is_some());
+        k.retry_key += n(f.retry_key.is_some());
+    }
+
+    pub fn add(&mut self, o: &FieldCounts) {
+        for (a, b) in [(&mut self.api, &o.api), (&mut self.webhook, &o.webhook), (&mut self.miniapp, &o.miniapp)] {
+            a.records += b.records;
+            a.request_id += b.request_id;
+            a.method += b.method;
+            a.status += b.status;
+            a.target += b.target;
+            a.ip += b.ip;
+            a.signature += b.signature;
+            a.body += b.body;
+            a.raw_body += b.raw_body;
+            a.request_body += b.request_body;
+            a.response_body += b.response_body;
+            a.notification_token += b.notification_token;
+            a.retry_key += b.retry_key;
+        }
+    }
 }
 
 /// Per-kind totals (the report's `totals` object).
@@ -109,13 +191,16 @@ pub struct Store {
     pub sources: Vec<Source>,
     chunks: Vec<Vec<Record>>,
     pub syms: Interner,
-    pub api: Vec<ApiMeta>,
+    pub api: ChunkVec<ApiMeta>,
     /// Users named by API requests (`ApiMeta::users_*` index here).
-    pub api_users: Vec<Sym>,
-    pub webhooks: Vec<WebhookMeta>,
-    pub events: Vec<EventMeta>,
-    /// request ID → API/MINI records.
-    pub by_request_id: MultiIndex,
+    pub api_users: ChunkVec<Sym>,
+    pub webhooks: ChunkVec<WebhookMeta>,
+    pub events: ChunkVec<EventMeta>,
+    /// request ID → API/MINI records (32-bit hashes: hits are verified, see
+    /// [`Store::find_request`]).
+    pub by_request_id: MultiIndex32,
+    /// `x-line-accepted-request-id` → the records (409s) that named it.
+    pub by_accepted_id: MultiIndex,
     /// `x-line-retry-key` → API records.
     pub by_retry_key: MultiIndex,
     /// webhookEventId → events.
@@ -137,14 +222,27 @@ pub struct Store {
     pub unparsed_examples: Vec<Example>,
     order: Vec<RecordId>,
     order_sorted: bool,
+    /// Index every request ID (the TUI, `lookup`), or only those of requests
+    /// sent with a retry key, the only ones a 409's
+    /// `x-line-accepted-request-id` can name (`report`, which looks nothing
+    /// up by ID: 30 MB less on a million-line directory).
+    pub index_all_request_ids: bool,
 }
+
+/// The most of one line [`Store::line_text`] returns.
+pub const MAX_LINE_TEXT: usize = 16 << 20;
 
 /// How many unparsed examples the store keeps.
 pub const EXAMPLES: usize = 5;
 
 impl Store {
     pub fn new() -> Store {
-        Store::default()
+        Store { index_all_request_ids: true, ..Store::default() }
+    }
+
+    /// A store for headless summaries (see `index_all_request_ids`).
+    pub fn for_report() -> Store {
+        Store { index_all_request_ids: false, ..Store::default() }
     }
 
     pub fn len(&self) -> usize {
@@ -178,7 +276,8 @@ impl Store {
             }
         }
         let src = self.sources.get_mut(rec.source() as usize);
-        match rec.kind {
+        let (ts, status) = (rec.ts(), rec.status());
+        match rec.kind() {
             Kind::Unparsed => {
                 self.totals.unparsed += 1;
                 if let Some(s) = src {
@@ -194,20 +293,20 @@ impl Store {
                 if let Some(s) = src {
                     s.records += 1;
                 }
-                *self.status_counts.entry((k, rec.status)).or_default() += 1;
+                *self.status_counts.entry((k, status)).or_default() += 1;
                 *self.path_counts.entry((k, rec.path)).or_default() += 1;
-                if rec.status >= 400 {
+                if status >= 400 {
                     self.errors.push(id);
                 }
-                self.first = Some(self.first.map_or(rec.ts, |f| f.min(rec.ts)));
-                self.last = Some(self.last.map_or(rec.ts, |l| l.max(rec.ts)));
+                self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
+                self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
             }
         }
         id
     }
 
     fn key(&self, id: RecordId) -> (Millis, RecordId) {
-        (self.get(id).map_or(i64::MIN, |r| r.ts), id)
+        (self.get(id).map_or(i64::MIN, Record::ts), id)
     }
 
     /// The timeline: record ids ordered by time; ties keep commit order
@@ -257,30 +356,81 @@ impl Store {
 
     /// Users an API record's body named.
     pub fn api_users(&self, meta: &ApiMeta) -> &[Sym] {
-        self.api_users.get(meta.users_start as usize..(meta.users_start + meta.users_len) as usize).unwrap_or(&[])
+        self.api_users.slice(meta.users_start, meta.users_len)
     }
 
     /// A webhook record's metadata (receipts logged without body or
     /// signature keep only their IP, inline in the record).
     pub fn webhook_meta(&self, rec: &Record) -> Option<WebhookMeta> {
-        if rec.kind != Kind::Webhook || rec.aux == NONE {
+        if rec.kind() != Kind::Webhook || rec.aux == NONE {
             return None;
         }
         if rec.aux & INLINE != 0 {
             return Some(WebhookMeta { ip: rec.aux & !INLINE, destination: NONE, ..WebhookMeta::default() });
         }
-        self.webhooks.get(rec.aux as usize).copied()
+        self.webhooks.get(rec.aux).copied()
     }
 
     /// Events of a webhook receipt.
     pub fn receipt_events(&self, meta: &WebhookMeta) -> &[EventMeta] {
-        self.events.get(meta.events_start as usize..(meta.events_start + meta.events_len) as usize).unwrap_or(&[])
+        self.events.slice(meta.events_start, meta.events_len)
     }
 
-    /// API/MINI records whose request ID hashes to `hash_id(id)` (callers
-    /// that need certainty compare the re-read line).
+    /// API/MINI records whose logged request ID is `id`: index hits,
+    /// verified against the re-read line.
     pub fn find_request(&self, id: &str) -> Vec<RecordId> {
-        self.by_request_id.get(hash_id(id)).collect()
+        self.by_request_id
+            .get(hash_id(id))
+            .filter(|&r| {
+                let Some(rec) = self.get(r) else { return false };
+                let Ok(text) = self.line_text(rec) else { return false };
+                match crate::parse::parse_line(&text) {
+                    crate::parse::Parsed::Record(l) => l.fields.request_id.as_deref() == Some(id),
+                    _ => false,
+                }
+            })
+            .collect()
+    }
+
+    /// The text of a record's line, read again from its source (at most
+    /// `MAX_LINE_TEXT` bytes; invalid UTF-8 replaced).
+    pub fn line_text(&self, rec: &Record) -> std::io::Result<String> {
+        let src = self.sources.get(rec.source() as usize).ok_or_else(|| std::io::Error::other("no such source"))?;
+        let bytes = match (&src.memory, &src.path) {
+            (Some(mem), _) => {
+                let rest = mem.get(rec.offset() as usize..).unwrap_or_default();
+                let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len()).min(MAX_LINE_TEXT);
+                let mut b = rest.get(..end).unwrap_or_default().to_vec();
+                if b.last() == Some(&b'\r') {
+                    b.pop();
+                }
+                b
+            }
+            (None, Some(path)) => crate::source::read_line_at(path, rec.offset(), MAX_LINE_TEXT)?,
+            (None, None) => return Err(std::io::Error::other("source cannot be read again")),
+        };
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// The 1-based line number of a record: kept for unparsed lines, found
+    /// for the others by counting newlines from the nearest block start.
+    pub fn line_of(&self, rec: &Record) -> std::io::Result<u64> {
+        if let Some(l) = rec.unparsed_line() {
+            return Ok(u64::from(l));
+        }
+        let src = self.sources.get(rec.source() as usize).ok_or_else(|| std::io::Error::other("no such source"))?;
+        let at = rec.offset();
+        let i = src.checkpoints.partition_point(|&(off, _)| off <= at);
+        let (start, line) = i.checked_sub(1).and_then(|i| src.checkpoints.get(i)).copied().unwrap_or((0, 1));
+        let newlines = match (&src.memory, &src.path) {
+            (Some(mem), _) => {
+                let seg = mem.get(start as usize..at as usize).unwrap_or_default();
+                memchr::memchr_iter(b'\n', seg).count() as u64
+            }
+            (None, Some(path)) => crate::source::count_newlines(path, start, at)?,
+            (None, None) => 0,
+        };
+        Ok(line + newlines)
     }
 
     /// Count `n` header rows for a source.
@@ -297,10 +447,10 @@ impl Store {
         vec![
             ("records", self.len() * size_of::<Record>()),
             ("order", self.order.len() * 4),
-            ("api", self.api.len() * size_of::<ApiMeta>()),
-            ("api_users", self.api_users.len() * 4),
-            ("webhooks", self.webhooks.len() * size_of::<WebhookMeta>()),
-            ("events", self.events.len() * size_of::<EventMeta>()),
+            ("api", self.api.heap_bytes()),
+            ("api_users", self.api_users.heap_bytes()),
+            ("webhooks", self.webhooks.heap_bytes()),
+            ("events", self.events.heap_bytes()),
             ("by_request_id", self.by_request_id.heap_bytes()),
             ("by_user", self.by_user.values().map(|v| v.capacity() * 4 + 48).sum()),
             ("errors", self.errors.capacity() * 4),
@@ -312,9 +462,10 @@ impl Store {
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
         self.chunks.len() * CHUNK * size_of::<Record>()
-            + self.api.capacity() * size_of::<ApiMeta>()
-            + self.webhooks.capacity() * size_of::<WebhookMeta>()
-            + self.events.capacity() * size_of::<EventMeta>()
+            + self.api.heap_bytes()
+            + self.api_users.heap_bytes()
+            + self.webhooks.heap_bytes()
+            + self.events.heap_bytes()
             + self.order.capacity() * 4
             + self.by_request_id.heap_bytes()
             + self.by_retry_key.heap_bytes()

@@ -25,7 +25,7 @@ fn records_metadata_and_indexes() {
     assert_eq!(s.sources[0].records, 3);
     assert_eq!(s.status_counts.get(&(Kind::Api, 429)), Some(&1));
     // line numbers count every line, blank or header
-    let lines: Vec<u32> = s.iter().map(|(_, r)| r.line).collect();
+    let lines: Vec<u64> = s.iter().map(|(_, r)| s.line_of(r).unwrap()).collect();
     assert_eq!(lines, [2, 3, 4, 5]);
 
     let wh = s.get(0).unwrap();
@@ -48,7 +48,7 @@ fn records_metadata_and_indexes() {
     let alice = s.syms.get("Ualice").unwrap();
     assert_eq!(s.by_user[&alice], [0, 3]);
     let mc = s.get(3).unwrap();
-    assert_eq!(s.api_users(&s.api[mc.aux as usize]).len(), 2);
+    assert_eq!(s.api_users(s.api.get(mc.aux).unwrap()).len(), 2);
     assert_eq!(s.errors, [3]);
     assert_eq!(s.syms.resolve(mc.path), "/v2/bot/message/multicast");
 }
@@ -71,7 +71,7 @@ fn timeline_orders_by_time_then_source_then_line() {
           1.2.3.4 2026-11-20T08:00:03Z POST /cb 200\n\
           1.2.3.4 2026-11-20T08:00:01Z POST /cb 200\n",
     );
-    let ts = |id: u32| s.get(id).unwrap().ts;
+    let ts = |id: u32| s.get(id).unwrap().ts();
     // the unparsed line inherits the time of the line before it in its file
     assert_eq!(ts(2), parse_time("2026-11-20T08:00:01Z").unwrap());
     assert_eq!(ts(4), i64::MIN);
@@ -87,7 +87,7 @@ fn window_keeps_unparsed_and_counts_what_it_leaves_out() {
     let mut s = Store::new();
     s.sources.push(Source::default());
     let data = b"r1 2026-11-20T08:00:00Z POST /v2/bot/x 200\njunk\nr2 2026-11-20T09:00:00Z POST /v2/bot/x 200\n";
-    let pb = ParsedBlock::parse(0, Block { offset: 0, first_line: 1, data: data.to_vec() }, false);
+    let pb = ParsedBlock::parse(0, Block { offset: 0, first_line: 1, data: data.to_vec() }, true);
     let win = Window { since: parse_time("2026-11-20T08:30:00Z"), until: None };
     commit(&mut s, pb, win);
     assert_eq!(s.totals.api_requests, 1);
@@ -98,10 +98,72 @@ fn window_keeps_unparsed_and_counts_what_it_leaves_out() {
 }
 
 #[test]
+fn line_numbers_on_demand_across_blocks_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("header Request ID HTTP method API endpoint Status code\n");
+    for i in 0..60_000 {
+        text.push_str(&format!("r{i} 2026-11-20T08:00:00Z POST /v2/bot/message/push 200\n"));
+        if i % 1000 == 0 {
+            text.push_str("junk\n\n");
+        }
+    }
+    std::fs::write(dir.path().join("a.log"), &text).unwrap();
+    let (specs, _) = crate::source::discover(&[dir.path().join("a.log")]).unwrap();
+    let mut s = Store::new();
+    crate::ingest::load(&mut s, &specs, Window::default(), 2, &mut |_| {});
+    assert!(s.sources[0].checkpoints.len() > 2, "several blocks");
+    let mut want = Vec::new();
+    for (n, l) in text.lines().enumerate() {
+        if !l.is_empty() && !l.starts_with("header") {
+            want.push(n as u64 + 1);
+        }
+    }
+    assert_eq!(s.len(), want.len());
+    for i in (0..want.len()).step_by(997).chain([want.len() - 1]) {
+        assert_eq!(s.line_of(s.get(i as u32).unwrap()).unwrap(), want[i], "record {i}");
+    }
+}
+
+#[test]
+fn text_webhooks_keep_their_ip_inline() {
+    let s = store_with(&["203.0.113.9 2026-11-20T08:00:00Z POST /cb 200"]);
+    let r = s.get(0).unwrap();
+    assert_ne!(r.aux & INLINE, 0);
+    assert!(s.webhooks.is_empty());
+    assert_eq!(s.syms.resolve(s.webhook_meta(r).unwrap().ip), "203.0.113.9");
+}
+
+#[test]
 fn record_is_compact() {
-    assert_eq!(std::mem::size_of::<Record>(), 32);
+    assert_eq!(std::mem::size_of::<Record>(), 24);
+    assert_eq!(std::mem::size_of::<crate::model::ApiMeta>(), 24);
+    assert_eq!(std::mem::size_of::<crate::model::EventMeta>(), 56);
+    use crate::model::{Loc, Method};
+    for ts in [0, 1, -1, i64::MIN, 1_763_625_600_123, -62_135_596_800_000, 64_060_588_800_000] {
+        let r = Record::new(ts, Loc::new(3, 99), Kind::Webhook, Method::Patch, 599, 7, 8);
+        assert_eq!(
+            (r.ts(), r.kind(), r.method(), r.status(), r.source(), r.offset(), r.path, r.aux),
+            (ts, Kind::Webhook, Method::Patch, 599, 3, 99, 7, 8)
+        );
+    }
+    let r = Record::new(i64::MAX, Loc::new(0, 0), Kind::Unparsed, Method::None, 0, 0, 42);
+    assert_eq!(r.ts(), (1 << 47) - 1);
+    assert_eq!(r.unparsed_line(), Some(42));
     let l = crate::model::Loc::new(70_000, (1 << 40) - 5);
     assert_eq!((l.source(), l.offset()), (70_000, (1 << 40) - 5));
     let l = crate::model::Loc::new(u32::MAX, u64::MAX);
     assert_eq!((l.source(), l.offset()), ((1 << 24) - 1, (1 << 40) - 1));
+}
+
+#[test]
+fn report_store_indexes_only_retry_keyed_requests() {
+    let lines = [REPLY, MULTICAST].join("\n");
+    let mut full = Store::new();
+    load_bytes(&mut full, "t", lines.as_bytes());
+    assert_eq!((full.find_request("R1").len(), full.find_request("R2").len()), (1, 1));
+    let mut report = Store::for_report();
+    load_bytes(&mut report, "t", lines.as_bytes());
+    // R1 has no retry key; R2 (retry key K1) can be named by a 409.
+    assert_eq!((report.find_request("R1").len(), report.find_request("R2").len()), (0, 1));
+    assert_eq!(report.totals, full.totals);
 }
