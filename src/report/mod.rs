@@ -197,15 +197,15 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         if let Some(e) = &s.error {
             notes.push(format!("error: {e}"));
         }
-        writeln!(
-            out,
+        let row = format!(
             "  {:<w$}  {:>10}  {:>8}  {:>7}  {}",
             escape_control(&s.path),
             thousands(s.records),
             thousands(s.unparsed),
             thousands(s.header_rows),
             notes.join(", ")
-        )?;
+        );
+        writeln!(out, "{}", row.trim_end())?;
     }
     Ok(())
 }
