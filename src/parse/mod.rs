@@ -100,7 +100,8 @@ pub enum Parsed<'a> {
 
 /// Classify one line (without its line ending).
 pub fn parse_line(line: &str) -> Parsed<'_> {
-    let t = line.trim_matches(|c: char| c.is_ascii_whitespace());
+    // A byte-order mark (files written by Windows tools) is not content.
+    let t = line.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{feff}');
     if t.is_empty() {
         return Parsed::Blank;
     }

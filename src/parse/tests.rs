@@ -329,6 +329,14 @@ fn json_order_whitespace_and_escapes() {
 }
 
 #[test]
+fn byte_order_mark_is_ignored() {
+    let l = rec("\u{feff}{\"request_id\":\"r\",\"time\":1700000000}");
+    assert_eq!(l.kind, Kind::Api);
+    let l = rec("\u{feff}203.0.113.1 Mon, 05 Jul 2021 08:10:00 GMT POST /linebot/webhook 200");
+    assert_eq!(l.kind, Kind::Webhook);
+}
+
+#[test]
 fn endpoint_paths() {
     assert_eq!(endpoint_path("https://api.line.me/v2/bot/message/push"), "/v2/bot/message/push");
     assert_eq!(
