@@ -1,8 +1,8 @@
 //! The command line: argument definitions and dispatch to the engine.
 //!
-//! Exit status: 0 success; 1 a lookup found nothing (later commands);
-//! 2 a usage error or a path that does not exist. A closed stdout (for
-//! example `| head`) exits 0 quietly.
+//! Exit status: 0 success; 1 `lookup` found nothing; 2 a usage error, a bad
+//! config file or a path that does not exist. A closed stdout (for example
+//! `| head`) exits 0 quietly.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -10,8 +10,10 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::analysis::Analyzer;
+use crate::config::{self, ThresholdFlags};
 use crate::ingest::{self, Window};
-use crate::report::{self, Report};
+use crate::report::{self, Report, lookup};
 use crate::source;
 use crate::store::Store;
 use crate::time::parse_time_arg;
@@ -20,7 +22,8 @@ const EXAMPLES: &str = "\
 Examples:
   linelens /var/log/linebot                  open the incident screen on a log directory
   linelens report assets/sample-logs         summary of what was read
-  linelens report --format json --since 2h logs/ | jq .totals
+  linelens report --format json --since 2h logs/ | jq .bursts
+  linelens lookup --request-id 8e36bade-c5d6-4d00-9e69-72244675a9a1 logs/
   zcat api.log.3.gz | linelens report -      read standard input";
 
 #[derive(Debug, Parser)]
@@ -43,11 +46,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read everything once and print a summary.
+    /// Read everything once and print a summary: counts, 429 bursts, floods, replies.
     #[command(
         after_help = "Examples:\n  linelens report assets/sample-logs\n  linelens report --format json --since 15m /var/log/linebot"
     )]
     Report(ReportArgs),
+    /// Show one request by its x-line-request-id, with everything linked to it.
+    #[command(
+        after_help = "Examples:\n  linelens lookup --request-id 8e36bade-c5d6-4d00-9e69-72244675a9a1 /var/log/linebot\n  linelens lookup --request-id 8e36bade-c5d6-4d00-9e69-72244675a9a1 --format json logs/ | jq .found[0].retries\n\nExit status 1 when no record has that request ID."
+    )]
+    Lookup(LookupArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -70,10 +78,77 @@ pub struct ReadArgs {
     pub until: Option<String>,
 }
 
+/// Analysis thresholds; each overrides the config file, which overrides the default.
+#[derive(Debug, Args, Default)]
+pub struct AnalysisArgs {
+    /// Config file (default: linelens/config.toml in the platform's config directory, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A 429 more than this after the previous one starts a new cluster [default: 10s].
+    #[arg(long, value_name = "DURATION")]
+    pub burst_gap: Option<String>,
+    /// 429s a cluster needs to be a burst [default: 5].
+    #[arg(long, value_name = "N")]
+    pub burst_min: Option<u64>,
+    /// Sends to one user that make an outbound flood [default: 10] ...
+    #[arg(long, value_name = "N")]
+    pub flood_min: Option<u64>,
+    /// ... within less than this [default: 60s].
+    #[arg(long, value_name = "DURATION")]
+    pub flood_window: Option<String>,
+    /// Messages from one user that make an inbound flood [default: 10] ...
+    #[arg(long, value_name = "N")]
+    pub inbound_flood_min: Option<u64>,
+    /// ... within less than this [default: 60s].
+    #[arg(long, value_name = "DURATION")]
+    pub inbound_flood_window: Option<String>,
+    /// How far before an API request a webhook may be to be offered as its likely trigger [default: 2s].
+    #[arg(long, value_name = "DURATION")]
+    pub infer_window: Option<String>,
+}
+
+impl AnalysisArgs {
+    /// Flags over config file over defaults.
+    pub fn analyzer(&self) -> Result<Analyzer, CliError> {
+        let (file, path) = config::load(self.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+        let flags = ThresholdFlags {
+            burst_gap: self.burst_gap.clone(),
+            burst_min: self.burst_min,
+            flood_min: self.flood_min,
+            flood_window: self.flood_window.clone(),
+            inbound_flood_min: self.inbound_flood_min,
+            inbound_flood_window: self.inbound_flood_window.clone(),
+            infer_window: self.infer_window.clone(),
+        };
+        // A bad flag value is named as the flag; a bad file value with the file.
+        let t = config::thresholds(&file.analysis, &flags).map_err(|e| match &path {
+            Some(p) if !e.starts_with("--") => CliError::Usage(format!("config {}: {e}", p.display())),
+            _ => CliError::Usage(e),
+        })?;
+        Ok(Analyzer::new(t))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct LookupArgs {
+    /// The x-line-request-id to show.
+    #[arg(long, value_name = "ID")]
+    pub request_id: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -86,11 +161,16 @@ pub enum CliError {
     Usage(String),
     #[error(transparent)]
     Missing(#[from] source::MissingPath),
+    #[error("no record has request ID {0}")]
+    NotFound(String),
 }
 
 impl CliError {
     pub fn exit_code(&self) -> i32 {
-        2
+        match self {
+            CliError::NotFound(_) => 1,
+            _ => 2,
+        }
     }
 }
 
@@ -106,8 +186,9 @@ fn window(args: &ReadArgs) -> Result<Window, CliError> {
     Ok(Window { since: parse("--since", &args.since)?, until: parse("--until", &args.until)? })
 }
 
-/// Discover and load the given paths into `store`, warnings on stderr.
-pub fn load_paths(args: &ReadArgs, mut store: Store) -> Result<Store, CliError> {
+/// Discover and load the given paths into `store`, warnings on stderr,
+/// analysing as blocks are committed.
+pub fn load_paths(args: &ReadArgs, mut store: Store, analyzer: &mut Analyzer) -> Result<Store, CliError> {
     let win = window(args)?;
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let (specs, warnings) = source::discover(&paths)?;
@@ -115,11 +196,12 @@ pub fn load_paths(args: &ReadArgs, mut store: Store) -> Result<Store, CliError> 
         warn(&w);
     }
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    ingest::load(&mut store, &specs, win, threads, &mut |w| warn(&w));
+    ingest::load_with(&mut store, &specs, win, threads, &mut |w| warn(&w), &mut |s| analyzer.observe_new(s));
     if std::env::var_os("LINELENS_MEMORY").is_some() {
         for (what, bytes) in store.memory_breakdown() {
             eprintln!("memory {what:<14} {:>8.1} MB", bytes as f64 / 1e6);
         }
+        eprintln!("memory {:<14} {:>8.1} MB", "analysis", analyzer.heap_bytes() as f64 / 1e6);
         if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
             for l in status.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS")) {
                 eprintln!("memory {l}");
@@ -137,11 +219,23 @@ fn warn(msg: &str) {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match cli.command {
         Some(Command::Report(args)) => {
-            let store = load_paths(&args.read, Store::for_report())?;
-            let r = Report::build(&store);
+            let mut analyzer = args.analysis.analyzer()?;
+            let store = load_paths(&args.read, Store::for_report(), &mut analyzer)?;
+            let r = Report::build(&store, &analyzer.findings(&store));
             match args.format {
                 Format::Text => report::write_text(&r, out)?,
                 Format::Json => report::write_json(&r, out)?,
+            }
+        }
+        Some(Command::Lookup(args)) => {
+            let mut analyzer = args.analysis.analyzer()?;
+            let mut store = load_paths(&args.read, Store::new(), &mut analyzer)?;
+            let Some(found) = lookup::lookup(&mut store, &mut analyzer, args.request_id.trim()) else {
+                return Err(CliError::NotFound(args.request_id).into());
+            };
+            match args.format {
+                Format::Text => lookup::write_text(&found, out)?,
+                Format::Json => lookup::write_json(&found, out)?,
             }
         }
         None => {

@@ -13,7 +13,8 @@
 //! are bounded, so memory stays flat however large the input is.
 
 use std::collections::BTreeMap;
-use std::collections::HashMap;
+
+use foldhash::HashMap;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
@@ -105,7 +106,11 @@ impl ParsedBlock {
 
     /// Classify one line (without its line ending) and add it.
     pub fn add_line(&mut self, raw: &[u8], offset: u64, line_no: u64) {
-        let text = String::from_utf8_lossy(raw);
+        // Valid UTF-8 is the rule; the lossy conversion is only for junk.
+        let text = match std::str::from_utf8(raw) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(raw),
+        };
         let line = u32::try_from(line_no).unwrap_or(u32::MAX);
         match parse::parse_line(&text) {
             Parsed::Blank => {}
@@ -376,10 +381,26 @@ struct Job {
     block: Block,
 }
 
+/// How many committed blocks between calls of the `committed` callback.
+const CALLBACK_EVERY: u64 = 16;
+
 /// Read every source into `store` (sources are appended to `store.sources`
 /// in the order given). Problems with single sources are recorded on the
 /// source and passed to `warn`; they never stop the rest.
 pub fn load(store: &mut Store, specs: &[SourceSpec], window: Window, threads: usize, warn: &mut dyn FnMut(String)) {
+    load_with(store, specs, window, threads, warn, &mut |_| {});
+}
+
+/// [`load`], calling `committed` every few blocks and at the end, on the
+/// caller's thread, so incremental analysis runs while workers parse.
+pub fn load_with(
+    store: &mut Store,
+    specs: &[SourceSpec],
+    window: Window,
+    threads: usize,
+    warn: &mut dyn FnMut(String),
+    committed: &mut dyn FnMut(&mut Store),
+) {
     let base = store.sources.len() as u32;
     for spec in specs {
         store.sources.push(crate::store::Source {
@@ -416,7 +437,12 @@ pub fn load(store: &mut Store, specs: &[SourceSpec], window: Window, threads: us
             while let Some(out) = pending.remove(&next) {
                 next += 1;
                 match out {
-                    Out::Block(pb) => commit(store, *pb, window),
+                    Out::Block(pb) => {
+                        commit(store, *pb, window);
+                        if next % CALLBACK_EVERY == 0 {
+                            committed(store);
+                        }
+                    }
                     Out::Info(src, info) => {
                         let Some(s) = store.sources.get_mut(src as usize) else { continue };
                         match info {
@@ -432,6 +458,7 @@ pub fn load(store: &mut Store, specs: &[SourceSpec], window: Window, threads: us
             }
         }
     });
+    committed(store);
 }
 
 fn parse_worker(rx: &Receiver<Job>, tx: &Sender<(u64, Out)>) {

@@ -14,11 +14,15 @@
 //! - `parse`   one line → a classified record (text, Markdown rows, JSON).
 //! - `ingest`  the reader → workers → committer pipeline.
 //! - `store`   records, interned strings, indexes, counters.
-//! - `report`  the `report` command's summary, as text or JSON.
+//! - `analysis` 429 bursts, floods, webhook ↔ reply correlation, links.
+//! - `config`  the config file and threshold resolution.
+//! - `report`  the `report` and `lookup` output, as text or JSON.
 //! - `escape`  making untrusted log text safe for a terminal.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
+pub mod analysis;
 pub mod cli;
+pub mod config;
 pub mod escape;
 pub mod ingest;
 pub mod model;

@@ -9,8 +9,11 @@ use assert_cmd::Command;
 use linelens::report::Report;
 use predicates::prelude::*;
 
+/// The binary, with no user config file in reach.
 fn linelens() -> Command {
-    Command::cargo_bin("linelens").unwrap()
+    let mut c = Command::cargo_bin("linelens").unwrap();
+    c.env("HOME", "/nonexistent-linelens-home").env("XDG_CONFIG_HOME", "/nonexistent-linelens-home/.config");
+    c
 }
 
 fn data(p: &str) -> String {

@@ -9,10 +9,13 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
+pub mod lookup;
+
+use crate::analysis::{BurstReport, Correlation, Direction, Findings, FloodReport};
 use crate::escape::{escape_control, thousands};
 use crate::model::Kind;
 use crate::store::{Store, Totals};
-use crate::time::format_rfc3339;
+use crate::time::{format_rfc3339, parse_time};
 
 pub const SCHEMA: u32 = 1;
 
@@ -56,6 +59,11 @@ pub struct Report {
     pub status_counts: StatusCounts,
     pub sources: Vec<SourceReport>,
     pub unparsed_examples: Vec<UnparsedExample>,
+    /// 429 bursts, most responses first.
+    pub bursts: Vec<BurstReport>,
+    /// Per-user floods, most messages first.
+    pub floods: Vec<FloodReport>,
+    pub correlation: Correlation,
 }
 
 fn status_key(s: u16) -> String {
@@ -63,7 +71,7 @@ fn status_key(s: u16) -> String {
 }
 
 impl Report {
-    pub fn build(store: &Store) -> Report {
+    pub fn build(store: &Store, findings: &Findings) -> Report {
         let t = &store.totals;
         let mut sc = StatusCounts::default();
         for (&(kind, status), &n) in &store.status_counts {
@@ -102,6 +110,9 @@ impl Report {
                     text: e.text.clone(),
                 })
                 .collect(),
+            bursts: findings.bursts.iter().map(BurstReport::from).collect(),
+            floods: findings.floods.iter().map(FloodReport::from).collect(),
+            correlation: findings.correlation,
         }
     }
 
@@ -133,6 +144,68 @@ fn status_line(m: &BTreeMap<String, u64>) -> String {
     m.iter().map(|(k, v)| format!("{k} ×{}", thousands(*v))).collect::<Vec<_>>().join("  ")
 }
 
+/// `2026-11-20T08:20:00.000Z` → `08:20:00.000`; the date is in the header.
+fn clock(t: &str) -> &str {
+    t.get(11..23).unwrap_or(t)
+}
+
+/// `start–end` as clock times, the end's date added when it differs.
+fn span(start: &str, end: &str) -> String {
+    if start.get(..10) == end.get(..10) {
+        format!("{}–{}", clock(start), clock(end))
+    } else {
+        format!("{}–{}", start, end)
+    }
+}
+
+fn write_findings(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out)?;
+    if r.bursts.is_empty() {
+        writeln!(out, "429 bursts   none")?;
+    } else {
+        writeln!(out, "429 bursts   {}", r.bursts.len())?;
+        for b in &r.bursts {
+            let mut eps: Vec<(&String, &u64)> = b.endpoints.iter().collect();
+            eps.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let eps: Vec<String> =
+                eps.iter().map(|(p, n)| format!("{} ×{}", escape_control(p), thousands(**n))).collect();
+            let source = match b.source {
+                crate::analysis::BurstSource::Api => "api",
+                crate::analysis::BurstSource::MiniApp => "miniapp",
+            };
+            writeln!(out, "  ‼ {source:<8}{}  ×{:<6} {}", span(&b.start, &b.end), thousands(b.count), eps.join(", "))?;
+        }
+    }
+    if r.floods.is_empty() {
+        writeln!(out, "floods       none")?;
+    } else {
+        writeln!(out, "floods       {}", r.floods.len())?;
+        for f in &r.floods {
+            let (mark, arrow, dir) = match f.direction {
+                Direction::Outbound => ("‼", "→", "outbound"),
+                Direction::Inbound => ("!", "←", "inbound"),
+            };
+            writeln!(
+                out,
+                "  {mark} {dir:<9}{arrow} {}  {}  ×{}",
+                escape_control(&f.user_id),
+                span(&f.start, &f.end),
+                thousands(f.count)
+            )?;
+        }
+    }
+    let c = &r.correlation;
+    writeln!(
+        out,
+        "webhooks     {} events with a reply token: {} replied, {} unreplied; {} replies to unknown reply tokens",
+        thousands(c.events_with_reply_token),
+        thousands(c.replied),
+        thousands(c.unreplied),
+        thousands(c.replies_without_event)
+    )?;
+    Ok(())
+}
+
 pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let t = &r.totals;
     let files = r.sources.len();
@@ -152,11 +225,12 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     )?;
     match (&r.time_range.first, &r.time_range.last) {
         (Some(a), Some(b)) => {
-            let span = crate::time::parse_time(b).zip(crate::time::parse_time(a)).map(|(b, a)| b - a);
-            writeln!(out, "time range   {a} → {b}  ({})", span.map(duration_text).unwrap_or_default())?;
+            let len = parse_time(b).zip(parse_time(a)).map(|(b, a)| b - a);
+            writeln!(out, "time range   {a} → {b}  ({})", len.map(duration_text).unwrap_or_default())?;
         }
         _ => writeln!(out, "time range   (no timed records)")?,
     }
+    write_findings(r, out)?;
     writeln!(out)?;
     writeln!(out, "records")?;
     for (label, n) in [

@@ -41,12 +41,21 @@ pub type MultiIndex32 = HashIndex<2>;
 #[derive(Debug, Clone)]
 pub struct HashIndex<const N: usize> {
     sorted: Vec<Entry<N>>,
+    /// Radix directory over `sorted`: the entries whose key's top `dir_bits`
+    /// bits are `b` are `sorted[dir[b]..dir[b + 1]]`. Keys are uniform
+    /// hashes, so a bucket holds ~32 entries and a look-up touches a couple
+    /// of cache lines instead of binary-searching millions of entries.
+    dir: Vec<u32>,
+    dir_bits: u32,
     tail: Vec<Entry<N>>,
+    /// Whether `tail` is sorted too (after [`HashIndex::prepare`]); a
+    /// look-up then binary-searches it instead of scanning it.
+    tail_sorted: bool,
 }
 
 impl<const N: usize> Default for HashIndex<N> {
     fn default() -> Self {
-        HashIndex { sorted: Vec::new(), tail: Vec::new() }
+        HashIndex { sorted: Vec::new(), dir: Vec::new(), dir_bits: 0, tail: Vec::new(), tail_sorted: true }
     }
 }
 
@@ -56,14 +65,61 @@ impl<const N: usize> HashIndex<N> {
         if N >= 3 { hash } else { hash & 0xffff_ffff }
     }
 
+    /// Width of a kept key in bits.
+    const KEY_BITS: u32 = if N >= 3 { 64 } else { 32 };
+
+    fn bucket(&self, key: u64) -> usize {
+        if self.dir_bits == 0 { 0 } else { (key >> (Self::KEY_BITS - self.dir_bits)) as usize }
+    }
+
+    fn rebuild_dir(&mut self) {
+        let n = self.sorted.len();
+        self.dir_bits = (usize::BITS - (n / 32).leading_zeros()).min(20);
+        let buckets = 1usize << self.dir_bits;
+        self.dir.clear();
+        self.dir.reserve_exact(buckets + 1);
+        let mut i = 0usize;
+        for b in 0..buckets {
+            while self.sorted.get(i).is_some_and(|e| self.bucket(e.hash()) < b) {
+                i += 1;
+            }
+            self.dir.push(i as u32);
+        }
+        self.dir.push(n as u32);
+    }
+
+    /// The slice of `sorted` that may hold `key`.
+    fn candidates(&self, key: u64) -> &[Entry<N>] {
+        let b = self.bucket(key);
+        match (self.dir.get(b), self.dir.get(b + 1)) {
+            (Some(&lo), Some(&hi)) => self.sorted.get(lo as usize..hi as usize).unwrap_or_default(),
+            _ => &self.sorted,
+        }
+    }
+
     /// Add `id` under `hash` (0 = absent, ignored).
     pub fn insert(&mut self, hash: u64, id: u32) {
         if hash == 0 {
             return;
         }
-        self.tail.push(Entry::new(Self::key(hash), id));
+        let e = Entry::new(Self::key(hash), id);
+        if self.tail.last().is_some_and(|&l| l > e) {
+            self.tail_sorted = false;
+        }
+        self.tail.push(e);
         if self.tail.len() > 4096.max(self.sorted.len() / 8) {
             self.merge();
+        }
+    }
+
+    /// Make look-ups fast: sort the tail (a stable sort, cheap on the part
+    /// already sorted). Call after a batch of inserts.
+    pub fn prepare(&mut self) {
+        if self.tail.len() > 1 << 16 {
+            self.merge();
+        } else if !self.tail_sorted {
+            self.tail.sort();
+            self.tail_sorted = true;
         }
     }
 
@@ -71,6 +127,7 @@ impl<const N: usize> HashIndex<N> {
     /// second copy of the run is ever held.
     fn merge(&mut self) {
         self.tail.sort_unstable();
+        self.tail_sorted = true;
         let n = self.sorted.len();
         self.sorted.extend_from_slice(&self.tail);
         let (mut i, mut j, mut k) = (n, self.tail.len(), self.sorted.len());
@@ -91,14 +148,25 @@ impl<const N: usize> HashIndex<N> {
             }
         }
         self.tail.clear();
+        self.rebuild_dir();
     }
 
     /// Ids stored under `hash`, ascending in the sorted part, then in insertion order.
     pub fn get(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
         let hash = Self::key(hash);
-        let start = self.sorted.partition_point(|e| e.hash() < hash);
-        let run = self.sorted.get(start..).unwrap_or_default().iter().take_while(move |e| e.hash() == hash);
-        run.chain(self.tail.iter().filter(move |e| e.hash() == hash)).map(|e| e.id())
+        let bucket = self.candidates(hash);
+        let start = bucket.partition_point(|e| e.hash() < hash);
+        let run = bucket.get(start..).unwrap_or_default().iter().take_while(move |e| e.hash() == hash);
+        // A sorted tail is binary-searched; an unsorted one scanned.
+        let (sorted_tail, unsorted_tail): (&[Entry<N>], &[Entry<N>]) = if self.tail_sorted {
+            let at = self.tail.partition_point(|e| e.hash() < hash);
+            (self.tail.get(at..).unwrap_or_default(), &[])
+        } else {
+            (&[], &self.tail)
+        };
+        run.chain(sorted_tail.iter().take_while(move |e| e.hash() == hash))
+            .chain(unsorted_tail.iter().filter(move |e| e.hash() == hash))
+            .map(|e| e.id())
     }
 
     pub fn contains(&self, hash: u64) -> bool {
@@ -114,7 +182,7 @@ impl<const N: usize> HashIndex<N> {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        (self.sorted.capacity() + self.tail.capacity()) * std::mem::size_of::<Entry<N>>()
+        (self.sorted.capacity() + self.tail.capacity()) * std::mem::size_of::<Entry<N>>() + self.dir.capacity() * 4
     }
 }
 
@@ -130,7 +198,14 @@ mod tests {
         }
         ix.insert(0, 5);
         assert_eq!(ix.len(), 20_000);
+        let unprepared: Vec<u32> = ix.get(1).collect();
+        ix.prepare();
         let got: Vec<u32> = ix.get(1).collect();
+        let mut a = unprepared.clone();
+        a.sort_unstable();
+        let mut b = got.clone();
+        b.sort_unstable();
+        assert_eq!(a, b, "same hits before and after prepare");
         let want: Vec<u32> = (0..20_000).filter(|i| i % 997 == 0).collect();
         let mut sorted = got.clone();
         sorted.sort_unstable();
@@ -138,6 +213,22 @@ mod tests {
         assert!(!ix.contains(0));
         assert!(!ix.contains(5000));
         assert!(!ix.contains(u64::MAX));
+    }
+
+    #[test]
+    fn directory_finds_every_key() {
+        let mut ix = MultiIndex::default();
+        let keys: Vec<u64> = (1..200_000u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1).collect();
+        for (i, &k) in keys.iter().enumerate() {
+            ix.insert(k, i as u32);
+        }
+        ix.prepare();
+        assert!(ix.dir_bits > 8);
+        for (i, &k) in keys.iter().enumerate().step_by(101) {
+            assert_eq!(ix.get(k).collect::<Vec<_>>(), [i as u32]);
+        }
+        assert_eq!(ix.get(u64::MAX - 2).count(), 0);
+        assert_eq!(ix.get(2).count(), 0);
     }
 
     #[test]

@@ -14,7 +14,9 @@
 mod chunked;
 mod index;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 
 pub use chunked::ChunkVec;
 pub use index::{MultiIndex, MultiIndex32};
@@ -209,8 +211,9 @@ pub struct Store {
     pub by_reply_token_event: MultiIndex,
     /// replyToken → reply requests that used it.
     pub by_reply_token_api: MultiIndex,
-    /// user → records (webhook receipts with an event from the user, API requests to the user).
-    pub by_user: HashMap<Sym, Vec<RecordId>>,
+    /// user symbol → records (webhook receipts with an event from the user,
+    /// API requests to the user); indexed by symbol, empty for non-users.
+    pub by_user: Vec<Vec<RecordId>>,
     /// Records answered 4xx/5xx, in commit order.
     pub errors: Vec<RecordId>,
     /// Record count per (kind, endpoint/path symbol).
@@ -227,6 +230,8 @@ pub struct Store {
     /// `x-line-accepted-request-id` can name (`report`, which looks nothing
     /// up by ID: 30 MB less on a million-line directory).
     pub index_all_request_ids: bool,
+    /// Keep `by_user` (the screen's `user:` filter); `report` does not use it.
+    pub index_users: bool,
 }
 
 /// The most of one line [`Store::line_text`] returns.
@@ -237,10 +242,10 @@ pub const EXAMPLES: usize = 5;
 
 impl Store {
     pub fn new() -> Store {
-        Store { index_all_request_ids: true, ..Store::default() }
+        Store { index_all_request_ids: true, index_users: true, ..Store::default() }
     }
 
-    /// A store for headless summaries (see `index_all_request_ids`).
+    /// A store for headless summaries (see `index_all_request_ids`, `index_users`).
     pub fn for_report() -> Store {
         Store { index_all_request_ids: false, ..Store::default() }
     }
@@ -343,13 +348,35 @@ impl Store {
         }
     }
 
+    /// The timeline as last built by [`Store::timeline`] (possibly missing
+    /// records committed since).
+    pub fn order(&self) -> &[RecordId] {
+        &self.order
+    }
+
+    /// Sort the indexes' recent entries so look-ups are binary searches.
+    /// Call after committing a batch, before analysing it.
+    pub fn prepare_indexes(&mut self) {
+        self.by_request_id.prepare();
+        self.by_accepted_id.prepare();
+        self.by_retry_key.prepare();
+        self.by_event_id.prepare();
+        self.by_reply_token_event.prepare();
+        self.by_reply_token_api.prepare();
+    }
+
     /// Link a user to a record in the user index.
     pub fn index_user(&mut self, user: Sym, id: RecordId) {
-        if user == NONE {
+        if user == NONE || !self.index_users {
             return;
         }
-        let v = self.by_user.entry(user).or_default();
-        if v.last() != Some(&id) {
+        let u = user as usize;
+        if self.by_user.len() <= u {
+            self.by_user.resize_with(u + 1, Vec::new);
+        }
+        if let Some(v) = self.by_user.get_mut(u)
+            && v.last() != Some(&id)
+        {
             v.push(id);
         }
     }
@@ -452,7 +479,15 @@ impl Store {
             ("webhooks", self.webhooks.heap_bytes()),
             ("events", self.events.heap_bytes()),
             ("by_request_id", self.by_request_id.heap_bytes()),
-            ("by_user", self.by_user.values().map(|v| v.capacity() * 4 + 48).sum()),
+            (
+                "other indexes",
+                self.by_accepted_id.heap_bytes()
+                    + self.by_retry_key.heap_bytes()
+                    + self.by_event_id.heap_bytes()
+                    + self.by_reply_token_event.heap_bytes()
+                    + self.by_reply_token_api.heap_bytes(),
+            ),
+            ("by_user", self.by_user.iter().map(|v| v.capacity() * 4 + 24).sum()),
             ("errors", self.errors.capacity() * 4),
             ("syms", self.syms.len() * 64),
         ]

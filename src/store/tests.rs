@@ -46,7 +46,7 @@ fn records_metadata_and_indexes() {
     assert_eq!(s.by_reply_token_api.get(hash_id("RT1")).collect::<Vec<_>>(), [1]);
     assert_eq!(s.by_retry_key.get(hash_id("K1")).collect::<Vec<_>>(), [3]);
     let alice = s.syms.get("Ualice").unwrap();
-    assert_eq!(s.by_user[&alice], [0, 3]);
+    assert_eq!(s.by_user[alice as usize], [0, 3]);
     let mc = s.get(3).unwrap();
     assert_eq!(s.api_users(s.api.get(mc.aux).unwrap()).len(), 2);
     assert_eq!(s.errors, [3]);

@@ -1,0 +1,182 @@
+//! Per-user floods.
+//!
+//! For one user with event times t[0..n) in order, the window ending at j
+//! (j ≥ N−1) is hot when t[j] − t[j−N+1] < W. A flood is the union of the
+//! index ranges [j−N+1, j] of hot windows that overlap (share an index);
+//! unions that do not overlap are separate floods.
+//!
+//! Each user keeps a sorted list of times (inserted by binary search, so
+//! arrival order does not matter) and the floods computed from it, which
+//! are recomputed only for users whose list changed since the last query.
+
+use foldhash::{HashMap, HashMapExt};
+
+use crate::model::Sym;
+use crate::time::Millis;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: Millis,
+    pub end: Millis,
+    pub count: u64,
+}
+
+/// Floods of a sorted time list.
+pub fn floods(t: &[Millis], n: usize, w: Millis) -> Vec<Span> {
+    let mut out = Vec::new();
+    let n = n.max(1);
+    let mut cur: Option<(usize, usize)> = None;
+    for j in n - 1..t.len() {
+        let first = j + 1 - n;
+        let (Some(&a), Some(&b)) = (t.get(first), t.get(j)) else { continue };
+        if b - a >= w {
+            continue;
+        }
+        cur = match cur {
+            Some((s, e)) if first <= e => Some((s, j)),
+            Some(done) => {
+                out.push(done);
+                Some((first, j))
+            }
+            None => Some((first, j)),
+        };
+    }
+    out.extend(cur);
+    out.into_iter()
+        .filter_map(|(s, e)| Some(Span { start: *t.get(s)?, end: *t.get(e)?, count: (e - s + 1) as u64 }))
+        .collect()
+}
+
+#[derive(Debug, Default, Clone)]
+struct UserTimes {
+    times: Vec<Millis>,
+    floods: Vec<Span>,
+    /// Changed since the floods were computed (and listed in `dirty`).
+    dirty: bool,
+}
+
+/// Event times per user, with floods on demand.
+#[derive(Debug, Clone)]
+pub struct Floods {
+    min: usize,
+    window: Millis,
+    users: HashMap<Sym, UserTimes>,
+    dirty: Vec<Sym>,
+}
+
+impl Floods {
+    pub fn new(min: usize, window: Millis) -> Floods {
+        Floods { min, window, users: HashMap::new(), dirty: Vec::new() }
+    }
+
+    pub fn add(&mut self, user: Sym, t: Millis) {
+        let u = self.users.entry(user).or_default();
+        // Usually the newest: then this is a push.
+        let at =
+            if u.times.last().is_none_or(|&l| l <= t) { u.times.len() } else { u.times.partition_point(|&x| x <= t) };
+        u.times.insert(at, t);
+        if !u.dirty {
+            u.dirty = true;
+            self.dirty.push(user);
+        }
+    }
+
+    pub fn remove(&mut self, user: Sym, t: Millis) {
+        if let Some(u) = self.users.get_mut(&user)
+            && let Ok(at) = u.times.binary_search(&t)
+        {
+            u.times.remove(at);
+            if !u.dirty {
+                u.dirty = true;
+                self.dirty.push(user);
+            }
+        }
+    }
+
+    fn refresh(&mut self) {
+        for user in self.dirty.drain(..) {
+            if let Some(u) = self.users.get_mut(&user) {
+                u.floods = floods(&u.times, self.min, self.window);
+                u.dirty = false;
+            }
+        }
+    }
+
+    /// Every flood, per user.
+    pub fn all(&mut self) -> Vec<(Sym, Span)> {
+        self.refresh();
+        let mut out: Vec<(Sym, Span)> =
+            self.users.iter().flat_map(|(&u, t)| t.floods.iter().map(move |f| (u, *f))).collect();
+        out.sort_by_key(|(u, f)| (f.start, *u));
+        out
+    }
+
+    /// The flood of `user` that an event at `t` belongs to.
+    pub fn flood_at(&mut self, user: Sym, t: Millis) -> Option<Span> {
+        self.refresh();
+        self.users.get(&user)?.floods.iter().find(|f| f.start <= t && t <= f.end).copied()
+    }
+
+    /// Heap bytes held by the time lists.
+    pub fn heap_bytes(&self) -> usize {
+        self.users.values().map(|u| u.times.capacity() * 8 + 64).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1000;
+
+    #[test]
+    fn hot_windows_and_unions() {
+        // 10 sends 1 s apart: one window, 9 s < 60 s
+        let t: Vec<i64> = (0..10).map(|i| i * S).collect();
+        assert_eq!(floods(&t, 10, 60 * S), [Span { start: 0, end: 9 * S, count: 10 }]);
+        // one short of the minimum
+        assert!(floods(&t[..9], 10, 60 * S).is_empty());
+        // exactly W apart is not hot (strictly less than W)
+        let t: Vec<i64> = (0..10).map(|i| i * 60 * S / 9).collect();
+        assert_eq!(t[9] - t[0], 60 * S);
+        assert!(floods(&t, 10, 60 * S).is_empty());
+    }
+
+    #[test]
+    fn a_user_flooded_twice_far_apart() {
+        let mut t: Vec<i64> = (0..12).map(|i| i * S).collect();
+        t.extend((0..15).map(|i| 3600 * S + i * S));
+        let f = floods(&t, 10, 60 * S);
+        assert_eq!(f.len(), 2);
+        assert_eq!((f[0].count, f[1].count), (12, 15));
+        assert_eq!((f[1].start, f[1].end), (3600 * S, 3614 * S));
+    }
+
+    #[test]
+    fn overlapping_windows_join_adjacent_ones_do_not() {
+        // N = 3, W = 10 s. Hot windows [0,2] and [3,5] touch but do not
+        // overlap: two floods. [0,2] and [2,4] share index 2: one flood.
+        let t = [0, S, 2 * S, 100 * S, 101 * S, 102 * S];
+        assert_eq!(floods(&t, 3, 10 * S).len(), 2);
+        let t = [0, S, 2 * S, 3 * S, 4 * S];
+        assert_eq!(floods(&t, 3, 10 * S), [Span { start: 0, end: 4 * S, count: 5 }]);
+        // sends spread just widely enough: windows are never hot
+        let t: Vec<i64> = (0..30).map(|i| i * 5 * S).collect();
+        assert!(floods(&t, 3, 10 * S).is_empty());
+    }
+
+    #[test]
+    fn arrival_order_does_not_matter() {
+        let times: Vec<i64> = (0..25).map(|i| (i * 7919 % 25) * 2 * S).collect();
+        let mut a = Floods::new(10, 60 * S);
+        for &t in &times {
+            a.add(1, t);
+        }
+        let mut sorted = times.clone();
+        sorted.sort_unstable();
+        assert_eq!(a.all(), floods(&sorted, 10, 60 * S).into_iter().map(|f| (1, f)).collect::<Vec<_>>());
+        assert!(a.flood_at(1, 10 * S).is_some());
+        a.remove(1, 0);
+        assert_eq!(a.all()[0].1.count, 24);
+    }
+}

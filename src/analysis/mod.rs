@@ -1,0 +1,495 @@
+//! Analysis: 429 bursts, per-user floods, and request ↔ webhook correlation.
+//!
+//! [`Analyzer`] observes records in commit order, each at O(log n) cost (a
+//! few index look-ups and sorted inserts), and answers [`Analyzer::findings`]
+//! at any time. Records that arrive out of order give the same findings as
+//! sorted input: bursts and floods are kept over sorted times, and "the
+//! first occurrence of an event" means first in timeline order
+//! (time, source, offset) among the records observed so far, swapped when an
+//! earlier copy turns up later.
+//!
+//! Definitions (the numbers `report` prints):
+//! - burst: see `burst.rs`; flood: see `flood.rs`.
+//! - a *send* to a user is a Messaging API request answered 2xx whose logged
+//!   body names the user: push `to`, multicast every user of `to[]` (each
+//!   user once per request), reply the `source.userId` of the event whose
+//!   replyToken the reply carries, when that event is logged.
+//! - inbound flood times are those of the unique `message` events a user
+//!   sent, at the time their webhook was received.
+//! - unique events: deduplicated by webhookEventId, the first in timeline
+//!   order kept; events without one are each unique.
+//! - a reply request: an API request to `/v2/bot/message/reply` whose logged
+//!   body has a replyToken. An event with a replyToken is replied when any
+//!   reply request (whatever its status) carries its token.
+
+pub mod burst;
+pub mod flood;
+pub mod links;
+
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ApiMeta, EventMeta, Kind, NONE, Record, RecordId, Sym};
+use crate::store::Store;
+use crate::time::{Millis, format_rfc3339};
+
+/// Thresholds; see `config` for where they come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    pub burst_gap: Millis,
+    pub burst_min: u64,
+    pub flood_min: usize,
+    pub flood_window: Millis,
+    pub inbound_flood_min: usize,
+    pub inbound_flood_window: Millis,
+    /// How far before an API request a webhook receipt may be to be offered
+    /// as its likely (inferred) trigger when no body links them.
+    pub infer_window: Millis,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            burst_gap: 10_000,
+            burst_min: 5,
+            flood_min: 10,
+            flood_window: 60_000,
+            inbound_flood_min: 10,
+            inbound_flood_window: 60_000,
+            infer_window: 2_000,
+        }
+    }
+}
+
+/// The endpoints the analysis cares about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Push,
+    Multicast,
+    Reply,
+    Other,
+}
+
+impl Endpoint {
+    pub fn of(path: &str) -> Endpoint {
+        match path.trim_end_matches('/') {
+            "/v2/bot/message/push" => Endpoint::Push,
+            "/v2/bot/message/multicast" => Endpoint::Multicast,
+            "/v2/bot/message/reply" => Endpoint::Reply,
+            _ => Endpoint::Other,
+        }
+    }
+}
+
+/// Which 429s: Messaging API or MINI App.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BurstSource {
+    Api,
+    #[serde(rename = "miniapp")]
+    MiniApp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// The bot sending to the user.
+    Outbound,
+    /// The user writing to the bot.
+    Inbound,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Burst {
+    pub source: BurstSource,
+    pub start: Millis,
+    pub end: Millis,
+    pub count: u64,
+    /// Endpoint path → count.
+    pub endpoints: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flood {
+    pub user: Sym,
+    pub user_id: String,
+    pub direction: Direction,
+    pub start: Millis,
+    pub end: Millis,
+    pub count: u64,
+}
+
+/// Webhook ↔ reply bookkeeping (exact links only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correlation {
+    pub events_with_reply_token: u64,
+    pub replied: u64,
+    pub unreplied: u64,
+    pub replies_without_event: u64,
+}
+
+/// Everything the analysis found, most severe first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    pub bursts: Vec<Burst>,
+    pub floods: Vec<Flood>,
+    pub correlation: Correlation,
+}
+
+/// Timeline order of a record: time, then source, then position.
+pub fn timeline_key(r: &Record) -> (Millis, u32, u64) {
+    (r.ts(), r.source(), r.offset())
+}
+
+#[derive(Debug, Clone)]
+pub struct Analyzer {
+    pub thresholds: Thresholds,
+    /// Records with smaller ids have been observed.
+    next: RecordId,
+    api_429: burst::Clusters,
+    miniapp_429: burst::Clusters,
+    outbound: flood::Floods,
+    inbound: flood::Floods,
+    corr: Correlation,
+    endpoint_of: HashMap<Sym, Endpoint>,
+    message_sym: Option<Sym>,
+}
+
+/// Whether an event (by index) has been observed when the analyzer is at
+/// record `at` and event `at_event` of it.
+fn observed(e: &EventMeta, idx: u32, at: RecordId, at_event: u32) -> bool {
+    e.record < at || (e.record == at && idx < at_event)
+}
+
+impl Analyzer {
+    pub fn new(thresholds: Thresholds) -> Analyzer {
+        Analyzer {
+            thresholds,
+            next: 0,
+            api_429: burst::Clusters::new(thresholds.burst_gap),
+            miniapp_429: burst::Clusters::new(thresholds.burst_gap),
+            outbound: flood::Floods::new(thresholds.flood_min, thresholds.flood_window),
+            inbound: flood::Floods::new(thresholds.inbound_flood_min, thresholds.inbound_flood_window),
+            corr: Correlation::default(),
+            endpoint_of: HashMap::new(),
+            message_sym: None,
+        }
+    }
+
+    /// Observe every record committed since the last call.
+    pub fn observe_new(&mut self, store: &mut Store) {
+        store.prepare_indexes();
+        let store: &Store = store;
+        let len = store.len() as RecordId;
+        while self.next < len {
+            let id = self.next;
+            if let Some(rec) = store.get(id) {
+                self.observe(store, id, *rec);
+            }
+            self.next += 1;
+        }
+    }
+
+    fn endpoint(&mut self, store: &Store, path: Sym) -> Endpoint {
+        *self.endpoint_of.entry(path).or_insert_with(|| Endpoint::of(store.syms.resolve(path)))
+    }
+
+    fn observe(&mut self, store: &Store, id: RecordId, rec: Record) {
+        let status = rec.status();
+        match rec.kind() {
+            Kind::Api => {
+                if status == 429 {
+                    self.api_429.add(rec.ts(), rec.path);
+                }
+                let Some(meta) = (rec.aux != NONE).then(|| store.api.get(rec.aux).copied()).flatten() else {
+                    return;
+                };
+                let ok = (200..300).contains(&status);
+                match self.endpoint(store, rec.path) {
+                    Endpoint::Push | Endpoint::Multicast if ok => {
+                        let mut users: Vec<Sym> = store.api_users(&meta).to_vec();
+                        users.sort_unstable();
+                        users.dedup();
+                        for u in users {
+                            self.outbound.add(u, rec.ts());
+                        }
+                    }
+                    Endpoint::Reply if meta.token != 0 => self.observe_reply(store, id, rec, &meta),
+                    _ => {}
+                }
+            }
+            Kind::MiniApp if status == 429 => self.miniapp_429.add(rec.ts(), rec.path),
+            Kind::Webhook => {
+                let Some(meta) = store.webhook_meta(&rec) else { return };
+                for k in 0..meta.events_len {
+                    let idx = meta.events_start + k;
+                    if let Some(e) = store.events.get(idx).copied() {
+                        self.observe_event(store, id, idx, &e);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Observed reply requests carrying `token`, before record `at`.
+    fn replies_with(&mut self, store: &Store, token: u64, at: RecordId) -> Vec<(RecordId, Record)> {
+        let mut out = Vec::new();
+        for r in store.by_reply_token_api.get(token) {
+            if r >= at {
+                continue;
+            }
+            if let Some(rec) = store.get(r).copied()
+                && self.endpoint(store, rec.path) == Endpoint::Reply
+            {
+                out.push((r, rec));
+            }
+        }
+        out
+    }
+
+    /// Whether event `idx` is the kept (first) occurrence among those
+    /// observed at (`at`, `at_event`).
+    fn is_kept(&self, store: &Store, idx: u32, e: &EventMeta, at: RecordId, at_event: u32) -> bool {
+        if e.webhook_event_id == 0 {
+            return true;
+        }
+        let key = |e: &EventMeta, i: u32| (store.get(e.record).map(timeline_key), i);
+        let mine = key(e, idx);
+        store.by_event_id.get(e.webhook_event_id).filter(|&o| o != idx).all(|o| {
+            let Some(other) = store.events.get(o) else { return true };
+            !observed(other, o, at, at_event) || key(other, o) > mine
+        })
+    }
+
+    /// Observed unique events carrying reply token `token`, other than `skip`.
+    fn unique_events_with(&self, store: &Store, token: u64, at: RecordId, at_event: u32, skip: u32) -> Vec<EventMeta> {
+        store
+            .by_reply_token_event
+            .get(token)
+            .filter(|&i| i != skip)
+            .filter_map(|i| store.events.get(i).map(|e| (i, *e)))
+            .filter(|(i, e)| observed(e, *i, at, at_event) && self.is_kept(store, *i, e, at, at_event))
+            .map(|(_, e)| e)
+            .collect()
+    }
+
+    fn observe_event(&mut self, store: &Store, at: RecordId, idx: u32, e: &EventMeta) {
+        // Events are observed one after another: `idx` itself is not yet
+        // observed at (at, idx) and is at (at, idx + 1).
+        if e.webhook_event_id == 0 {
+            self.add_unique(store, at, idx + 1, idx, e, 1);
+            return;
+        }
+        // The occurrence kept so far, if any.
+        let key = |ev: &EventMeta, i: u32| (store.get(ev.record).map(timeline_key), i);
+        let prior = store
+            .by_event_id
+            .get(e.webhook_event_id)
+            .filter(|&o| o != idx)
+            .filter_map(|o| store.events.get(o).map(|ev| (o, *ev)))
+            .filter(|(o, ev)| observed(ev, *o, at, idx))
+            .min_by_key(|(o, ev)| key(ev, *o));
+        match prior {
+            None => self.add_unique(store, at, idx + 1, idx, e, 1),
+            Some((o, old)) if key(e, idx) < key(&old, o) => {
+                // An earlier copy arrived late: it becomes the kept one. The
+                // old copy is withdrawn as things stood before this event.
+                self.add_unique(store, at, idx, o, &old, -1);
+                self.add_unique(store, at, idx + 1, idx, e, 1);
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Add (`sign` = 1) or withdraw (`sign` = -1) a unique event, with the
+    /// events observed being those before (`at`, `at_event`).
+    fn add_unique(&mut self, store: &Store, at: RecordId, at_event: u32, idx: u32, e: &EventMeta, sign: i64) {
+        let received = store.get(e.record).map_or(i64::MIN, Record::ts);
+        let message = *self.message_sym.get_or_insert_with(|| store.syms.get("message").unwrap_or(NONE));
+        if e.event_type == message && e.event_type != NONE && e.user != NONE {
+            if sign > 0 {
+                self.inbound.add(e.user, received);
+            } else {
+                self.inbound.remove(e.user, received);
+            }
+        }
+        if e.reply_token == 0 {
+            return;
+        }
+        let replies = self.replies_with(store, e.reply_token, at + 1);
+        let others = self.unique_events_with(store, e.reply_token, at, at_event, idx);
+        let c = &mut self.corr;
+        let add = |x: &mut u64, n: u64| *x = if sign > 0 { *x + n } else { x.saturating_sub(n) };
+        add(&mut c.events_with_reply_token, 1);
+        if replies.is_empty() {
+            add(&mut c.unreplied, 1);
+        } else {
+            add(&mut c.replied, 1);
+        }
+        if others.is_empty() {
+            // The first event with this token: its replies now have an event,
+            // and the 2xx ones are sends to the event's user.
+            let n = replies.len() as u64;
+            if sign > 0 {
+                c.replies_without_event = c.replies_without_event.saturating_sub(n);
+            } else {
+                c.replies_without_event += n;
+            }
+            if e.user != NONE {
+                for (_, r) in replies.iter().filter(|(_, r)| (200..300).contains(&r.status())) {
+                    if sign > 0 {
+                        self.outbound.add(e.user, r.ts());
+                    } else {
+                        self.outbound.remove(e.user, r.ts());
+                    }
+                }
+            }
+        }
+    }
+
+    fn observe_reply(&mut self, store: &Store, id: RecordId, rec: Record, meta: &ApiMeta) {
+        let events = self.unique_events_with(store, meta.token, id, 0, u32::MAX);
+        if events.is_empty() {
+            self.corr.replies_without_event += 1;
+            return;
+        }
+        let earlier = self.replies_with(store, meta.token, id);
+        if earlier.is_empty() {
+            let n = events.len() as u64;
+            self.corr.replied += n;
+            self.corr.unreplied = self.corr.unreplied.saturating_sub(n);
+        }
+        if (200..300).contains(&rec.status())
+            && let Some(user) = events.iter().map(|e| e.user).find(|&u| u != NONE)
+        {
+            self.outbound.add(user, rec.ts());
+        }
+    }
+
+    /// The 429 cluster (burst or not) a record belongs to.
+    pub fn burst_of(&self, rec: &Record) -> Option<Burst> {
+        if rec.status() != 429 {
+            return None;
+        }
+        let (source, clusters) = match rec.kind() {
+            Kind::Api => (BurstSource::Api, &self.api_429),
+            Kind::MiniApp => (BurstSource::MiniApp, &self.miniapp_429),
+            _ => return None,
+        };
+        clusters.cluster_at(rec.ts()).filter(|c| c.count >= self.thresholds.burst_min).map(|c| Burst {
+            source,
+            start: c.start,
+            end: c.end,
+            count: c.count,
+            endpoints: BTreeMap::new(),
+        })
+    }
+
+    /// The flood of `user` in `direction` holding time `t`.
+    pub fn flood_of(&mut self, store: &Store, user: Sym, direction: Direction, t: Millis) -> Option<Flood> {
+        let f = match direction {
+            Direction::Outbound => &mut self.outbound,
+            Direction::Inbound => &mut self.inbound,
+        };
+        f.flood_at(user, t).map(|s| Flood {
+            user,
+            user_id: store.syms.resolve(user).to_owned(),
+            direction,
+            start: s.start,
+            end: s.end,
+            count: s.count,
+        })
+    }
+
+    /// Everything found so far, most severe first (largest count, then earliest).
+    pub fn findings(&mut self, store: &Store) -> Findings {
+        let mut bursts = Vec::new();
+        for (source, clusters) in [(BurstSource::Api, &self.api_429), (BurstSource::MiniApp, &self.miniapp_429)] {
+            for c in clusters.bursts(self.thresholds.burst_min) {
+                let mut endpoints = BTreeMap::new();
+                for (&p, &n) in &c.endpoints {
+                    *endpoints.entry(store.syms.resolve(p).to_owned()).or_default() += n;
+                }
+                bursts.push(Burst { source, start: c.start, end: c.end, count: c.count, endpoints });
+            }
+        }
+        bursts.sort_by(|a, b| b.count.cmp(&a.count).then(a.start.cmp(&b.start)).then(a.source.cmp(&b.source)));
+        let mut floods = Vec::new();
+        for (direction, f) in [(Direction::Outbound, &mut self.outbound), (Direction::Inbound, &mut self.inbound)] {
+            for (user, s) in f.all() {
+                floods.push(Flood {
+                    user,
+                    user_id: store.syms.resolve(user).to_owned(),
+                    direction,
+                    start: s.start,
+                    end: s.end,
+                    count: s.count,
+                });
+            }
+        }
+        floods.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(a.start.cmp(&b.start))
+                .then(a.direction.cmp(&b.direction))
+                .then(a.user_id.cmp(&b.user_id))
+        });
+        Findings { bursts, floods, correlation: self.corr }
+    }
+
+    /// Heap bytes held by the analysis state.
+    pub fn heap_bytes(&self) -> usize {
+        self.outbound.heap_bytes() + self.inbound.heap_bytes()
+    }
+}
+
+/// A burst as the report writes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BurstReport {
+    pub source: BurstSource,
+    pub start: String,
+    pub end: String,
+    pub count: u64,
+    pub endpoints: BTreeMap<String, u64>,
+}
+
+/// A flood as the report writes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FloodReport {
+    pub user_id: String,
+    pub direction: Direction,
+    pub start: String,
+    pub end: String,
+    pub count: u64,
+}
+
+impl From<&Burst> for BurstReport {
+    fn from(b: &Burst) -> Self {
+        BurstReport {
+            source: b.source,
+            start: format_rfc3339(b.start),
+            end: format_rfc3339(b.end),
+            count: b.count,
+            endpoints: b.endpoints.clone(),
+        }
+    }
+}
+
+impl From<&Flood> for FloodReport {
+    fn from(f: &Flood) -> Self {
+        FloodReport {
+            user_id: f.user_id.clone(),
+            direction: f.direction,
+            start: format_rfc3339(f.start),
+            end: format_rfc3339(f.end),
+            count: f.count,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
