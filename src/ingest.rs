@@ -275,6 +275,10 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     let mut request_ids = pb.request_ids.iter().peekable();
     let mut accepted_ids = pb.accepted_ids.iter().peekable();
     let mut events = pb.events.iter().peekable();
+    // Per-status and per-path counts, added once per distinct key.
+    let mut counts: HashMap<(Kind, u16, Sym), u64> = HashMap::default();
+    let mut users: Vec<Sym> = Vec::new();
+    let mut evs: Vec<EventMeta> = Vec::new();
     for (i, rec) in pb.records.iter().enumerate() {
         let i = i as u32;
         let mut rec = *rec;
@@ -293,9 +297,12 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
             }
             rec.aux = NONE;
         }
+        if kind != Kind::Unparsed {
+            *counts.entry((kind, rec.status(), rec.path)).or_default() += 1;
+        }
         rec.path = tr(rec.path);
         let local_aux = pb.records.get(i as usize).map_or(NONE, |r| r.aux);
-        let id = store.push(rec);
+        let id = store.append(rec);
         let has_retry_key = pb.api.get(local_aux as usize).is_some_and(|m| m.retry_key != 0);
         while let Some((_, h)) = request_ids.next_if(|(r, _)| *r == i) {
             if store.index_all_request_ids || has_retry_key {
@@ -309,13 +316,10 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
             Kind::Api | Kind::MiniApp if local_aux != NONE => {
                 let Some(mut meta) = pb.api.get(local_aux as usize).copied() else { continue };
                 let start = meta.users_start as usize;
-                let users: Vec<Sym> = pb
-                    .users
-                    .get(start..start + meta.users_len as usize)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|&u| tr(u))
-                    .collect();
+                users.clear();
+                users.extend(
+                    pb.users.get(start..start + meta.users_len as usize).unwrap_or_default().iter().map(|&u| tr(u)),
+                );
                 meta.users_start = store.api_users.push_run(&users);
                 for &u in &users {
                     store.index_user(u, id);
@@ -334,7 +338,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                 let Some(mut meta) = pb.webhooks.get(local_aux as usize).copied() else { continue };
                 meta.ip = tr(meta.ip);
                 meta.destination = tr(meta.destination);
-                let mut evs = Vec::new();
+                evs.clear();
                 while let Some(e) = events.next_if(|e| e.record == i) {
                     let mut e = *e;
                     e.record = id;
@@ -358,6 +362,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
             }
             _ => {}
         }
+    }
+    for ((kind, status, path), n) in counts {
+        store.add_counts(kind, status, tr(path), n);
     }
 }
 
@@ -419,7 +426,8 @@ pub fn load_with(
     }
     let threads = threads.max(1);
     let (job_tx, job_rx) = bounded::<Job>(threads);
-    let (out_tx, out_rx) = bounded::<(u64, Out)>(threads * 2);
+    // Room for the workers to keep parsing while the committer analyses.
+    let (out_tx, out_rx) = bounded::<(u64, Out)>(threads * 8);
     std::thread::scope(|scope| {
         let reader_out = out_tx.clone();
         scope.spawn(move || read_all(specs, base, &job_tx, &reader_out));
@@ -432,16 +440,21 @@ pub fn load_with(
         drop(job_rx);
         let mut next = 0u64;
         let mut pending: BTreeMap<u64, Out> = BTreeMap::new();
+        let (mut commit_time, mut callback_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
         for (seq, out) in out_rx.iter() {
             pending.insert(seq, out);
             while let Some(out) = pending.remove(&next) {
                 next += 1;
                 match out {
                     Out::Block(pb) => {
+                        let t0 = std::time::Instant::now();
                         commit(store, *pb, window);
+                        let t1 = std::time::Instant::now();
                         if next % CALLBACK_EVERY == 0 {
                             committed(store);
                         }
+                        commit_time += t1 - t0;
+                        callback_time += t1.elapsed();
                     }
                     Out::Info(src, info) => {
                         let Some(s) = store.sources.get_mut(src as usize) else { continue };
@@ -456,6 +469,13 @@ pub fn load_with(
                     }
                 }
             }
+        }
+        if std::env::var_os("LINELENS_MEMORY").is_some() {
+            eprintln!(
+                "timing commit {:.2} s, analysis {:.2} s",
+                commit_time.as_secs_f64(),
+                callback_time.as_secs_f64()
+            );
         }
     });
     committed(store);

@@ -9,8 +9,6 @@
 //! arrival order does not matter) and the floods computed from it, which
 //! are recomputed only for users whose list changed since the last query.
 
-use foldhash::{HashMap, HashMapExt};
-
 use crate::model::Sym;
 use crate::time::Millis;
 
@@ -60,17 +58,23 @@ struct UserTimes {
 pub struct Floods {
     min: usize,
     window: Millis,
-    users: HashMap<Sym, UserTimes>,
+    /// Indexed by user symbol (symbols are dense; most are not users).
+    users: Vec<Option<Box<UserTimes>>>,
     dirty: Vec<Sym>,
 }
 
 impl Floods {
     pub fn new(min: usize, window: Millis) -> Floods {
-        Floods { min, window, users: HashMap::new(), dirty: Vec::new() }
+        Floods { min, window, users: Vec::new(), dirty: Vec::new() }
     }
 
     pub fn add(&mut self, user: Sym, t: Millis) {
-        let u = self.users.entry(user).or_default();
+        let i = user as usize;
+        if self.users.len() <= i {
+            self.users.resize_with(i + 1, || None);
+        }
+        let Some(slot) = self.users.get_mut(i) else { return };
+        let u = slot.get_or_insert_with(Box::default);
         // Usually the newest: then this is a push.
         let at =
             if u.times.last().is_none_or(|&l| l <= t) { u.times.len() } else { u.times.partition_point(|&x| x <= t) };
@@ -82,7 +86,7 @@ impl Floods {
     }
 
     pub fn remove(&mut self, user: Sym, t: Millis) {
-        if let Some(u) = self.users.get_mut(&user)
+        if let Some(Some(u)) = self.users.get_mut(user as usize)
             && let Ok(at) = u.times.binary_search(&t)
         {
             u.times.remove(at);
@@ -95,7 +99,7 @@ impl Floods {
 
     fn refresh(&mut self) {
         for user in self.dirty.drain(..) {
-            if let Some(u) = self.users.get_mut(&user) {
+            if let Some(Some(u)) = self.users.get_mut(user as usize) {
                 u.floods = floods(&u.times, self.min, self.window);
                 u.dirty = false;
             }
@@ -105,8 +109,13 @@ impl Floods {
     /// Every flood, per user.
     pub fn all(&mut self) -> Vec<(Sym, Span)> {
         self.refresh();
-        let mut out: Vec<(Sym, Span)> =
-            self.users.iter().flat_map(|(&u, t)| t.floods.iter().map(move |f| (u, *f))).collect();
+        let mut out: Vec<(Sym, Span)> = self
+            .users
+            .iter()
+            .enumerate()
+            .filter_map(|(u, t)| Some((u as Sym, t.as_ref()?)))
+            .flat_map(|(u, t)| t.floods.iter().map(move |f| (u, *f)))
+            .collect();
         out.sort_by_key(|(u, f)| (f.start, *u));
         out
     }
@@ -114,12 +123,12 @@ impl Floods {
     /// The flood of `user` that an event at `t` belongs to.
     pub fn flood_at(&mut self, user: Sym, t: Millis) -> Option<Span> {
         self.refresh();
-        self.users.get(&user)?.floods.iter().find(|f| f.start <= t && t <= f.end).copied()
+        self.users.get(user as usize)?.as_ref()?.floods.iter().find(|f| f.start <= t && t <= f.end).copied()
     }
 
     /// Heap bytes held by the time lists.
     pub fn heap_bytes(&self) -> usize {
-        self.users.values().map(|u| u.times.capacity() * 8 + 64).sum()
+        self.users.len() * 8 + self.users.iter().flatten().map(|u| u.times.capacity() * 8 + 64).sum::<usize>()
     }
 }
 

@@ -134,8 +134,93 @@ struct RawWebhookBody<'a> {
     events: Option<&'a serde_json::value::RawValue>,
 }
 
+/// The events array in one pass: each element that is an object becomes an
+/// [`Event`], anything else is skipped. Fails (and the caller falls back to
+/// the element-by-element path) only where an event object itself cannot be
+/// read, for example a duplicated key.
+#[derive(Default)]
+struct FastBody<'a> {
+    destination: Option<Cow<'a, str>>,
+    events: Vec<Event<'a>>,
+}
+
+struct EventOrSkip<'a>(Option<Event<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for EventOrSkip<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = EventOrSkip<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an event")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
+                Event::deserialize(serde::de::value::MapAccessDeserializer::new(m)).map(|e| EventOrSkip(Some(e)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(EventOrSkip(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(EventOrSkip(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(EventOrSkip(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(EventOrSkip(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(EventOrSkip(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(EventOrSkip(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(EventOrSkip(None))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for FastBody<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = FastBody<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a webhook body")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = FastBody::default();
+                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+                    match k.as_ref() {
+                        "destination" => {
+                            let v: Loose<'a> = m.next_value()?;
+                            out.destination = v.str().map(|s| Cow::Owned(s.into_owned()));
+                        }
+                        "events" => {
+                            let list: Vec<EventOrSkip<'a>> = m.next_value()?;
+                            out.events = list.into_iter().filter_map(|e| e.0).collect();
+                        }
+                        _ => {
+                            m.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
 /// Parse a webhook body; `None` when it is not a JSON object.
 pub fn parse_webhook_body(text: &str) -> Option<WebhookBody<'_>> {
+    if let Ok(fast) = serde_json::from_str::<FastBody>(text) {
+        return Some(WebhookBody { destination: fast.destination, events: fast.events });
+    }
     let raw: RawWebhookBody = serde_json::from_str(text).ok()?;
     let mut events = Vec::new();
     if let Some(ev) = raw.events

@@ -374,6 +374,19 @@ fn webhook_body_lenient() {
 }
 
 #[test]
+fn webhook_body_fallbacks() {
+    // A duplicated key makes the one-pass reader fail: every event is still counted.
+    let b = body::parse_webhook_body(r#"{"events":[{"type":"message","type":"follow"},{"type":"join"}]}"#).unwrap();
+    assert_eq!(b.events.len(), 2);
+    assert_eq!(b.events[1].kind.str().as_deref(), Some("join"));
+    // `events` that is not an array: no events, but still a body.
+    let b = body::parse_webhook_body(r#"{"destination":"U1","events":"none"}"#).unwrap();
+    assert_eq!((b.events.len(), b.destination.as_deref()), (0, Some("U1")));
+    let b = body::parse_webhook_body(r#"{"destination":"U1"}"#).unwrap();
+    assert!(b.events.is_empty());
+}
+
+#[test]
 fn request_body_recipients() {
     let b = body::parse_request_body(r#"{"to":["U1","U2",3],"messages":[]}"#).unwrap();
     assert_eq!(b.to, ["U1", "U2"]);

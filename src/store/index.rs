@@ -43,7 +43,7 @@ pub struct HashIndex<const N: usize> {
     sorted: Vec<Entry<N>>,
     /// Radix directory over `sorted`: the entries whose key's top `dir_bits`
     /// bits are `b` are `sorted[dir[b]..dir[b + 1]]`. Keys are uniform
-    /// hashes, so a bucket holds ~32 entries and a look-up touches a couple
+    /// hashes, so a bucket holds ~8 entries and a look-up touches a couple
     /// of cache lines instead of binary-searching millions of entries.
     dir: Vec<u32>,
     dir_bits: u32,
@@ -74,7 +74,7 @@ impl<const N: usize> HashIndex<N> {
 
     fn rebuild_dir(&mut self) {
         let n = self.sorted.len();
-        self.dir_bits = (usize::BITS - (n / 32).leading_zeros()).min(20);
+        self.dir_bits = (usize::BITS - (n / 8).leading_zeros()).min(22);
         let buckets = 1usize << self.dir_bits;
         self.dir.clear();
         self.dir.reserve_exact(buckets + 1);
@@ -115,7 +115,7 @@ impl<const N: usize> HashIndex<N> {
     /// Make look-ups fast: sort the tail (a stable sort, cheap on the part
     /// already sorted). Call after a batch of inserts.
     pub fn prepare(&mut self) {
-        if self.tail.len() > 1 << 16 {
+        if self.tail.len() > 1 << 14 {
             self.merge();
         } else if !self.tail_sorted {
             self.tail.sort();

@@ -271,6 +271,22 @@ impl Store {
     /// Append a record; returns its id. Updates counters and the generic
     /// indexes; kind-specific metadata is linked by the caller via `aux`.
     pub fn push(&mut self, rec: Record) -> RecordId {
+        let id = self.append(rec);
+        if rec.kind() != Kind::Unparsed {
+            self.add_counts(rec.kind(), rec.status(), rec.path, 1);
+        }
+        id
+    }
+
+    /// Count `n` records of a kind, status and path (see [`Store::append`]).
+    pub fn add_counts(&mut self, kind: Kind, status: u16, path: Sym, n: u64) {
+        *self.status_counts.entry((kind, status)).or_default() += n;
+        *self.path_counts.entry((kind, path)).or_default() += n;
+    }
+
+    /// [`Store::push`] without the per-status and per-path counts, which a
+    /// caller appending a whole batch adds once per distinct key.
+    pub fn append(&mut self, rec: Record) -> RecordId {
         let id = self.len() as RecordId;
         match self.chunks.last_mut() {
             Some(c) if c.len() < CHUNK => c.push(rec),
@@ -298,8 +314,6 @@ impl Store {
                 if let Some(s) = src {
                     s.records += 1;
                 }
-                *self.status_counts.entry((k, status)).or_default() += 1;
-                *self.path_counts.entry((k, rec.path)).or_default() += 1;
                 if status >= 400 {
                     self.errors.push(id);
                 }
