@@ -125,6 +125,15 @@ impl<'a> Cur<'a> {
             0
         }
     }
+    /// `HH:MM[:SS[.fff]]` after the hour: (minute, second, millisecond).
+    fn clock_rest(&mut self) -> Option<(u32, u32, i64)> {
+        if !self.eat(b':') {
+            return None;
+        }
+        let mi = self.digits(2)?;
+        let s = if self.eat(b':') { self.digits(2)? } else { 0 };
+        Some((mi, s, self.fraction()))
+    }
     fn rest(&self) -> &'a [u8] {
         self.b.get(self.i..).unwrap_or_default()
     }
@@ -174,12 +183,7 @@ pub fn parse_rfc3339(b: &[u8]) -> Option<Millis> {
         return None;
     }
     let h = c.digits(2)?;
-    if !c.eat(b':') {
-        return None;
-    }
-    let mi = c.digits(2)?;
-    let s = if c.eat(b':') { c.digits(2)? } else { 0 };
-    let ms = c.fraction();
+    let (mi, s, ms) = c.clock_rest()?;
     c.skip_ws();
     let off = match c.rest() {
         b"UTC" | b"GMT" | b"utc" | b"gmt" => Some(0),
@@ -248,12 +252,7 @@ pub fn parse_rfc2822(b: &[u8]) -> Option<Millis> {
     };
     c.skip_ws();
     let (h, _) = c.digits_var(2)?;
-    if !c.eat(b':') {
-        return None;
-    }
-    let mi = c.digits(2)?;
-    let s = if c.eat(b':') { c.digits(2)? } else { 0 };
-    let ms = c.fraction();
+    let (mi, s, ms) = c.clock_rest()?;
     c.skip_ws();
     let off = if c.peek().is_some_and(|x| x.is_ascii_alphabetic()) {
         named_zone(c.word())?

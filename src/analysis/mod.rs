@@ -122,6 +122,19 @@ pub struct Flood {
     pub count: u64,
 }
 
+impl Flood {
+    fn new(store: &Store, user: Sym, direction: Direction, s: flood::Span) -> Flood {
+        Flood {
+            user,
+            user_id: store.syms.resolve(user).to_owned(),
+            direction,
+            start: s.start,
+            end: s.end,
+            count: s.count,
+        }
+    }
+}
+
 /// Webhook ↔ reply bookkeeping (exact links only).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Correlation {
@@ -395,14 +408,7 @@ impl Analyzer {
             Direction::Outbound => &mut self.outbound,
             Direction::Inbound => &mut self.inbound,
         };
-        f.flood_at(user, t).map(|s| Flood {
-            user,
-            user_id: store.syms.resolve(user).to_owned(),
-            direction,
-            start: s.start,
-            end: s.end,
-            count: s.count,
-        })
+        f.flood_at(user, t).map(|s| Flood::new(store, user, direction, s))
     }
 
     /// Everything found so far, most severe first (largest count, then earliest).
@@ -420,16 +426,7 @@ impl Analyzer {
         bursts.sort_by(|a, b| b.count.cmp(&a.count).then(a.start.cmp(&b.start)).then(a.source.cmp(&b.source)));
         let mut floods = Vec::new();
         for (direction, f) in [(Direction::Outbound, &mut self.outbound), (Direction::Inbound, &mut self.inbound)] {
-            for (user, s) in f.all() {
-                floods.push(Flood {
-                    user,
-                    user_id: store.syms.resolve(user).to_owned(),
-                    direction,
-                    start: s.start,
-                    end: s.end,
-                    count: s.count,
-                });
-            }
+            floods.extend(f.all().into_iter().map(|(user, s)| Flood::new(store, user, direction, s)));
         }
         floods.sort_by(|a, b| {
             b.count
