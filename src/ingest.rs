@@ -370,13 +370,13 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
 
 /// What the reader learned about a source.
 #[derive(Debug)]
-enum SourceInfo {
+pub enum SourceInfo {
     Compressed,
     Skipped(String),
     Error(String),
 }
 
-enum Out {
+pub enum Out {
     Block(Box<ParsedBlock>),
     Info(u32, SourceInfo),
 }
@@ -408,77 +408,162 @@ pub fn load_with(
     warn: &mut dyn FnMut(String),
     committed: &mut dyn FnMut(&mut Store),
 ) {
-    let base = store.sources.len() as u32;
-    for spec in specs {
-        store.sources.push(crate::store::Source {
-            display: spec.display.clone(),
-            path: match &spec.origin {
-                Origin::File(p) => Some(p.clone()),
-                Origin::Stdin => None,
-            },
-            error: spec.error.clone(),
-            skipped: spec.skipped.clone(),
-            ..Default::default()
-        });
-        if let Some(e) = &spec.error {
-            warn(format!("{}: {e}", spec.display));
+    let mut loader = Loader::start(store, specs.to_vec(), window, threads, warn);
+    let (mut commit_time, mut callback_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    while let Some(out) = loader.next_blocking() {
+        let t0 = std::time::Instant::now();
+        if loader.apply(store, out, warn) {
+            let t1 = std::time::Instant::now();
+            if loader.applied % CALLBACK_EVERY == 0 {
+                committed(store);
+            }
+            commit_time += t1 - t0;
+            callback_time += t1.elapsed();
         }
     }
-    let threads = threads.max(1);
-    let (job_tx, job_rx) = bounded::<Job>(threads);
-    // Room for the workers to keep parsing while the committer analyses.
-    let (out_tx, out_rx) = bounded::<(u64, Out)>(threads * 8);
-    std::thread::scope(|scope| {
+    if std::env::var_os("LINELENS_MEMORY").is_some() {
+        eprintln!("timing commit {:.2} s, analysis {:.2} s", commit_time.as_secs_f64(), callback_time.as_secs_f64());
+    }
+    committed(store);
+}
+
+/// A background read of some sources: a reader thread and parse workers,
+/// whose results the owner of the store applies in order, all at once
+/// ([`load_with`]) or a few at a time between frames (the screen).
+pub struct Loader {
+    rx: Receiver<(u64, Out)>,
+    pending: BTreeMap<u64, Out>,
+    next: u64,
+    window: Window,
+    /// Blocks applied so far.
+    pub applied: u64,
+    /// Bytes of the sources read so far (compressed bytes for gzip).
+    pub bytes_read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Total size of the sources on disk, as far as known at the start.
+    pub bytes_total: u64,
+    done: bool,
+}
+
+/// One result of a [`Loader`], in source order.
+pub struct Loaded(Out);
+
+impl Loader {
+    /// Register `specs` as sources of `store` and start reading them.
+    pub fn start(
+        store: &mut Store,
+        specs: Vec<SourceSpec>,
+        window: Window,
+        threads: usize,
+        warn: &mut dyn FnMut(String),
+    ) -> Loader {
+        let base = store.sources.len() as u32;
+        let mut bytes_total = 0;
+        for spec in &specs {
+            store.sources.push(crate::store::Source {
+                display: spec.display.clone(),
+                path: match &spec.origin {
+                    Origin::File(p) => Some(p.clone()),
+                    Origin::Stdin => None,
+                },
+                error: spec.error.clone(),
+                skipped: spec.skipped.clone(),
+                ..Default::default()
+            });
+            if let Some(e) = &spec.error {
+                warn(format!("{}: {e}", spec.display));
+            }
+            if let Origin::File(p) = &spec.origin {
+                bytes_total += std::fs::metadata(p).map_or(0, |m| m.len());
+            }
+        }
+        let threads = threads.max(1);
+        let (job_tx, job_rx) = bounded::<Job>(threads);
+        // Room for the workers to keep parsing while the committer analyses.
+        let (out_tx, out_rx) = bounded::<(u64, Out)>(threads * 8);
+        let bytes_read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = bytes_read.clone();
         let reader_out = out_tx.clone();
-        scope.spawn(move || read_all(specs, base, &job_tx, &reader_out));
+        std::thread::spawn(move || read_all(&specs, base, &job_tx, &reader_out, &counter));
         for _ in 0..threads {
             let rx = job_rx.clone();
             let tx = out_tx.clone();
-            scope.spawn(move || parse_worker(&rx, &tx));
+            std::thread::spawn(move || parse_worker(&rx, &tx));
         }
-        drop(out_tx);
-        drop(job_rx);
-        let mut next = 0u64;
-        let mut pending: BTreeMap<u64, Out> = BTreeMap::new();
-        let (mut commit_time, mut callback_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
-        for (seq, out) in out_rx.iter() {
-            pending.insert(seq, out);
-            while let Some(out) = pending.remove(&next) {
-                next += 1;
-                match out {
-                    Out::Block(pb) => {
-                        let t0 = std::time::Instant::now();
-                        commit(store, *pb, window);
-                        let t1 = std::time::Instant::now();
-                        if next % CALLBACK_EVERY == 0 {
-                            committed(store);
-                        }
-                        commit_time += t1 - t0;
-                        callback_time += t1.elapsed();
-                    }
-                    Out::Info(src, info) => {
-                        let Some(s) = store.sources.get_mut(src as usize) else { continue };
-                        match info {
-                            SourceInfo::Compressed => s.compressed = true,
-                            SourceInfo::Skipped(why) => s.skipped = Some(why),
-                            SourceInfo::Error(e) => {
-                                warn(format!("{}: {e}", s.display));
-                                s.error = Some(e);
-                            }
-                        }
-                    }
+        Loader { rx: out_rx, pending: BTreeMap::new(), next: 0, window, applied: 0, bytes_read, bytes_total, done: false }
+    }
+
+    /// Whether every source has been read and applied.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The receiver to wait on in a `select!` (results may arrive out of order).
+    pub fn receiver(&self) -> &Receiver<(u64, Out)> {
+        &self.rx
+    }
+
+    /// Hand over a result received from [`Loader::receiver`]; returns the
+    /// results now ready in order.
+    pub fn accept(&mut self, seq: u64, out: Out) -> Vec<Loaded> {
+        self.pending.insert(seq, out);
+        self.ready()
+    }
+
+    fn ready(&mut self) -> Vec<Loaded> {
+        let mut v = Vec::new();
+        while let Some(out) = self.pending.remove(&self.next) {
+            self.next += 1;
+            v.push(Loaded(out));
+        }
+        v
+    }
+
+    /// Mark the end of input (the receiver disconnected).
+    pub fn finish(&mut self) {
+        self.done = true;
+    }
+
+    /// The next result in order, waiting for it; `None` when all are done.
+    pub fn next_blocking(&mut self) -> Option<Loaded> {
+        loop {
+            if let Some(out) = self.pending.remove(&self.next) {
+                self.next += 1;
+                return Some(Loaded(out));
+            }
+            match self.rx.recv() {
+                Ok((seq, out)) => {
+                    self.pending.insert(seq, out);
+                }
+                Err(_) => {
+                    self.done = true;
+                    return None;
                 }
             }
         }
-        if std::env::var_os("LINELENS_MEMORY").is_some() {
-            eprintln!(
-                "timing commit {:.2} s, analysis {:.2} s",
-                commit_time.as_secs_f64(),
-                callback_time.as_secs_f64()
-            );
+    }
+
+    /// Apply one result to the store; true when it was a block of records.
+    pub fn apply(&mut self, store: &mut Store, loaded: Loaded, warn: &mut dyn FnMut(String)) -> bool {
+        match loaded.0 {
+            Out::Block(pb) => {
+                commit(store, *pb, self.window);
+                self.applied += 1;
+                true
+            }
+            Out::Info(src, info) => {
+                let Some(s) = store.sources.get_mut(src as usize) else { return false };
+                match info {
+                    SourceInfo::Compressed => s.compressed = true,
+                    SourceInfo::Skipped(why) => s.skipped = Some(why),
+                    SourceInfo::Error(e) => {
+                        warn(format!("{}: {e}", s.display));
+                        s.error = Some(e);
+                    }
+                }
+                false
+            }
         }
-    });
-    committed(store);
+    }
 }
 
 fn parse_worker(rx: &Receiver<Job>, tx: &Sender<(u64, Out)>) {
@@ -490,7 +575,13 @@ fn parse_worker(rx: &Receiver<Job>, tx: &Sender<(u64, Out)>) {
     }
 }
 
-fn read_all(specs: &[SourceSpec], base: u32, jobs: &Sender<Job>, out: &Sender<(u64, Out)>) {
+fn read_all(
+    specs: &[SourceSpec],
+    base: u32,
+    jobs: &Sender<Job>,
+    out: &Sender<(u64, Out)>,
+    counter: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
     let mut seq = 0u64;
     let info = |seq: &mut u64, src: u32, i: SourceInfo| {
         let ok = out.send((*seq, Out::Info(src, i))).is_ok();
@@ -502,7 +593,7 @@ fn read_all(specs: &[SourceSpec], base: u32, jobs: &Sender<Job>, out: &Sender<(u
         if spec.error.is_some() || spec.skipped.is_some() {
             continue;
         }
-        let opened = match source::open(&spec.origin) {
+        let opened = match source::open_counted(&spec.origin, counter.clone()) {
             Ok(o) => o,
             Err(e) => {
                 info(&mut seq, src, SourceInfo::Error(source::io_reason(&e)));

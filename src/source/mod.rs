@@ -236,6 +236,29 @@ fn read_up_to(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Counts the bytes read through it (for progress), into a shared counter.
+struct Counted<R> {
+    inner: R,
+    counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// [`open`], adding the bytes read from disk to `counter` as they are read.
+pub fn open_counted(origin: &Origin, counter: std::sync::Arc<std::sync::atomic::AtomicU64>) -> io::Result<Opened> {
+    let raw: Box<dyn Read + Send> = match origin {
+        Origin::Stdin => Box::new(io::stdin()),
+        Origin::File(p) => Box::new(Counted { inner: File::open(p)?, counter }),
+    };
+    open_reader(raw)
+}
+
 /// Open a source read-only and sniff it.
 pub fn open(origin: &Origin) -> io::Result<Opened> {
     let raw: Box<dyn Read + Send> = match origin {
