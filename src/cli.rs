@@ -39,9 +39,10 @@ logs, MINI App service message logs; text or JSON lines, plain or gzip) into one
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Files or directories to open (directories are read recursively; `-` is standard input).
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -239,11 +240,20 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             }
         }
         None => {
-            writeln!(
-                out,
-                "linelens: the incident screen is not built yet; try `linelens report {}`",
-                cli.paths.first().map_or(".".into(), |p| p.display().to_string())
-            )?;
+            let analyzer = cli.analysis.analyzer()?;
+            let (file, _) = config::load(cli.analysis.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+            let keymap = crate::tui::action::Keymap::new(&file.keys).map_err(CliError::Usage)?;
+            let win = window(&cli.read)?;
+            let paths = if cli.read.paths.is_empty() { vec![PathBuf::from(".")] } else { cli.read.paths.clone() };
+            let title = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
+            let (specs, _warnings) = source::discover(&paths)?;
+            if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                return Err(CliError::Usage(
+                    "the incident screen needs a terminal; use `linelens report` in scripts".into(),
+                )
+                .into());
+            }
+            crate::tui::run(specs, analyzer, keymap, title, win)?;
         }
     }
     out.flush()?;

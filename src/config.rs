@@ -68,6 +68,9 @@ pub struct AnalysisConfig {
 pub struct FileConfig {
     #[serde(default)]
     pub analysis: AnalysisConfig,
+    /// Screen keys: action name → keys (replacing that action's defaults).
+    #[serde(default)]
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Threshold values given on the command line (all optional).

@@ -489,7 +489,16 @@ impl Loader {
             let tx = out_tx.clone();
             std::thread::spawn(move || parse_worker(&rx, &tx));
         }
-        Loader { rx: out_rx, pending: BTreeMap::new(), next: 0, window, applied: 0, bytes_read, bytes_total, done: false }
+        Loader {
+            rx: out_rx,
+            pending: BTreeMap::new(),
+            next: 0,
+            window,
+            applied: 0,
+            bytes_read,
+            bytes_total,
+            done: false,
+        }
     }
 
     /// Whether every source has been read and applied.

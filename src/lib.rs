@@ -18,6 +18,7 @@
 //! - `config`  the config file and threshold resolution.
 //! - `report`  the `report` and `lookup` output, as text or JSON.
 //! - `escape`  making untrusted log text safe for a terminal.
+//! - `tui`     the incident screen; the only module that knows the terminal.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub mod analysis;
@@ -31,3 +32,4 @@ pub mod report;
 pub mod source;
 pub mod store;
 pub mod time;
+pub mod tui;

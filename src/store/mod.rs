@@ -224,7 +224,6 @@ pub struct Store {
     pub last: Option<Millis>,
     pub unparsed_examples: Vec<Example>,
     order: Vec<RecordId>,
-    order_sorted: bool,
     /// Index every request ID (the TUI, `lookup`), or only those of requests
     /// sent with a retry key, the only ones a 409's
     /// `x-line-accepted-request-id` can name (`report`, which looks nothing
@@ -330,26 +329,33 @@ impl Store {
 
     /// The timeline: record ids ordered by time; ties keep commit order
     /// (which is file order, then line order). Built on first use and
-    /// extended as records arrive (`report` never needs it).
+    /// extended as records arrive: the new ids are sorted and merged in, so
+    /// an update costs O(n + k log k), not a full sort (`report` never
+    /// needs it).
     pub fn timeline(&mut self) -> &[RecordId] {
         let len = self.len() as RecordId;
-        let mut next = self.order.len() as RecordId;
-        if self.order.is_empty() {
-            self.order_sorted = true;
-        }
-        while next < len {
-            if self.order_sorted && self.order.last().is_some_and(|&l| self.key(l) > self.key(next)) {
-                self.order_sorted = false;
+        let start = self.order.len() as RecordId;
+        if start < len {
+            let mut new: Vec<RecordId> = (start..len).collect();
+            new.sort_by_key(|&id| self.key(id));
+            let old_sorted = self.order.last().is_none_or(|&l| new.first().is_none_or(|&f| self.key(l) <= self.key(f)));
+            if old_sorted {
+                self.order.extend(new);
+            } else {
+                let old = std::mem::take(&mut self.order);
+                let mut merged = Vec::with_capacity(old.len() + new.len());
+                let (mut a, mut b) = (old.into_iter().peekable(), new.into_iter().peekable());
+                loop {
+                    let take_a = match (a.peek(), b.peek()) {
+                        (Some(&x), Some(&y)) => self.key(x) <= self.key(y),
+                        (Some(_), None) => true,
+                        (None, Some(_)) => false,
+                        (None, None) => break,
+                    };
+                    merged.extend(if take_a { a.next() } else { b.next() });
+                }
+                self.order = merged;
             }
-            self.order.push(next);
-            next += 1;
-        }
-        if !self.order_sorted {
-            let mut order = std::mem::take(&mut self.order);
-            // Stable sort: sources are mostly sorted runs, which it merges cheaply.
-            order.sort_by_key(|&id| self.key(id));
-            self.order = order;
-            self.order_sorted = true;
         }
         &self.order
     }

@@ -1,0 +1,460 @@
+//! The incident screen's state: one owner (the UI loop), changed only by
+//! [`App::on_action`] and [`App::on_ingested`]; rendering borrows it.
+
+use crate::analysis::{Analyzer, Burst, BurstSource, Direction, Endpoint, Findings, Flood};
+use crate::model::{Kind, NONE, Record, RecordId};
+use crate::store::Store;
+use crate::time::Millis;
+
+use super::action::{Action, Keymap};
+
+/// Which pane has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Alerts,
+    Timeline,
+    Detail,
+}
+
+/// How bad an alert is; the marker survives `NO_COLOR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn marker(self) -> &'static str {
+        match self {
+            Severity::Error => "‼",
+            Severity::Warning => "!",
+            Severity::Info => "·",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertKind {
+    Burst(Burst),
+    Flood(Flood),
+    Unreplied(u64),
+    UnknownReplies(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub severity: Severity,
+    pub kind: AlertKind,
+}
+
+impl Alert {
+    pub fn start(&self) -> Option<Millis> {
+        match &self.kind {
+            AlertKind::Burst(b) => Some(b.start),
+            AlertKind::Flood(f) => Some(f.start),
+            _ => None,
+        }
+    }
+}
+
+/// The rows the timeline shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    /// Every record, in timeline order.
+    All,
+    /// A subset (an alert's records), with a title.
+    Narrowed { title: String, ids: Vec<RecordId> },
+}
+
+/// What `Back` returns to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Saved {
+    view: View,
+    selected: usize,
+}
+
+/// The whole screen state.
+pub struct App {
+    pub store: Store,
+    pub analyzer: Analyzer,
+    pub keymap: Keymap,
+    /// What the paths were, for the header.
+    pub title: String,
+    pub findings: Findings,
+    pub alerts: Vec<Alert>,
+    pub pane: Pane,
+    pub view: View,
+    /// Selected row of the view.
+    pub selected: usize,
+    /// Selected alert.
+    pub alert_selected: usize,
+    /// Keep the newest record selected as records arrive.
+    pub follow: bool,
+    pub utc: bool,
+    pub help: bool,
+    pub quit: bool,
+    /// Bytes read and total, while loading.
+    pub progress: Option<(u64, u64)>,
+    /// A one-line message for the key bar (warnings, "no more errors").
+    pub message: Option<String>,
+    back: Vec<Saved>,
+    findings_stale: bool,
+    /// Requests and 429/5xx responses per second, kept as records arrive,
+    /// for the rate strip.
+    rate: std::collections::BTreeMap<i64, (u64, u64)>,
+    rated: RecordId,
+}
+
+impl App {
+    pub fn new(store: Store, analyzer: Analyzer, keymap: Keymap, title: String) -> App {
+        let mut app = App {
+            store,
+            analyzer,
+            keymap,
+            title,
+            findings: Findings::default(),
+            alerts: Vec::new(),
+            pane: Pane::Timeline,
+            view: View::All,
+            selected: 0,
+            alert_selected: 0,
+            follow: true,
+            utc: true,
+            help: false,
+            quit: false,
+            progress: None,
+            message: None,
+            back: Vec::new(),
+            findings_stale: true,
+            rate: std::collections::BTreeMap::new(),
+            rated: 0,
+        };
+        app.on_ingested();
+        app
+    }
+
+    /// New records were committed to the store: analyse them, refresh the
+    /// alerts, keep the newest in view when following.
+    pub fn on_ingested(&mut self) {
+        self.analyzer.observe_new(&mut self.store);
+        self.store.timeline();
+        let len = self.store.len() as RecordId;
+        while self.rated < len {
+            if let Some(r) = self.store.get(self.rated)
+                && matches!(r.kind(), Kind::Api | Kind::MiniApp)
+            {
+                let e = self.rate.entry(r.ts().div_euclid(1000)).or_default();
+                e.0 += 1;
+                if r.status() == 429 || r.status() >= 500 {
+                    e.1 += 1;
+                }
+            }
+            self.rated += 1;
+        }
+        self.findings_stale = true;
+        self.refresh_findings();
+        if self.follow {
+            self.selected = self.view_len().saturating_sub(1);
+        }
+    }
+
+    fn refresh_findings(&mut self) {
+        if !self.findings_stale {
+            return;
+        }
+        self.findings = self.analyzer.findings(&self.store);
+        let mut alerts: Vec<Alert> = Vec::new();
+        for b in &self.findings.bursts {
+            alerts.push(Alert { severity: Severity::Error, kind: AlertKind::Burst(b.clone()) });
+        }
+        for f in &self.findings.floods {
+            let severity = if f.direction == Direction::Outbound { Severity::Error } else { Severity::Warning };
+            alerts.push(Alert { severity, kind: AlertKind::Flood(f.clone()) });
+        }
+        let c = self.findings.correlation;
+        if c.unreplied > 0 {
+            alerts.push(Alert { severity: Severity::Warning, kind: AlertKind::Unreplied(c.unreplied) });
+        }
+        if c.replies_without_event > 0 {
+            alerts.push(Alert { severity: Severity::Info, kind: AlertKind::UnknownReplies(c.replies_without_event) });
+        }
+        // Most severe first, then the largest, then the earliest.
+        alerts.sort_by_key(|a| {
+            let count = match &a.kind {
+                AlertKind::Burst(b) => b.count,
+                AlertKind::Flood(f) => f.count,
+                AlertKind::Unreplied(n) | AlertKind::UnknownReplies(n) => *n,
+            };
+            (std::cmp::Reverse(a.severity), std::cmp::Reverse(count), a.start())
+        });
+        self.alerts = alerts;
+        self.alert_selected = self.alert_selected.min(self.alerts.len().saturating_sub(1));
+        self.findings_stale = false;
+    }
+
+    /// Rows in the current view.
+    pub fn view_len(&self) -> usize {
+        match &self.view {
+            View::All => self.store.order().len(),
+            View::Narrowed { ids, .. } => ids.len(),
+        }
+    }
+
+    /// The record at a row of the current view.
+    pub fn row(&self, i: usize) -> Option<RecordId> {
+        match &self.view {
+            View::All => self.store.order().get(i).copied(),
+            View::Narrowed { ids, .. } => ids.get(i).copied(),
+        }
+    }
+
+    pub fn selected_record(&self) -> Option<(RecordId, Record)> {
+        let id = self.row(self.selected)?;
+        Some((id, *self.store.get(id)?))
+    }
+
+    fn move_to(&mut self, i: usize) {
+        let len = self.view_len();
+        self.selected = i.min(len.saturating_sub(1));
+        // Moving away from the newest row pauses following.
+        self.follow = len == 0 || self.selected + 1 == len;
+    }
+
+    /// Find the next (or previous) row after the selection matching `f`.
+    fn seek(&mut self, forward: bool, what: &str, f: impl Fn(&Record) -> bool) {
+        let len = self.view_len();
+        let hit = if forward {
+            (self.selected + 1..len).find(|&i| self.row(i).and_then(|id| self.store.get(id)).is_some_and(&f))
+        } else {
+            (0..self.selected).rev().find(|&i| self.row(i).and_then(|id| self.store.get(id)).is_some_and(&f))
+        };
+        match hit {
+            Some(i) => {
+                self.message = None;
+                self.move_to(i);
+            }
+            None => self.message = Some(format!("no {} {what}", if forward { "later" } else { "earlier" })),
+        }
+    }
+
+    /// Records an alert is about, in timeline order.
+    fn alert_records(&self, a: &Alert) -> Vec<RecordId> {
+        let order = self.store.order();
+        let in_range = |start: Millis, end: Millis| {
+            let lo = order.partition_point(|&r| self.store.get(r).is_some_and(|x| x.ts() < start));
+            let hi = order.partition_point(|&r| self.store.get(r).is_some_and(|x| x.ts() <= end));
+            order.get(lo..hi).unwrap_or_default().to_vec()
+        };
+        match &a.kind {
+            AlertKind::Burst(b) => {
+                let kind = if b.source == BurstSource::Api { Kind::Api } else { Kind::MiniApp };
+                in_range(b.start, b.end)
+                    .into_iter()
+                    .filter(|&r| self.store.get(r).is_some_and(|x| x.kind() == kind && x.status() == 429))
+                    .collect()
+            }
+            AlertKind::Flood(f) => in_range(f.start, f.end)
+                .into_iter()
+                .filter(|&r| self.store.get(r).is_some_and(|x| self.involves_user(x, f.user, f.direction)))
+                .collect(),
+            AlertKind::Unreplied(_) => order
+                .iter()
+                .copied()
+                .filter(|&r| {
+                    self.store.get(r).is_some_and(|x| {
+                        self.store.webhook_meta(x).is_some_and(|m| {
+                            self.store
+                                .receipt_events(&m)
+                                .iter()
+                                .any(|e| e.reply_token != 0 && !self.store.by_reply_token_api.contains(e.reply_token))
+                        })
+                    })
+                })
+                .collect(),
+            AlertKind::UnknownReplies(_) => order
+                .iter()
+                .copied()
+                .filter(|&r| {
+                    self.store.get(r).is_some_and(|x| {
+                        x.kind() == Kind::Api
+                            && x.aux != NONE
+                            && self.store.api.get(x.aux).is_some_and(|m| {
+                                m.token != 0
+                                    && Endpoint::of(self.store.syms.resolve(x.path)) == Endpoint::Reply
+                                    && !self.store.by_reply_token_event.contains(m.token)
+                            })
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether a record is a send to `user` (outbound) or a message from them (inbound).
+    pub fn involves_user(&self, x: &Record, user: u32, direction: Direction) -> bool {
+        match direction {
+            Direction::Inbound => {
+                self.store.webhook_meta(x).is_some_and(|m| self.store.receipt_events(&m).iter().any(|e| e.user == user))
+            }
+            Direction::Outbound => {
+                if x.kind() != Kind::Api || !(200..300).contains(&x.status()) || x.aux == NONE {
+                    return false;
+                }
+                let Some(m) = self.store.api.get(x.aux) else { return false };
+                self.store.api_users(m).contains(&user)
+                    || (m.token != 0
+                        && self
+                            .store
+                            .by_reply_token_event
+                            .get(m.token)
+                            .any(|e| self.store.events.get(e).is_some_and(|e| e.user == user)))
+            }
+        }
+    }
+
+    fn narrow(&mut self, title: String, ids: Vec<RecordId>) {
+        self.back.push(Saved { view: self.view.clone(), selected: self.selected });
+        self.view = View::Narrowed { title, ids };
+        self.selected = 0;
+        self.follow = false;
+        self.pane = Pane::Timeline;
+    }
+
+    /// Jump to a record in the full timeline, remembering where we were.
+    fn jump_to_record(&mut self, id: RecordId) {
+        let Some(pos) = self.store.order().iter().position(|&r| r == id) else { return };
+        self.back.push(Saved { view: self.view.clone(), selected: self.selected });
+        self.view = View::All;
+        self.move_to(pos);
+    }
+
+    /// The records exactly linked to the selected one (webhook event ↔ reply, retries).
+    pub fn exact_links(&self) -> Vec<RecordId> {
+        let Some((id, _)) = self.selected_record() else { return Vec::new() };
+        let l = crate::analysis::links::links(&self.store, self.store.order(), id, 0);
+        let mut out: Vec<RecordId> = l
+            .answered_events
+            .iter()
+            .filter_map(|&e| self.store.events.get(e).map(|e| e.record))
+            .chain(l.replies.iter().copied())
+            .chain(l.same_retry_key.iter().copied())
+            .chain(l.accepted_request.iter().copied())
+            .chain(l.accepted_by.iter().copied())
+            .collect();
+        out.dedup();
+        out
+    }
+
+    /// Requests and 429/5xx per bucket, `n` buckets over the whole time range.
+    pub fn rate_buckets(&self, n: usize) -> (Vec<u64>, Vec<u64>) {
+        let (mut req, mut bad) = (vec![0u64; n], vec![0u64; n]);
+        let (Some((&first, _)), Some((&last, _))) = (self.rate.first_key_value(), self.rate.last_key_value()) else {
+            return (req, bad);
+        };
+        let span = (last - first + 1).max(1);
+        for (&sec, &(r, b)) in &self.rate {
+            let i = (((sec - first) as i128 * n as i128) / span as i128) as usize;
+            if let (Some(x), Some(y)) = (req.get_mut(i), bad.get_mut(i)) {
+                *x += r;
+                *y += b;
+            }
+        }
+        (req, bad)
+    }
+
+    /// Whether a record has an exact link to show (a reply's event, a
+    /// webhook's reply): the `←` marker of the timeline.
+    pub fn exact_link_hint(&self, id: RecordId) -> bool {
+        let Some(r) = self.store.get(id) else { return false };
+        match r.kind() {
+            Kind::Api if r.aux != NONE => self
+                .store
+                .api
+                .get(r.aux)
+                .is_some_and(|m| m.token != 0 && self.store.by_reply_token_event.contains(m.token)),
+            Kind::Webhook => self.store.webhook_meta(r).is_some_and(|m| {
+                self.store
+                    .receipt_events(&m)
+                    .iter()
+                    .any(|e| e.reply_token != 0 && self.store.by_reply_token_api.contains(e.reply_token))
+            }),
+            _ => false,
+        }
+    }
+
+    /// Rows a page moves.
+    pub const PAGE: usize = 20;
+
+    pub fn on_action(&mut self, a: Action) {
+        self.message = None;
+        if self.help {
+            // Any key closes the help screen; `q` still quits.
+            self.help = false;
+            if a == Action::Quit {
+                self.quit = true;
+            }
+            return;
+        }
+        match a {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = true,
+            Action::ToggleUtc => self.utc = !self.utc,
+            Action::ToggleFollow => {
+                self.follow = !self.follow;
+                if self.follow {
+                    self.selected = self.view_len().saturating_sub(1);
+                }
+            }
+            Action::NextPane => {
+                self.pane = match self.pane {
+                    Pane::Alerts => Pane::Timeline,
+                    Pane::Timeline => Pane::Detail,
+                    Pane::Detail => Pane::Alerts,
+                }
+            }
+            Action::MoveDown | Action::MoveUp | Action::PageDown | Action::PageUp | Action::First | Action::Last
+                if self.pane == Pane::Alerts =>
+            {
+                let last = self.alerts.len().saturating_sub(1);
+                self.alert_selected = match a {
+                    Action::MoveDown | Action::PageDown => (self.alert_selected + 1).min(last),
+                    Action::MoveUp | Action::PageUp => self.alert_selected.saturating_sub(1),
+                    Action::First => 0,
+                    _ => last,
+                };
+            }
+            Action::MoveDown => self.move_to(self.selected + 1),
+            Action::MoveUp => self.move_to(self.selected.saturating_sub(1)),
+            Action::PageDown => self.move_to(self.selected + Self::PAGE),
+            Action::PageUp => self.move_to(self.selected.saturating_sub(Self::PAGE)),
+            Action::First => self.move_to(0),
+            Action::Last => self.move_to(usize::MAX),
+            Action::NextError => self.seek(true, "error", |r| r.status() >= 400),
+            Action::PrevError => self.seek(false, "error", |r| r.status() >= 400),
+            Action::Next429 => self.seek(true, "429", |r| r.status() == 429),
+            Action::Prev429 => self.seek(false, "429", |r| r.status() == 429),
+            Action::Open => match self.pane {
+                Pane::Alerts => {
+                    if let Some(alert) = self.alerts.get(self.alert_selected).cloned() {
+                        let ids = self.alert_records(&alert);
+                        let title = super::view::alert_title(&alert);
+                        self.narrow(title, ids);
+                    }
+                }
+                Pane::Timeline | Pane::Detail => match self.exact_links().first() {
+                    Some(&id) => self.jump_to_record(id),
+                    None => self.message = Some("no exact link from this record".into()),
+                },
+            },
+            Action::Back => {
+                if let Some(s) = self.back.pop() {
+                    self.view = s.view;
+                    self.move_to(s.selected);
+                }
+            }
+            Action::Filter | Action::NextMatch | Action::PrevMatch | Action::JumpToTime => {
+                self.message = Some("not available yet".into());
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! The incident screen: terminal set-up and the event loop. The only module
+//! that knows about the terminal (ratatui, crossterm).
+//!
+//! ```text
+//! input thread   crossterm::event::read ─────────────┐
+//! loader         reader + parse workers ─ blocks ────┤
+//! signals        SIGTERM/SIGINT/SIGHUP ──────────────┤  main thread: select!, drain
+//! ticker         250 ms (100 ms while reading) ──────┘  everything queued, apply
+//!                                                        blocks, analyse, draw once
+//! ```
+//! The main thread owns the store, the analysis and the view state; nothing
+//! else touches them. It draws only when something changed, at most every
+//! 16 ms, and sleeps in `select!` otherwise (no busy loop).
+
+pub mod action;
+pub mod app;
+pub mod view;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use crossbeam_channel::{Receiver, never, select, tick, unbounded};
+use crossterm::event::{self, Event, KeyEventKind, MouseEventKind};
+
+use crate::analysis::Analyzer;
+use crate::ingest::{Loader, Window};
+use crate::source::SourceSpec;
+use crate::store::Store;
+
+use action::{Action, Keymap};
+use app::App;
+
+/// Blocks applied between analyses while reading (keeps frames short).
+const BLOCKS_PER_STEP: usize = 64;
+
+fn input_thread() -> Receiver<Event> {
+    let (tx, rx) = unbounded();
+    std::thread::spawn(move || {
+        while let Ok(ev) = event::read() {
+            if tx.send(ev).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn signal_thread() -> Receiver<()> {
+    let (tx, rx) = unbounded();
+    if let Ok(mut signals) = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGHUP,
+    ]) {
+        std::thread::spawn(move || {
+            for _ in signals.forever() {
+                if tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    rx
+}
+
+/// Apply one terminal event.
+pub fn on_event(app: &mut App, ev: Event) -> bool {
+    match ev {
+        Event::Key(k) if k.kind == KeyEventKind::Press => {
+            if let Some(a) = app.keymap.resolve(k) {
+                app.on_action(a);
+            }
+            true
+        }
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollDown => {
+                app.on_action(Action::MoveDown);
+                true
+            }
+            MouseEventKind::ScrollUp => {
+                app.on_action(Action::MoveUp);
+                true
+            }
+            _ => false,
+        },
+        Event::Resize(..) => true,
+        _ => false,
+    }
+}
+
+/// Run the screen until the user quits. Sources are read in the background,
+/// newest files first.
+pub fn run(
+    mut specs: Vec<SourceSpec>,
+    analyzer: Analyzer,
+    keymap: Keymap,
+    title: String,
+    window: Window,
+) -> Result<()> {
+    // Newest data first: the files written last are read first.
+    specs.sort_by_key(|s| match &s.origin {
+        crate::source::Origin::File(p) => std::cmp::Reverse(std::fs::metadata(p).and_then(|m| m.modified()).ok()),
+        crate::source::Origin::Stdin => std::cmp::Reverse(None),
+    });
+    let mut store = Store::new();
+    let mut warnings: Vec<String> = Vec::new();
+    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let mut loader = Loader::start(&mut store, specs, window, threads, &mut |w| warnings.push(w));
+    let mut app = App::new(store, analyzer, keymap, title);
+    app.progress = Some((0, loader.bytes_total));
+
+    // ratatui::init installs a panic hook that restores the terminal.
+    let mut terminal = ratatui::init();
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    let inputs = input_thread();
+    let signals = signal_thread();
+    let result = event_loop(&mut terminal, &mut app, &mut loader, &inputs, &signals, &mut warnings);
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    ratatui::restore();
+    result
+}
+
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    loader: &mut Loader,
+    inputs: &Receiver<Event>,
+    signals: &Receiver<()>,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let slow = tick(Duration::from_millis(250));
+    let fast = tick(Duration::from_millis(100));
+    let mut dirty = true;
+    let mut unanalysed = 0usize;
+    let mut last_draw = Instant::now().checked_sub(Duration::from_secs(1)).unwrap_or_else(Instant::now);
+    loop {
+        if dirty && last_draw.elapsed() >= Duration::from_millis(16) {
+            terminal.draw(|f| view::draw(f, app))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        let loading = !loader.is_done();
+        let blocks = if loading { loader.receiver().clone() } else { never() };
+        let ticker = if loading { &fast } else { &slow };
+        let mut warn = |w: String| warnings.push(w);
+        select! {
+            recv(inputs) -> ev => match ev {
+                Ok(ev) => dirty |= on_event(app, ev),
+                Err(_) => app.quit = true,
+            },
+            recv(signals) -> _ => app.quit = true,
+            recv(blocks) -> msg => match msg {
+                Ok((seq, out)) => {
+                    for l in loader.accept(seq, out) {
+                        unanalysed += usize::from(loader.apply(&mut app.store, l, &mut warn));
+                    }
+                    // The first blocks show at once; later ones in steps.
+                    if unanalysed >= BLOCKS_PER_STEP || app.store.len() < 100_000 {
+                        app.on_ingested();
+                        unanalysed = 0;
+                        dirty = true;
+                    }
+                }
+                Err(_) => {
+                    loader.finish();
+                    app.on_ingested();
+                    app.progress = None;
+                    unanalysed = 0;
+                    dirty = true;
+                }
+            },
+            recv(ticker) -> _ => {
+                if unanalysed > 0 {
+                    app.on_ingested();
+                    unanalysed = 0;
+                }
+                if loading {
+                    let done = loader.bytes_read.load(std::sync::atomic::Ordering::Relaxed);
+                    app.progress = Some((done, loader.bytes_total));
+                    dirty = true;
+                }
+            },
+        }
+        // Drain every queued key before drawing: held keys never lag.
+        while let Ok(ev) = inputs.try_recv() {
+            dirty |= on_event(app, ev);
+        }
+        if let Some(w) = warnings.pop() {
+            app.message = Some(format!("warning: {w}"));
+            dirty = true;
+        }
+        if app.quit {
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,199 @@
+//! Screen state (keys in, state out) and screens (TestBackend + insta).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::action::{Action, Keymap};
+use super::app::{App, Pane, View};
+use super::view;
+use crate::analysis::{Analyzer, Thresholds};
+use crate::ingest::{Window, load};
+use crate::model::Kind;
+use crate::source::discover;
+use crate::store::Store;
+
+/// The app on some paths, fully read (relative paths keep snapshots
+/// independent of where the repository is).
+fn app_on(paths: &[&str]) -> App {
+    let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    let (specs, _) = discover(&paths).unwrap();
+    let mut store = Store::new();
+    load(&mut store, &specs, Window::default(), 2, &mut |_| {});
+    let keymap = Keymap::new(&BTreeMap::new()).unwrap();
+    App::new(store, Analyzer::new(Thresholds::default()), keymap, paths[0].display().to_string())
+}
+
+fn sample() -> App {
+    app_on(&["assets/sample-logs"])
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::draw(f, app)).unwrap();
+    format!("{}", t.backend())
+}
+
+#[test]
+fn starts_following_the_newest_record() {
+    let app = sample();
+    assert!(app.follow);
+    assert_eq!(app.selected + 1, app.view_len());
+    assert_eq!(app.pane, Pane::Timeline);
+    assert_eq!(app.alerts.len(), 8);
+}
+
+#[test]
+fn moving_up_pauses_follow_and_last_resumes_it() {
+    let mut app = sample();
+    let last = app.selected;
+    app.on_action(Action::MoveUp);
+    assert_eq!((app.selected, app.follow), (last - 1, false));
+    app.on_action(Action::PageUp);
+    assert_eq!(app.selected, last - 1 - App::PAGE);
+    app.on_action(Action::First);
+    assert_eq!(app.selected, 0);
+    app.on_action(Action::MoveUp);
+    assert_eq!(app.selected, 0);
+    app.on_action(Action::Last);
+    assert_eq!((app.selected, app.follow), (last, true));
+    app.on_action(Action::ToggleFollow);
+    assert!(!app.follow);
+}
+
+#[test]
+fn error_and_429_navigation() {
+    let mut app = sample();
+    app.on_action(Action::First);
+    app.on_action(Action::Next429);
+    let (_, r) = app.selected_record().unwrap();
+    assert_eq!(r.status(), 429);
+    let first429 = app.selected;
+    app.on_action(Action::NextError);
+    assert!(app.selected > first429);
+    assert!(app.selected_record().unwrap().1.status() >= 400);
+    app.on_action(Action::First);
+    app.on_action(Action::Prev429);
+    assert_eq!(app.selected, 0);
+    assert_eq!(app.message.as_deref(), Some("no earlier 429"));
+}
+
+#[test]
+fn enter_on_an_alert_narrows_and_back_restores() {
+    let mut app = sample();
+    let before = app.selected;
+    app.on_action(Action::NextPane); // timeline → detail
+    app.on_action(Action::NextPane); // detail → alerts
+    assert_eq!(app.pane, Pane::Alerts);
+    app.on_action(Action::Open);
+    match &app.view {
+        View::Narrowed { ids, title } => {
+            assert_eq!(ids.len(), 40, "{title}");
+            assert!(ids.iter().all(|&i| app.store.get(i).is_some_and(|r| r.status() == 429)));
+        }
+        View::All => panic!("not narrowed"),
+    }
+    assert_eq!((app.pane, app.selected), (Pane::Timeline, 0));
+    app.on_action(Action::Back);
+    assert_eq!((&app.view, app.selected), (&View::All, before));
+    // the flood alert narrows to the sends to that user
+    app.pane = Pane::Alerts;
+    app.on_action(Action::MoveDown);
+    app.on_action(Action::Open);
+    let View::Narrowed { ids, .. } = &app.view else { panic!("not narrowed") };
+    assert_eq!(ids.len(), 25);
+}
+
+#[test]
+fn enter_on_a_reply_jumps_to_its_webhook_and_back() {
+    let mut app = sample();
+    let reply = (0..app.view_len())
+        .find(|&i| {
+            let id = app.row(i).unwrap();
+            app.store.get(id).unwrap().kind() == Kind::Api && app.exact_link_hint(id)
+        })
+        .unwrap();
+    app.selected = reply;
+    app.on_action(Action::Open);
+    let (_, r) = app.selected_record().unwrap();
+    assert_eq!(r.kind(), Kind::Webhook);
+    assert!(app.selected < reply);
+    app.on_action(Action::Back);
+    assert_eq!(app.selected, reply);
+}
+
+#[test]
+fn help_quit_and_toggles() {
+    let mut app = sample();
+    app.on_action(Action::Help);
+    assert!(app.help);
+    app.on_action(Action::MoveDown); // any key closes help
+    assert!(!app.help);
+    app.on_action(Action::ToggleUtc);
+    assert!(!app.utc);
+    app.on_action(Action::Quit);
+    assert!(app.quit);
+}
+
+#[test]
+fn snapshot_main_screen() {
+    insta::assert_snapshot!("main_120x40", screen(&sample(), 120, 40));
+}
+
+#[test]
+fn snapshot_detail_with_an_exact_link() {
+    let mut app = sample();
+    app.selected = (0..app.view_len())
+        .find(|&i| {
+            let id = app.row(i).unwrap();
+            app.store.get(id).unwrap().kind() == Kind::Api && app.exact_link_hint(id)
+        })
+        .unwrap();
+    app.follow = false;
+    insta::assert_snapshot!("detail_exact_link", screen(&app, 120, 40));
+}
+
+#[test]
+fn snapshot_alert_selected() {
+    let mut app = sample();
+    app.pane = Pane::Alerts;
+    app.on_action(Action::Open);
+    insta::assert_snapshot!("alert_selected", screen(&app, 120, 40));
+}
+
+#[test]
+fn snapshot_help() {
+    let mut app = sample();
+    app.on_action(Action::Help);
+    insta::assert_snapshot!("help", screen(&app, 120, 40));
+}
+
+#[test]
+fn snapshot_small_terminal() {
+    let app = sample();
+    let s = screen(&app, 80, 24);
+    // the timeline and the header stay; alerts and detail fold away
+    assert!(s.contains("Timeline"));
+    assert!(!s.contains("Alerts"));
+    insta::assert_snapshot!("main_80x24", s);
+}
+
+#[test]
+fn snapshot_empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_on(&[dir.path().to_str().unwrap()]);
+    app.title = "empty/".into();
+    insta::assert_snapshot!("empty_directory", screen(&app, 100, 30));
+}
+
+#[test]
+fn snapshot_a_file_of_junk_escapes_control_characters() {
+    let mut app = app_on(&["tests/data/junk.log"]);
+    app.follow = false;
+    app.selected = 0;
+    let s = screen(&app, 100, 30);
+    assert!(!s.contains('\u{1b}'), "no escape sequence reaches the terminal");
+    insta::assert_snapshot!("junk_file", s);
+}
