@@ -6,7 +6,12 @@ use crate::model::{Kind, NONE, Record, RecordId};
 use crate::store::Store;
 use crate::time::Millis;
 
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
 use super::action::{Action, Keymap};
+use super::filter::{Job, Matched, Query, Row};
 
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,13 +70,68 @@ pub enum View {
     All,
     /// A subset (an alert's records), with a title.
     Narrowed { title: String, ids: Vec<RecordId> },
+    /// The records matching the filter so far (see `App::search`).
+    Filter,
 }
+
+/// What a line of input at the bottom is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Filter,
+    Time,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub kind: InputKind,
+    pub text: String,
+}
+
+/// A filter query being matched, slice by slice, on the worker.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub text: String,
+    pub query: Arc<Query>,
+    pub generation: u64,
+    /// Next position of the timeline to send to the worker.
+    pub next: usize,
+    /// Slices sent and not yet answered.
+    pub in_flight: usize,
+    /// Matches so far, in timeline order.
+    pub matched: Vec<RecordId>,
+}
+
+impl Search {
+    pub fn done(&self, len: usize) -> bool {
+        self.next >= len && self.in_flight == 0
+    }
+}
+
+/// Rows per slice sent to the filter worker.
+pub const SLICE: usize = 8192;
+/// Slices in flight at once (a newer query waits behind at most this many).
+const IN_FLIGHT: usize = 2;
 
 /// What `Back` returns to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Saved {
     view: View,
     selected: usize,
+}
+
+/// `HH:MM[:SS]` on the day of `base`, in UTC or the local zone.
+fn clock_on_day(text: &str, base: Millis, utc: bool) -> Option<Millis> {
+    use chrono::{Local, NaiveTime, TimeZone, Utc};
+    let t = NaiveTime::parse_from_str(text.trim(), "%H:%M:%S")
+        .or_else(|_| NaiveTime::parse_from_str(text.trim(), "%H:%M"))
+        .ok()?;
+    let day = chrono::DateTime::<Utc>::from_timestamp_millis(base)?;
+    if utc {
+        Some(day.date_naive().and_time(t).and_utc().timestamp_millis())
+    } else {
+        let local_day = day.with_timezone(&Local).date_naive();
+        Local.from_local_datetime(&local_day.and_time(t)).earliest().map(|d| d.timestamp_millis())
+    }
 }
 
 /// The whole screen state.
@@ -100,6 +160,11 @@ pub struct App {
     pub message: Option<String>,
     back: Vec<Saved>,
     findings_stale: bool,
+    /// A line being typed (filter or time), when any.
+    pub input: Option<Input>,
+    /// The current or last filter.
+    pub search: Option<Search>,
+    generation: u64,
     /// Requests and 429/5xx responses per second, kept as records arrive,
     /// for the rate strip.
     rate: std::collections::BTreeMap<i64, (u64, u64)>,
@@ -127,6 +192,9 @@ impl App {
             message: None,
             back: Vec::new(),
             findings_stale: true,
+            input: None,
+            search: None,
+            generation: 0,
             rate: std::collections::BTreeMap::new(),
             rated: 0,
         };
@@ -198,6 +266,7 @@ impl App {
         match &self.view {
             View::All => self.store.order().len(),
             View::Narrowed { ids, .. } => ids.len(),
+            View::Filter => self.search.as_ref().map_or(0, |s| s.matched.len()),
         }
     }
 
@@ -206,6 +275,7 @@ impl App {
         match &self.view {
             View::All => self.store.order().get(i).copied(),
             View::Narrowed { ids, .. } => ids.get(i).copied(),
+            View::Filter => self.search.as_ref().and_then(|s| s.matched.get(i).copied()),
         }
     }
 
@@ -382,6 +452,197 @@ impl App {
         }
     }
 
+    /// A key while a line of input is open: edit, confirm or cancel.
+    pub fn on_input_key(&mut self, key: KeyEvent) {
+        let Some(input) = self.input.as_mut() else { return };
+        match key.code {
+            KeyCode::Char(c) => input.text.push(c),
+            KeyCode::Backspace => {
+                input.text.pop();
+            }
+            KeyCode::Enter => {
+                let done = self.input.take();
+                if let Some(Input { kind: InputKind::Time, text }) = done {
+                    self.jump_to_time(&text);
+                }
+                return;
+            }
+            KeyCode::Esc => {
+                let was = self.input.take();
+                if was.is_some_and(|i| i.kind == InputKind::Filter) {
+                    self.clear_filter();
+                }
+                return;
+            }
+            _ => return,
+        }
+        if input.kind == InputKind::Filter {
+            let text = input.text.clone();
+            self.start_search(text);
+        }
+    }
+
+    /// Start matching `text` (results replace the filter view as they come).
+    pub fn start_search(&mut self, text: String) {
+        self.generation += 1;
+        let query = Query::parse(&text);
+        if query.is_empty() {
+            self.clear_filter();
+            return;
+        }
+        if self.view != View::Filter {
+            self.back.push(Saved { view: self.view.clone(), selected: self.selected });
+            self.view = View::Filter;
+        }
+        self.search = Some(Search {
+            text,
+            query: Arc::new(query),
+            generation: self.generation,
+            next: 0,
+            in_flight: 0,
+            matched: Vec::new(),
+        });
+        self.selected = 0;
+        self.follow = false;
+        self.pane = Pane::Timeline;
+    }
+
+    fn clear_filter(&mut self) {
+        self.search = None;
+        self.generation += 1;
+        if self.view == View::Filter {
+            match self.back.pop() {
+                Some(s) => {
+                    self.view = s.view;
+                    self.move_to(s.selected);
+                }
+                None => self.view = View::All,
+            }
+        }
+    }
+
+    /// The next slice of rows to match, if the search needs one now.
+    pub fn next_filter_job(&mut self) -> Option<Job> {
+        let len = self.store.order().len();
+        let search = self.search.as_ref()?;
+        if search.next >= len || search.in_flight >= IN_FLIGHT {
+            return None;
+        }
+        let (start, end) = (search.next, (search.next + SLICE).min(len));
+        let ids: Vec<RecordId> = self.store.order().get(start..end).unwrap_or_default().to_vec();
+        let rows: Vec<Row> = ids.into_iter().filter_map(|id| self.filter_row(id)).collect();
+        let search = self.search.as_mut()?;
+        search.next = end;
+        search.in_flight += 1;
+        Some(Job { generation: search.generation, query: search.query.clone(), rows })
+    }
+
+    /// Take the worker's answer for a slice (an outdated one is dropped).
+    pub fn on_matched(&mut self, m: Matched) {
+        let Some(search) = self.search.as_mut() else { return };
+        if m.generation != search.generation {
+            return;
+        }
+        search.in_flight = search.in_flight.saturating_sub(1);
+        search.matched.extend(m.ids);
+    }
+
+    fn filter_row(&self, id: RecordId) -> Option<Row> {
+        let s = &self.store;
+        let r = s.get(id)?;
+        let src = s.sources.get(r.source() as usize);
+        let mut users = String::new();
+        let mut types = String::new();
+        let mut ip = String::new();
+        let push = |out: &mut String, sym: u32| {
+            if sym != NONE {
+                out.push_str(s.syms.resolve(sym));
+                out.push(' ');
+            }
+        };
+        if let Some(m) = s.webhook_meta(r) {
+            push(&mut ip, m.ip);
+            for e in s.receipt_events(&m) {
+                push(&mut users, e.user);
+                push(&mut types, e.event_type);
+            }
+        } else if r.aux != NONE
+            && matches!(r.kind(), Kind::Api | Kind::MiniApp)
+            && let Some(m) = s.api.get(r.aux)
+        {
+            for &u in s.api_users(m) {
+                push(&mut users, u);
+            }
+        }
+        let plain = src.is_some_and(|x| !x.compressed);
+        Some(Row {
+            id,
+            kind: r.kind().as_str(),
+            status: r.status(),
+            path: if r.path == NONE { String::new() } else { s.syms.resolve(r.path).to_owned() },
+            ip,
+            users,
+            types,
+            reread: match src {
+                Some(x) if plain && x.memory.is_none() => x.path.clone().map(|p| (Arc::new(p), r.offset())),
+                _ => None,
+            },
+            text: src.and_then(|x| x.memory.as_ref()).and_then(|_| s.line_text(r).ok()),
+        })
+    }
+
+    /// n/N: the next or previous match of the last filter in the current view.
+    fn next_match(&mut self, forward: bool) {
+        let Some(search) = &self.search else {
+            self.message = Some("no search: press / to search".into());
+            return;
+        };
+        let set: std::collections::HashSet<RecordId> = search.matched.iter().copied().collect();
+        self.seek(forward, "match", |_| true);
+        // `seek` moved to the next row; walk on to the next matching one.
+        let len = self.view_len();
+        let mut i = self.selected;
+        while self.row(i).is_some_and(|id| !set.contains(&id)) {
+            if forward {
+                if i + 1 >= len {
+                    self.message = Some("no later match".into());
+                    return;
+                }
+                i += 1;
+            } else {
+                if i == 0 {
+                    self.message = Some("no earlier match".into());
+                    return;
+                }
+                i -= 1;
+            }
+        }
+        self.move_to(i);
+    }
+
+    /// `t`: `HH:MM[:SS]` on the selected record's day (in the displayed
+    /// zone), or any full time linelens reads.
+    pub fn jump_to_time(&mut self, text: &str) {
+        let base = self.selected_record().map_or(0, |(_, r)| r.ts());
+        let target = crate::time::parse_time(text).or_else(|| clock_on_day(text, base, self.utc));
+        let Some(t) = target else {
+            self.message = Some(format!("not a time: {}", crate::escape::escape_control(text)));
+            return;
+        };
+        let len = self.view_len();
+        let (mut lo, mut hi) = (0, len);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let ts = self.row(mid).and_then(|id| self.store.get(id)).map_or(i64::MAX, Record::ts);
+            if ts < t {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        self.move_to(lo);
+    }
+
     /// Rows a page moves.
     pub const PAGE: usize = 20;
 
@@ -452,9 +713,13 @@ impl App {
                     self.move_to(s.selected);
                 }
             }
-            Action::Filter | Action::NextMatch | Action::PrevMatch | Action::JumpToTime => {
-                self.message = Some("not available yet".into());
+            Action::Filter => {
+                let text = self.search.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+                self.input = Some(Input { kind: InputKind::Filter, text });
             }
+            Action::JumpToTime => self.input = Some(Input { kind: InputKind::Time, text: String::new() }),
+            Action::NextMatch => self.next_match(true),
+            Action::PrevMatch => self.next_match(false),
         }
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod action;
 pub mod app;
+pub mod filter;
 pub mod view;
 
 use std::time::{Duration, Instant};
@@ -67,7 +68,11 @@ fn signal_thread() -> Receiver<()> {
 pub fn on_event(app: &mut App, ev: Event) -> bool {
     match ev {
         Event::Key(k) if k.kind == KeyEventKind::Press => {
-            if let Some(a) = app.keymap.resolve(k) {
+            let ctrl_c = k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL)
+                && k.code == crossterm::event::KeyCode::Char('c');
+            if app.input.is_some() && !ctrl_c {
+                app.on_input_key(k);
+            } else if let Some(a) = app.keymap.resolve(k) {
                 app.on_action(a);
             }
             true
@@ -114,7 +119,8 @@ pub fn run(
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     let inputs = input_thread();
     let signals = signal_thread();
-    let result = event_loop(&mut terminal, &mut app, &mut loader, &inputs, &signals, &mut warnings);
+    let worker = filter::Worker::spawn();
+    let result = event_loop(&mut terminal, &mut app, &mut loader, &inputs, &signals, &worker, &mut warnings);
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     result
@@ -126,6 +132,7 @@ fn event_loop(
     loader: &mut Loader,
     inputs: &Receiver<Event>,
     signals: &Receiver<()>,
+    worker: &filter::Worker,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
     let slow = tick(Duration::from_millis(250));
@@ -149,6 +156,12 @@ fn event_loop(
                 Err(_) => app.quit = true,
             },
             recv(signals) -> _ => app.quit = true,
+            recv(worker.results) -> m => {
+                if let Ok(m) = m {
+                    app.on_matched(m);
+                    dirty = true;
+                }
+            },
             recv(blocks) -> msg => match msg {
                 Ok((seq, out)) => {
                     for l in loader.accept(seq, out) {
@@ -184,6 +197,12 @@ fn event_loop(
         // Drain every queued key before drawing: held keys never lag.
         while let Ok(ev) = inputs.try_recv() {
             dirty |= on_event(app, ev);
+        }
+        // Keep the filter worker fed (a slice or two at a time).
+        while let Some(job) = app.next_filter_job() {
+            if worker.jobs.send(job).is_err() {
+                break;
+            }
         }
         if let Some(w) = warnings.pop() {
             app.message = Some(format!("warning: {w}"));

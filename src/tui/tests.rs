@@ -93,7 +93,7 @@ fn enter_on_an_alert_narrows_and_back_restores() {
             assert_eq!(ids.len(), 40, "{title}");
             assert!(ids.iter().all(|&i| app.store.get(i).is_some_and(|r| r.status() == 429)));
         }
-        View::All => panic!("not narrowed"),
+        View::All | View::Filter => panic!("not narrowed"),
     }
     assert_eq!((app.pane, app.selected), (Pane::Timeline, 0));
     app.on_action(Action::Back);
@@ -196,4 +196,106 @@ fn snapshot_a_file_of_junk_escapes_control_characters() {
     let s = screen(&app, 100, 30);
     assert!(!s.contains('\u{1b}'), "no escape sequence reaches the terminal");
     insta::assert_snapshot!("junk_file", s);
+}
+
+/// Run the filter to completion, matching slices as the worker would.
+fn finish_search(app: &mut App) {
+    let m = fuzzy_matcher::skim::SkimMatcherV2::default();
+    while let Some(job) = app.next_filter_job() {
+        let ids = super::filter::match_rows(&job.query, &job.rows, &m);
+        app.on_matched(super::filter::Matched { generation: job.generation, ids });
+    }
+}
+
+fn type_text(app: &mut App, s: &str) {
+    for c in s.chars() {
+        app.on_input_key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c)));
+    }
+}
+
+fn press(app: &mut App, code: crossterm::event::KeyCode) {
+    app.on_input_key(crossterm::event::KeyEvent::from(code));
+}
+
+#[test]
+fn filter_as_you_type_then_clear() {
+    let mut app = sample();
+    app.on_action(Action::Filter);
+    type_text(&mut app, "status:429");
+    finish_search(&mut app);
+    assert_eq!(app.view, View::Filter);
+    assert_eq!(app.view_len(), 64, "56 API and 8 MINI App 429s");
+    type_text(&mut app, " kind:mini");
+    // the older generation's slices are dropped: only the new query counts
+    finish_search(&mut app);
+    assert_eq!(app.view_len(), 8);
+    press(&mut app, crossterm::event::KeyCode::Enter);
+    assert!(app.input.is_none());
+    assert_eq!(app.view_len(), 8, "enter keeps the filter");
+    app.on_action(Action::Back);
+    assert_eq!(app.view, View::All);
+    // n/N walk the last filter's matches in the full timeline
+    app.on_action(Action::First);
+    app.on_action(Action::NextMatch);
+    let (_, r) = app.selected_record().unwrap();
+    assert_eq!((r.kind(), r.status()), (Kind::MiniApp, 429));
+    let first = app.selected;
+    app.on_action(Action::NextMatch);
+    assert!(app.selected > first);
+    app.on_action(Action::PrevMatch);
+    assert_eq!(app.selected, first);
+}
+
+#[test]
+fn stale_filter_results_are_dropped() {
+    let mut app = sample();
+    app.on_action(Action::Filter);
+    type_text(&mut app, "status:429");
+    let old = app.next_filter_job().unwrap();
+    type_text(&mut app, "x");
+    let m = fuzzy_matcher::skim::SkimMatcherV2::default();
+    let ids = super::filter::match_rows(&old.query, &old.rows, &m);
+    assert!(!ids.is_empty());
+    app.on_matched(super::filter::Matched { generation: old.generation, ids });
+    assert_eq!(app.view_len(), 0, "an answer for an old query changes nothing");
+    press(&mut app, crossterm::event::KeyCode::Esc);
+    assert_eq!(app.view, View::All);
+}
+
+#[test]
+fn fuzzy_filter_finds_a_request_id() {
+    let mut app = sample();
+    let id = (0..app.view_len())
+        .filter_map(|i| app.row(i))
+        .find_map(|r| {
+            let rec = app.store.get(r).unwrap();
+            let src = &app.store.sources[rec.source() as usize];
+            if rec.kind() != Kind::Api || src.compressed {
+                return None;
+            }
+            match crate::parse::parse_line(&app.store.line_text(rec).unwrap()) {
+                crate::parse::Parsed::Record(l) => l.fields.request_id.map(|c| c.into_owned()),
+                _ => None,
+            }
+        })
+        .unwrap();
+    app.on_action(Action::Filter);
+    type_text(&mut app, &format!("id:{}", &id[..13]));
+    finish_search(&mut app);
+    assert_eq!(app.view_len(), 1);
+    insta::assert_snapshot!("filter_in_effect", screen(&app, 120, 40));
+}
+
+#[test]
+fn jump_to_a_time() {
+    let mut app = sample();
+    app.on_action(Action::JumpToTime);
+    type_text(&mut app, "08:20");
+    press(&mut app, crossterm::event::KeyCode::Enter);
+    let (_, r) = app.selected_record().unwrap();
+    assert_eq!(crate::time::format_rfc3339(r.ts()), "2026-11-20T08:20:00.000Z");
+    app.on_action(Action::JumpToTime);
+    type_text(&mut app, "soon");
+    press(&mut app, crossterm::event::KeyCode::Enter);
+    assert!(app.message.as_deref().is_some_and(|m| m.contains("not a time")));
 }

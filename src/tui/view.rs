@@ -270,6 +270,22 @@ fn timeline(f: &mut Frame, app: &App, area: Rect) {
         View::Narrowed { title, ids } => {
             format!(" {} · {} records (⌫ back) ", safe(title, 60), thousands(ids.len() as u64))
         }
+        View::Filter => match &app.search {
+            Some(s) => {
+                let total = app.store.order().len().max(1);
+                let state = if s.done(app.store.order().len()) {
+                    String::new()
+                } else {
+                    format!(" · filtering {}%", (s.next.min(total) * 100 / total))
+                };
+                format!(
+                    " filter: {} · {} matches{state} (esc clears) ",
+                    safe(&s.text, 40),
+                    thousands(s.matched.len() as u64)
+                )
+            }
+            None => " filter ".into(),
+        },
     };
     let block = Block::bordered().title(title).border_style(if focused { theme.fg(Color::Cyan) } else { Style::new() });
     let inner = block.inner(area);
@@ -411,19 +427,28 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
 
 /// The key bar, from the effective keymap.
 fn key_bar(app: &App) -> Line<'static> {
+    if let Some(i) = &app.input {
+        let prompt = match i.kind {
+            super::app::InputKind::Filter => "/",
+            super::app::InputKind::Time => "jump to time (HH:MM[:SS] or RFC 3339): ",
+        };
+        return Line::from(format!(" {prompt}{}▏  (enter keeps, esc cancels)", safe(&i.text, 100)));
+    }
     if let Some(m) = &app.message {
         return Line::from(format!(" {}", safe(m, 200)));
     }
     let k = |a: Action| app.keymap.keys(a).first().cloned().unwrap_or_default();
     let pair = |a: Action, b: Action| format!("{}/{}", k(a), k(b));
     Line::from(format!(
-        " {} help  {} pane  {} open  {} back  {} error  {} 429  {} UTC/local  {} follow  {} quit",
+        " {} help  {} filter  {} pane  {} open  {} back  {} error  {} 429  {} time  {} UTC/local  {} follow  {} quit",
         k(Action::Help),
+        k(Action::Filter),
         k(Action::NextPane),
         k(Action::Open),
         k(Action::Back),
         pair(Action::NextError, Action::PrevError),
         pair(Action::Next429, Action::Prev429),
+        k(Action::JumpToTime),
         k(Action::ToggleUtc),
         k(Action::ToggleFollow),
         k(Action::Quit),

@@ -1,0 +1,226 @@
+//! The `/` filter: field terms and fuzzy text, matched on a worker thread.
+//!
+//! ```text
+//! UI thread: query typed ─▶ gen += 1 ─▶ slices of Rows (in-memory fields) ─▶ worker
+//! worker:    match each Row (re-reading the request ID from plain files
+//!            only when a term needs it) ─▶ (gen, matching ids) ─▶ UI thread
+//! UI thread: results of an old gen are dropped; the view updates as slices return
+//! ```
+//!
+//! Terms are separated by spaces and must all match. `kind:api|webhook|wh|
+//! miniapp|mini|unparsed`, `status:429` (or `4xx`, `5xx`), `user:`, `path:`,
+//! `ip:`, `type:` (event type) and `id:` (request ID) match a substring,
+//! without regard to case; any other word is matched fuzzily (skim) against
+//! all of those fields.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+
+use crate::model::RecordId;
+
+/// One record's searchable fields, gathered on the UI thread.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: RecordId,
+    pub kind: &'static str,
+    pub status: u16,
+    pub path: String,
+    pub ip: String,
+    pub users: String,
+    pub types: String,
+    /// Where to read the request ID again (plain files only).
+    pub reread: Option<(Arc<PathBuf>, u64)>,
+    /// Text kept in memory (standard input), to read the request ID from.
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Term {
+    Kind(String),
+    Status(String),
+    Field(Field, String),
+    Fuzzy(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    User,
+    Path,
+    Ip,
+    Type,
+    Id,
+}
+
+/// A parsed query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    terms: Vec<Term>,
+}
+
+impl Query {
+    pub fn parse(q: &str) -> Query {
+        let terms = q
+            .split_whitespace()
+            .map(|w| {
+                let lower = w.to_lowercase();
+                match lower.split_once(':') {
+                    Some(("kind", v)) => Term::Kind(v.to_owned()),
+                    Some(("status", v)) => Term::Status(v.to_owned()),
+                    Some(("user", v)) => Term::Field(Field::User, v.to_owned()),
+                    Some(("path", v)) => Term::Field(Field::Path, v.to_owned()),
+                    Some(("ip", v)) => Term::Field(Field::Ip, v.to_owned()),
+                    Some(("type", v)) => Term::Field(Field::Type, v.to_owned()),
+                    Some(("id", v)) => Term::Field(Field::Id, v.to_owned()),
+                    _ => Term::Fuzzy(w.to_owned()),
+                }
+            })
+            .collect();
+        Query { terms }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// Whether matching needs the request ID (read again from disk).
+    fn needs_id(&self) -> bool {
+        self.terms.iter().any(|t| matches!(t, Term::Fuzzy(_) | Term::Field(Field::Id, _)))
+    }
+
+    fn matches(&self, row: &Row, id: &str, m: &SkimMatcherV2) -> bool {
+        let has = |hay: &str, needle: &str| hay.to_lowercase().contains(needle);
+        self.terms.iter().all(|t| match t {
+            Term::Kind(k) => {
+                let k = match k.as_str() {
+                    "wh" => "webhook",
+                    "mini" => "miniapp",
+                    other => other,
+                };
+                row.kind == k
+            }
+            Term::Status(s) => match s.as_bytes() {
+                [d, b'x', b'x'] => row.status / 100 == u16::from(d.wrapping_sub(b'0')),
+                _ => s.parse::<u16>().is_ok_and(|v| v == row.status),
+            },
+            Term::Field(Field::User, v) => has(&row.users, v),
+            Term::Field(Field::Path, v) => has(&row.path, v),
+            Term::Field(Field::Ip, v) => has(&row.ip, v),
+            Term::Field(Field::Type, v) => has(&row.types, v),
+            Term::Field(Field::Id, v) => has(id, v),
+            Term::Fuzzy(w) => {
+                let hay =
+                    format!("{id} {} {} {} {} {} {}", row.path, row.ip, row.users, row.types, row.status, row.kind);
+                m.fuzzy_match(&hay, w).is_some()
+            }
+        })
+    }
+}
+
+/// A slice of rows to match for generation `gen`.
+pub struct Job {
+    pub generation: u64,
+    pub query: Arc<Query>,
+    pub rows: Vec<Row>,
+}
+
+/// Matches of a slice.
+pub struct Matched {
+    pub generation: u64,
+    pub ids: Vec<RecordId>,
+}
+
+/// The filter worker: a thread that matches slices and answers with ids.
+pub struct Worker {
+    pub jobs: Sender<Job>,
+    pub results: Receiver<Matched>,
+}
+
+impl Worker {
+    pub fn spawn() -> Worker {
+        let (jobs, job_rx) = unbounded::<Job>();
+        let (res_tx, results) = unbounded::<Matched>();
+        std::thread::spawn(move || {
+            let m = SkimMatcherV2::default();
+            let mut newest = 0u64;
+            while let Ok(job) = job_rx.recv() {
+                newest = newest.max(job.generation);
+                // A slice of an outdated query is not worth matching.
+                if job.generation < newest {
+                    continue;
+                }
+                let ids = match_rows(&job.query, &job.rows, &m);
+                if res_tx.send(Matched { generation: job.generation, ids }).is_err() {
+                    break;
+                }
+            }
+        });
+        Worker { jobs, results }
+    }
+}
+
+/// Match rows (on the worker thread).
+pub fn match_rows(q: &Query, rows: &[Row], m: &SkimMatcherV2) -> Vec<RecordId> {
+    let needs_id = q.needs_id();
+    rows.iter()
+        .filter(|row| {
+            let id = if needs_id { request_id(row) } else { String::new() };
+            q.matches(row, &id, m)
+        })
+        .map(|r| r.id)
+        .collect()
+}
+
+fn request_id(row: &Row) -> String {
+    let text = match (&row.text, &row.reread) {
+        (Some(t), _) => t.clone(),
+        (None, Some((path, offset))) => crate::source::read_line_at(path, *offset, 1 << 20)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default(),
+        _ => return String::new(),
+    };
+    match crate::parse::parse_line(&text) {
+        crate::parse::Parsed::Record(l) => l.fields.request_id.map(|c| c.into_owned()).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &'static str, status: u16, path: &str, users: &str) -> Row {
+        Row {
+            id: 1,
+            kind,
+            status,
+            path: path.into(),
+            ip: "147.92.150.192".into(),
+            users: users.into(),
+            types: "message".into(),
+            reread: None,
+            text: Some(format!("req-abc 2026-11-20T08:00:00Z POST {path} {status}")),
+        }
+    }
+
+    #[test]
+    fn terms() {
+        let m = SkimMatcherV2::default();
+        let r = row("api", 429, "/v2/bot/message/push", "U68be");
+        let hit = |q: &str| !match_rows(&Query::parse(q), std::slice::from_ref(&r), &m).is_empty();
+        assert!(hit("kind:api status:429"));
+        assert!(hit("status:4xx path:/push"));
+        assert!(!hit("status:5xx"));
+        assert!(!hit("kind:wh"));
+        assert!(hit("user:u68"));
+        assert!(hit("id:req-ab"));
+        assert!(hit("msgpush"), "fuzzy over the path");
+        assert!(hit("reqabc"), "fuzzy over the request ID");
+        assert!(!hit("zzzz"));
+        assert!(hit("ip:147.92 type:mess"));
+        assert!(Query::parse("  ").is_empty());
+    }
+}
