@@ -455,8 +455,9 @@ impl App {
     /// A key while a line of input is open: edit, confirm or cancel.
     pub fn on_input_key(&mut self, key: KeyEvent) {
         let Some(input) = self.input.as_mut() else { return };
+        let plain = (key.modifiers - crossterm::event::KeyModifiers::SHIFT).is_empty();
         match key.code {
-            KeyCode::Char(c) => input.text.push(c),
+            KeyCode::Char(c) if plain => input.text.push(c),
             KeyCode::Backspace => {
                 input.text.pop();
             }
