@@ -360,6 +360,15 @@ impl App {
         }
     }
 
+    /// Whether a record is part of a flood (a send inside an outbound
+    /// flood, a message inside an inbound one).
+    pub fn in_flood(&self, x: &Record) -> bool {
+        self.findings
+            .floods
+            .iter()
+            .any(|f| f.start <= x.ts() && x.ts() <= f.end && self.involves_user(x, f.user, f.direction))
+    }
+
     /// Whether a record is a send to `user` (outbound) or a message from them (inbound).
     pub fn involves_user(&self, x: &Record, user: u32, direction: Direction) -> bool {
         match direction {

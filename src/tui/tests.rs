@@ -299,3 +299,16 @@ fn jump_to_a_time() {
     press(&mut app, crossterm::event::KeyCode::Enter);
     assert!(app.message.as_deref().is_some_and(|m| m.contains("not a time")));
 }
+
+#[test]
+fn flood_rows_carry_a_marker_without_colour() {
+    let mut app = sample();
+    app.pane = Pane::Alerts;
+    app.on_action(Action::MoveDown); // the outbound flood
+    app.on_action(Action::Open);
+    let s = screen(&app, 120, 40);
+    // All 22 visible rows of the 25 sends are marked.
+    assert_eq!(s.matches('◆').count(), 22, "{s}");
+    let (_, r) = app.selected_record().unwrap();
+    assert!(app.in_flood(&r));
+}

@@ -101,6 +101,7 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
         429 => "△",
         500..=599 => "‼",
         400..=499 => "!",
+        _ if app.in_flood(rec) => "◆",
         _ => " ",
     };
     let style = match status {
@@ -108,6 +109,7 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
         500..=599 => theme.fg(Color::Red),
         400..=499 => theme.fg(Color::Yellow),
         _ if rec.kind() == Kind::Unparsed => theme.fg(Color::DarkGray),
+        _ if marker == "◆" => theme.fg(Color::LightRed),
         _ => Style::new(),
     };
     let time = if rec.has_time() || rec.ts() != i64::MIN { clock(rec.ts(), app.utc) } else { " ".repeat(12) };
@@ -331,6 +333,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
     let text = if src.is_some_and(|x| x.compressed) { None } else { s.line_text(&rec).ok() };
     let parsed = text.as_deref().map(parse_line);
     let mut lines: Vec<Line> = Vec::new();
+    let mut body_lines: Vec<Line> = Vec::new();
     let kind = match rec.kind() {
         Kind::Api => "API request",
         Kind::Webhook => "Webhook receipt",
@@ -367,10 +370,18 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
                 lines.push(Line::from(format!(" {k:<9} {}", safe(v, w.saturating_sub(12)))));
             }
         }
+        // Bodies pretty-printed, after the links (the pane cuts what does not fit).
         for (k, b) in [("body", &f.request_body), ("response", &f.response_body), ("webhook", &f.body)] {
             if let Some(b) = b {
-                let compact: String = b.text().chars().filter(|c| *c != '\n').collect();
-                lines.push(Line::from(format!(" {k:<9} {}", safe(&compact, w.saturating_sub(12)))));
+                let text = b.text();
+                let pretty = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                    .unwrap_or_else(|| text.into_owned());
+                for (i, l) in pretty.lines().enumerate() {
+                    let label = if i == 0 { k } else { "" };
+                    body_lines.push(Line::from(format!(" {label:<9} {}", safe(l, w.saturating_sub(12)))));
+                }
             }
         }
         if let Some(x) = l.extras {
@@ -418,6 +429,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
             before
         )));
     }
+    lines.extend(body_lines);
     let title = format!(" {kind} {} ", safe(&ident, 60));
     let block = Block::bordered().title(title).border_style(border);
     let inner = block.inner(area);
