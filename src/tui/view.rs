@@ -438,7 +438,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
 }
 
 /// The key bar, from the effective keymap.
-fn key_bar(app: &App) -> Line<'static> {
+fn key_bar(app: &App, width: u16) -> Line<'static> {
     if let Some(i) = &app.input {
         let prompt = match i.kind {
             super::app::InputKind::Filter => "/",
@@ -451,6 +451,23 @@ fn key_bar(app: &App) -> Line<'static> {
     }
     let k = |a: Action| app.keymap.keys(a).first().cloned().unwrap_or_default();
     let pair = |a: Action, b: Action| format!("{}/{}", k(a), k(b));
+    if width < 110 {
+        // Narrow: the same keys, shorter words.
+        return Line::from(format!(
+            " {} help {} filter {} pane {} open {} back {} err {} 429 {} time {} utc {} follow {} quit",
+            k(Action::Help),
+            k(Action::Filter),
+            k(Action::NextPane),
+            if k(Action::Open) == "enter" { "⏎".to_owned() } else { k(Action::Open) },
+            if k(Action::Back) == "backspace" { "⌫".to_owned() } else { k(Action::Back) },
+            k(Action::NextError),
+            k(Action::Next429),
+            k(Action::JumpToTime),
+            k(Action::ToggleUtc),
+            k(Action::ToggleFollow),
+            k(Action::Quit),
+        ));
+    }
     Line::from(format!(
         " {} help  {} filter  {} pane  {} open  {} back  {} error  {} 429  {} time  {} UTC/local  {} follow  {} quit",
         k(Action::Help),
@@ -503,7 +520,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             Pane::Detail => detail(f, app, body),
         }
     }
-    f.render_widget(Paragraph::new(key_bar(app)), bar);
+    f.render_widget(Paragraph::new(key_bar(app, bar.width)), bar);
     if app.help {
         help(f, app, area);
     }
