@@ -32,7 +32,7 @@ use action::{Action, Keymap};
 use app::App;
 
 /// Blocks applied between analyses while reading (keeps frames short).
-const BLOCKS_PER_STEP: usize = 64;
+const BLOCKS_PER_STEP: usize = 16;
 
 fn input_thread() -> Receiver<Event> {
     let (tx, rx) = unbounded();
