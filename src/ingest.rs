@@ -58,6 +58,10 @@ pub struct ParsedBlock {
     request_ids: Vec<(u32, u64)>,
     /// (record index in `records`, accepted request ID hash)
     accepted_ids: Vec<(u32, u64)>,
+    /// Request IDs themselves, kept for compressed sources when asked
+    /// (their lines are costly to read again): (record index, ID).
+    kept_ids: Vec<(u32, Box<str>)>,
+    keep_ids: bool,
     /// Which fields this block's records logged.
     fields: FieldCounts,
     /// Offset and line number of the block's first line.
@@ -82,7 +86,13 @@ impl ParsedBlock {
 
     /// Parse a whole block of lines.
     pub fn parse(source: u32, block: Block, keep_data: bool) -> ParsedBlock {
+        ParsedBlock::parse_keeping_ids(source, block, keep_data, false)
+    }
+
+    /// [`ParsedBlock::parse`], keeping the request IDs themselves too.
+    pub fn parse_keeping_ids(source: u32, block: Block, keep_data: bool, keep_ids: bool) -> ParsedBlock {
         let mut pb = ParsedBlock::new(source);
+        pb.keep_ids = keep_ids;
         pb.bytes = block.data.len() as u64;
         pb.checkpoint = (block.offset, block.first_line);
         let mut line_no = block.first_line;
@@ -171,6 +181,9 @@ impl ParsedBlock {
             Kind::Api | Kind::MiniApp => {
                 if let Some(id) = &f.request_id {
                     self.request_ids.push((idx, hash_id(id)));
+                    if self.keep_ids {
+                        self.kept_ids.push((idx, id.as_ref().into()));
+                    }
                 }
                 if let Some(id) = &f.accepted_request_id {
                     self.accepted_ids.push((idx, hash_id(id)));
@@ -273,6 +286,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         }
     }
     let mut request_ids = pb.request_ids.iter().peekable();
+    let mut kept_ids = pb.kept_ids.iter().peekable();
     let mut accepted_ids = pb.accepted_ids.iter().peekable();
     let mut events = pb.events.iter().peekable();
     // Per-status and per-path counts, added once per distinct key.
@@ -291,6 +305,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
             if !window.contains(rec.ts()) {
                 source.outside_window += 1;
                 while request_ids.next_if(|(r, _)| *r == i).is_some() {}
+                while kept_ids.next_if(|(r, _)| *r == i).is_some() {}
                 while accepted_ids.next_if(|(r, _)| *r == i).is_some() {}
                 while events.next_if(|e| e.record == i).is_some() {}
                 continue;
@@ -308,6 +323,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
             if store.index_all_request_ids || has_retry_key {
                 store.by_request_id.insert(*h, id);
             }
+        }
+        while let Some((_, rid)) = kept_ids.next_if(|(r, _)| *r == i) {
+            store.kept_request_ids.insert(id, rid.clone());
         }
         while let Some((_, h)) = accepted_ids.next_if(|(r, _)| *r == i) {
             store.by_accepted_id.insert(*h, id);
@@ -385,6 +403,7 @@ struct Job {
     seq: u64,
     source: u32,
     keep: bool,
+    keep_ids: bool,
     block: Block,
 }
 
@@ -483,7 +502,8 @@ impl Loader {
         let bytes_read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = bytes_read.clone();
         let reader_out = out_tx.clone();
-        std::thread::spawn(move || read_all(&specs, base, &job_tx, &reader_out, &counter));
+        let keep_ids = store.index_all_request_ids;
+        std::thread::spawn(move || read_all(&specs, base, &job_tx, &reader_out, &counter, keep_ids));
         for _ in 0..threads {
             let rx = job_rx.clone();
             let tx = out_tx.clone();
@@ -577,7 +597,7 @@ impl Loader {
 
 fn parse_worker(rx: &Receiver<Job>, tx: &Sender<(u64, Out)>) {
     for job in rx {
-        let pb = ParsedBlock::parse(job.source, job.block, job.keep);
+        let pb = ParsedBlock::parse_keeping_ids(job.source, job.block, job.keep, job.keep_ids);
         if tx.send((job.seq, Out::Block(Box::new(pb)))).is_err() {
             return;
         }
@@ -590,6 +610,7 @@ fn read_all(
     jobs: &Sender<Job>,
     out: &Sender<(u64, Out)>,
     counter: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+    keep_compressed_ids: bool,
 ) {
     let mut seq = 0u64;
     let info = |seq: &mut u64, src: u32, i: SourceInfo| {
@@ -617,11 +638,12 @@ fn read_all(
             continue;
         }
         let keep = spec.origin == Origin::Stdin;
+        let keep_ids = keep_compressed_ids && opened.compressed;
         let mut reader = BlockReader::new(opened);
         loop {
             match reader.next_block() {
                 Ok(Some(block)) => {
-                    if jobs.send(Job { seq, source: src, keep, block }).is_err() {
+                    if jobs.send(Job { seq, source: src, keep, keep_ids, block }).is_err() {
                         return;
                     }
                     seq += 1;

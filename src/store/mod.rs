@@ -231,6 +231,10 @@ pub struct Store {
     pub index_all_request_ids: bool,
     /// Keep `by_user` (the screen's `user:` filter); `report` does not use it.
     pub index_users: bool,
+    /// Request IDs of records from compressed sources, whose lines are
+    /// costly to read again (kept when `index_all_request_ids`: the screen
+    /// and `lookup`).
+    pub kept_request_ids: HashMap<RecordId, Box<str>>,
 }
 
 /// The most of one line [`Store::line_text`] returns.

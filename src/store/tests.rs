@@ -167,3 +167,22 @@ fn report_store_indexes_only_retry_keyed_requests() {
     assert_eq!((report.find_request("R1").len(), report.find_request("R2").len()), (0, 1));
     assert_eq!(report.totals, full.totals);
 }
+
+#[test]
+fn compressed_sources_keep_request_ids_for_the_screen_only() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(b"req-gz-1 2026-11-20T08:00:00Z POST /v2/bot/message/push 200\n").unwrap();
+    std::fs::write(dir.path().join("api.log.2.gz"), e.finish().unwrap()).unwrap();
+    std::fs::write(dir.path().join("api.log"), "req-plain 2026-11-20T08:00:01Z POST /v2/bot/message/push 200\n")
+        .unwrap();
+    let (specs, _) = crate::source::discover(&[dir.path().to_path_buf()]).unwrap();
+    let mut screen = Store::new();
+    crate::ingest::load(&mut screen, &specs, Window::default(), 2, &mut |_| {});
+    let kept: Vec<&str> = screen.kept_request_ids.values().map(|s| &**s).collect();
+    assert_eq!(kept, ["req-gz-1"], "only the compressed source's IDs");
+    let mut report = Store::for_report();
+    crate::ingest::load(&mut report, &specs, Window::default(), 2, &mut |_| {});
+    assert!(report.kept_request_ids.is_empty());
+}

@@ -36,6 +36,8 @@ pub struct Row {
     pub reread: Option<(Arc<PathBuf>, u64)>,
     /// Text kept in memory (standard input), to read the request ID from.
     pub text: Option<String>,
+    /// The request ID, where the store keeps it (compressed sources).
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +177,9 @@ pub fn match_rows(q: &Query, rows: &[Row], m: &SkimMatcherV2) -> Vec<RecordId> {
 }
 
 fn request_id(row: &Row) -> String {
+    if let Some(id) = &row.request_id {
+        return id.clone();
+    }
     let text = match (&row.text, &row.reread) {
         (Some(t), _) => t.clone(),
         (None, Some((path, offset))) => crate::source::read_line_at(path, *offset, 1 << 20)
@@ -203,6 +208,7 @@ mod tests {
             types: "message".into(),
             reread: None,
             text: Some(format!("req-abc 2026-11-20T08:00:00Z POST {path} {status}")),
+            request_id: None,
         }
     }
 

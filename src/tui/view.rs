@@ -126,8 +126,10 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
                 .map(|m| m.ip)
                 .filter(|&ip| ip != NONE)
                 .map_or("-".into(), |ip| s.syms.resolve(ip).to_owned()),
-            // The request ID is not kept in memory: read it from plain files.
-            _ if src.is_some_and(|x| x.compressed) => "(gz)".into(),
+            // The request ID is read from plain files; compressed ones keep it.
+            _ if src.is_some_and(|x| x.compressed) => {
+                s.kept_request_ids.get(&id).map_or_else(|| "-".into(), |r| r.to_string())
+            }
             _ => s
                 .line_text(rec)
                 .ok()
@@ -340,7 +342,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         Kind::MiniApp => "MINI App request",
         Kind::Unparsed => "Unparsed line",
     };
-    let mut ident = String::new();
+    let mut ident = s.kept_request_ids.get(&id).map(|r| r.to_string()).unwrap_or_default();
     if let Some(Parsed::Record(l)) = &parsed {
         ident = l.fields.request_id.as_deref().or(l.fields.ip.as_deref()).unwrap_or("").to_owned();
     }
