@@ -12,11 +12,15 @@ struct Session {
     child: Box<dyn portable_pty::Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
     output: Arc<Mutex<Vec<u8>>>,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
+    master: Box<dyn portable_pty::MasterPty + Send>,
 }
 
 impl Session {
     fn start(args: &[&str]) -> Session {
+        Session::start_with(args, &[])
+    }
+
+    fn start_with(args: &[&str], env: &[(&str, &str)]) -> Session {
         let pty = native_pty_system();
         let pair = pty.openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_linelens"));
@@ -25,6 +29,9 @@ impl Session {
         cmd.env("TERM", "xterm-256color");
         cmd.env("HOME", "/nonexistent-linelens-home");
         cmd.env("XDG_CONFIG_HOME", "/nonexistent-linelens-home/.config");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
@@ -40,23 +47,37 @@ impl Session {
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        Session { child, writer, output, _master: pair.master }
+        Session { child, writer, output, master: pair.master }
     }
 
+    /// Every byte the program wrote.
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
     }
 
-    /// Wait (with a deadline) until the output contains `needle`.
-    fn wait_for(&self, needle: &str) {
+    /// The screen as a terminal shows it now (the output replayed in a
+    /// terminal emulator), since frames are sent as changed cells only.
+    fn screen(&self, rows: u16, cols: u16) -> String {
+        let nz = |n: u16| std::num::NonZeroU16::new(n).unwrap();
+        let mut p = vt100::Parser::new(nz(rows), nz(cols), 0);
+        p.process(&self.output.lock().unwrap());
+        p.screen().contents()
+    }
+
+    /// Wait (with a deadline) until the screen shows `needle`.
+    fn wait_for_on(&self, needle: &str, rows: u16, cols: u16) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if self.text().contains(needle) {
+            if self.screen(rows, cols).contains(needle) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("timed out waiting for {needle:?}; output so far:\n{}", self.text());
+        panic!("timed out waiting for {needle:?}; the screen:\n{}", self.screen(rows, cols));
+    }
+
+    fn wait_for(&self, needle: &str) {
+        self.wait_for_on(needle, 40, 120);
     }
 
     fn send(&mut self, keys: &str) {
@@ -80,14 +101,14 @@ impl Session {
 #[test]
 fn opens_the_sample_answers_keys_and_quits_with_q() {
     let mut s = Session::start(&["assets/sample-logs"]);
-    s.wait_for("429 burst");
-    s.wait_for("Timeline");
+    s.wait_for("429 burst ×40 push");
+    s.wait_for("Timeline 7,493");
     s.send("?");
     s.wait_for("Help (any key closes)");
     s.send("j"); // closes help
     s.send("\t\t"); // to the alerts
     s.send("\r"); // narrow to the first alert
-    s.wait_for("records (");
+    s.wait_for("429 burst ×40 push · 40 records");
     s.send("/status:5xx");
     s.wait_for("filter: status:5xx");
     s.send("\r"); // keep the filter
@@ -112,4 +133,34 @@ fn sigterm_restores_the_terminal_and_exits_0() {
     let status = s.wait_exit();
     assert!(status.success(), "{status:?}");
     assert!(s.text().contains("\x1b[?1049l"), "alternate screen not left");
+}
+
+#[test]
+fn a_resize_redraws_at_the_new_size() {
+    let mut s = Session::start(&["assets/sample-logs"]);
+    s.wait_for("Timeline");
+    s.master.resize(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 }).unwrap();
+    // The narrow header and key bar, drawn at the new size.
+    s.wait_for_on("7,488 rec ·", 24, 80);
+    s.wait_for_on("f follow q quit", 24, 80);
+    s.send("q");
+    assert!(s.wait_exit().success());
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    // Debug builds panic after the first frame when asked to (see tui::event_loop).
+    if !cfg!(debug_assertions) {
+        println!("note: release build; the panic hook is only in debug builds");
+        return;
+    }
+    let mut s = Session::start_with(&["assets/sample-logs"], &[("LINELENS_TEST_PANIC", "1")]);
+    let status = s.wait_exit();
+    assert!(!status.success());
+    let out = s.text();
+    assert!(out.contains("\x1b[?1049l"), "alternate screen not left");
+    assert!(out.contains("test panic after the first frame"), "{out}");
+    // The message comes after the terminal was restored.
+    let restored = out.rfind("\x1b[?1049l").unwrap();
+    assert!(out[restored..].contains("test panic"), "panic message printed on the restored screen");
 }

@@ -145,6 +145,13 @@ fn event_loop(
             terminal.draw(|f| view::draw(f, app))?;
             last_draw = Instant::now();
             dirty = false;
+            // Debug builds only: lets the end-to-end tests check that a panic
+            // restores the terminal.
+            #[cfg(debug_assertions)]
+            #[allow(clippy::panic)]
+            if std::env::var_os("LINELENS_TEST_PANIC").is_some() {
+                panic!("test panic after the first frame");
+            }
         }
         let loading = !loader.is_done();
         let blocks = if loading { loader.receiver().clone() } else { never() };
