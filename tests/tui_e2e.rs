@@ -164,3 +164,16 @@ fn a_panic_restores_the_terminal() {
     let restored = out.rfind("\x1b[?1049l").unwrap();
     assert!(out[restored..].contains("test panic"), "panic message printed on the restored screen");
 }
+
+#[test]
+fn ctrl_c_quits_and_the_wheel_arrives_as_arrows() {
+    let mut s = Session::start(&["assets/sample-logs"]);
+    s.wait_for("Timeline 7,493");
+    assert!(s.text().contains("\x1b[?1007h"), "alternate scroll mode on");
+    assert!(!s.text().contains("\x1b[?1000h"), "the mouse is not captured");
+    s.send("\x1b[A"); // what the wheel sends: ↑ pauses following
+    s.wait_for("○ paused");
+    s.send("\x03");
+    assert!(s.wait_exit().success());
+    assert!(s.text().contains("\x1b[?1007l"));
+}

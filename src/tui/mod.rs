@@ -31,6 +31,10 @@ use crate::store::Store;
 use action::{Action, Keymap};
 use app::App;
 
+/// DECSET 1007: in the alternate screen the wheel scrolls by sending arrow keys.
+const ALTERNATE_SCROLL_ON: &[u8] = b"\x1b[?1007h";
+const ALTERNATE_SCROLL_OFF: &[u8] = b"\x1b[?1007l";
+
 /// Blocks applied between analyses while reading (keeps frames short).
 const BLOCKS_PER_STEP: usize = 16;
 
@@ -116,12 +120,15 @@ pub fn run(
 
     // ratatui::init installs a panic hook that restores the terminal.
     let mut terminal = ratatui::init();
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    // The mouse is not captured, so text (a request ID) can be selected and
+    // copied as usual; alternate-scroll mode makes the wheel send ↑/↓.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), ALTERNATE_SCROLL_ON);
+    let _ = std::io::Write::flush(&mut std::io::stdout());
     let inputs = input_thread();
     let signals = signal_thread();
     let worker = filter::Worker::spawn();
     let result = event_loop(&mut terminal, &mut app, &mut loader, &inputs, &signals, &worker, &mut warnings);
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), ALTERNATE_SCROLL_OFF);
     ratatui::restore();
     result
 }
