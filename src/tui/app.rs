@@ -164,6 +164,11 @@ pub struct App {
     pub input: Option<Input>,
     /// The current or last filter.
     pub search: Option<Search>,
+    /// Lines of compressed sources read again in the background for the
+    /// detail pane (reading one means decompressing up to it).
+    pub line_cache: std::collections::HashMap<RecordId, String>,
+    /// The line asked of the background reader and not yet answered.
+    pub line_pending: Option<RecordId>,
     generation: u64,
     /// Requests and 429/5xx responses per second, kept as records arrive,
     /// for the rate strip.
@@ -194,6 +199,8 @@ impl App {
             findings_stale: true,
             input: None,
             search: None,
+            line_cache: std::collections::HashMap::new(),
+            line_pending: None,
             generation: 0,
             rate: std::collections::BTreeMap::new(),
             rated: 0,
@@ -458,6 +465,29 @@ impl App {
                     .any(|e| e.reply_token != 0 && self.store.by_reply_token_api.contains(e.reply_token))
             }),
             _ => false,
+        }
+    }
+
+    /// The selected record's line, when it comes from a compressed source
+    /// and is neither cached nor asked for yet: (id, path, offset) to read.
+    pub fn line_to_read(&mut self) -> Option<(RecordId, std::path::PathBuf, u64)> {
+        let (id, r) = self.selected_record()?;
+        let src = self.store.sources.get(r.source() as usize)?;
+        if !src.compressed || self.line_cache.contains_key(&id) || self.line_pending == Some(id) {
+            return None;
+        }
+        self.line_pending = Some(id);
+        Some((id, src.path.clone()?, r.offset()))
+    }
+
+    /// A line read in the background arrived.
+    pub fn on_line_read(&mut self, id: RecordId, text: String) {
+        if self.line_cache.len() >= 256 {
+            self.line_cache.clear();
+        }
+        self.line_cache.insert(id, text);
+        if self.line_pending == Some(id) {
+            self.line_pending = None;
         }
     }
 

@@ -50,6 +50,45 @@ fn input_thread() -> Receiver<Event> {
     rx
 }
 
+/// A line to read again: record, file, offset.
+type LineRequest = (u32, std::path::PathBuf, u64);
+
+/// The background reader of compressed sources' lines.
+struct LineReader {
+    requests: crossbeam_channel::Sender<LineRequest>,
+    lines: Receiver<(u32, String)>,
+}
+
+/// Everything the loop waits on besides the loader.
+struct Feeds {
+    inputs: Receiver<Event>,
+    signals: Receiver<()>,
+    worker: filter::Worker,
+    reader: LineReader,
+}
+
+/// Reads lines of compressed sources again, off the UI thread.
+fn line_reader() -> LineReader {
+    let (req_tx, req_rx) = unbounded::<LineRequest>();
+    let (res_tx, res_rx) = unbounded();
+    std::thread::spawn(move || {
+        while let Ok(mut req) = req_rx.recv() {
+            // Only the newest request matters (the selection moved on).
+            while let Ok(newer) = req_rx.try_recv() {
+                req = newer;
+            }
+            let (id, path, offset) = req;
+            let text = crate::source::read_line_at(&path, offset, crate::store::MAX_LINE_TEXT)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_else(|e| format!("(cannot read the line again: {})", crate::source::io_reason(&e)));
+            if res_tx.send((id, text)).is_err() {
+                break;
+            }
+        }
+    });
+    LineReader { requests: req_tx, lines: res_rx }
+}
+
 fn signal_thread() -> Receiver<()> {
     let (tx, rx) = unbounded();
     if let Ok(mut signals) = signal_hook::iterator::Signals::new([
@@ -124,10 +163,13 @@ pub fn run(
     // copied as usual; alternate-scroll mode makes the wheel send ↑/↓.
     let _ = std::io::Write::write_all(&mut std::io::stdout(), ALTERNATE_SCROLL_ON);
     let _ = std::io::Write::flush(&mut std::io::stdout());
-    let inputs = input_thread();
-    let signals = signal_thread();
-    let worker = filter::Worker::spawn();
-    let result = event_loop(&mut terminal, &mut app, &mut loader, &inputs, &signals, &worker, &mut warnings);
+    let feeds = Feeds {
+        inputs: input_thread(),
+        signals: signal_thread(),
+        worker: filter::Worker::spawn(),
+        reader: line_reader(),
+    };
+    let result = event_loop(&mut terminal, &mut app, &mut loader, &feeds, &mut warnings);
     let _ = std::io::Write::write_all(&mut std::io::stdout(), ALTERNATE_SCROLL_OFF);
     ratatui::restore();
     result
@@ -137,11 +179,10 @@ fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
     loader: &mut Loader,
-    inputs: &Receiver<Event>,
-    signals: &Receiver<()>,
-    worker: &filter::Worker,
+    feeds: &Feeds,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
+    let (inputs, signals, worker) = (&feeds.inputs, &feeds.signals, &feeds.worker);
     let slow = tick(Duration::from_millis(250));
     let fast = tick(Duration::from_millis(100));
     let mut dirty = true;
@@ -170,6 +211,12 @@ fn event_loop(
                 Err(_) => app.quit = true,
             },
             recv(signals) -> _ => app.quit = true,
+            recv(feeds.reader.lines) -> l => {
+                if let Ok((id, text)) = l {
+                    app.on_line_read(id, text);
+                    dirty = true;
+                }
+            },
             recv(worker.results) -> m => {
                 if let Ok(m) = m {
                     app.on_matched(m);
@@ -211,6 +258,10 @@ fn event_loop(
         // Drain every queued key before drawing: held keys never lag.
         while let Ok(ev) = inputs.try_recv() {
             dirty |= on_event(app, ev);
+        }
+        // The detail pane of a compressed record wants its line.
+        if let Some(req) = app.line_to_read() {
+            let _ = feeds.reader.requests.send(req);
         }
         // Keep the filter worker fed (a slice or two at a time).
         while let Some(job) = app.next_filter_job() {

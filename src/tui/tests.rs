@@ -312,3 +312,24 @@ fn flood_rows_carry_a_marker_without_colour() {
     let (_, r) = app.selected_record().unwrap();
     assert!(app.in_flood(&r));
 }
+
+#[test]
+fn a_compressed_record_is_read_again_in_the_background() {
+    let mut app = sample();
+    let pos = (0..app.view_len())
+        .find(|&i| {
+            let r = app.store.get(app.row(i).unwrap()).unwrap();
+            r.kind() == Kind::Webhook && app.store.sources[r.source() as usize].compressed
+        })
+        .unwrap();
+    app.selected = pos;
+    app.follow = false;
+    let (id, path, offset) = app.line_to_read().unwrap();
+    assert!(app.line_to_read().is_none(), "asked once");
+    assert!(screen(&app, 120, 40).contains("reading the line from the compressed file"));
+    let text = String::from_utf8(crate::source::read_line_at(&path, offset, 1 << 20).unwrap()).unwrap();
+    app.on_line_read(id, text);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("webhook   {"), "the raw body, pretty-printed:\n{s}");
+    assert!(s.contains("signature"));
+}

@@ -332,7 +332,8 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         s.line_of(&rec).map_or("?".into(), |l| l.to_string())
     };
     let place = format!("{}:{line_no}", src.map_or("", |x| x.display.as_str()));
-    let text = if src.is_some_and(|x| x.compressed) { None } else { s.line_text(&rec).ok() };
+    let text =
+        if src.is_some_and(|x| x.compressed) { app.line_cache.get(&id).cloned() } else { s.line_text(&rec).ok() };
     let parsed = text.as_deref().map(parse_line);
     let mut lines: Vec<Line> = Vec::new();
     let mut body_lines: Vec<Line> = Vec::new();
@@ -392,7 +393,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
     } else if rec.kind() == Kind::Unparsed {
         lines.push(Line::from(format!(" text      {}", safe(text.as_deref().unwrap_or(""), w.saturating_sub(12)))));
     } else if src.is_some_and(|x| x.compressed) {
-        lines.push(Line::from(" (the line of a compressed file is not read again here; `linelens lookup` shows it)"));
+        lines.push(Line::from(" (reading the line from the compressed file…)"));
     }
     // Exact links, then the inferred one, labelled.
     let links = crate::analysis::links::links(s, s.order(), id, app.analyzer.thresholds.infer_window);
