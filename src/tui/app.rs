@@ -323,47 +323,33 @@ impl App {
             let hi = order.partition_point(|&r| self.store.get(r).is_some_and(|x| x.ts() <= end));
             order.get(lo..hi).unwrap_or_default().to_vec()
         };
+        // The records of `ids` that satisfy `keep`.
+        let pick = |ids: &[RecordId], keep: &dyn Fn(&Record) -> bool| -> Vec<RecordId> {
+            ids.iter().copied().filter(|&r| self.store.get(r).is_some_and(keep)).collect()
+        };
+        let s = &self.store;
         match &a.kind {
             AlertKind::Burst(b) => {
                 let kind = if b.source == BurstSource::Api { Kind::Api } else { Kind::MiniApp };
-                in_range(b.start, b.end)
-                    .into_iter()
-                    .filter(|&r| self.store.get(r).is_some_and(|x| x.kind() == kind && x.status() == 429))
-                    .collect()
+                pick(&in_range(b.start, b.end), &|x| x.kind() == kind && x.status() == 429)
             }
-            AlertKind::Flood(f) => in_range(f.start, f.end)
-                .into_iter()
-                .filter(|&r| self.store.get(r).is_some_and(|x| self.involves_user(x, f.user, f.direction)))
-                .collect(),
-            AlertKind::Unreplied(_) => order
-                .iter()
-                .copied()
-                .filter(|&r| {
-                    self.store.get(r).is_some_and(|x| {
-                        self.store.webhook_meta(x).is_some_and(|m| {
-                            self.store
-                                .receipt_events(&m)
-                                .iter()
-                                .any(|e| e.reply_token != 0 && !self.store.by_reply_token_api.contains(e.reply_token))
-                        })
-                    })
+            AlertKind::Flood(f) => pick(&in_range(f.start, f.end), &|x| self.involves_user(x, f.user, f.direction)),
+            AlertKind::Unreplied(_) => pick(order, &|x| {
+                s.webhook_meta(x).is_some_and(|m| {
+                    s.receipt_events(&m)
+                        .iter()
+                        .any(|e| e.reply_token != 0 && !s.by_reply_token_api.contains(e.reply_token))
                 })
-                .collect(),
-            AlertKind::UnknownReplies(_) => order
-                .iter()
-                .copied()
-                .filter(|&r| {
-                    self.store.get(r).is_some_and(|x| {
-                        x.kind() == Kind::Api
-                            && x.aux != NONE
-                            && self.store.api.get(x.aux).is_some_and(|m| {
-                                m.token != 0
-                                    && Endpoint::of(self.store.syms.resolve(x.path)) == Endpoint::Reply
-                                    && !self.store.by_reply_token_event.contains(m.token)
-                            })
+            }),
+            AlertKind::UnknownReplies(_) => pick(order, &|x| {
+                x.kind() == Kind::Api
+                    && x.aux != NONE
+                    && s.api.get(x.aux).is_some_and(|m| {
+                        m.token != 0
+                            && Endpoint::of(s.syms.resolve(x.path)) == Endpoint::Reply
+                            && !s.by_reply_token_event.contains(m.token)
                     })
-                })
-                .collect(),
+            }),
         }
     }
 
