@@ -196,3 +196,11 @@ fn no_path_means_the_current_directory() {
     let r: Report = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(r.sources.len(), 3);
 }
+
+#[test]
+fn the_screen_without_a_terminal_says_so() {
+    let out = linelens().arg(data("mixed")).assert().code(2).stdout("");
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("needs a terminal") && err.contains("linelens report"), "{err}");
+}
