@@ -333,3 +333,14 @@ fn a_compressed_record_is_read_again_in_the_background() {
     assert!(s.contains("webhook   {"), "the raw body, pretty-printed:\n{s}");
     assert!(s.contains("signature"));
 }
+
+#[test]
+fn the_selected_alert_stays_visible() {
+    let mut app = sample();
+    app.pane = Pane::Alerts;
+    app.on_action(Action::Last);
+    let s = screen(&app, 80, 12);
+    // 8 alerts, 7 rows: the last one (replies to unknown tokens) is shown selected.
+    assert!(s.contains("▶· "), "{s}");
+    assert!(s.contains("unknown"), "{s}");
+}

@@ -248,7 +248,10 @@ fn alerts(f: &mut Frame, app: &App, area: Rect) {
     if app.alerts.is_empty() {
         lines.push(Line::from(" no alerts"));
     }
-    for (i, a) in app.alerts.iter().enumerate().take(inner.height as usize) {
+    // Scroll so the selected alert stays visible.
+    let h = inner.height as usize;
+    let top = app.alert_selected.saturating_sub(h.saturating_sub(1));
+    for (i, a) in app.alerts.iter().enumerate().skip(top).take(h) {
         let when =
             a.start().map(|t| clock(t, app.utc)).map(|c| c.get(..8).unwrap_or(&c).to_owned()).unwrap_or_default();
         let sel = if i == app.alert_selected { "▶" } else { " " };
