@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 
+pub mod follow;
+
 /// Where a source's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {

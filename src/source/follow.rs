@@ -1,0 +1,364 @@
+//! Following files by name, like `tail -F`, through rotation.
+//!
+//! Every file is tracked by identity (device, inode), not by name, with the
+//! offset read so far and an open handle (so what is written to a file just
+//! before it is renamed or replaced is still read). [`Follower::poll`]
+//! re-scans the paths and re-checks every file; callers run it on notify
+//! events and on a timer, since events get lost.
+//!
+//! - Appended lines: read up to the last newline; a partial line waits.
+//! - Rotation by rename (`api.log` → `api.log.1`, new `api.log`): the old
+//!   identity is drained through its handle and keeps its source (now under
+//!   the new name); the new file is read from its start.
+//! - copytruncate: the file shrinks below the offset → read it again from
+//!   its start. The copy beside it starts with content already read: its
+//!   fingerprint (first 4 KiB) matches, so only what lies beyond the read
+//!   offset is produced.
+//! - Compressed rotation (`api.log.1` → `api.log.2.gz`): the same
+//!   fingerprint, on the decompressed content; gzip files are read once.
+//! - Atomic replace (a new file renamed over the path): a new identity, read
+//!   from its start; the old one is drained and closed.
+//! - Deleted files: drained, closed, reported gone; their records stay.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use super::{Origin, discover, sniff_binary};
+
+/// How much of a file's start identifies its content.
+const PRINT: usize = 4096;
+
+#[cfg(unix)]
+fn identity(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(m: &std::fs::Metadata) -> (u64, u64) {
+    (
+        m.len(),
+        m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as u64),
+    )
+}
+
+/// What a poll found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A file to add as a source (its lines follow in `Lines`).
+    NewSource { key: u64, path: PathBuf, compressed: bool },
+    /// Complete lines of a source, starting at `offset` and line `first_line`.
+    Lines { key: u64, offset: u64, first_line: u64, data: Vec<u8> },
+    /// The source is now known under another name (rotation by rename).
+    Renamed { key: u64, path: PathBuf },
+    /// The file shrank: it is read again from its start.
+    Truncated { key: u64 },
+    /// The file is gone (its records stay).
+    Gone { key: u64 },
+    /// A file could not be read (reported once).
+    Unreadable { path: PathBuf, reason: String },
+}
+
+struct Tracked {
+    /// Stable key for the caller (maps to a store source).
+    key: u64,
+    path: PathBuf,
+    file: Option<File>,
+    /// Bytes consumed (complete lines handed out).
+    offset: u64,
+    next_line: u64,
+    partial: Vec<u8>,
+    /// The first bytes of the content, for recognising copies.
+    prefix: Vec<u8>,
+    compressed: bool,
+    gone: bool,
+    seen: bool,
+}
+
+/// Follows every file under some paths.
+pub struct Follower {
+    roots: Vec<PathBuf>,
+    files: HashMap<(u64, u64), Tracked>,
+    next_key: u64,
+    unreadable: std::collections::HashSet<PathBuf>,
+}
+
+impl Follower {
+    /// Follow `roots`. With `from_start` false, files that exist now are
+    /// followed from their current end.
+    pub fn new(roots: Vec<PathBuf>, from_start: bool) -> Follower {
+        let mut f = Follower { roots, files: HashMap::new(), next_key: 0, unreadable: Default::default() };
+        if !from_start {
+            for (path, meta) in f.scan() {
+                let id = identity(&meta);
+                let key = f.new_key();
+                let (prefix, compressed) = read_prefix(&path).unwrap_or_default();
+                let end = if compressed { u64::MAX } else { meta.len() };
+                let file = if compressed { None } else { File::open(&path).ok() };
+                // Line numbers go on from the lines already there.
+                let next_line = if compressed { 0 } else { super::count_newlines(&path, 0, end).unwrap_or(0) + 1 };
+                f.files.insert(
+                    id,
+                    Tracked {
+                        key,
+                        path,
+                        file,
+                        offset: end,
+                        next_line,
+                        partial: Vec::new(),
+                        prefix,
+                        compressed,
+                        gone: false,
+                        seen: true,
+                    },
+                );
+            }
+        }
+        f
+    }
+
+    /// Follow files already read to `offset` (the screen's initial load):
+    /// `known` is (path, key, offset, next line number).
+    pub fn adopt(&mut self, known: &[(PathBuf, u64, u64, u64)]) {
+        for (path, key, offset, next_line) in known {
+            let Ok(meta) = std::fs::metadata(path) else { continue };
+            let (prefix, compressed) = read_prefix(path).unwrap_or_default();
+            let file = if compressed { None } else { File::open(path).ok() };
+            self.next_key = self.next_key.max(key + 1);
+            self.files.insert(
+                identity(&meta),
+                Tracked {
+                    key: *key,
+                    path: path.clone(),
+                    file,
+                    offset: if compressed { u64::MAX } else { *offset },
+                    next_line: *next_line,
+                    partial: Vec::new(),
+                    prefix,
+                    compressed,
+                    gone: false,
+                    seen: true,
+                },
+            );
+        }
+    }
+
+    fn new_key(&mut self) -> u64 {
+        self.next_key += 1;
+        self.next_key - 1
+    }
+
+    /// Every regular file under the roots, with its metadata.
+    fn scan(&self) -> Vec<(PathBuf, std::fs::Metadata)> {
+        let roots: Vec<PathBuf> = self.roots.iter().filter(|p| p.exists()).cloned().collect();
+        let Ok((specs, _)) = discover(&roots) else { return Vec::new() };
+        specs
+            .into_iter()
+            .filter(|s| s.error.is_none() && s.skipped.is_none())
+            .filter_map(|s| match s.origin {
+                Origin::File(p) => std::fs::metadata(&p).ok().filter(|m| m.is_file()).map(|m| (p, m)),
+                Origin::Stdin => None,
+            })
+            .collect()
+    }
+
+    /// Number of files currently held open.
+    pub fn open_files(&self) -> usize {
+        self.files.values().filter(|t| t.file.is_some()).count()
+    }
+
+    /// Re-scan, re-check every file and return what changed.
+    pub fn poll(&mut self) -> Vec<Change> {
+        let mut out = Vec::new();
+        for t in self.files.values_mut() {
+            t.seen = false;
+        }
+        let found = self.scan();
+        // First the new identities, judged against the known files as they
+        // were (a copy must be recognised before its original's truncation
+        // is handled), then the known ones.
+        for (path, meta) in &found {
+            let id = identity(meta);
+            if !self.files.contains_key(&id) {
+                self.add_new(id, path, &mut out);
+            }
+        }
+        for (path, meta) in &found {
+            let Some(t) = self.files.get_mut(&identity(meta)) else { continue };
+            if t.seen {
+                continue;
+            }
+            t.seen = true;
+            if &t.path != path {
+                t.path = path.clone();
+                out.push(Change::Renamed { key: t.key, path: path.clone() });
+            }
+            if t.compressed {
+                continue;
+            }
+            if meta.len() < t.offset {
+                // copytruncate (or a rewrite): read again from the start.
+                t.offset = 0;
+                t.partial.clear();
+                t.prefix.clear();
+                t.next_line = 1;
+                out.push(Change::Truncated { key: t.key });
+            }
+            if let Err(e) = read_new(t, &mut out) {
+                out.push(Change::Unreadable { path: t.path.clone(), reason: super::io_reason(&e) });
+            }
+        }
+        // Identities no longer found: drain through the handle, then close.
+        for t in self.files.values_mut().filter(|t| !t.seen && !t.gone) {
+            let _ = read_new(t, &mut out);
+            t.file = None;
+            t.gone = true;
+            out.push(Change::Gone { key: t.key });
+        }
+        out
+    }
+
+    fn add_new(&mut self, id: (u64, u64), path: &Path, out: &mut Vec<Change>) {
+        let (prefix, compressed) = match read_prefix(path) {
+            Ok(p) => p,
+            Err(e) => {
+                if self.unreadable.insert(path.to_path_buf()) {
+                    out.push(Change::Unreadable { path: path.to_path_buf(), reason: super::io_reason(&e) });
+                }
+                return;
+            }
+        };
+        if sniff_binary(&prefix).is_some() {
+            return;
+        }
+        let skip = self.already_read(&prefix);
+        let key = self.new_key();
+        let mut t = Tracked {
+            key,
+            path: path.to_path_buf(),
+            file: None,
+            offset: 0,
+            next_line: 1,
+            partial: Vec::new(),
+            prefix: Vec::new(),
+            compressed,
+            gone: false,
+            seen: true,
+        };
+        out.push(Change::NewSource { key, path: path.to_path_buf(), compressed });
+        if compressed {
+            // Read once; what a known file has produced or will produce is skipped.
+            match read_gz_from(path, skip.map_or(0, |(o, _)| o)) {
+                Ok((data, start)) => emit(&mut t, start, data, skip.map_or(1, |(_, l)| l), out),
+                Err(e) => out.push(Change::Unreadable { path: path.to_path_buf(), reason: super::io_reason(&e) }),
+            }
+            t.prefix = prefix;
+            t.offset = u64::MAX;
+        } else {
+            match skip {
+                // Everything in it is produced by the original: start at its end.
+                Some((u64::MAX, _)) => {
+                    t.offset = std::fs::metadata(path).map_or(0, |m| m.len());
+                    t.next_line = 0;
+                }
+                Some((o, l)) => {
+                    t.offset = o;
+                    t.next_line = l;
+                }
+                None => {}
+            }
+            t.prefix = prefix;
+            if let Err(e) = read_new(&mut t, out) {
+                out.push(Change::Unreadable { path: path.to_path_buf(), reason: super::io_reason(&e) });
+            }
+        }
+        self.files.insert(id, t);
+    }
+
+    /// For a new file whose content starts like `prefix` (a copy of a known
+    /// file): how much of it to skip, and the line number after that. A
+    /// known file still holding those bytes (not truncated; read through its
+    /// handle even if renamed or deleted) produces them itself, so the copy
+    /// skips all of them; if it was truncated, the copy skips what was read.
+    fn already_read(&self, prefix: &[u8]) -> Option<(u64, u64)> {
+        if prefix.is_empty() {
+            return None;
+        }
+        let t = self.files.values().find(|t| {
+            let n = t.prefix.len().min(prefix.len());
+            !t.gone && n > 0 && t.prefix.get(..n) == prefix.get(..n)
+        })?;
+        let held = t.file.as_ref().and_then(|f| f.metadata().ok()).map(|m| m.len());
+        match held {
+            // Still holds the content: it produces it; skip it all here.
+            Some(size) if size >= t.offset && t.offset != u64::MAX => Some((u64::MAX, 0)),
+            _ if t.offset == u64::MAX => Some((u64::MAX, 0)),
+            _ => Some((t.offset, t.next_line)),
+        }
+    }
+}
+
+/// The first bytes of a file's (decompressed) content, and whether it is gzip.
+fn read_prefix(path: &Path) -> io::Result<(Vec<u8>, bool)> {
+    let opened = super::open(&Origin::File(path.to_path_buf()))?;
+    let mut head = opened.head;
+    head.truncate(PRINT);
+    Ok((head, opened.compressed))
+}
+
+/// A gzip file's content from `skip` on: (data, offset of data).
+fn read_gz_from(path: &Path, skip: u64) -> io::Result<(Vec<u8>, u64)> {
+    let mut opened = super::open(&Origin::File(path.to_path_buf()))?;
+    let mut all = std::mem::take(&mut opened.head);
+    opened.reader.read_to_end(&mut all)?;
+    let start = (skip as usize).min(all.len());
+    Ok((all.split_off(start), start as u64))
+}
+
+/// Read what was appended to a plain file; hand out complete lines.
+fn read_new(t: &mut Tracked, out: &mut Vec<Change>) -> io::Result<()> {
+    if t.file.is_none() {
+        if t.gone {
+            return Ok(());
+        }
+        t.file = Some(File::open(&t.path)?);
+    }
+    let Some(f) = t.file.as_mut() else { return Ok(()) };
+    let pos = t.offset + t.partial.len() as u64;
+    f.seek(SeekFrom::Start(pos))?;
+    let mut buf = std::mem::take(&mut t.partial);
+    f.read_to_end(&mut buf)?;
+    if t.prefix.len() < PRINT {
+        // Keep the fingerprint current while the file is young.
+        let want = PRINT - t.prefix.len();
+        let from = (t.prefix.len() as u64).saturating_sub(t.offset) as usize;
+        if t.offset <= t.prefix.len() as u64 {
+            t.prefix.extend(buf.iter().skip(from).take(want));
+        }
+    }
+    let start = t.offset;
+    let next_line = t.next_line;
+    emit(t, start, buf, next_line, out);
+    Ok(())
+}
+
+/// Hand out the complete lines of `data` (read at `start`); keep the rest.
+fn emit(t: &mut Tracked, start: u64, mut data: Vec<u8>, first_line: u64, out: &mut Vec<Change>) {
+    let cut = match memchr::memrchr(b'\n', &data) {
+        Some(i) => i + 1,
+        None => {
+            t.partial = data;
+            return;
+        }
+    };
+    t.partial = data.split_off(cut);
+    let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
+    t.offset = start + data.len() as u64;
+    t.next_line = first_line + lines;
+    out.push(Change::Lines { key: t.key, offset: start, first_line, data });
+}
+
+#[cfg(test)]
+mod tests;

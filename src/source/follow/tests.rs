@@ -1,0 +1,162 @@
+//! Each rotation case on real files in a temporary directory.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+
+use super::*;
+
+fn append(p: &Path, s: &str) {
+    let mut f = OpenOptions::new().create(true).append(true).open(p).unwrap();
+    f.write_all(s.as_bytes()).unwrap();
+}
+
+/// The text lines produced by some changes.
+fn lines(changes: &[Change]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in changes {
+        if let Change::Lines { data, .. } = c {
+            out.extend(String::from_utf8_lossy(data).lines().map(str::to_owned));
+        }
+    }
+    out
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[test]
+fn appended_lines_and_partial_lines() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("api.log");
+    append(&p, "a\nb");
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    let c = f.poll();
+    assert!(matches!(c.first(), Some(Change::NewSource { .. })));
+    assert_eq!(lines(&c), ["a"], "a partial line waits for its newline");
+    append(&p, "\nc\n");
+    let c = f.poll();
+    assert_eq!(lines(&c), ["b", "c"]);
+    // Line numbers and offsets continue.
+    let Some(Change::Lines { offset, first_line, .. }) = c.first() else { panic!("{c:?}") };
+    assert_eq!((*offset, *first_line), (2, 2));
+    assert!(f.poll().is_empty(), "nothing new, nothing produced");
+}
+
+#[test]
+fn rotation_by_rename_drains_the_old_file() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("api.log");
+    append(&p, "1\n2\n");
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    assert_eq!(lines(&f.poll()), ["1", "2"]);
+    append(&p, "3\n");
+    fs::rename(&p, d.path().join("api.log.1")).unwrap();
+    append(&d.path().join("api.log.1"), "5\n"); // the writer still had it open
+    append(&p, "4\n");
+    let c = f.poll();
+    assert_eq!(sorted(lines(&c)), ["3", "4", "5"]);
+    assert!(c.iter().any(|x| matches!(x, Change::Renamed { path, .. } if path.ends_with("api.log.1"))));
+    assert!(f.poll().is_empty());
+}
+
+#[test]
+fn copytruncate_reads_the_file_again_and_not_the_copy() {
+    for poll_between in [false, true] {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("api.log");
+        append(&p, "1\n2\n");
+        let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+        assert_eq!(lines(&f.poll()), ["1", "2"]);
+        append(&p, "3\n"); // not read yet when the copy is taken
+        fs::copy(&p, d.path().join("api.log.1")).unwrap();
+        let mut got = Vec::new();
+        if poll_between {
+            got.extend(lines(&f.poll()));
+        }
+        OpenOptions::new().write(true).truncate(true).open(&p).unwrap();
+        append(&p, "4\n");
+        let c = f.poll();
+        got.extend(lines(&c));
+        assert_eq!(sorted(got), ["3", "4"], "poll between copy and truncate: {poll_between}");
+        assert!(c.iter().any(|x| matches!(x, Change::Truncated { .. })));
+        assert!(lines(&f.poll()).is_empty());
+    }
+}
+
+#[test]
+fn compressed_rotation_is_not_read_again() {
+    let d = tempfile::tempdir().unwrap();
+    let p1 = d.path().join("api.log.1");
+    append(&p1, "1\n2\n");
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    assert_eq!(lines(&f.poll()), ["1", "2"]);
+    // logrotate: compress api.log.1 into api.log.2.gz, then remove it.
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(b"1\n2\n").unwrap();
+    fs::write(d.path().join("api.log.2.gz"), e.finish().unwrap()).unwrap();
+    fs::remove_file(&p1).unwrap();
+    let c = f.poll();
+    assert!(lines(&c).is_empty(), "{c:?}");
+    assert!(c.iter().any(|x| matches!(x, Change::Gone { .. })));
+    assert!(c.iter().any(|x| matches!(x, Change::NewSource { compressed: true, .. })));
+}
+
+#[test]
+fn an_atomic_replace_reads_the_new_file() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("api.log");
+    append(&p, "1\n");
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    assert_eq!(lines(&f.poll()), ["1"]);
+    append(&p, "2\n"); // written just before the replace: still read
+    let tmp = d.path().join(".api.log.tmp");
+    append(&tmp, "new 1\nnew 2\n");
+    fs::rename(&tmp, &p).unwrap();
+    let c = f.poll();
+    assert_eq!(sorted(lines(&c)), ["2", "new 1", "new 2"]);
+    assert!(c.iter().any(|x| matches!(x, Change::Gone { .. })));
+}
+
+#[test]
+fn new_files_and_subdirectories_are_read_from_their_start() {
+    let d = tempfile::tempdir().unwrap();
+    let mut f = Follower::new(vec![d.path().to_path_buf()], false);
+    assert!(f.poll().is_empty());
+    fs::create_dir(d.path().join("bot-c")).unwrap();
+    append(&d.path().join("bot-c/webhook.log"), "x\ny\n");
+    assert_eq!(lines(&f.poll()), ["x", "y"]);
+}
+
+#[test]
+fn deleted_files_are_reported_gone_and_closed() {
+    let d = tempfile::tempdir().unwrap();
+    let a = d.path().join("a.log");
+    let b = d.path().join("b.log");
+    append(&a, "1\n");
+    append(&b, "2\n");
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    f.poll();
+    assert_eq!(f.open_files(), 2);
+    fs::remove_file(&a).unwrap();
+    let c = f.poll();
+    assert_eq!(c.iter().filter(|x| matches!(x, Change::Gone { .. })).count(), 1);
+    assert_eq!(f.open_files(), 1, "the deleted file's handle is closed");
+    assert!(f.poll().is_empty(), "gone is reported once");
+}
+
+#[test]
+fn starting_at_the_end_reads_only_what_comes_next() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("api.log");
+    append(&p, "1\n2\n");
+    let mut f = Follower::new(vec![d.path().to_path_buf()], false);
+    assert!(f.poll().is_empty());
+    append(&p, "3\n");
+    let c = f.poll();
+    assert_eq!(lines(&c), ["3"]);
+    let Some(Change::Lines { first_line, .. }) = c.first() else { panic!() };
+    assert_eq!(*first_line, 3, "line numbers count the lines before");
+}
