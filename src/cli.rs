@@ -57,6 +57,21 @@ pub enum Command {
         after_help = "Examples:\n  linelens lookup --request-id 8e36bade-c5d6-4d00-9e69-72244675a9a1 /var/log/linebot\n  linelens lookup --request-id 8e36bade-c5d6-4d00-9e69-72244675a9a1 --format json logs/ | jq .found[0].retries\n\nExit status 1 when no record has that request ID."
     )]
     Lookup(LookupArgs),
+    /// Follow files (through rotation) and print each new record as one JSON line.
+    #[command(
+        after_help = "Examples:\n  linelens tail /var/log/linebot | jq -c 'select(.status == 429)'\n  linelens tail --from-start logs/ | head -3\n\nExits 0 on SIGINT, SIGTERM, or when stdout is closed."
+    )]
+    Tail(TailArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// Files or directories to follow (new files and subdirectories are picked up); `-` is standard input.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Print what the files hold now first, then follow (default: start at their current end).
+    #[arg(long)]
+    pub from_start: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -227,6 +242,19 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 Format::Text => report::write_text(&r, out)?,
                 Format::Json => report::write_json(&r, out)?,
             }
+        }
+        Some(Command::Tail(args)) => {
+            let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+            for p in paths.iter().filter(|p| p.as_os_str() != "-") {
+                if let Err(e) = std::fs::metadata(p) {
+                    return Err(CliError::from(source::MissingPath {
+                        path: p.display().to_string(),
+                        reason: source::io_reason(&e),
+                    })
+                    .into());
+                }
+            }
+            crate::tail::run(paths, args.from_start, out, &mut |w| warn(&w))?;
         }
         Some(Command::Lookup(args)) => {
             let mut analyzer = args.analysis.analyzer()?;

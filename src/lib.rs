@@ -18,6 +18,7 @@
 //! - `config`  the config file and threshold resolution.
 //! - `report`  the `report` and `lookup` output, as text or JSON.
 //! - `escape`  making untrusted log text safe for a terminal.
+//! - `tail`    `linelens tail`: following files, one JSON record a line.
 //! - `tui`     the incident screen; the only module that knows the terminal.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
@@ -31,5 +32,6 @@ pub mod parse;
 pub mod report;
 pub mod source;
 pub mod store;
+pub mod tail;
 pub mod time;
 pub mod tui;

@@ -164,6 +164,11 @@ impl Follower {
             .collect()
     }
 
+    /// The files followed now, by key.
+    pub fn known(&self) -> Vec<(u64, PathBuf)> {
+        self.files.values().map(|t| (t.key, t.path.clone())).collect()
+    }
+
     /// Number of files currently held open.
     pub fn open_files(&self) -> usize {
         self.files.values().filter(|t| t.file.is_some()).count()

@@ -1,0 +1,209 @@
+//! `linelens tail`: the follower for scripts. One JSON object per record per
+//! line on stdout, flushed at once.
+//!
+//! ```text
+//! notify watcher ─ wake-up ─┐
+//! timer (≤ 1 s) ────────────┤  poll the Follower ─▶ new complete lines ─▶ parse ─▶ JSON
+//! stdin reader ─ lines ─────┤
+//! SIGINT/SIGTERM ─ quit ────┘
+//! ```
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use crossbeam_channel::{Receiver, select, tick, unbounded};
+use notify::Watcher;
+use serde_json::{Map, Value, json};
+
+use crate::parse::{Parsed, body::parse_webhook_body, parse_line};
+use crate::source::follow::{Change, Follower};
+use crate::time::format_rfc3339;
+
+/// A record as `tail` prints it: the canonical keys of the JSON-lines
+/// input format, plus `source` and `line`.
+pub fn record_json(text: &str, source: &str, line: u64) -> Value {
+    let mut m = Map::new();
+    match parse_line(text) {
+        Parsed::Record(l) => {
+            let f = &l.fields;
+            m.insert("kind".into(), l.kind.as_str().into());
+            m.insert("time".into(), format_rfc3339(f.time).into());
+            let mut put = |k: &str, v: Option<&str>| {
+                if let Some(v) = v {
+                    m.insert(k.into(), v.into());
+                }
+            };
+            put("request_id", f.request_id.as_deref());
+            put("ip", f.ip.as_deref());
+            put("method", f.method.map(|x| x.as_str()));
+            let target = if l.kind == crate::model::Kind::Webhook { "path" } else { "endpoint" };
+            put(target, l.target());
+            put("retry_key", f.retry_key.as_deref());
+            put("accepted_request_id", f.accepted_request_id.as_deref());
+            put("signature", f.signature.as_deref());
+            put("notification_token", f.notification_token.as_deref());
+            if f.status != 0 {
+                m.insert("status".into(), f.status.into());
+            }
+            for (k, b) in [("request_body", &f.request_body), ("response_body", &f.response_body)] {
+                if let Some(b) = b {
+                    let text = b.text();
+                    m.insert(k.into(), serde_json::from_str(&text).unwrap_or(Value::String(text.into_owned())));
+                }
+            }
+            if let Some(b) = &f.body {
+                // The events' metadata; message text is not printed.
+                let raw = b.text();
+                if let Some(wb) = parse_webhook_body(&raw) {
+                    let events: Vec<Value> = wb
+                        .events
+                        .iter()
+                        .map(|e| {
+                            let mut ev = Map::new();
+                            let mut put = |k: &str, v: Option<std::borrow::Cow<'_, str>>| {
+                                if let Some(v) = v {
+                                    ev.insert(k.into(), Value::String(v.into_owned()));
+                                }
+                            };
+                            put("type", e.kind.str());
+                            put("webhookEventId", e.webhook_event_id.str());
+                            put("userId", e.source.as_ref().and_then(|s| s.user_id.str()));
+                            put("replyToken", e.reply_token.str());
+                            put("messageId", e.message.as_ref().and_then(|m| m.id.str()));
+                            put("unsendMessageId", e.unsend.as_ref().and_then(|u| u.message_id.str()));
+                            Value::Object(ev)
+                        })
+                        .collect();
+                    if let Some(d) = wb.destination {
+                        m.insert("destination".into(), Value::String(d.into_owned()));
+                    }
+                    m.insert("events".into(), Value::Array(events));
+                }
+            }
+            m.insert("source".into(), source.into());
+            m.insert("line".into(), line.into());
+            Value::Object(m)
+        }
+        Parsed::Blank | Parsed::Header => Value::Null,
+        Parsed::Unparsed => json!({"kind": "unparsed", "source": source, "line": line, "text": text}),
+    }
+}
+
+/// Print every record of a block of complete lines.
+fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8]) -> std::io::Result<()> {
+    for (i, raw) in data.split(|&c| c == b'\n').enumerate() {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let text = String::from_utf8_lossy(raw);
+        let v = record_json(&text, source, first_line + i as u64);
+        if !v.is_null() {
+            serde_json::to_writer(&mut *out, &v)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()
+}
+
+fn stdin_lines() -> Receiver<Option<String>> {
+    let (tx, rx) = unbounded();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            match line {
+                Ok(l) => {
+                    if tx.send(Some(l)).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let _ = tx.send(None);
+    });
+    rx
+}
+
+/// Follow `paths` and print records as they arrive, until a signal, a
+/// closed stdout, or (for `-` alone) the end of standard input.
+pub fn run(paths: Vec<PathBuf>, from_start: bool, out: &mut dyn Write, warn: &mut dyn FnMut(String)) -> Result<()> {
+    let follow_stdin = paths.iter().any(|p| p.as_os_str() == "-");
+    let roots: Vec<PathBuf> = paths.into_iter().filter(|p| p.as_os_str() != "-").collect();
+    let signals = {
+        let (tx, rx) = unbounded::<()>();
+        if let Ok(mut s) =
+            signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])
+        {
+            std::thread::spawn(move || {
+                for _ in s.forever() {
+                    if tx.send(()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        rx
+    };
+    // notify events are only wake-ups; the timer re-checks every file anyway.
+    let (wake_tx, wake) = unbounded::<()>();
+    let mut watcher = notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
+        let _ = wake_tx.send(());
+    })
+    .ok();
+    let mut period = Duration::from_secs(1);
+    for r in &roots {
+        let ok = watcher.as_mut().is_some_and(|w| w.watch(r, notify::RecursiveMode::Recursive).is_ok());
+        if !ok && period == Duration::from_secs(1) {
+            warn("cannot watch the files for changes (out of watches?); polling every 250 ms".into());
+            period = Duration::from_millis(250);
+        }
+    }
+    let timer = tick(period);
+    let mut stdin = if follow_stdin { stdin_lines() } else { crossbeam_channel::never() };
+    let mut stdin_line = 0u64;
+    let mut stdin_open = follow_stdin;
+    let mut follower = Follower::new(roots.clone(), from_start);
+    // The files that exist are known from the start (their names, too).
+    let mut names: std::collections::HashMap<u64, String> =
+        follower.known().into_iter().map(|(k, p)| (k, p.display().to_string())).collect();
+    let mut poll = |out: &mut dyn Write, warn: &mut dyn FnMut(String)| -> std::io::Result<()> {
+        for c in follower.poll() {
+            match c {
+                Change::NewSource { key, path, .. } | Change::Renamed { key, path } => {
+                    names.insert(key, path.display().to_string());
+                }
+                Change::Lines { key, first_line, data, .. } => {
+                    let name = names.get(&key).cloned().unwrap_or_default();
+                    print_lines(out, &name, first_line, &data)?;
+                }
+                Change::Unreadable { path, reason } => warn(format!("{}: {reason}", path.display())),
+                Change::Truncated { .. } | Change::Gone { .. } => {}
+            }
+        }
+        Ok(())
+    };
+    poll(out, warn)?;
+    loop {
+        select! {
+            recv(signals) -> _ => return Ok(()),
+            recv(wake) -> _ => {
+                // Coalesce a burst of events into one poll.
+                while wake.try_recv().is_ok() {}
+                poll(out, warn)?;
+            },
+            recv(timer) -> _ => poll(out, warn)?,
+            recv(stdin) -> line => match line {
+                Ok(Some(l)) => {
+                    stdin_line += 1;
+                    print_lines(out, "-", stdin_line, l.as_bytes())?;
+                }
+                _ => {
+                    stdin_open = false;
+                    stdin = crossbeam_channel::never();
+                }
+            },
+        }
+        if follow_stdin && !stdin_open && roots.is_empty() {
+            return Ok(());
+        }
+    }
+}
