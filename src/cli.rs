@@ -281,7 +281,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 )
                 .into());
             }
-            crate::tui::run(specs, analyzer, keymap, title, win)?;
+            crate::tui::run(specs, paths, analyzer, keymap, title, win)?;
         }
     }
     out.flush()?;

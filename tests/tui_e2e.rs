@@ -177,3 +177,24 @@ fn ctrl_c_quits_and_the_wheel_arrives_as_arrows() {
     assert!(s.wait_exit().success());
     assert!(s.text().contains("\x1b[?1007l"));
 }
+
+#[test]
+fn the_screen_follows_new_lines_and_new_files() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("api.log");
+    std::fs::write(&f, "first-req 2026-11-20T08:00:00Z POST /v2/bot/message/push 200\n").unwrap();
+    let mut s = Session::start(&[d.path().to_str().unwrap()]);
+    s.wait_for("first-req");
+    let append = |p: &std::path::Path, t: &str| {
+        std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap().write_all(t.as_bytes()).unwrap();
+    };
+    append(&f, "second-req 2026-11-20T08:00:01Z POST /v2/bot/message/push 429\n");
+    s.wait_for("second-req");
+    // a new file appears, and the old one is rotated away by rename
+    std::fs::rename(&f, d.path().join("api.log.1")).unwrap();
+    append(&f, "third-req 2026-11-20T08:00:02Z POST /v2/bot/message/push 200\n");
+    s.wait_for("third-req");
+    s.wait_for("3 records");
+    s.send("q");
+    assert!(s.wait_exit().success());
+}

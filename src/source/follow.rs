@@ -83,13 +83,21 @@ pub struct Follower {
     files: HashMap<(u64, u64), Tracked>,
     next_key: u64,
     unreadable: std::collections::HashSet<PathBuf>,
+    /// Binary files: not followed, not looked at again.
+    ignored: std::collections::HashSet<(u64, u64)>,
 }
 
 impl Follower {
     /// Follow `roots`. With `from_start` false, files that exist now are
     /// followed from their current end.
     pub fn new(roots: Vec<PathBuf>, from_start: bool) -> Follower {
-        let mut f = Follower { roots, files: HashMap::new(), next_key: 0, unreadable: Default::default() };
+        let mut f = Follower {
+            roots,
+            files: HashMap::new(),
+            next_key: 0,
+            unreadable: Default::default(),
+            ignored: Default::default(),
+        };
         if !from_start {
             for (path, meta) in f.scan() {
                 let id = identity(&meta);
@@ -186,7 +194,7 @@ impl Follower {
         // is handled), then the known ones.
         for (path, meta) in &found {
             let id = identity(meta);
-            if !self.files.contains_key(&id) {
+            if !self.files.contains_key(&id) && !self.ignored.contains(&id) {
                 self.add_new(id, path, &mut out);
             }
         }
@@ -236,6 +244,7 @@ impl Follower {
             }
         };
         if sniff_binary(&prefix).is_some() {
+            self.ignored.insert(id);
             return;
         }
         let skip = self.already_read(&prefix);

@@ -67,6 +67,8 @@ impl Interner {
 #[derive(Debug, Clone, Default)]
 pub struct Source {
     pub display: String,
+    /// The file was deleted while followed (its records stay).
+    pub gone: bool,
     pub path: Option<std::path::PathBuf>,
     pub compressed: bool,
     pub skipped: Option<String>,

@@ -65,6 +65,81 @@ struct Feeds {
     signals: Receiver<()>,
     worker: filter::Worker,
     reader: LineReader,
+    /// File-system events: wake-ups for the follower.
+    wake: Receiver<()>,
+    /// The paths followed once the initial read is done.
+    roots: Vec<std::path::PathBuf>,
+}
+
+/// Following the sources after the initial read: the follower and which
+/// store source each of its keys is.
+struct Following {
+    follower: crate::source::follow::Follower,
+    sources: std::collections::HashMap<u64, u32>,
+}
+
+impl Following {
+    /// Adopt every file source at the offset already read.
+    fn start(app: &App, roots: &[std::path::PathBuf]) -> Following {
+        let mut known = Vec::new();
+        let mut sources = std::collections::HashMap::new();
+        for (i, s) in app.store.sources.iter().enumerate() {
+            let Some(path) = &s.path else { continue };
+            // The next line number: from the last block start, count on.
+            let next_line = match s.checkpoints.last() {
+                Some(&(off, line)) => line + crate::source::count_newlines(path, off, s.bytes).unwrap_or(0),
+                None => 1,
+            };
+            known.push((path.clone(), i as u64, s.bytes, next_line));
+            sources.insert(i as u64, i as u32);
+        }
+        let mut follower = crate::source::follow::Follower::new(roots.to_vec(), true);
+        follower.adopt(&known);
+        Following { follower, sources }
+    }
+
+    /// Apply what changed on disk; true when records were added.
+    fn poll(&mut self, app: &mut App) -> bool {
+        use crate::source::follow::Change;
+        let mut added = false;
+        for c in self.follower.poll() {
+            match c {
+                Change::NewSource { key, path, compressed } => {
+                    let idx = app.store.sources.len() as u32;
+                    app.store.sources.push(crate::store::Source {
+                        display: path.display().to_string(),
+                        path: Some(path),
+                        compressed,
+                        ..Default::default()
+                    });
+                    self.sources.insert(key, idx);
+                }
+                Change::Renamed { key, path } => {
+                    if let Some(s) = self.sources.get(&key).and_then(|&i| app.store.sources.get_mut(i as usize)) {
+                        s.display = path.display().to_string();
+                        s.path = Some(path);
+                    }
+                }
+                Change::Lines { key, offset, first_line, data } => {
+                    let Some(&src) = self.sources.get(&key) else { continue };
+                    let block = crate::source::Block { offset, first_line, data };
+                    let pb = crate::ingest::ParsedBlock::parse(src, block, false);
+                    crate::ingest::commit(&mut app.store, pb, crate::ingest::Window::default());
+                    added = true;
+                }
+                Change::Gone { key } => {
+                    if let Some(s) = self.sources.get(&key).and_then(|&i| app.store.sources.get_mut(i as usize)) {
+                        s.gone = true;
+                    }
+                }
+                Change::Truncated { .. } => {}
+                Change::Unreadable { path, reason } => {
+                    app.message = Some(format!("warning: {}: {reason}", path.display()));
+                }
+            }
+        }
+        added
+    }
 }
 
 /// Reads lines of compressed sources again, off the UI thread.
@@ -140,6 +215,7 @@ pub fn on_event(app: &mut App, ev: Event) -> bool {
 /// newest files first.
 pub fn run(
     mut specs: Vec<SourceSpec>,
+    roots: Vec<std::path::PathBuf>,
     analyzer: Analyzer,
     keymap: Keymap,
     title: String,
@@ -163,11 +239,24 @@ pub fn run(
     // copied as usual; alternate-scroll mode makes the wheel send ↑/↓.
     let _ = std::io::Write::write_all(&mut std::io::stdout(), ALTERNATE_SCROLL_ON);
     let _ = std::io::Write::flush(&mut std::io::stdout());
+    let roots: Vec<std::path::PathBuf> = roots.into_iter().filter(|p| p.as_os_str() != "-").collect();
+    let (wake_tx, wake) = unbounded::<()>();
+    let mut watcher = notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
+        let _ = wake_tx.send(());
+    })
+    .ok();
+    for r in &roots {
+        if !watcher.as_mut().is_some_and(|w| notify::Watcher::watch(w, r, notify::RecursiveMode::Recursive).is_ok()) {
+            warnings.push("cannot watch the files for changes (out of watches?); re-checking every second".into());
+        }
+    }
     let feeds = Feeds {
         inputs: input_thread(),
         signals: signal_thread(),
         worker: filter::Worker::spawn(),
         reader: line_reader(),
+        wake,
+        roots,
     };
     let result = event_loop(&mut terminal, &mut app, &mut loader, &feeds, &mut warnings);
     let _ = std::io::Write::write_all(&mut std::io::stdout(), ALTERNATE_SCROLL_OFF);
@@ -183,6 +272,8 @@ fn event_loop(
     warnings: &mut Vec<String>,
 ) -> Result<()> {
     let (inputs, signals, worker) = (&feeds.inputs, &feeds.signals, &feeds.worker);
+    let mut following: Option<Following> = None;
+    let wake = &feeds.wake;
     let slow = tick(Duration::from_millis(250));
     let fast = tick(Duration::from_millis(100));
     let mut dirty = true;
@@ -241,9 +332,27 @@ fn event_loop(
                     app.progress = None;
                     unanalysed = 0;
                     dirty = true;
+                    // From here on, new lines come from following the files.
+                    following = Some(Following::start(app, &feeds.roots));
+                }
+            },
+            recv(wake) -> _ => {
+                while wake.try_recv().is_ok() {}
+                if let Some(f) = following.as_mut()
+                    && f.poll(app)
+                {
+                    app.on_ingested();
+                    dirty = true;
                 }
             },
             recv(ticker) -> _ => {
+                // Events get lost: re-check every file on the timer as well.
+                if let Some(f) = following.as_mut()
+                    && f.poll(app)
+                {
+                    app.on_ingested();
+                    dirty = true;
+                }
                 if unanalysed > 0 {
                     app.on_ingested();
                     unanalysed = 0;

@@ -178,6 +178,8 @@ fn header(app: &App, width: u16) -> Line<'static> {
     };
     let zone = if app.utc { "UTC".to_owned() } else { Local::now().format("%:z").to_string() };
     let follow = if app.follow { "● following" } else { "○ paused" };
+    let gone = s.sources.iter().filter(|x| x.gone).count();
+    let follow = if gone > 0 { format!("{follow} · {gone} gone") } else { follow.to_owned() };
     let records = thousands(s.len() as u64 - s.totals.unparsed);
     let plural = if files == 1 { "" } else { "s" };
     let mut text = if width >= 110 {
