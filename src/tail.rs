@@ -145,8 +145,11 @@ pub fn run(paths: Vec<PathBuf>, from_start: bool, out: &mut dyn Write, warn: &mu
     };
     // notify events are only wake-ups; the timer re-checks every file anyway.
     let (wake_tx, wake) = unbounded::<()>();
-    let mut watcher = notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
-        let _ = wake_tx.send(());
+    let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+        // Our own reads are access events: waking on them would loop.
+        if e.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
+            let _ = wake_tx.send(());
+        }
     })
     .ok();
     let mut period = Duration::from_secs(1);

@@ -241,12 +241,15 @@ pub fn run(
     let _ = std::io::Write::flush(&mut std::io::stdout());
     let roots: Vec<std::path::PathBuf> = roots.into_iter().filter(|p| p.as_os_str() != "-").collect();
     let (wake_tx, wake) = unbounded::<()>();
-    let mut watcher = notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
-        let _ = wake_tx.send(());
+    let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+        // Our own reads are access events: waking on them would loop.
+        if e.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
+            let _ = wake_tx.send(());
+        }
     })
     .ok();
     for r in &roots {
-        if !watcher.as_mut().is_some_and(|w| notify::Watcher::watch(w, r, notify::RecursiveMode::Recursive).is_ok()) {
+        if watcher.as_mut().is_none_or(|w| notify::Watcher::watch(w, r, notify::RecursiveMode::Recursive).is_err()) {
             warnings.push("cannot watch the files for changes (out of watches?); re-checking every second".into());
         }
     }
