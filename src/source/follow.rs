@@ -75,6 +75,8 @@ struct Tracked {
     compressed: bool,
     gone: bool,
     seen: bool,
+    /// A read failed (reported once until it works again).
+    failing: bool,
 }
 
 /// Follows every file under some paths.
@@ -120,6 +122,7 @@ impl Follower {
                         compressed,
                         gone: false,
                         seen: true,
+                        failing: false,
                     },
                 );
             }
@@ -148,6 +151,7 @@ impl Follower {
                     compressed,
                     gone: false,
                     seen: true,
+                    failing: false,
                 },
             );
         }
@@ -219,8 +223,14 @@ impl Follower {
                 t.next_line = 1;
                 out.push(Change::Truncated { key: t.key });
             }
-            if let Err(e) = read_new(t, &mut out) {
-                out.push(Change::Unreadable { path: t.path.clone(), reason: super::io_reason(&e) });
+            match read_new(t, &mut out) {
+                Ok(()) => t.failing = false,
+                Err(e) => {
+                    if !t.failing {
+                        out.push(Change::Unreadable { path: t.path.clone(), reason: super::io_reason(&e) });
+                    }
+                    t.failing = true;
+                }
             }
         }
         // Identities no longer found: drain through the handle, then close.
@@ -260,6 +270,7 @@ impl Follower {
             compressed,
             gone: false,
             seen: true,
+            failing: false,
         };
         out.push(Change::NewSource { key, path: path.to_path_buf(), compressed });
         if compressed {

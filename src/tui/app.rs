@@ -353,6 +353,22 @@ impl App {
         }
     }
 
+    /// Whether an alert's events are still happening: the newest record is
+    /// within the alert's own window (the burst gap, or the flood window) of
+    /// its last event.
+    pub fn is_ongoing(&self, a: &Alert) -> bool {
+        let Some(now) = self.store.last else { return false };
+        let t = &self.analyzer.thresholds;
+        match &a.kind {
+            AlertKind::Burst(b) => now - b.end <= t.burst_gap,
+            AlertKind::Flood(f) => {
+                let w = if f.direction == Direction::Outbound { t.flood_window } else { t.inbound_flood_window };
+                now - f.end < w
+            }
+            _ => false,
+        }
+    }
+
     /// Whether a record is part of a flood (a send inside an outbound
     /// flood, a message inside an inbound one).
     pub fn in_flood(&self, x: &Record) -> bool {

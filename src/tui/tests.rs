@@ -344,3 +344,21 @@ fn the_selected_alert_stays_visible() {
     assert!(s.contains("▶· "), "{s}");
     assert!(s.contains("unknown"), "{s}");
 }
+
+#[test]
+fn an_alert_still_happening_is_marked_ongoing() {
+    let mut store = Store::new();
+    let mut text = String::new();
+    for i in 0..6 {
+        text.push_str(&format!("r{i} 2026-11-20T08:00:0{i}Z POST /v2/bot/message/push 429\n"));
+    }
+    crate::ingest::load_bytes(&mut store, "live.log", text.as_bytes());
+    let keymap = Keymap::new(&BTreeMap::new()).unwrap();
+    let mut app = App::new(store, Analyzer::new(Thresholds::default()), keymap, "live".into());
+    assert!(app.is_ongoing(&app.alerts[0].clone()));
+    assert!(screen(&app, 120, 40).contains("⟳ ongoing"));
+    // A record 11 s after the last 429: the burst is over.
+    crate::ingest::load_bytes(&mut app.store, "live2.log", b"r9 2026-11-20T08:00:16Z POST /v2/bot/message/push 200\n");
+    app.on_ingested();
+    assert!(!app.is_ongoing(&app.alerts[0].clone()));
+}

@@ -257,7 +257,8 @@ fn alerts(f: &mut Frame, app: &App, area: Rect) {
         let when =
             a.start().map(|t| clock(t, app.utc)).map(|c| c.get(..8).unwrap_or(&c).to_owned()).unwrap_or_default();
         let sel = if i == app.alert_selected { "▶" } else { " " };
-        let text = safe(&format!("{sel}{} {when:<8} {}", a.severity.marker(), alert_title(a)), w);
+        let ongoing = if app.is_ongoing(a) { " ⟳ ongoing" } else { "" };
+        let text = safe(&format!("{sel}{} {when:<8} {}{ongoing}", a.severity.marker(), alert_title(a)), w);
         let mut style = match a.severity {
             super::app::Severity::Error => theme.fg(Color::Red),
             super::app::Severity::Warning => theme.fg(Color::Yellow),
