@@ -640,6 +640,7 @@ fn read_all(
         let keep = spec.origin == Origin::Stdin;
         let keep_ids = keep_compressed_ids && opened.compressed;
         let mut reader = BlockReader::new(opened);
+        reader.eager = keep; // standard input: show lines as they come
         loop {
             match reader.next_block() {
                 Ok(Some(block)) => {

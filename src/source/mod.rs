@@ -254,24 +254,29 @@ impl<R: Read> Read for Counted<R> {
 
 /// [`open`], adding the bytes read from disk to `counter` as they are read.
 pub fn open_counted(origin: &Origin, counter: std::sync::Arc<std::sync::atomic::AtomicU64>) -> io::Result<Opened> {
-    let raw: Box<dyn Read + Send> = match origin {
-        Origin::Stdin => Box::new(io::stdin()),
-        Origin::File(p) => Box::new(Counted { inner: File::open(p)?, counter }),
-    };
-    open_reader(raw)
+    match origin {
+        Origin::Stdin => open_reader_with(Box::new(io::stdin()), true),
+        Origin::File(p) => open_reader(Box::new(Counted { inner: File::open(p)?, counter })),
+    }
 }
 
 /// Open a source read-only and sniff it.
 pub fn open(origin: &Origin) -> io::Result<Opened> {
-    let raw: Box<dyn Read + Send> = match origin {
-        Origin::Stdin => Box::new(io::stdin()),
-        Origin::File(p) => Box::new(File::open(p)?),
-    };
-    open_reader(raw)
+    match origin {
+        // A live pipe: sniff what the first read gives, do not wait for 8 KiB.
+        Origin::Stdin => open_reader_with(Box::new(io::stdin()), true),
+        Origin::File(p) => open_reader(Box::new(File::open(p)?)),
+    }
 }
 
 /// Sniff an already opened byte stream (gzip, binary).
 pub fn open_reader(raw: Box<dyn Read + Send>) -> io::Result<Opened> {
+    open_reader_with(raw, false)
+}
+
+/// [`open_reader`]; `live` sniffs only what one read gives (a pipe that
+/// may stay open), instead of waiting for 8 KiB.
+pub fn open_reader_with(raw: Box<dyn Read + Send>, live: bool) -> io::Result<Opened> {
     let mut raw = BufReader::with_capacity(1 << 16, raw);
     let magic = {
         use io::BufRead;
@@ -279,7 +284,14 @@ pub fn open_reader(raw: Box<dyn Read + Send>) -> io::Result<Opened> {
     };
     let compressed = magic.as_deref() == Some(&[0x1f, 0x8b]);
     let mut reader: Box<dyn Read + Send> = if compressed { Box::new(MultiGzDecoder::new(raw)) } else { Box::new(raw) };
-    let head = read_up_to(&mut reader, SNIFF)?;
+    let head = if live {
+        let mut buf = vec![0u8; SNIFF];
+        let n = read_once(&mut reader, &mut buf)?;
+        buf.truncate(n);
+        buf
+    } else {
+        read_up_to(&mut reader, SNIFF)?
+    };
     let skipped = sniff_binary(&head);
     Ok(Opened { reader, compressed, skipped, head })
 }
@@ -308,12 +320,15 @@ pub struct BlockReader {
     offset: u64,
     line: u64,
     eof: bool,
+    /// Hand out complete lines as soon as they are read (a live pipe on
+    /// standard input) instead of filling a whole block first.
+    pub eager: bool,
 }
 
 impl BlockReader {
     pub fn new(mut opened: Opened) -> BlockReader {
         let carry = std::mem::take(&mut opened.head);
-        BlockReader { opened, carry, offset: 0, line: 1, eof: false }
+        BlockReader { opened, carry, offset: 0, line: 1, eof: false, eager: false }
     }
 
     /// The next block, or `None` at EOF. A final line without a newline is
@@ -322,12 +337,17 @@ impl BlockReader {
         let mut buf = std::mem::take(&mut self.carry);
         let mut target = BLOCK;
         loop {
-            if !self.eof && buf.len() < target {
+            if !self.eof && buf.len() < target && !(self.eager && buf.contains(&b'\n')) {
                 let start = buf.len();
                 buf.resize(target, 0);
-                let n = read_full(&mut self.opened.reader, buf.get_mut(start..).unwrap_or_default())?;
+                let slot = buf.get_mut(start..).unwrap_or_default();
+                let n = if self.eager {
+                    read_once(&mut self.opened.reader, slot)?
+                } else {
+                    read_full(&mut self.opened.reader, slot)?
+                };
                 buf.truncate(start + n);
-                self.eof = start + n < target;
+                self.eof = if self.eager { n == 0 } else { start + n < target };
             }
             if buf.is_empty() {
                 return Ok(None);
@@ -348,6 +368,16 @@ impl BlockReader {
             }
             // No newline yet: a long line. Read more.
             target = (buf.len() * 2).min(MAX_LINE + 1);
+        }
+    }
+}
+
+/// One read (retried on interruption): whatever is available now.
+fn read_once(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match r.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
         }
     }
 }

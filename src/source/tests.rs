@@ -144,3 +144,31 @@ fn discovery_walks_skips_hidden_survives_loops_and_dedupes() {
     // `-` is standard input.
     assert_eq!(discover(&["-".into()]).unwrap().0[0].origin, Origin::Stdin);
 }
+
+#[test]
+fn eager_blocks_hand_out_lines_as_they_arrive() {
+    // A reader that yields one short chunk per read, like a live pipe.
+    struct Trickle(Vec<&'static [u8]>);
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Ok(0);
+            }
+            let chunk = self.0.remove(0);
+            buf[..chunk.len()].copy_from_slice(chunk);
+            Ok(chunk.len())
+        }
+    }
+    let opened = open_reader_with(Box::new(Trickle(vec![b"one\n", b"tw", b"o\nthree\n"])), true).unwrap();
+    // The sniffing read takes what the first read gives: "one\n".
+    let mut r = BlockReader::new(opened);
+    r.eager = true;
+    // The first line comes from the first read alone (no waiting for more).
+    assert_eq!(r.next_block().unwrap().unwrap().data, b"one\n");
+    let mut rest = Vec::new();
+    while let Some(b) = r.next_block().unwrap() {
+        assert_eq!(b.data.last(), Some(&b'\n'), "blocks are complete lines");
+        rest.extend(b.data);
+    }
+    assert_eq!(rest, b"two\nthree\n");
+}

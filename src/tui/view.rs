@@ -200,7 +200,10 @@ fn header(app: &App, width: u16) -> Line<'static> {
             if app.follow { "●" } else { "○" }
         )
     };
-    if let Some((done, total)) = app.progress {
+    if let Some((_, 0)) = app.progress {
+        // Standard input: no total to measure against.
+        text.push_str(" · reading…");
+    } else if let Some((done, total)) = app.progress {
         let pct = if total == 0 { 100 } else { (done * 100 / total.max(1)).min(100) };
         let bar = "█".repeat((pct / 10) as usize) + &"░".repeat(10 - (pct / 10) as usize);
         text.push_str(&format!(" · indexing {bar} {} / {} MB", done / 1_000_000, total / 1_000_000));
