@@ -77,7 +77,15 @@ struct Tracked {
     seen: bool,
     /// A read failed (reported once until it works again).
     failing: bool,
+    /// Hashes of the last lines handed out (at most `RECENT`).
+    recent: std::collections::VecDeque<u64>,
+    /// After a truncation: the old `recent`, to skip new content that only
+    /// repeats the old ending (a file rewritten with its own tail).
+    before_truncation: Option<std::collections::VecDeque<u64>>,
 }
+
+/// Lines remembered per file to recognise a rewrite with its own tail.
+const RECENT: usize = 4096;
 
 /// Follows every file under some paths.
 pub struct Follower {
@@ -123,6 +131,8 @@ impl Follower {
                         gone: false,
                         seen: true,
                         failing: false,
+                        recent: Default::default(),
+                        before_truncation: None,
                     },
                 );
             }
@@ -152,6 +162,8 @@ impl Follower {
                     gone: false,
                     seen: true,
                     failing: false,
+                    recent: Default::default(),
+                    before_truncation: None,
                 },
             );
         }
@@ -221,6 +233,7 @@ impl Follower {
                 t.partial.clear();
                 t.prefix.clear();
                 t.next_line = 1;
+                t.before_truncation = Some(std::mem::take(&mut t.recent));
                 out.push(Change::Truncated { key: t.key });
             }
             match read_new(t, &mut out) {
@@ -271,6 +284,8 @@ impl Follower {
             gone: false,
             seen: true,
             failing: false,
+            recent: Default::default(),
+            before_truncation: None,
         };
         out.push(Change::NewSource { key, path: path.to_path_buf(), compressed });
         if compressed {
@@ -369,6 +384,10 @@ fn read_new(t: &mut Tracked, out: &mut Vec<Change>) -> io::Result<()> {
     Ok(())
 }
 
+fn line_hash(line: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(line)
+}
+
 /// Hand out the complete lines of `data` (read at `start`); keep the rest.
 fn emit(t: &mut Tracked, start: u64, mut data: Vec<u8>, first_line: u64, out: &mut Vec<Change>) {
     let cut = match memchr::memrchr(b'\n', &data) {
@@ -382,7 +401,38 @@ fn emit(t: &mut Tracked, start: u64, mut data: Vec<u8>, first_line: u64, out: &m
     let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
     t.offset = start + data.len() as u64;
     t.next_line = first_line + lines;
-    out.push(Change::Lines { key: t.key, offset: start, first_line, data });
+    let hashes: Vec<u64> = data.split(|&c| c == b'\n').take(lines as usize).map(line_hash).collect();
+    // After a truncation, leading lines that repeat the old ending were
+    // already shown: skip them (they still count as lines of the file).
+    let mut skip_lines = 0usize;
+    if let Some(old) = t.before_truncation.take() {
+        let max = hashes.len().min(old.len());
+        skip_lines = (1..=max)
+            .rev()
+            .find(|&k| old.iter().skip(old.len() - k).zip(hashes.iter().take(k)).all(|(a, b)| a == b))
+            .unwrap_or(0);
+    }
+    for h in &hashes {
+        if t.recent.len() == RECENT {
+            t.recent.pop_front();
+        }
+        t.recent.push_back(*h);
+    }
+    let skip_bytes = if skip_lines == 0 {
+        0
+    } else {
+        memchr::memchr_iter(b'\n', &data).nth(skip_lines - 1).map_or(data.len(), |i| i + 1)
+    };
+    if skip_bytes >= data.len() {
+        return;
+    }
+    let data = data.split_off(skip_bytes);
+    out.push(Change::Lines {
+        key: t.key,
+        offset: start + skip_bytes as u64,
+        first_line: first_line + skip_lines as u64,
+        data,
+    });
 }
 
 #[cfg(test)]

@@ -160,3 +160,21 @@ fn starting_at_the_end_reads_only_what_comes_next() {
     let Some(Change::Lines { first_line, .. }) = c.first() else { panic!() };
     assert_eq!(*first_line, 3, "line numbers count the lines before");
 }
+
+/// lnav #104: a file rewritten in place with its own last lines
+/// (`LOG="$(tail -n 2 f)"; echo "$LOG" > f`) must not show them twice.
+#[test]
+fn a_file_rewritten_with_its_own_tail_shows_nothing_twice() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("foo.log");
+    append(&p, "1\n2\n3\n4\n");
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    assert_eq!(lines(&f.poll()), ["1", "2", "3", "4"]);
+    fs::write(&p, "3\n4\n").unwrap(); // truncated and rewritten with its tail
+    append(&p, "5\n");
+    let c = f.poll();
+    assert_eq!(lines(&c), ["5"]);
+    let Some(Change::Lines { first_line, .. }) = c.iter().find(|x| matches!(x, Change::Lines { .. })) else { panic!() };
+    assert_eq!(*first_line, 3, "the kept lines still count");
+    assert!(lines(&f.poll()).is_empty());
+}
