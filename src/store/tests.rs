@@ -186,3 +186,23 @@ fn compressed_sources_keep_request_ids_for_the_screen_only() {
     crate::ingest::load(&mut report, &specs, Window::default(), 2, &mut |_| {});
     assert!(report.kept_request_ids.is_empty());
 }
+
+#[test]
+fn timeline_merges_later_batches_with_earlier_times_in_place() {
+    let mut s = Store::new();
+    load_bytes(
+        &mut s,
+        "a.log",
+        b"r1 2026-11-20T08:00:01Z POST /v2/bot/x 200\nr3 2026-11-20T08:00:03Z POST /v2/bot/x 200\n",
+    );
+    assert_eq!(s.timeline(), [0, 1]);
+    // a file flushed later brings earlier records
+    load_bytes(
+        &mut s,
+        "b.log",
+        b"r0 2026-11-20T08:00:00Z POST /v2/bot/x 200\nr2 2026-11-20T08:00:02Z POST /v2/bot/x 200\n",
+    );
+    assert_eq!(s.timeline(), [2, 0, 3, 1]);
+    load_bytes(&mut s, "c.log", b"r4 2026-11-20T08:00:04Z POST /v2/bot/x 200\n");
+    assert_eq!(s.timeline(), [2, 0, 3, 1, 4]);
+}

@@ -362,3 +362,22 @@ fn an_alert_still_happening_is_marked_ongoing() {
     app.on_ingested();
     assert!(!app.is_ongoing(&app.alerts[0].clone()));
 }
+
+#[test]
+fn new_records_follow_the_newest_unless_scrolled_up() {
+    let mut app = sample();
+    let n = app.view_len();
+    crate::ingest::load_bytes(&mut app.store, "more.log", b"new1 2026-11-20T09:30:00Z POST /v2/bot/message/push 200\n");
+    app.on_ingested();
+    assert_eq!(app.selected, n, "following: the newest record is selected");
+    app.on_action(Action::MoveUp);
+    let at = app.selected;
+    crate::ingest::load_bytes(
+        &mut app.store,
+        "more2.log",
+        b"new2 2026-11-20T09:31:00Z POST /v2/bot/message/push 200\n",
+    );
+    app.on_ingested();
+    assert_eq!(app.selected, at, "a user who scrolled up is not moved");
+    assert!(!app.follow);
+}
