@@ -77,6 +77,9 @@ struct Tracked {
     seen: bool,
     /// A read failed (reported once until it works again).
     failing: bool,
+    /// Modification time at the last poll (a rewrite in place can keep the
+    /// size and the inode: lnav #668).
+    mtime: Option<std::time::SystemTime>,
     /// Hashes of the last lines handed out (at most `RECENT`).
     recent: std::collections::VecDeque<u64>,
     /// After a truncation: the old `recent`, to skip new content that only
@@ -117,6 +120,7 @@ impl Follower {
                 let file = if compressed { None } else { File::open(&path).ok() };
                 // Line numbers go on from the lines already there.
                 let next_line = if compressed { 0 } else { super::count_newlines(&path, 0, end).unwrap_or(0) + 1 };
+                let mtime = meta.modified().ok();
                 f.files.insert(
                     id,
                     Tracked {
@@ -131,6 +135,7 @@ impl Follower {
                         gone: false,
                         seen: true,
                         failing: false,
+                        mtime,
                         recent: Default::default(),
                         before_truncation: None,
                     },
@@ -162,6 +167,7 @@ impl Follower {
                     gone: false,
                     seen: true,
                     failing: false,
+                    mtime: modified(&path),
                     recent: Default::default(),
                     before_truncation: None,
                 },
@@ -227,7 +233,13 @@ impl Follower {
             if t.compressed {
                 continue;
             }
-            if meta.len() < t.offset {
+            let mtime = meta.modified().ok();
+            let touched = t.mtime.is_some() && mtime != t.mtime;
+            t.mtime = mtime;
+            // Changed without growing, or its start no longer what was read:
+            // rewritten in place (same inode, maybe the same size).
+            let rewritten = touched && t.offset != u64::MAX && !starts_with_prefix(&t.path, &t.prefix);
+            if meta.len() < t.offset || rewritten {
                 // copytruncate (or a rewrite): read again from the start.
                 t.offset = 0;
                 t.partial.clear();
@@ -284,6 +296,7 @@ impl Follower {
             gone: false,
             seen: true,
             failing: false,
+            mtime: modified(&path),
             recent: Default::default(),
             before_truncation: None,
         };
@@ -338,6 +351,19 @@ impl Follower {
             _ => Some((t.offset, t.next_line)),
         }
     }
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).ok().and_then(|m| m.modified().ok())
+}
+
+/// Whether a plain file still starts with `prefix` (what was read of it).
+fn starts_with_prefix(path: &Path, prefix: &[u8]) -> bool {
+    let Ok(mut f) = File::open(path) else { return true };
+    let mut head = vec![0u8; prefix.len()];
+    let n = super::read_full(&mut f, &mut head).unwrap_or(0);
+    head.truncate(n);
+    head == prefix
 }
 
 /// The first bytes of a file's (decompressed) content, and whether it is gzip.

@@ -383,7 +383,7 @@ fn read_once(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Read until `buf` is full or EOF.
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(buf.get_mut(n..).unwrap_or_default()) {

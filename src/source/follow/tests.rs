@@ -178,3 +178,42 @@ fn a_file_rewritten_with_its_own_tail_shows_nothing_twice() {
     assert_eq!(*first_line, 3, "the kept lines still count");
     assert!(lines(&f.poll()).is_empty());
 }
+
+/// lnav #668: a file rewritten in place with the same size (and inode) is
+/// read again.
+#[test]
+fn a_file_rewritten_in_place_with_the_same_size_is_read_again() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("test.log");
+    append(&p, "test entry 09\n");
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    assert_eq!(lines(&f.poll()), ["test entry 09"]);
+    // Make sure the modification time can differ, then rewrite in place.
+    let before = fs::metadata(&p).unwrap().modified().unwrap();
+    loop {
+        fs::write(&p, "test entry 10\n").unwrap();
+        if fs::metadata(&p).unwrap().modified().unwrap() != before {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(lines(&f.poll()), ["test entry 10"]);
+    assert!(lines(&f.poll()).is_empty());
+}
+
+/// lnav #951: a file deleted and created again (an IDE writing its log) is
+/// followed under the same name.
+#[test]
+fn a_file_deleted_and_created_again_is_followed() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("idea.log");
+    append(&p, "run 1\n");
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    assert_eq!(lines(&f.poll()), ["run 1"]);
+    fs::remove_file(&p).unwrap();
+    append(&p, "run 2\n");
+    let c = f.poll();
+    assert_eq!(lines(&c), ["run 2"]);
+    append(&p, "run 2, more\n");
+    assert_eq!(lines(&f.poll()), ["run 2, more"]);
+}
