@@ -80,6 +80,19 @@ impl Session {
         self.wait_for_on(needle, 40, 120);
     }
 
+    /// Wait (with a deadline) until the raw output contains `needle`: the
+    /// last bytes may still be on their way when the exit is seen.
+    fn wait_raw(&self, needle: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.text().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
     fn send(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
@@ -117,9 +130,8 @@ fn opens_the_sample_answers_keys_and_quits_with_q() {
     let status = s.wait_exit();
     assert!(status.success(), "{status:?}");
     // The alternate screen was left and the cursor shown again.
-    let out = s.text();
-    assert!(out.contains("\x1b[?1049l"), "alternate screen not left");
-    assert!(out.contains("\x1b[?25h"), "cursor not shown again");
+    assert!(s.wait_raw("\x1b[?1049l"), "alternate screen not left");
+    assert!(s.wait_raw("\x1b[?25h"), "cursor not shown again");
 }
 
 #[cfg(unix)]
@@ -132,7 +144,7 @@ fn sigterm_restores_the_terminal_and_exits_0() {
     assert!(ok.success());
     let status = s.wait_exit();
     assert!(status.success(), "{status:?}");
-    assert!(s.text().contains("\x1b[?1049l"), "alternate screen not left");
+    assert!(s.wait_raw("\x1b[?1049l"), "alternate screen not left");
 }
 
 #[test]
@@ -157,6 +169,7 @@ fn a_panic_restores_the_terminal() {
     let mut s = Session::start_with(&["assets/sample-logs"], &[("LINELENS_TEST_PANIC", "1")]);
     let status = s.wait_exit();
     assert!(!status.success());
+    assert!(s.wait_raw("test panic after the first frame"));
     let out = s.text();
     assert!(out.contains("\x1b[?1049l"), "alternate screen not left");
     assert!(out.contains("test panic after the first frame"), "{out}");
@@ -175,7 +188,7 @@ fn ctrl_c_quits_and_the_wheel_arrives_as_arrows() {
     s.wait_for("○ paused");
     s.send("\x03");
     assert!(s.wait_exit().success());
-    assert!(s.text().contains("\x1b[?1007l"));
+    assert!(s.wait_raw("\x1b[?1007l"), "alternate scroll mode off again");
 }
 
 #[test]

@@ -167,7 +167,7 @@ impl Follower {
                     gone: false,
                     seen: true,
                     failing: false,
-                    mtime: modified(&path),
+                    mtime: modified(path),
                     recent: Default::default(),
                     before_truncation: None,
                 },
@@ -296,7 +296,7 @@ impl Follower {
             gone: false,
             seen: true,
             failing: false,
-            mtime: modified(&path),
+            mtime: modified(path),
             recent: Default::default(),
             before_truncation: None,
         };
