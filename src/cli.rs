@@ -72,6 +72,9 @@ pub struct TailArgs {
     /// Print what the files hold now first, then follow (default: start at their current end).
     #[arg(long)]
     pub from_start: bool,
+    /// Do not watch for file-system events; re-check every 250 ms instead (network file systems).
+    #[arg(long)]
+    pub poll: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -254,7 +257,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                     .into());
                 }
             }
-            crate::tail::run(paths, args.from_start, out, &mut |w| warn(&w))?;
+            crate::tail::run(paths, args.from_start, args.poll, out, &mut |w| warn(&w))?;
         }
         Some(Command::Lookup(args)) => {
             let mut analyzer = args.analysis.analyzer()?;

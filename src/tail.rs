@@ -125,7 +125,15 @@ fn stdin_lines() -> Receiver<Option<String>> {
 
 /// Follow `paths` and print records as they arrive, until a signal, a
 /// closed stdout, or (for `-` alone) the end of standard input.
-pub fn run(paths: Vec<PathBuf>, from_start: bool, out: &mut dyn Write, warn: &mut dyn FnMut(String)) -> Result<()> {
+/// `poll_only`: do not watch for events; re-check on the timer alone (what
+/// happens anyway when the system runs out of watches).
+pub fn run(
+    paths: Vec<PathBuf>,
+    from_start: bool,
+    poll_only: bool,
+    out: &mut dyn Write,
+    warn: &mut dyn FnMut(String),
+) -> Result<()> {
     let follow_stdin = paths.iter().any(|p| p.as_os_str() == "-");
     let roots: Vec<PathBuf> = paths.into_iter().filter(|p| p.as_os_str() != "-").collect();
     let signals = {
@@ -145,17 +153,24 @@ pub fn run(paths: Vec<PathBuf>, from_start: bool, out: &mut dyn Write, warn: &mu
     };
     // notify events are only wake-ups; the timer re-checks every file anyway.
     let (wake_tx, wake) = unbounded::<()>();
-    let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
-        // Our own reads are access events: waking on them would loop.
-        if e.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
-            let _ = wake_tx.send(());
-        }
-    })
-    .ok();
+    let mut watcher = (!poll_only)
+        .then(|| {
+            notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+                // Our own reads are access events: waking on them would loop.
+                if e.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
+                    let _ = wake_tx.send(());
+                }
+            })
+        })
+        .and_then(Result::ok);
     let mut period = Duration::from_secs(1);
+    if poll_only {
+        period = Duration::from_millis(250);
+    }
     for r in &roots {
         let ok = watcher.as_mut().is_some_and(|w| w.watch(r, notify::RecursiveMode::Recursive).is_ok());
-        if !ok && period == Duration::from_secs(1) {
+        if !ok && !poll_only && period == Duration::from_secs(1) {
+            // Said once, however many paths fail.
             warn("cannot watch the files for changes (out of watches?); polling every 250 ms".into());
             period = Duration::from_millis(250);
         }

@@ -210,3 +210,16 @@ fn standard_input_is_followed_until_eof() {
 fn a_missing_path_exits_2() {
     assert_cmd::Command::cargo_bin("linelens").unwrap().args(["tail", "/nonexistent/logs"]).assert().code(2);
 }
+
+#[test]
+fn without_events_the_timer_alone_follows() {
+    // --poll takes the path used when the system is out of watches.
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("api.log");
+    append(&f, "");
+    let t = Tail::start(&["--poll", d.path().to_str().unwrap()]);
+    t.wait_live(&f);
+    append(&f, &line("polled", 200));
+    t.wait_until("the polled line", |t| t.ids().contains(&"polled".to_owned()));
+    assert!(t.terminate().success());
+}
