@@ -90,6 +90,29 @@ struct Tracked {
 /// Lines remembered per file to recognise a rewrite with its own tail.
 const RECENT: usize = 4096;
 
+impl Tracked {
+    /// A file followed from `offset` (its line `next_line`), by `key`.
+    fn new(key: u64, path: PathBuf, offset: u64, next_line: u64, prefix: Vec<u8>, compressed: bool) -> Tracked {
+        let file = if compressed { None } else { File::open(&path).ok() };
+        Tracked {
+            key,
+            mtime: modified(&path),
+            path,
+            file,
+            offset,
+            next_line,
+            partial: Vec::new(),
+            prefix,
+            compressed,
+            gone: false,
+            seen: true,
+            failing: false,
+            recent: Default::default(),
+            before_truncation: None,
+        }
+    }
+}
+
 /// Follows every file under some paths.
 pub struct Follower {
     roots: Vec<PathBuf>,
@@ -117,29 +140,9 @@ impl Follower {
                 let key = f.new_key();
                 let (prefix, compressed) = read_prefix(&path).unwrap_or_default();
                 let end = if compressed { u64::MAX } else { meta.len() };
-                let file = if compressed { None } else { File::open(&path).ok() };
                 // Line numbers go on from the lines already there.
                 let next_line = if compressed { 0 } else { super::count_newlines(&path, 0, end).unwrap_or(0) + 1 };
-                let mtime = meta.modified().ok();
-                f.files.insert(
-                    id,
-                    Tracked {
-                        key,
-                        path,
-                        file,
-                        offset: end,
-                        next_line,
-                        partial: Vec::new(),
-                        prefix,
-                        compressed,
-                        gone: false,
-                        seen: true,
-                        failing: false,
-                        mtime,
-                        recent: Default::default(),
-                        before_truncation: None,
-                    },
-                );
+                f.files.insert(id, Tracked::new(key, path, end, next_line, prefix, compressed));
             }
         }
         f
@@ -151,27 +154,10 @@ impl Follower {
         for (path, key, offset, next_line) in known {
             let Ok(meta) = std::fs::metadata(path) else { continue };
             let (prefix, compressed) = read_prefix(path).unwrap_or_default();
-            let file = if compressed { None } else { File::open(path).ok() };
             self.next_key = self.next_key.max(key + 1);
-            self.files.insert(
-                identity(&meta),
-                Tracked {
-                    key: *key,
-                    path: path.clone(),
-                    file,
-                    offset: if compressed { u64::MAX } else { *offset },
-                    next_line: *next_line,
-                    partial: Vec::new(),
-                    prefix,
-                    compressed,
-                    gone: false,
-                    seen: true,
-                    failing: false,
-                    mtime: modified(path),
-                    recent: Default::default(),
-                    before_truncation: None,
-                },
-            );
+            let offset = if compressed { u64::MAX } else { *offset };
+            self.files
+                .insert(identity(&meta), Tracked::new(*key, path.clone(), offset, *next_line, prefix, compressed));
         }
     }
 
@@ -284,22 +270,7 @@ impl Follower {
         }
         let skip = self.already_read(&prefix);
         let key = self.new_key();
-        let mut t = Tracked {
-            key,
-            path: path.to_path_buf(),
-            file: None,
-            offset: 0,
-            next_line: 1,
-            partial: Vec::new(),
-            prefix: Vec::new(),
-            compressed,
-            gone: false,
-            seen: true,
-            failing: false,
-            mtime: modified(path),
-            recent: Default::default(),
-            before_truncation: None,
-        };
+        let mut t = Tracked::new(key, path.to_path_buf(), 0, 1, Vec::new(), compressed);
         out.push(Change::NewSource { key, path: path.to_path_buf(), compressed });
         if compressed {
             // Read once; what a known file has produced or will produce is skipped.
