@@ -208,6 +208,10 @@ fn the_screen_follows_new_lines_and_new_files() {
     append(&f, "third-req 2026-11-20T08:00:02Z POST /v2/bot/message/push 200\n");
     s.wait_for("third-req");
     s.wait_for("3 records");
+    // a deleted file keeps its records and shows as gone
+    std::fs::remove_file(d.path().join("api.log.1")).unwrap();
+    s.wait_for("1 gone");
+    s.wait_for("3 records");
     s.send("q");
     assert!(s.wait_exit().success());
 }

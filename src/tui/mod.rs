@@ -98,11 +98,13 @@ impl Following {
         Following { follower, sources }
     }
 
-    /// Apply what changed on disk; true when records were added.
-    fn poll(&mut self, app: &mut App) -> bool {
+    /// Apply what changed on disk: (records were added, anything changed).
+    fn poll(&mut self, app: &mut App) -> (bool, bool) {
         use crate::source::follow::Change;
         let mut added = false;
-        for c in self.follower.poll() {
+        let changes = self.follower.poll();
+        let changed = !changes.is_empty();
+        for c in changes {
             match c {
                 Change::NewSource { key, path, compressed } => {
                     let idx = app.store.sources.len() as u32;
@@ -138,7 +140,7 @@ impl Following {
                 }
             }
         }
-        added
+        (added, changed)
     }
 }
 
@@ -341,20 +343,22 @@ fn event_loop(
             },
             recv(wake) -> _ => {
                 while wake.try_recv().is_ok() {}
-                if let Some(f) = following.as_mut()
-                    && f.poll(app)
-                {
-                    app.on_ingested();
-                    dirty = true;
+                if let Some(f) = following.as_mut() {
+                    let (added, changed) = f.poll(app);
+                    if added {
+                        app.on_ingested();
+                    }
+                    dirty |= changed;
                 }
             },
             recv(ticker) -> _ => {
                 // Events get lost: re-check every file on the timer as well.
-                if let Some(f) = following.as_mut()
-                    && f.poll(app)
-                {
-                    app.on_ingested();
-                    dirty = true;
+                if let Some(f) = following.as_mut() {
+                    let (added, changed) = f.poll(app);
+                    if added {
+                        app.on_ingested();
+                    }
+                    dirty |= changed;
                 }
                 if unanalysed > 0 {
                     app.on_ingested();
