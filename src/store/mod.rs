@@ -518,22 +518,6 @@ impl Store {
             ("syms", self.syms.len() * 64),
         ]
     }
-
-    /// Approximate heap bytes held by records, side tables and indexes.
-    pub fn heap_bytes(&self) -> usize {
-        use std::mem::size_of;
-        self.chunks.len() * CHUNK * size_of::<Record>()
-            + self.api.heap_bytes()
-            + self.api_users.heap_bytes()
-            + self.webhooks.heap_bytes()
-            + self.events.heap_bytes()
-            + self.order.capacity() * 4
-            + self.by_request_id.heap_bytes()
-            + self.by_retry_key.heap_bytes()
-            + self.by_event_id.heap_bytes()
-            + self.by_reply_token_event.heap_bytes()
-            + self.by_reply_token_api.heap_bytes()
-    }
 }
 
 #[cfg(test)]

@@ -21,14 +21,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use crossbeam_channel::{Receiver, never, select, tick, unbounded};
-use crossterm::event::{self, Event, KeyEventKind, MouseEventKind};
+use crossterm::event::{self, Event, KeyEventKind};
 
 use crate::analysis::Analyzer;
 use crate::ingest::{Loader, Window};
 use crate::source::SourceSpec;
 use crate::store::Store;
 
-use action::{Action, Keymap};
+use action::Keymap;
 use app::App;
 
 /// DECSET 1007: in the alternate screen the wheel scrolls by sending arrow keys.
@@ -197,17 +197,6 @@ pub fn on_event(app: &mut App, ev: Event) -> bool {
             }
             true
         }
-        Event::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollDown => {
-                app.on_action(Action::MoveDown);
-                true
-            }
-            MouseEventKind::ScrollUp => {
-                app.on_action(Action::MoveUp);
-                true
-            }
-            _ => false,
-        },
         Event::Resize(..) => true,
         _ => false,
     }
