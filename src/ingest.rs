@@ -21,33 +21,11 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use crate::model::{ApiMeta, EventMeta, Kind, Loc, Method, Mode, NONE, Record, SourceType, Sym, WebhookMeta};
 use crate::parse::{self, Line, Parsed, body};
 use crate::source::{self, Block, BlockReader, Origin, SourceSpec};
-use crate::store::{EXAMPLES, Example, FieldCounts, INLINE, Store, hash_id};
+use crate::store::{EXAMPLES, Example, FieldCounts, INLINE, Interner, Store, hash_id};
 use crate::time::Millis;
 
 /// Longest unparsed example text kept for the report.
 const EXAMPLE_CHARS: usize = 200;
-
-/// Block-local string table.
-#[derive(Debug, Default)]
-struct LocalSyms {
-    map: HashMap<String, Sym>,
-    strings: Vec<String>,
-}
-
-impl LocalSyms {
-    fn intern(&mut self, s: &str) -> Sym {
-        if let Some(&id) = self.map.get(s) {
-            return id;
-        }
-        let id = self.strings.len() as Sym;
-        self.strings.push(s.to_owned());
-        self.map.insert(s.to_owned(), id);
-        id
-    }
-    fn opt(&mut self, s: Option<&str>) -> Sym {
-        s.filter(|s| !s.is_empty()).map_or(NONE, |s| self.intern(s))
-    }
-}
 
 /// The parsed form of one block, with block-local symbols and indexes.
 #[derive(Debug, Default)]
@@ -71,7 +49,8 @@ pub struct ParsedBlock {
     webhooks: Vec<WebhookMeta>,
     /// `record` is the index in `records` until committed.
     events: Vec<EventMeta>,
-    syms: LocalSyms,
+    /// Block-local symbols, translated to the store's when committed.
+    syms: Interner,
     header_rows: u64,
     examples: Vec<(u64, String)>,
     bytes: u64,
@@ -268,7 +247,7 @@ impl Window {
 
 /// Commit a parsed block into the store, in order.
 pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
-    let map: Vec<Sym> = pb.syms.strings.iter().map(|s| store.syms.intern(s)).collect();
+    let map: Vec<Sym> = pb.syms.strings().map(|s| store.syms.intern(s)).collect();
     let tr = |s: Sym| if s == NONE { NONE } else { map.get(s as usize).copied().unwrap_or(NONE) };
     let src = pb.source as usize;
     if let Some(s) = store.sources.get_mut(src) {

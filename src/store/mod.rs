@@ -49,8 +49,16 @@ impl Interner {
         self.map.insert(s.into(), id);
         id
     }
+    /// `intern` for an optional value; absent or empty is `NONE`.
+    pub fn opt(&mut self, s: Option<&str>) -> Sym {
+        s.filter(|s| !s.is_empty()).map_or(NONE, |s| self.intern(s))
+    }
     pub fn get(&self, s: &str) -> Option<Sym> {
         self.map.get(s).copied()
+    }
+    /// Every string, in symbol order.
+    pub fn strings(&self) -> impl Iterator<Item = &str> {
+        self.strings.iter().map(|s| &**s)
     }
     pub fn resolve(&self, id: Sym) -> &str {
         self.strings.get(id as usize).map_or("", |s| s)
