@@ -255,6 +255,7 @@ impl<R: Read> Read for Counted<R> {
 /// [`open`], adding the bytes read from disk to `counter` as they are read.
 pub fn open_counted(origin: &Origin, counter: std::sync::Arc<std::sync::atomic::AtomicU64>) -> io::Result<Opened> {
     match origin {
+        // A live pipe: sniff what the first read gives, do not wait for 8 KiB.
         Origin::Stdin => open_reader_with(Box::new(io::stdin()), true),
         Origin::File(p) => open_reader(Box::new(Counted { inner: File::open(p)?, counter })),
     }
@@ -262,11 +263,7 @@ pub fn open_counted(origin: &Origin, counter: std::sync::Arc<std::sync::atomic::
 
 /// Open a source read-only and sniff it.
 pub fn open(origin: &Origin) -> io::Result<Opened> {
-    match origin {
-        // A live pipe: sniff what the first read gives, do not wait for 8 KiB.
-        Origin::Stdin => open_reader_with(Box::new(io::stdin()), true),
-        Origin::File(p) => open_reader(Box::new(File::open(p)?)),
-    }
+    open_counted(origin, std::sync::Arc::default())
 }
 
 /// Sniff an already opened byte stream (gzip, binary).
