@@ -30,6 +30,7 @@ pub mod ingest;
 pub mod model;
 pub mod parse;
 pub mod report;
+pub mod signals;
 pub mod source;
 pub mod store;
 pub mod tail;

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use anyhow::Result;
 use crossbeam_channel::{Receiver, select, tick, unbounded};
-use notify::Watcher;
 use serde_json::{Map, Value, json};
 
 use crate::parse::{Parsed, body::parse_webhook_body, parse_line};
@@ -136,45 +135,18 @@ pub fn run(
 ) -> Result<()> {
     let follow_stdin = paths.iter().any(|p| p.as_os_str() == "-");
     let roots: Vec<PathBuf> = paths.into_iter().filter(|p| p.as_os_str() != "-").collect();
-    let signals = {
-        let (tx, rx) = unbounded::<()>();
-        if let Ok(mut s) =
-            signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])
-        {
-            std::thread::spawn(move || {
-                for _ in s.forever() {
-                    if tx.send(()).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        rx
-    };
+    let signals = crate::signals::channel(&[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]);
     // notify events are only wake-ups; the timer re-checks every file anyway.
-    let (wake_tx, wake) = unbounded::<()>();
-    let mut watcher = (!poll_only)
-        .then(|| {
-            notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
-                // Our own reads are access events: waking on them would loop.
-                if e.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
-                    let _ = wake_tx.send(());
-                }
-            })
-        })
-        .and_then(Result::ok);
-    let mut period = Duration::from_secs(1);
-    if poll_only {
-        period = Duration::from_millis(250);
-    }
-    for r in &roots {
-        let ok = watcher.as_mut().is_some_and(|w| w.watch(r, notify::RecursiveMode::Recursive).is_ok());
-        if !ok && !poll_only && period == Duration::from_secs(1) {
-            // Said once, however many paths fail.
+    let watch = crate::source::follow::watch(&roots, !poll_only);
+    let wake = &watch.wake;
+    let period = if watch.all_watched {
+        Duration::from_secs(1)
+    } else {
+        if !poll_only {
             warn("cannot watch the files for changes (out of watches?); polling every 250 ms".into());
-            period = Duration::from_millis(250);
         }
-    }
+        Duration::from_millis(250)
+    };
     let timer = tick(period);
     let mut stdin = if follow_stdin { stdin_lines() } else { crossbeam_channel::never() };
     let mut stdin_line = 0u64;

@@ -27,6 +27,38 @@ use std::path::{Path, PathBuf};
 
 use super::{Origin, discover, sniff_binary};
 
+/// File-system events under some paths, as wake-ups for a [`Follower`].
+pub struct Watch {
+    /// Kept alive for as long as events are wanted.
+    _watcher: Option<notify::RecommendedWatcher>,
+    pub wake: crossbeam_channel::Receiver<()>,
+    /// Every path could be watched (else only a timer will notice changes).
+    pub all_watched: bool,
+}
+
+/// Watch `roots` recursively (`enabled` false: no watching at all). Events
+/// are wake-ups only; access events are dropped, since the follower's own
+/// reads cause them and waking on them would loop.
+pub fn watch(roots: &[PathBuf], enabled: bool) -> Watch {
+    let (tx, wake) = crossbeam_channel::unbounded::<()>();
+    let mut watcher = enabled
+        .then(|| {
+            notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+                if e.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
+                    let _ = tx.send(());
+                }
+            })
+        })
+        .and_then(Result::ok);
+    let mut all_watched = watcher.is_some();
+    for r in roots {
+        let ok =
+            watcher.as_mut().is_some_and(|w| notify::Watcher::watch(w, r, notify::RecursiveMode::Recursive).is_ok());
+        all_watched &= ok;
+    }
+    Watch { _watcher: watcher, wake, all_watched }
+}
+
 /// How much of a file's start identifies its content.
 const PRINT: usize = 4096;
 

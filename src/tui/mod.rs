@@ -166,24 +166,6 @@ fn line_reader() -> LineReader {
     LineReader { requests: req_tx, lines: res_rx }
 }
 
-fn signal_thread() -> Receiver<()> {
-    let (tx, rx) = unbounded();
-    if let Ok(mut signals) = signal_hook::iterator::Signals::new([
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGHUP,
-    ]) {
-        std::thread::spawn(move || {
-            for _ in signals.forever() {
-                if tx.send(()).is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    rx
-}
-
 /// Apply one terminal event.
 pub fn on_event(app: &mut App, ev: Event) -> bool {
     match ev {
@@ -231,25 +213,20 @@ pub fn run(
     let _ = std::io::Write::write_all(&mut std::io::stdout(), ALTERNATE_SCROLL_ON);
     let _ = std::io::Write::flush(&mut std::io::stdout());
     let roots: Vec<std::path::PathBuf> = roots.into_iter().filter(|p| p.as_os_str() != "-").collect();
-    let (wake_tx, wake) = unbounded::<()>();
-    let mut watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
-        // Our own reads are access events: waking on them would loop.
-        if e.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
-            let _ = wake_tx.send(());
-        }
-    })
-    .ok();
-    for r in &roots {
-        if watcher.as_mut().is_none_or(|w| notify::Watcher::watch(w, r, notify::RecursiveMode::Recursive).is_err()) {
-            warnings.push("cannot watch the files for changes (out of watches?); re-checking every second".into());
-        }
+    let watch = crate::source::follow::watch(&roots, true);
+    if !watch.all_watched {
+        warnings.push("cannot watch the files for changes (out of watches?); re-checking every 250 ms".into());
     }
     let feeds = Feeds {
         inputs: input_thread(),
-        signals: signal_thread(),
+        signals: crate::signals::channel(&[
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGHUP,
+        ]),
         worker: filter::Worker::spawn(),
         reader: line_reader(),
-        wake,
+        wake: watch.wake.clone(),
         roots,
     };
     let result = event_loop(&mut terminal, &mut app, &mut loader, &feeds, &mut warnings);
