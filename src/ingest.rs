@@ -253,7 +253,10 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     if let Some(s) = store.sources.get_mut(src) {
         s.bytes += pb.bytes;
         s.fields.add(&pb.fields);
-        s.checkpoints.push(pb.checkpoint);
+        // Blocks arrive in file order, except the start of a followed file
+        // that first looked like a copy (see `source::follow`).
+        let at = s.checkpoints.partition_point(|&(off, _)| off <= pb.checkpoint.0);
+        s.checkpoints.insert(at, pb.checkpoint);
         if let Some(d) = pb.data.take() {
             s.memory.get_or_insert_with(Vec::new).extend_from_slice(&d);
         }

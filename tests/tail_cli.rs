@@ -223,3 +223,26 @@ fn without_events_the_timer_alone_follows() {
     t.wait_until("the polled line", |t| t.ids().contains(&"polled".to_owned()));
     assert!(t.terminate().success());
 }
+
+/// lnav #1749: a file named on the command line and replaced again and again
+/// by a temporary file renamed over it (each run starting the same way, the
+/// inodes reused) stays followed, and each run is printed once.
+#[test]
+fn a_file_given_by_name_and_replaced_by_rename_again_and_again() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("LastTest.log");
+    let tmp = d.path().join("LastTest.log.tmp");
+    append(&f, &line("run0-start", 200));
+    let t = Tail::start(&[f.to_str().unwrap()]);
+    t.wait_live(&f);
+    for n in 1..=10 {
+        // The same first line every run, as a test log's header.
+        std::fs::write(&tmp, format!("{}{}", line("run-start", 200), line(&format!("run{n}"), 200))).unwrap();
+        std::fs::rename(&tmp, &f).unwrap();
+        t.wait_until(&format!("run {n}"), |t| t.ids().contains(&format!("run{n}")));
+    }
+    let ids: Vec<String> = t.ids().into_iter().filter(|i| !i.starts_with("probe-")).collect();
+    assert_eq!(ids.iter().filter(|i| *i == "run-start").count(), 10, "every run's first line, once: {ids:?}");
+    assert_eq!(ids.len(), 20, "nothing twice: {ids:?}");
+    assert!(t.terminate().success());
+}

@@ -17,8 +17,14 @@
 //! - Compressed rotation (`api.log.1` → `api.log.2.gz`): the same
 //!   fingerprint, on the decompressed content; gzip files are read once.
 //! - Atomic replace (a new file renamed over the path): a new identity, read
-//!   from its start; the old one is drained and closed.
-//! - Deleted files: drained, closed, reported gone; their records stay.
+//!   from its start; the old one is drained and closed. A file found at a
+//!   known file's path is that file's successor, never a copy of it, even
+//!   when it starts the same way (lnav #1749: CTest rewrites `LastTest.log`
+//!   through a temporary file, every run with the same header). A temporary
+//!   file seen half-written beside the file can look like a copy of it; if
+//!   it then takes over the file's path, the start it skipped is read.
+//! - Deleted files: drained, closed, reported gone; their records stay. The
+//!   identity is forgotten, since the filesystem reuses inodes at once.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -52,8 +58,14 @@ pub fn watch(roots: &[PathBuf], enabled: bool) -> Watch {
         .and_then(Result::ok);
     let mut all_watched = watcher.is_some();
     for r in roots {
-        let ok =
-            watcher.as_mut().is_some_and(|w| notify::Watcher::watch(w, r, notify::RecursiveMode::Recursive).is_ok());
+        // A file is watched through its directory: a watch on the file
+        // itself is on its inode, lost once another file is renamed over it.
+        let (at, mode) = match r.parent().filter(|p| r.is_file() && !p.as_os_str().is_empty()) {
+            Some(dir) => (dir, notify::RecursiveMode::NonRecursive),
+            None if r.is_file() => (Path::new("."), notify::RecursiveMode::NonRecursive),
+            None => (r.as_path(), notify::RecursiveMode::Recursive),
+        };
+        let ok = watcher.as_mut().is_some_and(|w| notify::Watcher::watch(w, at, mode).is_ok());
         all_watched &= ok;
     }
     Watch { _watcher: watcher, wake, all_watched }
@@ -105,7 +117,6 @@ struct Tracked {
     /// The first bytes of the content, for recognising copies.
     prefix: Vec<u8>,
     compressed: bool,
-    gone: bool,
     seen: bool,
     /// A read failed (reported once until it works again).
     failing: bool,
@@ -117,6 +128,9 @@ struct Tracked {
     /// After a truncation: the old `recent`, to skip new content that only
     /// repeats the old ending (a file rewritten with its own tail).
     before_truncation: Option<std::collections::VecDeque<u64>>,
+    /// Judged a copy of the file then at this path, so its start (up to
+    /// this offset) was skipped; read if it turns out to replace that file.
+    copy_of: Option<(PathBuf, u64)>,
 }
 
 /// Lines remembered per file to recognise a rewrite with its own tail.
@@ -136,11 +150,11 @@ impl Tracked {
             partial: Vec::new(),
             prefix,
             compressed,
-            gone: false,
             seen: true,
             failing: false,
             recent: Default::default(),
             before_truncation: None,
+            copy_of: None,
         }
     }
 }
@@ -229,6 +243,8 @@ impl Follower {
             t.seen = false;
         }
         let found = self.scan();
+        let ids: std::collections::HashSet<(u64, u64)> = found.iter().map(|(_, m)| identity(m)).collect();
+        self.ignored.retain(|id| ids.contains(id));
         // First the new identities, judged against the known files as they
         // were (a copy must be recognised before its original's truncation
         // is handled), then the known ones.
@@ -247,6 +263,12 @@ impl Follower {
             if &t.path != path {
                 t.path = path.clone();
                 out.push(Change::Renamed { key: t.key, path: path.clone() });
+                if t.copy_of.as_ref().is_some_and(|(orig, _)| orig == path) {
+                    // Not a copy: a replacement written beside the file.
+                    if let Err(e) = read_skipped_start(t, &mut out) {
+                        out.push(Change::Unreadable { path: t.path.clone(), reason: super::io_reason(&e) });
+                    }
+                }
             }
             if t.compressed {
                 continue;
@@ -276,13 +298,19 @@ impl Follower {
                 }
             }
         }
-        // Identities no longer found: drain through the handle, then close.
-        for t in self.files.values_mut().filter(|t| !t.seen && !t.gone) {
-            let _ = read_new(t, &mut out);
-            t.file = None;
-            t.gone = true;
+        // Identities no longer found: drain through the handle, close and
+        // forget (a new file may get the same inode).
+        self.files.retain(|_, t| {
+            if t.seen {
+                return true;
+            }
+            if t.file.is_some() {
+                // Never by path: the path may now name another file.
+                let _ = read_new(t, &mut out);
+            }
             out.push(Change::Gone { key: t.key });
-        }
+            false
+        });
         out
     }
 
@@ -300,26 +328,29 @@ impl Follower {
             self.ignored.insert(id);
             return;
         }
-        let skip = self.already_read(&prefix);
+        let skip = self.already_read(&prefix, path);
         let key = self.new_key();
         let mut t = Tracked::new(key, path.to_path_buf(), 0, 1, Vec::new(), compressed);
         out.push(Change::NewSource { key, path: path.to_path_buf(), compressed });
         if compressed {
             // Read once; what a known file has produced or will produce is skipped.
-            match read_gz_from(path, skip.map_or(0, |(o, _)| o)) {
-                Ok((data, start)) => emit(&mut t, start, data, skip.map_or(1, |(_, l)| l), out),
+            match read_gz_from(path, skip.as_ref().map_or(0, |(o, _, _)| *o)) {
+                Ok((data, start)) => emit(&mut t, start, data, skip.as_ref().map_or(1, |(_, l, _)| *l), out),
                 Err(e) => out.push(Change::Unreadable { path: path.to_path_buf(), reason: super::io_reason(&e) }),
             }
             t.prefix = prefix;
             t.offset = u64::MAX;
         } else {
             match skip {
-                // Everything in it is produced by the original: start at its end.
-                Some((u64::MAX, _)) => {
-                    t.offset = std::fs::metadata(path).map_or(0, |m| m.len());
-                    t.next_line = 0;
+                // Everything in it is produced by the original: start after
+                // its last complete line.
+                Some((u64::MAX, _, orig)) => {
+                    let (offset, lines) = complete_lines(path).unwrap_or((0, 0));
+                    t.offset = offset;
+                    t.next_line = lines + 1;
+                    t.copy_of = Some((orig, offset));
                 }
-                Some((o, l)) => {
+                Some((o, l, _)) => {
                     t.offset = o;
                     t.next_line = l;
                 }
@@ -333,25 +364,27 @@ impl Follower {
         self.files.insert(id, t);
     }
 
-    /// For a new file whose content starts like `prefix` (a copy of a known
-    /// file): how much of it to skip, and the line number after that. A
-    /// known file still holding those bytes (not truncated; read through its
-    /// handle even if renamed or deleted) produces them itself, so the copy
-    /// skips all of them; if it was truncated, the copy skips what was read.
-    fn already_read(&self, prefix: &[u8]) -> Option<(u64, u64)> {
+    /// For a new file at `path` whose content starts like `prefix` (a copy
+    /// of a known file elsewhere): how much of it to skip, the line number
+    /// after that, and the known file's path. A known file still holding
+    /// those bytes (not truncated; read through its handle even if renamed
+    /// or deleted) produces them itself, so the copy skips all of them; if
+    /// it was truncated, the copy skips what was read. A file at the known
+    /// file's own path replaced it: not a copy.
+    fn already_read(&self, prefix: &[u8], path: &Path) -> Option<(u64, u64, PathBuf)> {
         if prefix.is_empty() {
             return None;
         }
         let t = self.files.values().find(|t| {
             let n = t.prefix.len().min(prefix.len());
-            !t.gone && n > 0 && t.prefix.get(..n) == prefix.get(..n)
+            t.path != path && n > 0 && t.prefix.get(..n) == prefix.get(..n)
         })?;
         let held = t.file.as_ref().and_then(|f| f.metadata().ok()).map(|m| m.len());
         match held {
             // Still holds the content: it produces it; skip it all here.
-            Some(size) if size >= t.offset && t.offset != u64::MAX => Some((u64::MAX, 0)),
-            _ if t.offset == u64::MAX => Some((u64::MAX, 0)),
-            _ => Some((t.offset, t.next_line)),
+            Some(size) if size >= t.offset && t.offset != u64::MAX => Some((u64::MAX, 0, t.path.clone())),
+            _ if t.offset == u64::MAX => Some((u64::MAX, 0, t.path.clone())),
+            _ => Some((t.offset, t.next_line, t.path.clone())),
         }
     }
 }
@@ -386,12 +419,40 @@ fn read_gz_from(path: &Path, skip: u64) -> io::Result<(Vec<u8>, u64)> {
     Ok((all.split_off(start), start as u64))
 }
 
+/// The end of a file's last complete line, and the number of lines before it.
+fn complete_lines(path: &Path) -> io::Result<(u64, u64)> {
+    let mut f = File::open(path)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut pos, mut end, mut lines) = (0u64, 0u64, 0u64);
+    loop {
+        let n = f.read(&mut buf)?;
+        let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else { break };
+        lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        if let Some(i) = memchr::memrchr(b'\n', chunk) {
+            end = pos + i as u64 + 1;
+        }
+        pos += n as u64;
+    }
+    Ok((end, lines))
+}
+
+/// A file judged a copy turned out to be a replacement: hand out the start
+/// that was skipped (its own lines, from line 1).
+fn read_skipped_start(t: &mut Tracked, out: &mut Vec<Change>) -> io::Result<()> {
+    let Some((_, len)) = t.copy_of.take() else { return Ok(()) };
+    let Some(f) = t.file.as_mut() else { return Ok(()) };
+    f.seek(SeekFrom::Start(0))?;
+    let mut data = Vec::new();
+    f.take(len).read_to_end(&mut data)?;
+    if !data.is_empty() {
+        out.push(Change::Lines { key: t.key, offset: 0, first_line: 1, data });
+    }
+    Ok(())
+}
+
 /// Read what was appended to a plain file; hand out complete lines.
 fn read_new(t: &mut Tracked, out: &mut Vec<Change>) -> io::Result<()> {
     if t.file.is_none() {
-        if t.gone {
-            return Ok(());
-        }
         t.file = Some(File::open(&t.path)?);
     }
     let Some(f) = t.file.as_mut() else { return Ok(()) };

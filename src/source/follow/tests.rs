@@ -217,3 +217,67 @@ fn a_file_deleted_and_created_again_is_followed() {
     append(&p, "run 2, more\n");
     assert_eq!(lines(&f.poll()), ["run 2, more"]);
 }
+
+/// lnav #1749: a file opened by its own path (CTest's `LastTest.log`) is
+/// replaced again and again by writing a temporary file and renaming it
+/// over the path; each run starts with the same header, and the inodes
+/// alternate as the filesystem reuses them. Every run must be read, once.
+#[test]
+fn a_file_replaced_by_rename_again_and_again_is_read_each_time() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("LastTest.log");
+    let tmp = d.path().join("LastTest.log.tmp");
+    let run = |n: usize| format!("Start testing: Nov 22 05:00 UTC\n----------\n1/1 Testing: api\nrun {n} passed\n");
+    fs::write(&p, run(0)).unwrap();
+    // Given the file itself, and given its directory (where the temporary
+    // file is seen too).
+    for root in [p.clone(), d.path().to_path_buf()] {
+        let mut f = Follower::new(vec![root.clone()], false);
+        let mut inodes = std::collections::HashSet::new();
+        for n in 1..=30 {
+            fs::write(&tmp, run(n)).unwrap();
+            fs::rename(&tmp, &p).unwrap();
+            inodes.insert(identity(&fs::metadata(&p).unwrap()));
+            let c = f.poll();
+            assert_eq!(lines(&c), run(n).lines().collect::<Vec<_>>(), "root {root:?}, run {n}: {c:?}");
+            assert_eq!(f.open_files(), 1, "only the current file is held");
+        }
+        assert!(f.poll().is_empty());
+        eprintln!("{} distinct inodes over 30 replacements", inodes.len());
+    }
+}
+
+/// The same, with the temporary file seen half-written: it starts like the
+/// file it will replace, so it first looks like a copy of it.
+#[test]
+fn a_replacement_seen_half_written_beside_the_file_is_read_once() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("LastTest.log");
+    let tmp = d.path().join("LastTest.log.tmp");
+    let header = "Start testing: Nov 22 05:00 UTC\n----------\n";
+    fs::write(&p, format!("{header}old run\n")).unwrap();
+    let mut f = Follower::new(vec![d.path().to_path_buf()], false);
+    fs::write(&tmp, header).unwrap();
+    let mut got = lines(&f.poll());
+    append(&tmp, "1/1 Testing: api\nnew run passed\n");
+    got.extend(lines(&f.poll()));
+    fs::rename(&tmp, &p).unwrap();
+    let c = f.poll();
+    got.extend(lines(&c));
+    assert_eq!(
+        sorted(got),
+        sorted(vec![
+            "Start testing: Nov 22 05:00 UTC".into(),
+            "----------".into(),
+            "1/1 Testing: api".into(),
+            "new run passed".into()
+        ])
+    );
+    // Line numbers are those of the file.
+    let firsts: Vec<u64> = c
+        .iter()
+        .filter_map(|x| if let Change::Lines { first_line, .. } = x { Some(*first_line) } else { None })
+        .collect();
+    assert_eq!(firsts, [1]);
+    assert!(f.poll().is_empty());
+}
