@@ -226,6 +226,7 @@ struct Sim {
     seq: u64,
     users: Vec<String>,
     start: i64,
+    reused_token: Option<(i64, String)>,
 }
 
 impl Sim {
@@ -331,6 +332,149 @@ impl Sim {
         self.emit(ts, Out::AApi, line);
     }
 
+    /// A MINI App service message sent with `token`; LINE returned `renewed`
+    /// (logged as `notification_token`, the token in the response).
+    fn mini_send(&mut self, ts: i64, token: &str, renewed: &str, status: u16) {
+        let line = json!({
+            "kind": "miniapp", "time": rfc3339(ts), "method": "POST",
+            "endpoint": "https://api.line.me/message/v3/notifier/send?target=service", "status": status,
+            "notification_token": renewed,
+            "request_body": {"templateName": "reservation_confirm_en", "params": {"date": "2026-11-20"}, "notificationToken": token},
+            "response_body": {"notificationToken": renewed, "expiresIn": 31_536_000, "remainingCount": 4},
+        });
+        self.emit(ts, Out::MiniJson, line.to_string());
+    }
+
+    /// A bot-a API call with the response body LINE would send.
+    fn api_a(&mut self, ts: i64, method: &str, endpoint: &str, status: u16, req: serde_json::Value, resp: serde_json::Value, extra: serde_json::Value) {
+        let mut extra = extra;
+        if let Some(o) = extra.as_object_mut() {
+            o.insert("response_body".into(), resp);
+            o.insert("method".into(), json!(method));
+        }
+        let line = self.api_json(ts, endpoint, status, req, extra);
+        self.emit(ts, Out::AApi, line);
+    }
+
+    /// The guideline audit's cases: one that fires per rule, and near misses.
+    fn plant_audit(&mut self) {
+        // Its own random numbers, so that the rest of the data stays as it was.
+        let rest = std::mem::replace(&mut self.rng, Rng(0x5EED_A0D1_7u64 | 1));
+        self.plant_audit_cases();
+        self.rng = rest;
+    }
+
+    fn plant_audit_cases(&mut self) {
+        // reply-token: the first reply token of the inbound flood used again.
+        if let Some((ts, token)) = self.reused_token.take() {
+            self.reply_a(ts, &token, 400);
+        }
+        let start = self.start;
+        let m = |min: i64| start + min * 60_000;
+        let s = |sec: i64| sec * 1_000;
+        let text = |t: &str| json!({"to": "", "messages": [{"type": "text", "text": t}]});
+        // rate-limit-429: the monthly quota (3 429s, 30 s apart: no burst),
+        // to the user the :20 burst hit hardest (push 429s concentrated on one user).
+        let victim = self.users[7].clone();
+        for i in 0..3 {
+            let req = json!({"to": victim, "messages": [{"type": "text", "text": "reminder"}]});
+            self.api_a(m(22) + s(30 * i), "POST", "/v2/bot/message/push", 429, req,
+                json!({"message": "You have reached your monthly limit."}), json!({}));
+        }
+        // rate-limit-pressure: 50 narrowcasts in one hour (limit 60/hour),
+        // all to an audience created at :02 (so not audience churn).
+        let kept = "4389303728991".to_owned();
+        self.api_a(m(2), "POST", "/v2/bot/audienceGroup/upload", 202,
+            json!({"description": "campaign", "audiences": [{"id": self.users[1]}]}),
+            json!({"audienceGroupId": kept.parse::<u64>().unwrap_or(0), "type": "UPLOAD"}), json!({}));
+        for i in 0..50 {
+            let req = json!({"messages": [{"type": "text", "text": "sale"}], "recipient": {"type": "operator",
+                "and": [{"type": "audience", "audienceGroupId": kept.parse::<u64>().unwrap_or(0)}]}});
+            self.api_a(m(2) + s(30) + i * 60_000, "POST", "/v2/bot/message/narrowcast", 202, req, json!({}), json!({}));
+        }
+        // audience-churn: created at :03, deleted at :04, never sent to.
+        let churned = "4389303728992";
+        self.api_a(m(3), "POST", "/v2/bot/audienceGroup/upload", 202,
+            json!({"description": "probe", "audiences": [{"id": self.users[2]}]}),
+            json!({"audienceGroupId": 4389303728992u64, "type": "UPLOAD"}), json!({}));
+        self.api_a(m(4), "DELETE", &format!("/v2/bot/audienceGroup/{churned}"), 200, json!(null), json!({}), json!({}));
+        // invalid-user-id: a malformed ID pushed to, a profile of "undefined".
+        let mut req = text("hi");
+        req["to"] = json!("U123");
+        self.api_a(m(37), "POST", "/v2/bot/message/push", 400, req,
+            json!({"message": "The request body has 1 error(s)"}), json!({}));
+        self.api_a(m(37) + s(5), "GET", "/v2/bot/profile/undefined", 404, json!(null), json!({"message": "Not found"}), json!({}));
+        // ... and a well-formed ID LINE keeps refusing, sent to three times.
+        let gone = "U0000000000000000000000000000dead";
+        for i in 0..3 {
+            let mut req = text("your points");
+            req["to"] = json!(gone);
+            self.api_a(m(38) + s(20 * i), "POST", "/v2/bot/message/push", 400, req,
+                json!({"message": "Failed to send messages"}), json!({}));
+        }
+        // retry-key: a push answered 500, sent again without a retry key (the
+        // user may get it twice) ...
+        let u = self.users[3].clone();
+        for (i, status) in [(0, 500), (1, 200)] {
+            let mut req = text("Your receipt");
+            req["to"] = json!(u);
+            self.api_a(m(47) + s(5 * i), "POST", "/v2/bot/message/push", status, req, json!({}), json!({}));
+        }
+        // ... a retry key on reply, which takes none ...
+        let req = json!({"replyToken": self.rng.hex(32), "messages": []});
+        let key = self.rng.uuid();
+        self.api_a(m(48), "POST", "/v2/bot/message/reply", 400, req, json!({"message": "Invalid reply token"}),
+            json!({"x-line-retry-key": key}));
+        // ... and the same retry key sent again after a 400.
+        let key = self.rng.uuid();
+        for i in 0..2 {
+            let mut req = text("");
+            req["to"] = json!(u);
+            self.api_a(m(49) + s(3 * i), "POST", "/v2/bot/message/push", 400, req,
+                json!({"message": "The request body has 1 error(s)"}), json!({"x-line-retry-key": key}));
+        }
+        // webhook-errors: an answer slower than LINE's 2 s.
+        let body = json!({"destination": "U8e742f61d673b39c7fff3cecb7536ef0", "events": [{"type": "follow", "mode": "active",
+            "timestamp": m(53), "source": {"type": "user", "userId": self.users[4]}, "webhookEventId": self.rng.ulid(),
+            "deliveryContext": {"isRedelivery": false}}]}).to_string();
+        let line = json!({"kind": "webhook", "time": rfc3339(m(53)), "ip": "147.92.150.192", "method": "POST",
+            "path": "/linebot/webhook", "status": 200, "x-line-signature": sign(&body, DEMO_SECRET), "body": body,
+            "duration_ms": 3_500});
+        self.emit(m(53), Out::AWebhook, line.to_string());
+        // unsent-content: an image, its content fetched (fine), the image
+        // unsent, its content fetched again (LINE answers 410).
+        let u = self.users[12].clone();
+        let img = self.rng.digits(18);
+        let ev = json!({"type": "message", "mode": "active", "timestamp": m(8), "source": {"type": "user", "userId": u},
+            "webhookEventId": self.rng.ulid(), "deliveryContext": {"isRedelivery": false},
+            "message": {"id": img, "type": "image", "contentProvider": {"type": "line"}}});
+        self.webhook_a_events(m(8), vec![ev]);
+        let content = format!("/v2/bot/message/{img}/content");
+        self.api_a(m(8) + s(10), "GET", &content, 200, json!(null), json!(null), json!({}));
+        let ev = json!({"type": "unsend", "mode": "active", "timestamp": m(9), "source": {"type": "user", "userId": u},
+            "webhookEventId": self.rng.ulid(), "deliveryContext": {"isRedelivery": false}, "unsend": {"messageId": img}});
+        self.webhook_a_events(m(9), vec![ev]);
+        self.api_a(m(9) + s(30), "GET", &content, 410, json!(null), json!({"message": "Gone"}), json!({}));
+        // log-completeness: two API lines logged without their request ID.
+        for i in 0..2 {
+            let ts = m(57) + s(i);
+            let line = json!({"kind": "api", "time": rfc3339(ts), "method": "GET",
+                "endpoint": "https://api.line.me/v2/bot/info", "status": 200});
+            self.emit(ts, Out::AApi, line.to_string());
+        }
+        // miniapp-token: one token used for 6 service messages (LINE allows 5) ...
+        let worn = self.rng.hex(40);
+        for i in 0..6 {
+            let renewed = worn.clone(); // a client that ignores the renewal
+            self.mini_send(m(41) + s(7 * i), &worn, &renewed, 200);
+        }
+        // ... and an old token used again after LINE returned a renewed one.
+        let (old, new) = (self.rng.hex(40), self.rng.hex(40));
+        self.mini_send(m(42), &old, &new, 200);
+        let newer = self.rng.hex(40);
+        self.mini_send(m(42) + s(40), &old, &newer, 200);
+    }
+
     /// One second of background traffic at `rate` interactions per second.
     fn background(&mut self, t: i64, rate: f64) {
         let n = rate.floor() as u64 + u64::from(self.rng.chance(rate.fract()));
@@ -399,14 +543,8 @@ impl Sim {
                             ),
                         );
                     } else {
-                        let line = json!({
-                            "kind": "miniapp", "time": rfc3339(ts), "method": "POST",
-                            "endpoint": "https://api.line.me/message/v3/notifier/send?target=service", "status": 200,
-                            "notification_token": token,
-                            "request_body": {"templateName": "reservation_confirm_en", "params": {"date": "2026-11-20"}},
-                            "response_body": {"notificationToken": self.rng.hex(40), "expiresIn": 31_536_000, "remainingCount": 4},
-                        });
-                        self.emit(ts, Out::MiniJson, line.to_string());
+                        let renewed = self.rng.hex(40);
+                        self.mini_send(ts, &token, &renewed, 200);
                     }
                 }
             }
@@ -460,6 +598,9 @@ impl Sim {
             let ts = m(50) + i * 2_800;
             let token = self.webhook_a(ts, &chatty, "message", None);
             self.reply_a(ts + 300, &token, 200);
+            if i == 0 {
+                self.reused_token = Some((ts + 900, token));
+            }
         }
         // Redelivered events: the first delivery failed (bot answered 500).
         for i in 0..3 {
@@ -525,6 +666,7 @@ impl Sim {
         let unsigned = json!({"kind": "webhook", "time": rfc3339(m(34)), "ip": "198.51.100.8", "method": "POST",
             "path": "/linebot/webhook", "status": 200, "body": body});
         self.emit(m(34), Out::AWebhook, unsigned.to_string());
+        self.plant_audit();
         // Junk: what real log files also contain.
         self.emit(m(12), Out::BApi, "-------- log rotated by logrotate --------".into());
         self.emit(
@@ -562,7 +704,7 @@ fn run(dir: Option<&Path>, start: i64, seed: u64, rate: f64) -> Result<(u64, u64
     // Enough users that background sends never look like a flood.
     let n_users = ((rate * 40.0) as usize).max(300);
     let users = (0..n_users).map(|_| format!("U{}", rng.hex(32))).collect();
-    let mut sim = Sim { rng, heap: BinaryHeap::new(), seq: 0, users, start };
+    let mut sim = Sim { rng, heap: BinaryHeap::new(), seq: 0, users, start, reused_token: None };
     let mut w =
         Writers { dir: dir.map(Path::to_path_buf).unwrap_or_default(), start, files: Vec::new(), bytes: 0, lines: 0 };
     sim.plant();

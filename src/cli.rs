@@ -57,6 +57,11 @@ pub enum Command {
         after_help = "Examples:\n  linelens lookup --request-id 8e36bade-c5d6-4d00-9e69-72244675a9a1 /var/log/linebot\n  linelens lookup --request-id 8e36bade-c5d6-4d00-9e69-72244675a9a1 --format json logs/ | jq .found[0].retries\n\nExit status 1 when no record has that request ID."
     )]
     Lookup(LookupArgs),
+    /// Check the logs against LINE's development guidelines; exit 1 on findings at or above --fail-on.
+    #[command(
+        after_help = "Examples:\n  linelens audit assets/sample-logs\n  linelens audit --fail-on warning --format json /var/log/linebot | jq '.[] | .rule'\n  LINE_CHANNEL_SECRET=... linelens audit --since 1h /var/log/linebot   (cron: exit 1 on errors)\n\nRules: rate-limit-429, rate-limit-pressure, same-user-flood, invalid-user-id, reply-token, retry-key,\naudience-churn, webhook-signature, webhook-errors, unsent-content, log-completeness, miniapp-token."
+    )]
+    Audit(AuditArgs),
     /// Follow files (through rotation) and print each new record as one JSON line.
     #[command(
         after_help = "Examples:\n  linelens tail /var/log/linebot | jq -c 'select(.status == 429)'\n  linelens tail --from-start logs/ | head -3\n\nExits 0 on SIGINT, SIGTERM, or when stdout is closed."
@@ -124,9 +129,71 @@ pub struct AnalysisArgs {
     /// How far before an API request a webhook may be to be offered as its likely trigger [default: 2s].
     #[arg(long, value_name = "DURATION")]
     pub infer_window: Option<String>,
+    #[command(flatten)]
+    pub privacy: PrivacyArgs,
+}
+
+/// Secrets and masking, shared by every command.
+#[derive(Debug, Args, Default, Clone)]
+pub struct PrivacyArgs {
+    /// File holding the channel secret, to verify webhook signatures (else $LINE_CHANNEL_SECRET).
+    /// The secret is never printed.
+    #[arg(long, value_name = "FILE")]
+    pub channel_secret_file: Option<PathBuf>,
+    /// Show user, group and room IDs shortened (U1a2b…9f0e) everywhere, for screenshots.
+    #[arg(long)]
+    pub mask_users: bool,
+}
+
+impl PrivacyArgs {
+    /// The secrets from the flag, the environment and the config file's
+    /// `[secrets]` (paths relative to the config file); masking switched on.
+    pub fn secrets(
+        &self,
+        file: &config::FileConfig,
+        config_path: Option<&std::path::Path>,
+    ) -> Result<Option<std::sync::Arc<crate::signature::Secrets>>, CliError> {
+        crate::mask::enable(self.mask_users);
+        let base = config_path.and_then(std::path::Path::parent).unwrap_or(std::path::Path::new("."));
+        let map = file.secrets.iter().map(|(k, p)| (k.clone(), base.join(p))).collect();
+        let env = std::env::var("LINE_CHANNEL_SECRET").ok();
+        let s = crate::signature::Secrets::load(self.channel_secret_file.as_deref(), env.as_deref(), &map)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        Ok((!s.is_empty()).then(|| std::sync::Arc::new(s)))
+    }
+}
+
+/// What a command needs from its flags and the config file.
+pub struct Engine {
+    pub analyzer: Analyzer,
+    pub audit: crate::audit::Audit,
+    pub secrets: Option<std::sync::Arc<crate::signature::Secrets>>,
+    pub file: config::FileConfig,
+}
+
+impl Engine {
+    /// An empty store that verifies signatures with the engine's secrets.
+    pub fn store(&self, report: bool) -> Store {
+        let mut s = if report { Store::for_report() } else { Store::new() };
+        s.secrets = self.secrets.clone();
+        s
+    }
 }
 
 impl AnalysisArgs {
+    /// Analyzer, audit and secrets: flags over config file over defaults.
+    pub fn engine(&self) -> Result<Engine, CliError> {
+        let analyzer = self.analyzer()?;
+        let (file, path) = config::load(self.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+        let in_file = |e: String| match &path {
+            Some(p) => CliError::Usage(format!("config {}: {e}", p.display())),
+            None => CliError::Usage(e),
+        };
+        let limits = crate::audit::limits::with_overrides(&file.rate_limits).map_err(in_file)?;
+        let secrets = self.privacy.secrets(&file, path.as_deref())?;
+        Ok(Engine { analyzer, audit: crate::audit::Audit { limits }, secrets, file })
+    }
+
     /// Flags over config file over defaults.
     pub fn analyzer(&self) -> Result<Analyzer, CliError> {
         let (file, path) = config::load(self.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
@@ -160,6 +227,20 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Exit 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, default_value_t = crate::audit::Severity::Error, value_name = "LEVEL")]
+    pub fail_on: crate::audit::Severity,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
 pub struct LookupArgs {
     /// The x-line-request-id to show.
     #[arg(long, value_name = "ID")]
@@ -182,12 +263,14 @@ pub enum CliError {
     Missing(#[from] source::MissingPath),
     #[error("no record has request ID {0}")]
     NotFound(String),
+    #[error("{0}")]
+    Findings(String),
 }
 
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::NotFound(_) => 1,
+            CliError::NotFound(_) | CliError::Findings(_) => 1,
             _ => 2,
         }
     }
@@ -238,12 +321,38 @@ fn warn(msg: &str) {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match cli.command {
         Some(Command::Report(args)) => {
-            let mut analyzer = args.analysis.analyzer()?;
-            let store = load_paths(&args.read, Store::for_report(), &mut analyzer)?;
-            let r = Report::build(&store, &analyzer.findings(&store));
-            match args.format {
-                Format::Text => report::write_text(&r, out)?,
-                Format::Json => report::write_json(&r, out)?,
+            let mut e = args.analysis.engine()?;
+            let store = load_paths(&args.read, e.store(true), &mut e.analyzer)?;
+            let found = e.analyzer.findings(&store);
+            let r = Report::build(&store, &found, &e.audit.run(&store, &found));
+            masked(out, |out| match args.format {
+                Format::Text => report::write_text(&r, out),
+                Format::Json => report::write_json(&r, out),
+            })?;
+        }
+        Some(Command::Audit(args)) => {
+            let mut e = args.analysis.engine()?;
+            let store = load_paths(&args.read, e.store(true), &mut e.analyzer)?;
+            let found = e.analyzer.findings(&store);
+            let findings = e.audit.run(&store, &found);
+            let list: Vec<report::FindingReport> =
+                findings.iter().map(|f| report::FindingReport::build(&store, f)).collect();
+            masked(out, |out| match args.format {
+                Format::Text => report::write_audit(&list, out),
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut *out, &list)?;
+                    writeln!(out)
+                }
+            })?;
+            let over = list.iter().filter(|f| f.severity >= args.fail_on).count();
+            if over > 0 {
+                out.flush()?;
+                return Err(CliError::Findings(format!(
+                    "{over} finding{} at or above {}",
+                    if over == 1 { "" } else { "s" },
+                    args.fail_on.as_str()
+                ))
+                .into());
             }
         }
         Some(Command::Tail(args)) => {
@@ -260,20 +369,19 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             crate::tail::run(paths, args.from_start, args.poll, out, &mut |w| warn(&w))?;
         }
         Some(Command::Lookup(args)) => {
-            let mut analyzer = args.analysis.analyzer()?;
-            let mut store = load_paths(&args.read, Store::new(), &mut analyzer)?;
-            let Some(found) = lookup::lookup(&mut store, &mut analyzer, args.request_id.trim()) else {
+            let mut e = args.analysis.engine()?;
+            let mut store = load_paths(&args.read, e.store(false), &mut e.analyzer)?;
+            let Some(found) = lookup::lookup(&mut store, &mut e.analyzer, args.request_id.trim()) else {
                 return Err(CliError::NotFound(args.request_id).into());
             };
-            match args.format {
-                Format::Text => lookup::write_text(&found, out)?,
-                Format::Json => lookup::write_json(&found, out)?,
-            }
+            masked(out, |out| match args.format {
+                Format::Text => lookup::write_text(&found, out),
+                Format::Json => lookup::write_json(&found, out),
+            })?;
         }
         None => {
-            let analyzer = cli.analysis.analyzer()?;
-            let (file, _) = config::load(cli.analysis.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
-            let keymap = crate::tui::action::Keymap::new(&file.keys).map_err(CliError::Usage)?;
+            let e = cli.analysis.engine()?;
+            let keymap = crate::tui::action::Keymap::new(&e.file.keys).map_err(CliError::Usage)?;
             let win = window(&cli.read)?;
             let paths = if cli.read.paths.is_empty() { vec![PathBuf::from(".")] } else { cli.read.paths.clone() };
             let title = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
@@ -284,11 +392,21 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 )
                 .into());
             }
-            crate::tui::run(specs, paths, analyzer, keymap, title, win)?;
+            crate::tui::run(specs, paths, e, keymap, title, win)?;
         }
     }
     out.flush()?;
     Ok(())
+}
+
+/// Write through `f`, with user IDs shortened when `--mask-users` is on.
+fn masked(out: &mut dyn Write, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    if !crate::mask::enabled() {
+        return f(out);
+    }
+    let mut buf = Vec::new();
+    f(&mut buf)?;
+    out.write_all(crate::mask::shorten(&String::from_utf8_lossy(&buf)).as_bytes())
 }
 
 /// Whether an error is a closed stdout (exit quietly).

@@ -71,6 +71,14 @@ pub struct FileConfig {
     /// Screen keys: action name → keys (replacing that action's defaults).
     #[serde(default)]
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    /// Webhook `destination` → file holding that channel's secret (a path
+    /// relative to the config file's directory).
+    #[serde(default)]
+    pub secrets: std::collections::BTreeMap<String, PathBuf>,
+    /// `"METHOD /path"` → `"N/s"`, `"N/min"` or `"N/hour"`: LINE's rate limits
+    /// as the audit checks them (replacing or adding to the built-in table).
+    #[serde(default)]
+    pub rate_limits: std::collections::BTreeMap<String, String>,
 }
 
 /// Threshold values given on the command line (all optional).

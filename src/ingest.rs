@@ -18,7 +18,10 @@ use foldhash::HashMap;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use crate::model::{ApiMeta, EventMeta, Kind, Loc, Method, Mode, NONE, Record, SourceType, Sym, WebhookMeta};
+use crate::model::{
+    ApiMeta, AudienceOp, EventMeta, Kind, Loc, Method, Mode, NONE, Note, Record, Response, SourceType, Sym, WebhookMeta,
+};
+use crate::signature::{SigState, Secrets};
 use crate::parse::{self, Line, Parsed, body};
 use crate::source::{self, Block, BlockReader, Origin, SourceSpec};
 use crate::store::{EXAMPLES, Example, FieldCounts, INLINE, Interner, Store, hash_id};
@@ -56,7 +59,14 @@ pub struct ParsedBlock {
     bytes: u64,
     /// Kept for standard input, which cannot be re-read.
     data: Option<Vec<u8>>,
+    /// Channel secrets to verify webhook signatures with.
+    secrets: Option<std::sync::Arc<Secrets>>,
+    /// `record` is the index in `records` until committed.
+    notes: Vec<Note>,
 }
+
+/// A LINE answer slower than this (ms) is noted: LINE's webhook timeout.
+pub const SLOW_MS: u64 = 2000;
 
 impl ParsedBlock {
     pub fn new(source: u32) -> ParsedBlock {
@@ -70,8 +80,20 @@ impl ParsedBlock {
 
     /// [`ParsedBlock::parse`], keeping the request IDs themselves too.
     pub fn parse_keeping_ids(source: u32, block: Block, keep_data: bool, keep_ids: bool) -> ParsedBlock {
+        ParsedBlock::parse_with(source, block, keep_data, keep_ids, None)
+    }
+
+    /// [`ParsedBlock::parse_keeping_ids`], verifying webhook signatures with `secrets`.
+    pub fn parse_with(
+        source: u32,
+        block: Block,
+        keep_data: bool,
+        keep_ids: bool,
+        secrets: Option<std::sync::Arc<Secrets>>,
+    ) -> ParsedBlock {
         let mut pb = ParsedBlock::new(source);
         pb.keep_ids = keep_ids;
+        pb.secrets = secrets;
         pb.bytes = block.data.len() as u64;
         pb.checkpoint = (block.offset, block.first_line);
         let mut line_no = block.first_line;
@@ -136,12 +158,20 @@ impl ParsedBlock {
                     events_start: self.events.len() as u32,
                     events_len: 0,
                     has_signature: f.signature.is_some(),
+                    sig: SigState::Unverifiable,
                     has_raw_body: f.body.is_some_and(|b| b.is_string()),
                     has_body: f.body.is_some(),
                 };
                 if let Some(b) = &f.body {
                     let text = b.text();
-                    if let Some(wb) = body::parse_webhook_body(&text) {
+                    let wb = body::parse_webhook_body(&text);
+                    let destination = wb.as_ref().and_then(|w| w.destination.as_deref());
+                    let raw = meta.has_raw_body.then_some(text.as_ref());
+                    meta.sig = match &self.secrets {
+                        Some(s) => s.check(raw, f.signature.as_deref(), destination),
+                        None => Secrets::default().check(raw, f.signature.as_deref(), destination),
+                    };
+                    if let Some(wb) = &wb {
                         meta.destination = self.syms.opt(wb.destination.as_deref());
                         for ev in &wb.events {
                             let e = self.event(idx, ev);
@@ -149,6 +179,10 @@ impl ParsedBlock {
                         }
                         meta.events_len = wb.events.len() as u32;
                     }
+                }
+                if let Some(ms) = f.duration_ms.filter(|&ms| ms > SLOW_MS) {
+                    let slow_ms = u32::try_from(ms).unwrap_or(u32::MAX);
+                    self.notes.push(Note { record: idx, slow_ms, ..Note::default() });
                 }
                 if meta.has_body || meta.has_signature {
                     aux = self.webhooks.len() as u32;
@@ -173,9 +207,10 @@ impl ParsedBlock {
                     users_start: self.users.len() as u32,
                     users_len: 0,
                 };
-                if let Some(b) = &f.request_body
-                    && let Some(rb) = body::parse_request_body(&b.text())
-                {
+                let mut note = Note { record: idx, ..Note::default() };
+                let rb = f.request_body.as_ref().and_then(|b| body::parse_request_body(&b.text()));
+                let resp = f.response_body.as_ref().and_then(|b| body::parse_response_body(&b.text()));
+                if let Some(rb) = &rb {
                     if let Some(t) = rb.reply_token.as_deref() {
                         meta.token = hash_id(t);
                     }
@@ -184,6 +219,30 @@ impl ParsedBlock {
                         self.users.push(s);
                     }
                     meta.users_len = self.users.len() as u32 - meta.users_start;
+                }
+                if f.status >= 400 {
+                    let message = resp.as_ref().and_then(|r| r.message.as_deref()).or(l.extras);
+                    note.response = message.map_or(Response::Other, Response::classify);
+                }
+                if l.kind == Kind::MiniApp {
+                    // The guideline's logged token is the one in the response.
+                    note.token_used = rb.as_ref().and_then(|r| r.notification_token.as_deref()).map_or(0, hash_id);
+                    note.token_returned = resp
+                        .as_ref()
+                        .and_then(|r| r.notification_token.as_deref())
+                        .or(f.notification_token.as_deref())
+                        .map_or(0, hash_id);
+                }
+                let target = l.target().map(parse::endpoint_path).unwrap_or("");
+                let audiences = audience_calls(f.method, target, rb.as_ref(), resp.as_ref());
+                if audiences.is_empty() {
+                    if note != (Note { record: idx, ..Note::default() }) {
+                        self.notes.push(note);
+                    }
+                } else {
+                    for (op, id) in audiences {
+                        self.notes.push(Note { audience_op: op, audience: hash_id(&id), ..note });
+                    }
                 }
                 if meta != (ApiMeta { users_start: meta.users_start, ..ApiMeta::default() }) {
                     aux = self.api.len() as u32;
@@ -232,6 +291,31 @@ impl ParsedBlock {
     }
 }
 
+/// The audiences an API call creates, uses (narrowcast) or deletes.
+fn audience_calls(
+    method: Option<Method>,
+    path: &str,
+    rb: Option<&body::RequestBody>,
+    resp: Option<&body::ResponseBody>,
+) -> Vec<(AudienceOp, String)> {
+    const CREATE: [&str; 4] = ["upload", "upload/byFile", "click", "imp"];
+    let Some(rest) = path.strip_prefix("/v2/bot/audienceGroup/") else {
+        return if method == Some(Method::Post) && path == "/v2/bot/message/narrowcast" {
+            rb.map(|r| r.audiences.iter().map(|a| (AudienceOp::Used, a.clone())).collect()).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+    };
+    match method {
+        Some(Method::Post) if CREATE.contains(&rest) => resp
+            .and_then(|r| r.audience_group_id.clone())
+            .map(|id| vec![(AudienceOp::Created, id)])
+            .unwrap_or_default(),
+        Some(Method::Delete) if !rest.is_empty() && !rest.contains('/') => vec![(AudienceOp::Deleted, rest.to_owned())],
+        _ => Vec::new(),
+    }
+}
+
 /// Which records to keep, by time.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Window {
@@ -271,6 +355,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     let mut kept_ids = pb.kept_ids.iter().peekable();
     let mut accepted_ids = pb.accepted_ids.iter().peekable();
     let mut events = pb.events.iter().peekable();
+    let mut notes = pb.notes.iter().peekable();
     // Per-status and per-path counts, added once per distinct key.
     let mut counts: HashMap<(Kind, u16, Sym), u64> = HashMap::default();
     let mut users: Vec<Sym> = Vec::new();
@@ -290,6 +375,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                 while kept_ids.next_if(|(r, _)| *r == i).is_some() {}
                 while accepted_ids.next_if(|(r, _)| *r == i).is_some() {}
                 while events.next_if(|e| e.record == i).is_some() {}
+                while notes.next_if(|n| n.record == i).is_some() {}
                 continue;
             }
             rec.aux = NONE;
@@ -300,6 +386,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         rec.path = tr(rec.path);
         let local_aux = pb.records.get(i as usize).map_or(NONE, |r| r.aux);
         let id = store.append(rec);
+        while let Some(n) = notes.next_if(|n| n.record == i) {
+            store.notes.push(Note { record: id, ..*n });
+        }
         let has_retry_key = pb.api.get(local_aux as usize).is_some_and(|m| m.retry_key != 0);
         while let Some((_, h)) = request_ids.next_if(|(r, _)| *r == i) {
             if store.index_all_request_ids || has_retry_key {
@@ -331,8 +420,11 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                 let aux = store.api.push(meta);
                 store.set_aux(id, aux);
             }
-            Kind::Webhook if local_aux != NONE && local_aux & INLINE != 0 => {
-                store.set_aux(id, INLINE | tr(local_aux & !INLINE));
+            Kind::Webhook if local_aux == NONE || local_aux & INLINE != 0 => {
+                store.signatures.add(SigState::Unverifiable);
+                if local_aux != NONE {
+                    store.set_aux(id, INLINE | tr(local_aux & !INLINE));
+                }
             }
             Kind::Webhook => {
                 let Some(mut meta) = pb.webhooks.get(local_aux as usize).copied() else { continue };
@@ -350,8 +442,12 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                 }
                 meta.events_start = store.events.push_run(&evs);
                 meta.events_len = evs.len() as u32;
+                store.signatures.add(meta.sig);
                 for (k, e) in evs.iter().enumerate() {
                     let ev_idx = meta.events_start + k as u32;
+                    if e.message_id != 0 && store.syms.resolve(e.event_type) == "unsend" {
+                        store.unsent.entry(e.message_id).or_insert(rec.ts());
+                    }
                     store.by_event_id.insert(e.webhook_event_id, ev_idx);
                     store.by_reply_token_event.insert(e.reply_token, ev_idx);
                     store.index_user(e.user, id);
@@ -489,7 +585,8 @@ impl Loader {
         for _ in 0..threads {
             let rx = job_rx.clone();
             let tx = out_tx.clone();
-            std::thread::spawn(move || parse_worker(&rx, &tx));
+            let secrets = store.secrets.clone();
+            std::thread::spawn(move || parse_worker(&rx, &tx, secrets.as_ref()));
         }
         Loader {
             rx: out_rx,
@@ -577,9 +674,9 @@ impl Loader {
     }
 }
 
-fn parse_worker(rx: &Receiver<Job>, tx: &Sender<(u64, Out)>) {
+fn parse_worker(rx: &Receiver<Job>, tx: &Sender<(u64, Out)>, secrets: Option<&std::sync::Arc<Secrets>>) {
     for job in rx {
-        let pb = ParsedBlock::parse_keeping_ids(job.source, job.block, job.keep, job.keep_ids);
+        let pb = ParsedBlock::parse_with(job.source, job.block, job.keep, job.keep_ids, secrets.cloned());
         if tx.send((job.seq, Out::Block(Box::new(pb)))).is_err() {
             return;
         }
@@ -646,6 +743,6 @@ pub fn load_bytes(store: &mut Store, display: &str, data: &[u8]) -> u32 {
     let src = store.sources.len() as u32;
     store.sources.push(crate::store::Source { display: display.to_owned(), ..Default::default() });
     let block = Block { offset: 0, first_line: 1, data: data.to_vec() };
-    commit(store, ParsedBlock::parse(src, block, true), Window::default());
+    commit(store, ParsedBlock::parse_with(src, block, true, false, store.secrets.clone()), Window::default());
     src
 }

@@ -23,16 +23,20 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub mod analysis;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod escape;
 pub mod ingest;
+pub mod mask;
 pub mod model;
 pub mod parse;
 pub mod report;
 pub mod signals;
+pub mod signature;
 pub mod source;
 pub mod store;
 pub mod tail;
 pub mod time;
 pub mod tui;
+pub mod unsend;

@@ -246,6 +246,8 @@ pub struct WebhookMeta {
     pub events_start: u32,
     pub events_len: u32,
     pub has_signature: bool,
+    /// The signature checked against the channel secret.
+    pub sig: crate::signature::SigState,
     /// The body was logged as a string (the raw bytes LINE signed).
     pub has_raw_body: bool,
     /// A body was logged (raw or parsed).
@@ -314,4 +316,68 @@ pub struct EventMeta {
     pub source_type: SourceType,
     pub mode: Mode,
     pub is_redelivery: bool,
+}
+
+/// What a LINE error response said, from its body's `message`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum Response {
+    #[default]
+    None,
+    /// 429 "The API rate limit has been exceeded. Try again later."
+    RateLimit,
+    /// 429 "You have reached your monthly limit."
+    MonthlyLimit,
+    /// 400 "Invalid reply token"
+    InvalidReplyToken,
+    /// 400 "Failed to send messages" (for example to a user ID that does not exist)
+    FailedToSend,
+    Other,
+}
+
+impl Response {
+    /// Classify an error message (case and punctuation ignored).
+    pub fn classify(message: &str) -> Response {
+        let m = message.to_ascii_lowercase();
+        if m.contains("monthly limit") {
+            Response::MonthlyLimit
+        } else if m.contains("rate limit") {
+            Response::RateLimit
+        } else if m.contains("invalid reply token") {
+            Response::InvalidReplyToken
+        } else if m.contains("failed to send messages") {
+            Response::FailedToSend
+        } else {
+            Response::Other
+        }
+    }
+}
+
+/// What an audience call did with an audience.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum AudienceOp {
+    #[default]
+    None,
+    Created,
+    /// Named in a narrowcast's recipient.
+    Used,
+    Deleted,
+}
+
+/// Facts about a few records the audit needs and the record has no room
+/// for: kept sparsely (errors, MINI App sends, audience calls, slow answers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Note {
+    pub record: RecordId,
+    pub response: Response,
+    pub audience_op: AudienceOp,
+    /// How long the bot took to answer a webhook, when logged and over 2 s.
+    pub slow_ms: u32,
+    /// MINI App: the notification token a send used (request body) and the
+    /// one LINE returned (response body, or the logged `notification_token`).
+    pub token_used: u64,
+    pub token_returned: u64,
+    /// Hash of the audience group ID (see `audience_op`).
+    pub audience: u64,
 }

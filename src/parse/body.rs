@@ -244,6 +244,10 @@ pub struct RequestBody {
     pub reply_token: Option<String>,
     /// `chatId` of the loading-animation endpoint.
     pub chat_id: Option<String>,
+    /// A MINI App service message's `notificationToken`.
+    pub notification_token: Option<String>,
+    /// Every `audienceGroupId` in a narrowcast's `recipient`.
+    pub audiences: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -255,6 +259,59 @@ struct RawRequestBody<'a> {
     reply_token: Loose<'a>,
     #[serde(default, borrow)]
     chat_id: Loose<'a>,
+    #[serde(default, borrow)]
+    notification_token: Loose<'a>,
+    #[serde(default, borrow)]
+    recipient: Option<&'a serde_json::value::RawValue>,
+}
+
+/// What linelens reads of a LINE response body.
+#[derive(Debug, Default)]
+pub struct ResponseBody {
+    /// The error `message` ("The API rate limit has been exceeded. …").
+    pub message: Option<String>,
+    /// A MINI App send's renewed `notificationToken`.
+    pub notification_token: Option<String>,
+    /// The audience a create-audience call made.
+    pub audience_group_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawResponseBody<'a> {
+    #[serde(default, borrow)]
+    message: Loose<'a>,
+    #[serde(default, borrow)]
+    notification_token: Loose<'a>,
+    #[serde(default, borrow)]
+    audience_group_id: Loose<'a>,
+}
+
+/// Parse a response body; `None` when it is not a JSON object.
+pub fn parse_response_body(text: &str) -> Option<ResponseBody> {
+    let raw: RawResponseBody = serde_json::from_str(text).ok()?;
+    Some(ResponseBody {
+        message: raw.message.str().map(Cow::into_owned),
+        notification_token: raw.notification_token.str().map(Cow::into_owned),
+        audience_group_id: raw.audience_group_id.str().map(Cow::into_owned),
+    })
+}
+
+/// Every `audienceGroupId` anywhere in a recipient object (operators nest).
+fn audience_ids(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                match x {
+                    serde_json::Value::String(s) if k == "audienceGroupId" => out.push(s.clone()),
+                    serde_json::Value::Number(n) if k == "audienceGroupId" => out.push(n.to_string()),
+                    _ => audience_ids(x, out),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| audience_ids(x, out)),
+        _ => {}
+    }
 }
 
 /// Parse a request body's recipients; `None` when it is not a JSON object.
@@ -270,9 +327,17 @@ pub fn parse_request_body(text: &str) -> Option<RequestBody> {
             _ => {}
         }
     }
+    let mut audiences = Vec::new();
+    if let Some(r) = raw.recipient
+        && let Ok(v) = serde_json::from_str::<serde_json::Value>(r.get())
+    {
+        audience_ids(&v, &mut audiences);
+    }
     Some(RequestBody {
         to,
         reply_token: raw.reply_token.str().map(Cow::into_owned),
         chat_id: raw.chat_id.str().map(Cow::into_owned),
+        notification_token: raw.notification_token.str().map(Cow::into_owned),
+        audiences,
     })
 }

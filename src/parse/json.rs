@@ -33,6 +33,7 @@ enum Field {
     Signature,
     Body,
     NotificationToken,
+    Duration,
 }
 
 /// (name, key, canonical?)
@@ -67,6 +68,12 @@ const KEYS: &[(&str, Field, bool)] = &[
     ("body", Field::Body, true),
     ("notification_token", Field::NotificationToken, true),
     ("notificationtoken", Field::NotificationToken, false),
+    ("duration_ms", Field::Duration, true),
+    ("duration", Field::Duration, false),
+    ("latency_ms", Field::Duration, false),
+    ("elapsed_ms", Field::Duration, false),
+    ("response_time_ms", Field::Duration, false),
+    ("took_ms", Field::Duration, false),
 ];
 
 fn lookup(k: &str) -> Option<(Field, bool)> {
@@ -146,7 +153,7 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for Scalar<'a> {
 /// The raw fields of a JSON line, before the kind is decided.
 #[derive(Default, Debug)]
 struct Raw<'a> {
-    vals: [Option<(Scalar<'a>, bool)>; 16],
+    vals: [Option<(Scalar<'a>, bool)>; 17],
     bodies: [Option<(&'a RawValue, bool)>; 3],
 }
 
@@ -238,6 +245,26 @@ fn scalar_status(v: &Scalar) -> u16 {
     u16::try_from(n).ok().filter(|s| (100..=599).contains(s)).unwrap_or(0)
 }
 
+/// Milliseconds: a number, or a string with a unit (`2500ms`, `2.5s`).
+fn scalar_duration(v: &Scalar) -> Option<u64> {
+    let ms = match v {
+        Scalar::Int(i) => *i as f64,
+        Scalar::Float(f) => *f,
+        Scalar::Str(s) => {
+            let s = s.trim();
+            if let Some(n) = s.strip_suffix("ms") {
+                n.trim().parse().ok()?
+            } else if let Some(n) = s.strip_suffix('s') {
+                n.trim().parse::<f64>().ok()? * 1000.0
+            } else {
+                s.parse().ok()?
+            }
+        }
+        Scalar::Other => return None,
+    };
+    (ms.is_finite() && ms >= 0.0).then_some(ms as u64)
+}
+
 fn parse_kind(s: &str) -> Option<Kind> {
     let k = s.to_ascii_lowercase().replace(['_', '-', ' '], "");
     match k.as_str() {
@@ -272,6 +299,7 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
         request_body: raw.body(Field::RequestBody),
         response_body: raw.body(Field::ResponseBody),
         body: raw.body(Field::Body),
+        duration_ms: raw.take(Field::Duration).as_ref().and_then(scalar_duration),
         endpoint: None,
         path: None,
     };

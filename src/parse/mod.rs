@@ -67,6 +67,8 @@ pub struct Fields<'a> {
     pub request_body: Option<Body<'a>>,
     pub response_body: Option<Body<'a>>,
     pub body: Option<Body<'a>>,
+    /// How long the request took, in ms (JSON lines' `duration_ms` and aliases).
+    pub duration_ms: Option<u64>,
 }
 
 /// A classified record line.

@@ -14,7 +14,8 @@ pub mod lookup;
 use crate::analysis::{BurstReport, Correlation, Direction, Findings, FloodReport};
 use crate::escape::{escape_control, thousands};
 use crate::model::Kind;
-use crate::store::{Store, Totals};
+use crate::audit::{Finding, Severity};
+use crate::store::{SignatureCounts, Store, Totals};
 use crate::time::{format_rfc3339, parse_time};
 
 pub const SCHEMA: u32 = 1;
@@ -64,6 +65,60 @@ pub struct Report {
     /// Per-user floods, most messages first.
     pub floods: Vec<FloodReport>,
     pub correlation: Correlation,
+    /// Webhook receipts by signature state.
+    pub signatures: SignatureCounts,
+    /// Messages withdrawn by an unsend event (their content is never shown).
+    pub unsent_messages: u64,
+    /// Guideline findings, most severe first.
+    pub findings: Vec<FindingReport>,
+}
+
+/// Where a record is: file and line.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Place {
+    pub source: String,
+    pub line: u64,
+}
+
+/// A finding as the report writes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FindingReport {
+    pub rule: String,
+    pub severity: Severity,
+    pub guideline: String,
+    pub message: String,
+    pub count: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub examples: Vec<Place>,
+}
+
+/// Examples listed per finding.
+pub const FINDING_EXAMPLES: usize = 5;
+
+impl FindingReport {
+    pub fn build(store: &Store, f: &Finding) -> FindingReport {
+        let time = |t: i64| (t != i64::MIN).then(|| format_rfc3339(t));
+        FindingReport {
+            rule: f.rule.to_owned(),
+            severity: f.severity,
+            guideline: f.guideline.to_owned(),
+            message: f.message.clone(),
+            count: f.count,
+            first: time(f.first),
+            last: time(f.last),
+            examples: f
+                .records
+                .iter()
+                .take(FINDING_EXAMPLES)
+                .filter_map(|&id| store.get(id))
+                .map(|r| Place {
+                    source: store.sources.get(r.source() as usize).map(|s| s.display.clone()).unwrap_or_default(),
+                    line: store.line_of(r).unwrap_or(0),
+                })
+                .collect(),
+        }
+    }
 }
 
 fn status_key(s: u16) -> String {
@@ -71,7 +126,7 @@ fn status_key(s: u16) -> String {
 }
 
 impl Report {
-    pub fn build(store: &Store, findings: &Findings) -> Report {
+    pub fn build(store: &Store, findings: &Findings, audit: &[Finding]) -> Report {
         let t = &store.totals;
         let mut sc = StatusCounts::default();
         for (&(kind, status), &n) in &store.status_counts {
@@ -113,6 +168,9 @@ impl Report {
             bursts: findings.bursts.iter().map(BurstReport::from).collect(),
             floods: findings.floods.iter().map(FloodReport::from).collect(),
             correlation: findings.correlation,
+            signatures: store.signatures,
+            unsent_messages: store.unsent.len() as u64,
+            findings: audit.iter().map(|f| FindingReport::build(store, f)).collect(),
         }
     }
 
@@ -158,8 +216,43 @@ fn span(start: &str, end: &str) -> String {
     }
 }
 
+/// The findings, most severe first, as text.
+pub fn write_audit(findings: &[FindingReport], out: &mut dyn Write) -> io::Result<()> {
+    if findings.is_empty() {
+        return writeln!(out, "findings     none");
+    }
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    writeln!(
+        out,
+        "findings     {} ({} error, {} warning, {} info)",
+        findings.len(),
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info)
+    )?;
+    for f in findings {
+        let mark = match f.severity {
+            Severity::Error => "‼",
+            Severity::Warning => "!",
+            Severity::Info => "·",
+        };
+        let when = match (&f.first, &f.last) {
+            (Some(a), Some(b)) => span(a, b),
+            _ => String::new(),
+        };
+        writeln!(out, "  {mark} {:<7} {:<19} {}", f.severity.as_str(), f.rule, escape_control(&f.message))?;
+        writeln!(out, "    {:<27} {}", when, escape_control(&f.guideline))?;
+        if !f.examples.is_empty() {
+            let ex: Vec<String> = f.examples.iter().map(|p| format!("{}:{}", escape_control(&p.source), p.line)).collect();
+            writeln!(out, "    {:<27} e.g. {}", "", ex.join("  "))?;
+        }
+    }
+    Ok(())
+}
+
 fn write_findings(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
+    write_audit(&r.findings, out)?;
     if r.bursts.is_empty() {
         writeln!(out, "429 bursts   none")?;
     } else {
@@ -203,6 +296,16 @@ fn write_findings(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         thousands(c.unreplied),
         thousands(c.replies_without_event)
     )?;
+    let g = &r.signatures;
+    writeln!(
+        out,
+        "signatures   {} valid, {} invalid, {} missing, {} unverifiable",
+        thousands(g.valid),
+        thousands(g.invalid),
+        thousands(g.missing),
+        thousands(g.unverifiable)
+    )?;
+    writeln!(out, "unsent       {} messages withdrawn by their users (content hidden)", thousands(r.unsent_messages))?;
     Ok(())
 }
 

@@ -173,6 +173,27 @@ impl FieldCounts {
     }
 }
 
+/// Webhook receipts by signature state (the report's `signatures`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SignatureCounts {
+    pub valid: u64,
+    pub invalid: u64,
+    pub missing: u64,
+    pub unverifiable: u64,
+}
+
+impl SignatureCounts {
+    pub fn add(&mut self, s: crate::signature::SigState) {
+        use crate::signature::SigState;
+        match s {
+            SigState::Valid => self.valid += 1,
+            SigState::Invalid => self.invalid += 1,
+            SigState::Missing => self.missing += 1,
+            SigState::Unverifiable => self.unverifiable += 1,
+        }
+    }
+}
+
 /// Per-kind totals (the report's `totals` object).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Totals {
@@ -233,6 +254,15 @@ pub struct Store {
     pub first: Option<Millis>,
     pub last: Option<Millis>,
     pub unparsed_examples: Vec<Example>,
+    /// Sparse facts for the audit, in commit order.
+    pub notes: Vec<crate::model::Note>,
+    /// Messages withdrawn by an `unsend` event: message ID hash → the time
+    /// the unsend was received. Their content is never shown.
+    pub unsent: HashMap<u64, Millis>,
+    /// Webhook receipts by signature state.
+    pub signatures: SignatureCounts,
+    /// Channel secrets for verifying webhook signatures.
+    pub secrets: Option<std::sync::Arc<crate::signature::Secrets>>,
     order: Vec<RecordId>,
     /// Index every request ID (the TUI, `lookup`), or only those of requests
     /// sent with a retry key, the only ones a 409's
@@ -454,8 +484,17 @@ impl Store {
     }
 
     /// The text of a record's line, read again from its source (at most
-    /// `MAX_LINE_TEXT` bytes; invalid UTF-8 replaced).
+    /// `MAX_LINE_TEXT` bytes; invalid UTF-8 replaced), with the content of
+    /// unsent messages replaced (see [`crate::unsend`]).
     pub fn line_text(&self, rec: &Record) -> std::io::Result<String> {
+        let text = self.raw_line_text(rec)?;
+        Ok(match crate::unsend::redact(&text, &self.unsent) {
+            std::borrow::Cow::Borrowed(_) => text,
+            std::borrow::Cow::Owned(s) => s,
+        })
+    }
+
+    fn raw_line_text(&self, rec: &Record) -> std::io::Result<String> {
         let src = self.sources.get(rec.source() as usize).ok_or_else(|| std::io::Error::other("no such source"))?;
         let bytes = match (&src.memory, &src.path) {
             (Some(mem), _) => {

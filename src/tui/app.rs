@@ -45,6 +45,8 @@ pub enum AlertKind {
     Flood(Flood),
     Unreplied(u64),
     UnknownReplies(u64),
+    /// A guideline finding of the audit.
+    Finding(Box<crate::audit::Finding>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,7 @@ impl Alert {
         match &self.kind {
             AlertKind::Burst(b) => Some(b.start),
             AlertKind::Flood(f) => Some(f.start),
+            AlertKind::Finding(f) => (f.first != i64::MIN).then_some(f.first),
             _ => None,
         }
     }
@@ -174,6 +177,11 @@ pub struct App {
     /// for the rate strip.
     rate: std::collections::BTreeMap<i64, (u64, u64)>,
     rated: RecordId,
+    /// The guideline audit and its last findings (recomputed at most every
+    /// couple of seconds: it reads every record).
+    pub audit: crate::audit::Audit,
+    pub audit_findings: Vec<crate::audit::Finding>,
+    pub audit_stale: bool,
 }
 
 impl App {
@@ -204,9 +212,21 @@ impl App {
             generation: 0,
             rate: std::collections::BTreeMap::new(),
             rated: 0,
+            audit: crate::audit::Audit::default(),
+            audit_findings: Vec::new(),
+            audit_stale: true,
         };
         app.on_ingested();
+        app.refresh_audit();
         app
+    }
+
+    /// Run the audit again and refresh the alerts with its findings.
+    pub fn refresh_audit(&mut self) {
+        self.audit_findings = self.audit.run(&self.store, &self.findings);
+        self.audit_stale = false;
+        self.findings_stale = true;
+        self.refresh_findings();
     }
 
     /// New records were committed to the store: analyse them, refresh the
@@ -228,6 +248,7 @@ impl App {
             self.rated += 1;
         }
         self.findings_stale = true;
+        self.audit_stale = true;
         self.refresh_findings();
         if self.follow {
             self.selected = self.view_len().saturating_sub(1);
@@ -254,14 +275,26 @@ impl App {
         if c.replies_without_event > 0 {
             alerts.push(Alert { severity: Severity::Info, kind: AlertKind::UnknownReplies(c.replies_without_event) });
         }
+        // Floods are listed above already, as floods.
+        for f in self.audit_findings.iter().filter(|f| f.rule != "same-user-flood") {
+            let severity = match f.severity {
+                crate::audit::Severity::Error => Severity::Error,
+                crate::audit::Severity::Warning => Severity::Warning,
+                crate::audit::Severity::Info => Severity::Info,
+            };
+            alerts.push(Alert { severity, kind: AlertKind::Finding(Box::new(f.clone())) });
+        }
         // Most severe first, then the largest, then the earliest.
         alerts.sort_by_key(|a| {
             let count = match &a.kind {
                 AlertKind::Burst(b) => b.count,
                 AlertKind::Flood(f) => f.count,
                 AlertKind::Unreplied(n) | AlertKind::UnknownReplies(n) => *n,
+                AlertKind::Finding(f) => f.count,
             };
-            (std::cmp::Reverse(a.severity), std::cmp::Reverse(count), a.start())
+            // The live analysis first, then the audit's findings.
+            let finding = matches!(a.kind, AlertKind::Finding(_));
+            (std::cmp::Reverse(a.severity), finding, std::cmp::Reverse(count), a.start())
         });
         self.alerts = alerts;
         self.alert_selected = self.alert_selected.min(self.alerts.len().saturating_sub(1));
@@ -341,6 +374,7 @@ impl App {
                         .any(|e| e.reply_token != 0 && !s.by_reply_token_api.contains(e.reply_token))
                 })
             }),
+            AlertKind::Finding(f) => f.records.clone(),
             AlertKind::UnknownReplies(_) => pick(order, &|x| {
                 x.kind() == Kind::Api
                     && x.aux != NONE

@@ -23,10 +23,8 @@ use anyhow::Result;
 use crossbeam_channel::{Receiver, never, select, tick, unbounded};
 use crossterm::event::{self, Event, KeyEventKind};
 
-use crate::analysis::Analyzer;
 use crate::ingest::{Loader, Window};
 use crate::source::SourceSpec;
-use crate::store::Store;
 
 use action::Keymap;
 use app::App;
@@ -125,7 +123,7 @@ impl Following {
                 Change::Lines { key, offset, first_line, data } => {
                     let Some(&src) = self.sources.get(&key) else { continue };
                     let block = crate::source::Block { offset, first_line, data };
-                    let pb = crate::ingest::ParsedBlock::parse(src, block, false);
+                    let pb = crate::ingest::ParsedBlock::parse_with(src, block, false, false, app.store.secrets.clone());
                     crate::ingest::commit(&mut app.store, pb, crate::ingest::Window::default());
                     added = true;
                 }
@@ -189,7 +187,7 @@ pub fn on_event(app: &mut App, ev: Event) -> bool {
 pub fn run(
     mut specs: Vec<SourceSpec>,
     roots: Vec<std::path::PathBuf>,
-    analyzer: Analyzer,
+    engine: crate::cli::Engine,
     keymap: Keymap,
     title: String,
     window: Window,
@@ -199,11 +197,12 @@ pub fn run(
         crate::source::Origin::File(p) => std::cmp::Reverse(std::fs::metadata(p).and_then(|m| m.modified()).ok()),
         crate::source::Origin::Stdin => std::cmp::Reverse(None),
     });
-    let mut store = Store::new();
+    let mut store = engine.store(false);
     let mut warnings: Vec<String> = Vec::new();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let mut loader = Loader::start(&mut store, specs, window, threads, &mut |w| warnings.push(w));
-    let mut app = App::new(store, analyzer, keymap, title);
+    let mut app = App::new(store, engine.analyzer, keymap, title);
+    app.audit = engine.audit;
     app.progress = Some((0, loader.bytes_total));
 
     // ratatui::init installs a panic hook that restores the terminal.
@@ -249,6 +248,7 @@ fn event_loop(
     let fast = tick(Duration::from_millis(100));
     let mut dirty = true;
     let mut unanalysed = 0usize;
+    let mut last_audit = Instant::now();
     let mut last_draw = Instant::now().checked_sub(Duration::from_secs(1)).unwrap_or_else(Instant::now);
     loop {
         if dirty && last_draw.elapsed() >= Duration::from_millis(16) {
@@ -300,6 +300,8 @@ fn event_loop(
                 Err(_) => {
                     loader.finish();
                     app.on_ingested();
+                    app.refresh_audit();
+                    last_audit = Instant::now();
                     app.progress = None;
                     unanalysed = 0;
                     dirty = true;
@@ -329,6 +331,13 @@ fn event_loop(
                 if unanalysed > 0 {
                     app.on_ingested();
                     unanalysed = 0;
+                }
+                // The audit reads every record: while following, at most
+                // every AUDIT_EVERY.
+                if !loading && app.audit_stale && last_audit.elapsed() >= AUDIT_EVERY {
+                    app.refresh_audit();
+                    last_audit = Instant::now();
+                    dirty = true;
                 }
                 if loading {
                     let done = loader.bytes_read.load(std::sync::atomic::Ordering::Relaxed);
@@ -360,6 +369,9 @@ fn event_loop(
         }
     }
 }
+
+/// How often the audit may run again while following.
+const AUDIT_EVERY: Duration = Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests;

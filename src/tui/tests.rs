@@ -21,6 +21,12 @@ fn app_on(paths: &[&str]) -> App {
     let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
     let (specs, _) = discover(&paths).unwrap();
     let mut store = Store::new();
+    // The sample's webhooks are signed with the demo channel secret.
+    let secret = std::fs::read_to_string("assets/channel-secret.txt").unwrap();
+    store.secrets = Some(std::sync::Arc::new(crate::signature::Secrets {
+        default: crate::signature::Secret::new(&secret),
+        ..Default::default()
+    }));
     load(&mut store, &specs, Window::default(), 2, &mut |_| {});
     let keymap = Keymap::new(&BTreeMap::new()).unwrap();
     App::new(store, Analyzer::new(Thresholds::default()), keymap, paths[0].display().to_string())

@@ -27,6 +27,7 @@ use crate::time::Millis;
 
 use super::action::Action;
 use super::app::{Alert, AlertKind, App, Pane, View};
+use crate::signature::SigState;
 
 /// Colours, or none at all under `NO_COLOR` (markers still carry meaning).
 #[derive(Debug, Clone, Copy)]
@@ -64,8 +65,20 @@ fn full_time(ms: Millis, utc: bool) -> String {
 }
 
 /// Untrusted text made safe and cut to `max` characters.
+/// Log text made safe for the terminal (control characters escaped), cut
+/// to `max` columns, user IDs shortened under `--mask-users`.
 fn safe(s: &str, max: usize) -> String {
-    truncate(&escape_control(s), max).into_owned()
+    truncate(&crate::mask::apply(&escape_control(s)), max).into_owned()
+}
+
+/// A webhook row's signature state, in one short word.
+fn sig_mark(s: SigState) -> &'static str {
+    match s {
+        SigState::Valid => "sig✓",
+        SigState::Invalid => "sig✗",
+        SigState::Missing => "nosig",
+        SigState::Unverifiable => "sig?",
+    }
 }
 
 pub fn alert_title(a: &Alert) -> String {
@@ -81,6 +94,7 @@ pub fn alert_title(a: &Alert) -> String {
         }
         AlertKind::Unreplied(n) => format!("{} webhook events never replied", thousands(*n)),
         AlertKind::UnknownReplies(n) => format!("{} replies to unknown reply tokens", thousands(*n)),
+        AlertKind::Finding(f) => format!("{}: {}", f.rule, f.message),
     }
 }
 
@@ -140,10 +154,14 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
                 .unwrap_or_else(|| "-".into()),
         };
         let mut extra = String::new();
+        if rec.kind() == Kind::Webhook {
+            extra.push_str(sig_mark(s.webhook_meta(rec).map_or(SigState::Unverifiable, |m| m.sig)));
+            extra.push(' ');
+        }
         if let Some(m) = s.webhook_meta(rec) {
             let evs = s.receipt_events(&m);
             let types: Vec<&str> = evs.iter().map(|e| s.syms.resolve(e.event_type)).collect();
-            extra = types.join(",");
+            extra.push_str(&types.join(","));
             if let Some(u) = evs.iter().map(|e| e.user).find(|&u| u != NONE) {
                 extra.push(' ');
                 extra.push_str(&safe(s.syms.resolve(u), 12));
@@ -341,8 +359,11 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         s.line_of(&rec).map_or("?".into(), |l| l.to_string())
     };
     let place = format!("{}:{line_no}", src.map_or("", |x| x.display.as_str()));
-    let text =
-        if src.is_some_and(|x| x.compressed) { app.line_cache.get(&id).cloned() } else { s.line_text(&rec).ok() };
+    let text = if src.is_some_and(|x| x.compressed) {
+        app.line_cache.get(&id).map(|t| crate::unsend::redact(t, &s.unsent).into_owned())
+    } else {
+        s.line_text(&rec).ok()
+    };
     let parsed = text.as_deref().map(parse_line);
     let mut lines: Vec<Line> = Vec::new();
     let mut body_lines: Vec<Line> = Vec::new();
@@ -374,6 +395,17 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
             if status == 0 { "-".into() } else { status.to_string() },
             burst.unwrap_or_default()
         )));
+    }
+    if rec.kind() == Kind::Webhook {
+        let state = s.webhook_meta(&rec).map_or(SigState::Unverifiable, |m| m.sig);
+        let why = match state {
+            SigState::Valid => "matches the channel secret",
+            SigState::Invalid => "does NOT match the channel secret: forged or altered",
+            SigState::Missing => "no x-line-signature logged with the raw body",
+            SigState::Unverifiable if s.secrets.is_none() => "no channel secret given (--channel-secret-file)",
+            SigState::Unverifiable => "no raw body logged to check it against",
+        };
+        lines.push(Line::from(format!(" verified  {} ({why})", state.as_str())));
     }
     if let Some(Parsed::Record(l)) = &parsed {
         let f = &l.fields;

@@ -1,0 +1,891 @@
+//! The guideline audit: each rule of LINE's development guidelines (and of
+//! the API reference they point to) that the logs can show, as findings
+//! that name the rule, the guideline section and the records.
+//!
+//! Everything here reads the store and the analysis; nothing is printed.
+//! Each rule is one function over the records, so a rule can be read (and
+//! tested) on its own.
+
+pub mod limits;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::{Direction, Endpoint, Findings};
+use crate::model::{AudienceOp, Kind, NONE, Note, Record, RecordId, Response, Sym};
+use crate::signature::SigState;
+use crate::store::{KindFields, Store};
+use crate::time::Millis;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Where a rule comes from.
+pub mod guideline {
+    pub const MASS_REQUESTS: &str = "Messaging API development guidelines › Don't send mass requests to the LINE Platform";
+    pub const MINI_MASS_REQUESTS: &str =
+        "LINE MINI App development guidelines › Prohibiting mass requests to the LINE Platform";
+    pub const SAME_USER: &str = "Messaging API development guidelines › Don't send mass messages to the same user";
+    pub const INVALID_USER_IDS: &str = "Messaging API development guidelines › Don't send requests to invalid user IDs";
+    pub const UNSEND: &str = "Messaging API development guidelines › Recommended processing on receipt of unsend event";
+    pub const SIGNATURE: &str =
+        "Messaging API development guidelines › Recommended verification of webhook signature when receiving webhooks";
+    pub const API_LOGS: &str = "Messaging API development guidelines › Save logs for Messaging API requests";
+    pub const WEBHOOK_LOGS: &str = "Messaging API development guidelines › Save logs for webhooks received";
+    pub const HELPFUL_LOGS: &str = "Messaging API development guidelines › Save logs (helpful data to save in a log)";
+    pub const MINI_LOGS: &str = "LINE MINI App development guidelines › Saving logs › Service message API request logs";
+    pub const REPLY_TOKEN: &str =
+        "Messaging API reference › Send reply message (a reply token is used once, soon after its webhook)";
+    pub const RETRY_KEY: &str =
+        "Messaging API reference › Retry a failed API request (X-Line-Retry-Key on push, multicast, narrowcast, broadcast)";
+    pub const WEBHOOK_ANSWER: &str =
+        "Messaging API documentation › Receive webhooks (answer 2xx within 2 s; failed deliveries are redelivered)";
+    pub const MINI_TOKEN: &str =
+        "LINE MINI App documentation › Service messages (a notification token sends at most 5 messages; use the renewed one)";
+}
+
+/// One finding: a rule broken, how often, when, and the records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub guideline: &'static str,
+    pub message: String,
+    pub count: u64,
+    pub first: Millis,
+    pub last: Millis,
+    /// The records involved, by time (at most [`MAX_RECORDS`]).
+    pub records: Vec<RecordId>,
+}
+
+/// Records kept per finding (for narrowing the screen to them).
+pub const MAX_RECORDS: usize = 100_000;
+
+/// The rules, for documentation and `--help`.
+pub const RULES: &[&str] = &[
+    "rate-limit-429",
+    "rate-limit-pressure",
+    "same-user-flood",
+    "invalid-user-id",
+    "reply-token",
+    "retry-key",
+    "audience-churn",
+    "webhook-signature",
+    "webhook-errors",
+    "unsent-content",
+    "log-completeness",
+    "miniapp-token",
+];
+
+/// How late a reply may be sent after its webhook.
+const REPLY_LATE_MS: Millis = 60_000;
+/// How long after a failed send a same send counts as its retry.
+const RETRY_WINDOW_MS: Millis = 10 * 60_000;
+/// Refusals of one user ID that make "again and again".
+const REFUSED_MIN: usize = 3;
+/// Service messages one notification token may send.
+const TOKEN_USES: usize = 5;
+/// Share of a limit that counts as pressure.
+const PRESSURE: f64 = 0.8;
+/// 429s to one push recipient that make a concentration (and at least half).
+const CONCENTRATED_MIN: usize = 5;
+
+/// Audit settings.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub limits: Vec<limits::Limit>,
+}
+
+impl Default for Audit {
+    fn default() -> Audit {
+        Audit { limits: limits::defaults() }
+    }
+}
+
+fn finding(
+    store: &Store,
+    rule: &'static str,
+    severity: Severity,
+    guideline: &'static str,
+    message: String,
+    count: u64,
+    mut records: Vec<RecordId>,
+) -> Finding {
+    records.sort_by_key(|&id| (store.get(id).map_or(i64::MIN, Record::ts), id));
+    records.dedup();
+    let ts = |id: Option<&RecordId>| id.and_then(|&i| store.get(i)).map_or(i64::MIN, Record::ts);
+    let (first, last) = (ts(records.first()), ts(records.last()));
+    records.truncate(MAX_RECORDS);
+    Finding { rule, severity, guideline, message, count, first, last, records }
+}
+
+fn n(v: usize) -> String {
+    crate::escape::thousands(v as u64)
+}
+
+/// `1 request`, `2 requests`.
+fn of(v: usize, what: &str) -> String {
+    format!("{} {what}{}", n(v), if v == 1 { "" } else { "s" })
+}
+
+/// A user ID: `U` and 32 hex digits; a group `C…` or room `R…` ID where allowed.
+pub fn valid_id(id: &str, allow_chats: bool) -> bool {
+    let hex = |s: &str| s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    match id.as_bytes().first() {
+        Some(b'U') => hex(id.get(1..).unwrap_or("")),
+        Some(b'C' | b'R') if allow_chats => hex(id.get(1..).unwrap_or("")),
+        _ => false,
+    }
+}
+
+/// IDs named in an endpoint path, each with whether it must be a user
+/// (else the chat kind the segment names): `/v2/bot/profile/{userId}`,
+/// `/v2/bot/group/{groupId}/member/{userId}`, `/v2/bot/user/{userId}/…`.
+fn path_ids(path: &str) -> Vec<(&str, char)> {
+    let mut out = Vec::new();
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    for w in segs.windows(2) {
+        let [k, v] = w else { continue };
+        let want = match *k {
+            "profile" | "member" => 'U',
+            "user" if *v != "all" => 'U',
+            "group" => 'C',
+            "room" => 'R',
+            _ => continue,
+        };
+        if path.starts_with("/v2/bot/") && !v.is_empty() {
+            out.push((*v, want));
+        }
+    }
+    out
+}
+
+struct Ctx<'a> {
+    store: &'a Store,
+    notes: HashMap<RecordId, Vec<Note>>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(store: &'a Store) -> Ctx<'a> {
+        let mut notes: HashMap<RecordId, Vec<Note>> = HashMap::new();
+        for note in &store.notes {
+            notes.entry(note.record).or_default().push(*note);
+        }
+        Ctx { store, notes }
+    }
+
+    fn response(&self, id: RecordId) -> Response {
+        self.notes.get(&id).and_then(|v| v.first()).map_or(Response::None, |n| n.response)
+    }
+
+    fn path(&self, r: &Record) -> &'a str {
+        if r.path == NONE { "" } else { self.store.syms.resolve(r.path) }
+    }
+
+    fn api(&self, r: &Record) -> Option<crate::model::ApiMeta> {
+        if !matches!(r.kind(), Kind::Api | Kind::MiniApp) || r.aux == NONE {
+            return None;
+        }
+        self.store.api.get(r.aux).copied()
+    }
+
+    fn users(&self, r: &Record) -> Vec<Sym> {
+        self.api(r).map(|m| self.store.api_users(&m).to_vec()).unwrap_or_default()
+    }
+
+    /// The user a reply answers (the user of the event with its token).
+    fn reply_user(&self, r: &Record) -> Option<Sym> {
+        let token = self.api(r).map(|m| m.token).filter(|&t| t != 0)?;
+        if Endpoint::of(self.path(r)) != Endpoint::Reply {
+            return None;
+        }
+        self.store
+            .by_reply_token_event
+            .get(token)
+            .filter_map(|e| self.store.events.get(e))
+            .map(|e| e.user)
+            .find(|&u| u != NONE)
+    }
+
+    fn api_records(&self) -> impl Iterator<Item = (RecordId, &'a Record)> + 'a {
+        self.store.iter().filter(|(_, r)| r.kind() == Kind::Api)
+    }
+}
+
+impl Audit {
+    /// Every finding, most severe first, then largest count, then earliest.
+    pub fn run(&self, store: &Store, found: &Findings) -> Vec<Finding> {
+        let cx = Ctx::new(store);
+        let mut out = Vec::new();
+        rate_limit_429(&cx, found, &mut out);
+        self.rate_limit_pressure(&cx, &mut out);
+        same_user_flood(&cx, found, &mut out);
+        invalid_user_id(&cx, &mut out);
+        reply_token(&cx, &mut out);
+        retry_key(&cx, &mut out);
+        audience_churn(&cx, &mut out);
+        webhook_signature(&cx, &mut out);
+        webhook_errors(&cx, &mut out);
+        unsent_content(&cx, &mut out);
+        log_completeness(&cx, &mut out);
+        miniapp_token(&cx, &mut out);
+        out.sort_by(|a, b| {
+            b.severity.cmp(&a.severity).then(b.count.cmp(&a.count)).then(a.first.cmp(&b.first)).then(a.rule.cmp(b.rule))
+        });
+        out
+    }
+
+    fn rate_limit_pressure(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        // Requests per limit and fixed window (calendar second, minute, hour).
+        let mut buckets: HashMap<(usize, Millis), u64> = HashMap::new();
+        let mut limit_of: HashMap<(Sym, u8), Option<usize>> = HashMap::new();
+        for (_, r) in cx.store.iter().filter(|(_, r)| matches!(r.kind(), Kind::Api | Kind::MiniApp)) {
+            let m = r.method();
+            let li = *limit_of
+                .entry((r.path, m as u8))
+                .or_insert_with(|| self.limits.iter().position(|l| l.matches(m, cx.path(r))));
+            if let Some(li) = li
+                && let Some(l) = self.limits.get(li)
+            {
+                *buckets.entry((li, r.ts().div_euclid(l.per))).or_default() += 1;
+            }
+        }
+        let mut peak: BTreeMap<usize, (u64, Millis)> = BTreeMap::new();
+        for (&(li, b), &c) in &buckets {
+            let e = peak.entry(li).or_insert((0, b));
+            if c > e.0 || (c == e.0 && b < e.1) {
+                *e = (c, b);
+            }
+        }
+        for (li, (count, bucket)) in peak {
+            let Some(l) = self.limits.get(li) else { continue };
+            let share = count as f64 / l.max as f64;
+            if share < PRESSURE {
+                continue;
+            }
+            let (sev, what) = if count >= l.max {
+                (Severity::Error, "at or over LINE's limit: queue and spread out these requests")
+            } else {
+                (Severity::Warning, "close to LINE's limit: the next spike will get 429s")
+            };
+            let window = match l.per {
+                1_000 => "second",
+                60_000 => "minute",
+                _ => "hour",
+            };
+            let start = bucket * l.per;
+            let records: Vec<RecordId> = cx
+                .store
+                .iter()
+                .filter(|(_, r)| {
+                    matches!(r.kind(), Kind::Api | Kind::MiniApp)
+                        && r.ts().div_euclid(l.per) == bucket
+                        && l.matches(r.method(), cx.path(r))
+                })
+                .map(|(id, _)| id)
+                .collect();
+            let g = if l.pattern.starts_with("/message/v3/") {
+                guideline::MINI_MASS_REQUESTS
+            } else {
+                guideline::MASS_REQUESTS
+            };
+            let msg = format!(
+                "{} peaked at {} requests in one {window} from {} ({:.0}% of the documented {} as of {}): {what}",
+                l.key(),
+                crate::escape::thousands(count),
+                crate::time::format_rfc3339(start),
+                share * 100.0,
+                l.rate(),
+                limits::TABLE_DATE
+            );
+            out.push(finding(cx.store, "rate-limit-pressure", sev, g, msg, count, records));
+        }
+    }
+}
+
+fn rate_limit_429(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
+    let mut by_class: BTreeMap<(bool, u8), Vec<RecordId>> = BTreeMap::new();
+    let mut push_to: HashMap<Sym, Vec<RecordId>> = HashMap::new();
+    let mut push_total = 0usize;
+    for &id in &cx.store.errors {
+        let Some(r) = cx.store.get(id).filter(|r| r.status() == 429) else { continue };
+        let class = match cx.response(id) {
+            Response::RateLimit => 0,
+            Response::MonthlyLimit => 1,
+            _ => 2,
+        };
+        by_class.entry((r.kind() == Kind::MiniApp, class)).or_default().push(id);
+        // Push 429s whose recipient is logged.
+        if r.kind() == Kind::Api
+            && Endpoint::of(cx.path(r)) == Endpoint::Push
+            && let [u] = cx.users(r).as_slice()
+        {
+            push_total += 1;
+            push_to.entry(*u).or_default().push(id);
+        }
+    }
+    for ((mini, class), ids) in by_class {
+        let source = if mini { crate::analysis::BurstSource::MiniApp } else { crate::analysis::BurstSource::Api };
+        let bursts = found
+            .bursts
+            .iter()
+            .filter(|b| b.source == source)
+            .filter(|b| ids.iter().filter_map(|&i| cx.store.get(i)).any(|r| (b.start..=b.end).contains(&r.ts())))
+            .count();
+        let (sev, what) = match class {
+            0 => (Severity::Error, "\"The API rate limit has been exceeded\": slow down and retry with backoff"),
+            1 => (
+                Severity::Error,
+                "\"You have reached your monthly limit\": no more messages this month; raise the plan's limit or stop sending",
+            ),
+            _ => (Severity::Error, "no response message logged: log the response body to tell rate limit from quota"),
+        };
+        let who = if mini { "MINI App service message" } else { "Messaging API" };
+        let in_bursts = match bursts {
+            0 => "none in a burst".to_owned(),
+            1 => "in 1 burst".to_owned(),
+            b => format!("in {b} bursts"),
+        };
+        let msg = format!("{} {who} 429 responses ({in_bursts}): {what}", n(ids.len()));
+        let g = if mini { guideline::MINI_MASS_REQUESTS } else { guideline::MASS_REQUESTS };
+        out.push(finding(cx.store, "rate-limit-429", sev, g, msg, ids.len() as u64, ids));
+    }
+    if let Some((u, ids)) = push_to.into_iter().max_by_key(|(u, v)| (v.len(), std::cmp::Reverse(*u)))
+        && ids.len() >= CONCENTRATED_MIN
+        && ids.len() * 2 >= push_total
+    {
+        let msg = format!(
+            "{} of {} push 429s (with a logged recipient) went to one user, {}: too many messages to the same user",
+            n(ids.len()),
+            n(push_total),
+            cx.store.syms.resolve(u)
+        );
+        out.push(finding(cx.store, "rate-limit-429", Severity::Warning, guideline::SAME_USER, msg, ids.len() as u64, ids));
+    }
+}
+
+fn same_user_flood(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
+    for f in &found.floods {
+        let records: Vec<RecordId> = match f.direction {
+            Direction::Outbound => cx
+                .store
+                .iter()
+                .filter(|(_, r)| {
+                    r.kind() == Kind::Api
+                        && (200..300).contains(&r.status())
+                        && (f.start..=f.end).contains(&r.ts())
+                        && (cx.users(r).contains(&f.user) || cx.reply_user(r) == Some(f.user))
+                })
+                .map(|(id, _)| id)
+                .collect(),
+            Direction::Inbound => cx
+                .store
+                .iter()
+                .filter(|(_, r)| r.kind() == Kind::Webhook && (f.start..=f.end).contains(&r.ts()))
+                .filter(|(_, r)| {
+                    cx.store
+                        .webhook_meta(r)
+                        .is_some_and(|m| cx.store.receipt_events(&m).iter().any(|e| e.user == f.user))
+                })
+                .map(|(id, _)| id)
+                .collect(),
+        };
+        let secs = (f.end - f.start) as f64 / 1000.0;
+        let (sev, msg) = match f.direction {
+            Direction::Outbound => (
+                Severity::Warning,
+                format!("{} messages sent to {} within {secs:.0} s: don't send mass messages to the same user", f.count, f.user_id),
+            ),
+            Direction::Inbound => (
+                Severity::Info,
+                format!(
+                    "{} messages from {} within {secs:.0} s: a user flooding the bot (check the bot does not answer each one)",
+                    f.count, f.user_id
+                ),
+            ),
+        };
+        out.push(finding(cx.store, "same-user-flood", sev, guideline::SAME_USER, msg, f.count, records));
+    }
+}
+
+fn invalid_user_id(cx: &Ctx, out: &mut Vec<Finding>) {
+    let mut bad: Vec<RecordId> = Vec::new();
+    let mut bad_ids: BTreeMap<String, usize> = BTreeMap::new();
+    let mut refused: HashMap<String, Vec<RecordId>> = HashMap::new();
+    for (id, r) in cx.api_records() {
+        let path = cx.path(r);
+        let allow_chats = !matches!(path, "/v2/bot/message/multicast" | "/v2/bot/chat/loading/start");
+        let mut named: Vec<(String, bool)> = cx
+            .users(r)
+            .iter()
+            .map(|&u| cx.store.syms.resolve(u))
+            .map(|u| (u.to_owned(), valid_id(u, allow_chats)))
+            .collect();
+        for (v, want) in path_ids(path) {
+            let ok = match want {
+                'U' => valid_id(v, false),
+                c => v.starts_with(c) && valid_id(v, true),
+            };
+            named.push((v.to_owned(), ok));
+        }
+        if named.iter().any(|(_, ok)| !ok) {
+            bad.push(id);
+            for (v, _) in named.iter().filter(|(_, ok)| !ok) {
+                *bad_ids.entry(v.clone()).or_default() += 1;
+            }
+        }
+        // LINE refusing a single user: a push "Failed to send messages", a profile 404.
+        let refusal = (Endpoint::of(path) == Endpoint::Push && cx.response(id) == Response::FailedToSend)
+            || (r.status() == 404 && path.starts_with("/v2/bot/profile/"));
+        if refusal && let Some((u, _)) = named.first().filter(|_| named.len() == 1) {
+            refused.entry(u.clone()).or_default().push(id);
+        }
+    }
+    if !bad.is_empty() {
+        let examples: Vec<String> = bad_ids.keys().take(3).map(|s| format!("\"{}\"", crate::escape::truncate(s, 40))).collect();
+        let msg = format!(
+            "{} to {} (not U and 32 hex digits, or a group/room ID where a user is needed), e.g. {}",
+            of(bad.len(), "request"),
+            of(bad_ids.len(), "malformed user ID"),
+            examples.join(", ")
+        );
+        out.push(finding(cx.store, "invalid-user-id", Severity::Error, guideline::INVALID_USER_IDS, msg, bad.len() as u64, bad));
+    }
+    let mut refused: Vec<(String, Vec<RecordId>)> = refused.into_iter().filter(|(_, v)| v.len() >= REFUSED_MIN).collect();
+    refused.sort();
+    for (u, ids) in refused {
+        let msg = format!(
+            "LINE refused {u} {} times (400 \"Failed to send messages\" or profile 404) and the bot kept sending: drop user IDs LINE refuses",
+            ids.len()
+        );
+        out.push(finding(
+            cx.store,
+            "invalid-user-id",
+            Severity::Warning,
+            guideline::INVALID_USER_IDS,
+            msg,
+            ids.len() as u64,
+            ids,
+        ));
+    }
+}
+
+fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
+    let mut late: Vec<RecordId> = Vec::new();
+    let mut worst: Millis = 0;
+    let mut by_token: HashMap<u64, Vec<RecordId>> = HashMap::new();
+    let mut invalid: Vec<RecordId> = Vec::new();
+    for (id, r) in cx.api_records() {
+        if Endpoint::of(cx.path(r)) != Endpoint::Reply {
+            continue;
+        }
+        if cx.response(id) == Response::InvalidReplyToken {
+            invalid.push(id);
+        }
+        let Some(token) = cx.api(r).map(|m| m.token).filter(|&t| t != 0) else { continue };
+        by_token.entry(token).or_default().push(id);
+        let received = cx
+            .store
+            .by_reply_token_event
+            .get(token)
+            .filter_map(|e| cx.store.events.get(e))
+            .filter_map(|e| cx.store.get(e.record))
+            .map(Record::ts)
+            .min();
+        if let Some(t) = received
+            && r.ts() - t > REPLY_LATE_MS
+        {
+            worst = worst.max(r.ts() - t);
+            late.push(id);
+        }
+    }
+    if !late.is_empty() {
+        let msg = format!(
+            "{} sent more than 60 s after the webhook (latest {:.1} s after): reply tokens expire; answer sooner or push",
+            if late.len() == 1 { "1 reply".to_owned() } else { format!("{} replies", n(late.len())) },
+            worst as f64 / 1000.0
+        );
+        out.push(finding(cx.store, "reply-token", Severity::Warning, guideline::REPLY_TOKEN, msg, late.len() as u64, late));
+    }
+    let twice: Vec<RecordId> = by_token.into_values().filter(|v| v.len() > 1).flatten().collect();
+    if !twice.is_empty() {
+        let msg = format!("{} reuse a reply token already used: a reply token can be used once", of(twice.len(), "reply request"));
+        out.push(finding(cx.store, "reply-token", Severity::Error, guideline::REPLY_TOKEN, msg, twice.len() as u64, twice));
+    }
+    if !invalid.is_empty() {
+        let msg = format!(
+            "{} refused with 400 \"Invalid reply token\" (expired, used, or not a token)",
+            if invalid.len() == 1 { "1 reply".to_owned() } else { format!("{} replies", n(invalid.len())) }
+        );
+        out.push(finding(cx.store, "reply-token", Severity::Error, guideline::REPLY_TOKEN, msg, invalid.len() as u64, invalid));
+    }
+}
+
+/// Send endpoints that take `X-Line-Retry-Key`.
+fn takes_retry_key(path: &str) -> bool {
+    matches!(
+        path.trim_end_matches('/'),
+        "/v2/bot/message/push" | "/v2/bot/message/multicast" | "/v2/bot/message/narrowcast" | "/v2/bot/message/broadcast"
+    )
+}
+
+fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
+    let mut wrong_endpoint: Vec<RecordId> = Vec::new();
+    let mut by_key: HashMap<u64, Vec<RecordId>> = HashMap::new();
+    // Sends without a key that failed (5xx, or no status where the source logs statuses).
+    let mut failed: HashMap<(Sym, u64), Vec<(Millis, RecordId)>> = HashMap::new();
+    let logs_status = |src: u32| {
+        cx.store.sources.get(src as usize).is_some_and(|s| s.fields.api.status * 10 >= s.fields.api.records * 9)
+    };
+    // The same send again: the same endpoint and the same recipients. Only
+    // where the request body named them (push, multicast); unknown
+    // recipients are never taken for the same ones.
+    let recipients = |r: &Record| {
+        let mut u = cx.users(r);
+        u.sort_unstable();
+        (!u.is_empty()).then(|| crate::store::hash_id(&format!("{u:?}")))
+    };
+    for (id, r) in cx.api_records() {
+        let path = cx.path(r);
+        let key = cx.api(r).map_or(0, |m| m.retry_key);
+        if key != 0 {
+            if !takes_retry_key(path) {
+                wrong_endpoint.push(id);
+            }
+            by_key.entry(key).or_default().push(id);
+        } else if takes_retry_key(path)
+            && (r.status() >= 500 || (r.status() == 0 && logs_status(r.source())))
+            && let Some(to) = recipients(r)
+        {
+            failed.entry((r.path, to)).or_default().push((r.ts(), id));
+        }
+    }
+    let mut dupes: Vec<RecordId> = Vec::new();
+    if !failed.is_empty() {
+        for (id, r) in cx.api_records() {
+            if !takes_retry_key(cx.path(r)) || cx.api(r).is_some_and(|m| m.retry_key != 0) {
+                continue;
+            }
+            let Some(fails) = recipients(r).and_then(|to| failed.get(&(r.path, to))) else { continue };
+            if let Some(&(_, f)) = fails.iter().find(|&&(t, f)| f != id && r.ts() > t && r.ts() - t <= RETRY_WINDOW_MS) {
+                dupes.extend([f, id]);
+            }
+        }
+    }
+    if !dupes.is_empty() {
+        dupes.sort_unstable();
+        dupes.dedup();
+        let msg = format!(
+            "{} repeated after a 5xx or timeout without X-Line-Retry-Key: users may get the message twice; send retries with a retry key",
+            of(dupes.len(), "send")
+        );
+        out.push(finding(cx.store, "retry-key", Severity::Warning, guideline::RETRY_KEY, msg, dupes.len() as u64, dupes));
+    }
+    if !wrong_endpoint.is_empty() {
+        let msg = format!(
+            "{} X-Line-Retry-Key on an endpoint that does not take one (only push, multicast, narrowcast, broadcast)",
+            if wrong_endpoint.len() == 1 { "1 request carries".to_owned() } else { format!("{} requests carry", n(wrong_endpoint.len())) }
+        );
+        out.push(finding(
+            cx.store,
+            "retry-key",
+            Severity::Warning,
+            guideline::RETRY_KEY,
+            msg,
+            wrong_endpoint.len() as u64,
+            wrong_endpoint,
+        ));
+    }
+    let mut after_4xx: Vec<RecordId> = Vec::new();
+    for ids in by_key.values().filter(|v| v.len() > 1) {
+        let mut v: Vec<(Millis, RecordId, u16)> =
+            ids.iter().filter_map(|&i| cx.store.get(i).map(|r| (r.ts(), i, r.status()))).collect();
+        v.sort_unstable();
+        if let Some(pos) = v.iter().position(|&(_, _, s)| (400..500).contains(&s))
+            && pos + 1 < v.len()
+        {
+            after_4xx.extend(v.iter().skip(pos).map(|&(_, i, _)| i));
+        }
+    }
+    if !after_4xx.is_empty() {
+        let msg = format!(
+            "{} with the same retry key after a 409 or another 4xx: a 409 means it was already accepted, other 4xx will not change on retry",
+            of(after_4xx.len(), "request")
+        );
+        out.push(finding(cx.store, "retry-key", Severity::Warning, guideline::RETRY_KEY, msg, after_4xx.len() as u64, after_4xx));
+    }
+}
+
+fn audience_churn(cx: &Ctx, out: &mut Vec<Finding>) {
+    let mut ops: HashMap<u64, Vec<(Millis, AudienceOp, RecordId)>> = HashMap::new();
+    for note in cx.store.notes.iter().filter(|n| n.audience_op != AudienceOp::None) {
+        let Some(r) = cx.store.get(note.record) else { continue };
+        if !(200..300).contains(&r.status()) && r.status() != 0 {
+            continue;
+        }
+        ops.entry(note.audience).or_default().push((r.ts(), note.audience_op, note.record));
+    }
+    let mut churned = 0u64;
+    let mut records = Vec::new();
+    for v in ops.values_mut() {
+        v.sort_unstable_by_key(|&(t, op, id)| (t, op as u8, id));
+        let mut created: Option<RecordId> = None;
+        for &(_, op, id) in v.iter() {
+            match op {
+                AudienceOp::Created => created = Some(id),
+                AudienceOp::Used => created = None,
+                AudienceOp::Deleted => {
+                    if let Some(c) = created.take() {
+                        churned += 1;
+                        records.extend([c, id]);
+                    }
+                }
+                AudienceOp::None => {}
+            }
+        }
+    }
+    if churned > 0 {
+        let msg = format!(
+            "{} created and deleted without a narrowcast using them: don't create and delete audiences you don't send to",
+            of(churned as usize, "audience")
+        );
+        out.push(finding(cx.store, "audience-churn", Severity::Warning, guideline::MASS_REQUESTS, msg, churned, records));
+    }
+}
+
+fn webhook_signature(cx: &Ctx, out: &mut Vec<Finding>) {
+    let mut invalid = Vec::new();
+    let mut missing = Vec::new();
+    for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() == Kind::Webhook && (200..300).contains(&r.status())) {
+        match cx.store.webhook_meta(r).map(|m| m.sig) {
+            Some(SigState::Invalid) => invalid.push(id),
+            Some(SigState::Missing) => missing.push(id),
+            _ => {}
+        }
+    }
+    if !invalid.is_empty() {
+        let msg = format!(
+            "{} with an invalid x-line-signature answered 2xx: verify the signature and reject forged requests",
+            of(invalid.len(), "webhook")
+        );
+        out.push(finding(cx.store, "webhook-signature", Severity::Error, guideline::SIGNATURE, msg, invalid.len() as u64, invalid));
+    }
+    if !missing.is_empty() {
+        let msg = format!(
+            "{} without an x-line-signature answered 2xx: requests not from LINE are being processed",
+            of(missing.len(), "webhook")
+        );
+        out.push(finding(cx.store, "webhook-signature", Severity::Error, guideline::SIGNATURE, msg, missing.len() as u64, missing));
+    }
+}
+
+fn webhook_errors(cx: &Ctx, out: &mut Vec<Finding>) {
+    let mut failed = Vec::new();
+    let mut redelivered = Vec::new();
+    let mut redelivered_events = 0u64;
+    for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() == Kind::Webhook) {
+        if r.status() != 0 && !(200..300).contains(&r.status()) {
+            failed.push(id);
+        }
+        if let Some(m) = cx.store.webhook_meta(r) {
+            let k = cx.store.receipt_events(&m).iter().filter(|e| e.is_redelivery).count() as u64;
+            if k > 0 {
+                redelivered_events += k;
+                redelivered.push(id);
+            }
+        }
+    }
+    let slow: Vec<RecordId> = cx
+        .store
+        .notes
+        .iter()
+        .filter(|n| n.slow_ms > 0 && cx.store.get(n.record).is_some_and(|r| r.kind() == Kind::Webhook))
+        .map(|n| n.record)
+        .collect();
+    if !failed.is_empty() {
+        let msg = format!(
+            "{} answered with a non-2xx status: LINE counts them as failed deliveries (and may redeliver)",
+            of(failed.len(), "webhook")
+        );
+        out.push(finding(cx.store, "webhook-errors", Severity::Warning, guideline::WEBHOOK_ANSWER, msg, failed.len() as u64, failed));
+    }
+    if !redelivered.is_empty() {
+        let msg = format!(
+            "{} in {}: each means an earlier delivery failed; process events idempotently by webhookEventId",
+            of(redelivered_events as usize, "redelivered event"),
+            of(redelivered.len(), "receipt")
+        );
+        out.push(finding(cx.store, "webhook-errors", Severity::Info, guideline::WEBHOOK_ANSWER, msg, redelivered_events, redelivered));
+    }
+    if !slow.is_empty() {
+        let msg = format!("{} answered after more than 2 s: answer first, then process asynchronously", of(slow.len(), "webhook"));
+        out.push(finding(cx.store, "webhook-errors", Severity::Warning, guideline::WEBHOOK_ANSWER, msg, slow.len() as u64, slow));
+    }
+}
+
+/// The message ID of a content request (`/v2/bot/message/{id}/content…`).
+fn content_message_id(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/v2/bot/message/")?;
+    let (id, tail) = rest.split_once('/')?;
+    tail.starts_with("content").then_some(id)
+}
+
+fn unsent_content(cx: &Ctx, out: &mut Vec<Finding>) {
+    if cx.store.unsent.is_empty() {
+        return;
+    }
+    let mut hits = Vec::new();
+    for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() == Kind::Api) {
+        let Some(mid) = content_message_id(cx.path(r)) else { continue };
+        if let Some(&at) = cx.store.unsent.get(&crate::store::hash_id(mid))
+            && r.ts() >= at
+        {
+            hits.push(id);
+        }
+    }
+    if !hits.is_empty() {
+        let msg = format!(
+            "{} for the content of a message its user had unsent: respect the unsend; delete what you kept of it",
+            of(hits.len(), "request")
+        );
+        out.push(finding(cx.store, "unsent-content", Severity::Error, guideline::UNSEND, msg, hits.len() as u64, hits));
+    }
+}
+
+fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
+    for (si, s) in cx.store.sources.iter().enumerate() {
+        let f = &s.fields;
+        let mut basic: Vec<String> = Vec::new();
+        let mut helpful: Vec<String> = Vec::new();
+        let mut lacking = 0u64;
+        let mut check = |k: &KindFields, what: &str, fields: &[(&str, u64)], extras: &[(&str, u64)]| {
+            if k.records == 0 {
+                return;
+            }
+            for (name, have) in fields {
+                if *have < k.records {
+                    lacking = lacking.max(k.records - have);
+                    basic.push(format!("{what} without {name} in {} of {}", n((k.records - have) as usize), n(k.records as usize)));
+                }
+            }
+            let missing: Vec<&str> = extras.iter().filter(|(_, have)| *have == 0).map(|(x, _)| *x).collect();
+            if !missing.is_empty() {
+                helpful.push(format!("{what}: no {}", missing.join(", ")));
+            }
+        };
+        check(
+            &f.api,
+            "API requests",
+            &[("request ID", f.api.request_id), ("method", f.api.method), ("endpoint", f.api.target), ("status", f.api.status)],
+            &[("request body", f.api.request_body), ("response body", f.api.response_body)],
+        );
+        check(
+            &f.webhook,
+            "webhook receipts",
+            &[("sender IP", f.webhook.ip), ("method", f.webhook.method), ("path", f.webhook.target), ("status", f.webhook.status)],
+            &[("x-line-signature", f.webhook.signature), ("webhook event object (body)", f.webhook.body)],
+        );
+        check(
+            &f.miniapp,
+            "MINI App requests",
+            &[("method", f.miniapp.method), ("endpoint", f.miniapp.target), ("status", f.miniapp.status)],
+            &[
+                ("notification token", f.miniapp.notification_token),
+                ("request body", f.miniapp.request_body),
+                ("response body", f.miniapp.response_body),
+            ],
+        );
+        let examples: Vec<RecordId> = cx
+            .store
+            .iter()
+            .filter(|(_, r)| r.source() == si as u32 && r.kind() != Kind::Unparsed)
+            .take(3)
+            .map(|(id, _)| id)
+            .collect();
+        let g = if f.miniapp.records > f.api.records + f.webhook.records {
+            guideline::MINI_LOGS
+        } else if f.webhook.records > f.api.records {
+            guideline::WEBHOOK_LOGS
+        } else {
+            guideline::API_LOGS
+        };
+        if !basic.is_empty() {
+            let msg = format!("{}: {}", s.display, basic.join("; "));
+            out.push(finding(cx.store, "log-completeness", Severity::Warning, g, msg, lacking, examples.clone()));
+        }
+        if !helpful.is_empty() {
+            let g = if g == guideline::MINI_LOGS { g } else { guideline::HELPFUL_LOGS };
+            let msg = format!("{}: {} (helpful when investigating)", s.display, helpful.join("; "));
+            out.push(finding(cx.store, "log-completeness", Severity::Info, g, msg, 0, examples));
+        }
+    }
+}
+
+fn miniapp_token(cx: &Ctx, out: &mut Vec<Finding>) {
+    let mut sends: Vec<(Millis, RecordId, u64, u64)> = Vec::new();
+    for note in cx.store.notes.iter().filter(|n| n.token_used != 0 || n.token_returned != 0) {
+        let Some(r) = cx.store.get(note.record).filter(|r| r.kind() == Kind::MiniApp) else { continue };
+        if cx.path(r).starts_with("/message/v3/notifier/send") {
+            sends.push((r.ts(), note.record, note.token_used, note.token_returned));
+        }
+    }
+    sends.sort_unstable();
+    let mut uses: HashMap<u64, Vec<RecordId>> = HashMap::new();
+    let mut renewed: HashSet<u64> = HashSet::new();
+    let mut stale: Vec<RecordId> = Vec::new();
+    for &(_, id, used, returned) in &sends {
+        if used == 0 {
+            continue;
+        }
+        if renewed.contains(&used) {
+            stale.push(id);
+        }
+        uses.entry(used).or_default().push(id);
+        let ok = cx.store.get(id).is_some_and(|r| (200..300).contains(&r.status()));
+        if ok && returned != 0 && returned != used {
+            renewed.insert(used);
+        }
+    }
+    let over: Vec<Vec<RecordId>> = uses.into_values().filter(|v| v.len() > TOKEN_USES).collect();
+    if !over.is_empty() {
+        let count = over.len() as u64;
+        let most = over.iter().map(Vec::len).max().unwrap_or(0);
+        let msg = format!(
+            "{} used for more than {TOKEN_USES} service messages (up to {most}): a token sends at most {TOKEN_USES}",
+            of(count as usize, "notification token")
+        );
+        let records = over.into_iter().flatten().collect();
+        out.push(finding(cx.store, "miniapp-token", Severity::Error, guideline::MINI_TOKEN, msg, count, records));
+    }
+    if !stale.is_empty() {
+        let msg = format!(
+            "{} sent with an old notification token after LINE had returned a renewed one: keep the token from each response",
+            of(stale.len(), "service message")
+        );
+        out.push(finding(cx.store, "miniapp-token", Severity::Error, guideline::MINI_TOKEN, msg, stale.len() as u64, stale));
+    }
+}
+
+/// Whether a finding is at or above `level` (`audit --fail-on`).
+pub fn at_least(findings: &[Finding], level: Severity) -> bool {
+    findings.iter().any(|f| f.severity >= level)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Scenario tests: a case that fires and a near miss per rule.
