@@ -346,7 +346,16 @@ impl Sim {
     }
 
     /// A bot-a API call with the response body LINE would send.
-    fn api_a(&mut self, ts: i64, method: &str, endpoint: &str, status: u16, req: serde_json::Value, resp: serde_json::Value, extra: serde_json::Value) {
+    fn api_a(
+        &mut self,
+        ts: i64,
+        method: &str,
+        endpoint: &str,
+        status: u16,
+        req: serde_json::Value,
+        resp: serde_json::Value,
+        extra: serde_json::Value,
+    ) {
         let mut extra = extra;
         if let Some(o) = extra.as_object_mut() {
             o.insert("response_body".into(), resp);
@@ -378,15 +387,28 @@ impl Sim {
         let victim = self.users[7].clone();
         for i in 0..3 {
             let req = json!({"to": victim, "messages": [{"type": "text", "text": "reminder"}]});
-            self.api_a(m(22) + s(30 * i), "POST", "/v2/bot/message/push", 429, req,
-                json!({"message": "You have reached your monthly limit."}), json!({}));
+            self.api_a(
+                m(22) + s(30 * i),
+                "POST",
+                "/v2/bot/message/push",
+                429,
+                req,
+                json!({"message": "You have reached your monthly limit."}),
+                json!({}),
+            );
         }
         // rate-limit-pressure: 50 narrowcasts in one hour (limit 60/hour),
         // all to an audience created at :02 (so not audience churn).
         let kept = "4389303728991".to_owned();
-        self.api_a(m(2), "POST", "/v2/bot/audienceGroup/upload", 202,
+        self.api_a(
+            m(2),
+            "POST",
+            "/v2/bot/audienceGroup/upload",
+            202,
             json!({"description": "campaign", "audiences": [{"id": self.users[1]}]}),
-            json!({"audienceGroupId": kept.parse::<u64>().unwrap_or(0), "type": "UPLOAD"}), json!({}));
+            json!({"audienceGroupId": kept.parse::<u64>().unwrap_or(0), "type": "UPLOAD"}),
+            json!({}),
+        );
         for i in 0..50 {
             let req = json!({"messages": [{"type": "text", "text": "sale"}], "recipient": {"type": "operator",
                 "and": [{"type": "audience", "audienceGroupId": kept.parse::<u64>().unwrap_or(0)}]}});
@@ -394,23 +416,51 @@ impl Sim {
         }
         // audience-churn: created at :03, deleted at :04, never sent to.
         let churned = "4389303728992";
-        self.api_a(m(3), "POST", "/v2/bot/audienceGroup/upload", 202,
+        self.api_a(
+            m(3),
+            "POST",
+            "/v2/bot/audienceGroup/upload",
+            202,
             json!({"description": "probe", "audiences": [{"id": self.users[2]}]}),
-            json!({"audienceGroupId": 4389303728992u64, "type": "UPLOAD"}), json!({}));
+            json!({"audienceGroupId": 4389303728992u64, "type": "UPLOAD"}),
+            json!({}),
+        );
         self.api_a(m(4), "DELETE", &format!("/v2/bot/audienceGroup/{churned}"), 200, json!(null), json!({}), json!({}));
         // invalid-user-id: a malformed ID pushed to, a profile of "undefined".
         let mut req = text("hi");
         req["to"] = json!("U123");
-        self.api_a(m(37), "POST", "/v2/bot/message/push", 400, req,
-            json!({"message": "The request body has 1 error(s)"}), json!({}));
-        self.api_a(m(37) + s(5), "GET", "/v2/bot/profile/undefined", 404, json!(null), json!({"message": "Not found"}), json!({}));
+        self.api_a(
+            m(37),
+            "POST",
+            "/v2/bot/message/push",
+            400,
+            req,
+            json!({"message": "The request body has 1 error(s)"}),
+            json!({}),
+        );
+        self.api_a(
+            m(37) + s(5),
+            "GET",
+            "/v2/bot/profile/undefined",
+            404,
+            json!(null),
+            json!({"message": "Not found"}),
+            json!({}),
+        );
         // ... and a well-formed ID LINE keeps refusing, sent to three times.
         let gone = "U0000000000000000000000000000dead";
         for i in 0..3 {
             let mut req = text("your points");
             req["to"] = json!(gone);
-            self.api_a(m(38) + s(20 * i), "POST", "/v2/bot/message/push", 400, req,
-                json!({"message": "Failed to send messages"}), json!({}));
+            self.api_a(
+                m(38) + s(20 * i),
+                "POST",
+                "/v2/bot/message/push",
+                400,
+                req,
+                json!({"message": "Failed to send messages"}),
+                json!({}),
+            );
         }
         // retry-key: a push answered 500, sent again without a retry key (the
         // user may get it twice) ...
@@ -423,20 +473,36 @@ impl Sim {
         // ... a retry key on reply, which takes none ...
         let req = json!({"replyToken": self.rng.hex(32), "messages": []});
         let key = self.rng.uuid();
-        self.api_a(m(48), "POST", "/v2/bot/message/reply", 400, req, json!({"message": "Invalid reply token"}),
-            json!({"x-line-retry-key": key}));
+        self.api_a(
+            m(48),
+            "POST",
+            "/v2/bot/message/reply",
+            400,
+            req,
+            json!({"message": "Invalid reply token"}),
+            json!({"x-line-retry-key": key}),
+        );
         // ... and the same retry key sent again after a 400.
         let key = self.rng.uuid();
         for i in 0..2 {
             let mut req = text("");
             req["to"] = json!(u);
-            self.api_a(m(49) + s(3 * i), "POST", "/v2/bot/message/push", 400, req,
-                json!({"message": "The request body has 1 error(s)"}), json!({"x-line-retry-key": key}));
+            self.api_a(
+                m(49) + s(3 * i),
+                "POST",
+                "/v2/bot/message/push",
+                400,
+                req,
+                json!({"message": "The request body has 1 error(s)"}),
+                json!({"x-line-retry-key": key}),
+            );
         }
         // webhook-errors: an answer slower than LINE's 2 s.
-        let body = json!({"destination": "U8e742f61d673b39c7fff3cecb7536ef0", "events": [{"type": "follow", "mode": "active",
+        let body =
+            json!({"destination": "U8e742f61d673b39c7fff3cecb7536ef0", "events": [{"type": "follow", "mode": "active",
             "timestamp": m(53), "source": {"type": "user", "userId": self.users[4]}, "webhookEventId": self.rng.ulid(),
-            "deliveryContext": {"isRedelivery": false}}]}).to_string();
+            "deliveryContext": {"isRedelivery": false}}]})
+            .to_string();
         let line = json!({"kind": "webhook", "time": rfc3339(m(53)), "ip": "147.92.150.192", "method": "POST",
             "path": "/linebot/webhook", "status": 200, "x-line-signature": sign(&body, DEMO_SECRET), "body": body,
             "duration_ms": 3_500});

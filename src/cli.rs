@@ -80,6 +80,14 @@ pub struct TailArgs {
     /// Do not watch for file-system events; re-check every 250 ms instead (network file systems).
     #[arg(long)]
     pub poll: bool,
+    /// Print message text in webhook events (never that of a message its user unsent).
+    #[arg(long)]
+    pub with_text: bool,
+    /// Config file (for its [secrets] table; default as for the other commands).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub privacy: PrivacyArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -366,7 +374,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                     .into());
                 }
             }
-            crate::tail::run(paths, args.from_start, args.poll, out, &mut |w| warn(&w))?;
+            let (file, path) = config::load(args.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+            let printer = crate::tail::Printer {
+                with_text: args.with_text,
+                secrets: args.privacy.secrets(&file, path.as_deref())?,
+                unsent: Default::default(),
+            };
+            crate::tail::run(paths, args.from_start, args.poll, printer, out, &mut |w| warn(&w))?;
         }
         Some(Command::Lookup(args)) => {
             let mut e = args.analysis.engine()?;

@@ -21,8 +21,8 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use crate::model::{
     ApiMeta, AudienceOp, EventMeta, Kind, Loc, Method, Mode, NONE, Note, Record, Response, SourceType, Sym, WebhookMeta,
 };
-use crate::signature::{SigState, Secrets};
 use crate::parse::{self, Line, Parsed, body};
+use crate::signature::{Secrets, SigState};
 use crate::source::{self, Block, BlockReader, Origin, SourceSpec};
 use crate::store::{EXAMPLES, Example, FieldCounts, INLINE, Interner, Store, hash_id};
 use crate::time::Millis;
@@ -307,10 +307,9 @@ fn audience_calls(
         };
     };
     match method {
-        Some(Method::Post) if CREATE.contains(&rest) => resp
-            .and_then(|r| r.audience_group_id.clone())
-            .map(|id| vec![(AudienceOp::Created, id)])
-            .unwrap_or_default(),
+        Some(Method::Post) if CREATE.contains(&rest) => {
+            resp.and_then(|r| r.audience_group_id.clone()).map(|id| vec![(AudienceOp::Created, id)]).unwrap_or_default()
+        }
         Some(Method::Delete) if !rest.is_empty() && !rest.contains('/') => vec![(AudienceOp::Deleted, rest.to_owned())],
         _ => Vec::new(),
     }

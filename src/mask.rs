@@ -64,7 +64,10 @@ mod tests {
     fn ids_are_shortened_and_nothing_else() {
         let u = "U1a2b3c4d5e6f708192a3b4c5d6e79f0e";
         assert_eq!(shorten(u), "U1a2b…9f0e");
-        assert_eq!(shorten(&format!("to {u}, C{} and \"R{}\"", "0".repeat(32), "f".repeat(32))), "to U1a2b…9f0e, C0000…0000 and \"Rffff…ffff\"");
+        assert_eq!(
+            shorten(&format!("to {u}, C{} and \"R{}\"", "0".repeat(32), "f".repeat(32))),
+            "to U1a2b…9f0e, C0000…0000 and \"Rffff…ffff\""
+        );
         // Not an ID: too short, too long, inside a word, not hex.
         for s in ["U1a2b", &format!("{u}0"), &format!("xU{}", "0".repeat(32)), &format!("U{}", "g".repeat(32))] {
             assert_eq!(shorten(s), s);

@@ -20,9 +20,44 @@ use crate::parse::{Parsed, body::parse_webhook_body, parse_line};
 use crate::source::follow::{Change, Follower};
 use crate::time::format_rfc3339;
 
+/// How `tail` prints records.
+#[derive(Debug, Default)]
+pub struct Printer {
+    /// Print message text (never that of an unsent message).
+    pub with_text: bool,
+    pub secrets: Option<std::sync::Arc<crate::signature::Secrets>>,
+    /// Messages unsent so far (message ID hash).
+    pub unsent: std::collections::HashMap<u64, crate::time::Millis>,
+}
+
+impl Printer {
+    /// Remember the messages a line's unsend events withdraw.
+    pub fn note_unsends(&mut self, text: &str) {
+        if !text.contains("unsend") {
+            return;
+        }
+        if let Parsed::Record(l) = parse_line(text)
+            && let Some(b) = &l.fields.body
+            && let Some(wb) = parse_webhook_body(&b.text())
+        {
+            for e in &wb.events {
+                if e.kind.str().as_deref() == Some("unsend")
+                    && let Some(id) = e.unsend.as_ref().and_then(|u| u.message_id.str())
+                {
+                    self.unsent.insert(crate::store::hash_id(&id), l.fields.time);
+                }
+            }
+        }
+    }
+}
+
 /// A record as `tail` prints it: the canonical keys of the JSON-lines
-/// input format, plus `source` and `line`.
-pub fn record_json(text: &str, source: &str, line: u64) -> Value {
+/// input format, plus `source` and `line`; a webhook's signature state and
+/// its events' metadata (message text only with `with_text`, and never
+/// that of an unsent message).
+pub fn record_json(text: &str, source: &str, line: u64, p: &Printer) -> Value {
+    let redacted = crate::unsend::redact(text, &p.unsent);
+    let text = redacted.as_ref();
     let mut m = Map::new();
     match parse_line(text) {
         Parsed::Record(l) => {
@@ -52,8 +87,21 @@ pub fn record_json(text: &str, source: &str, line: u64) -> Value {
                     m.insert(k.into(), serde_json::from_str(&text).unwrap_or(Value::String(text.into_owned())));
                 }
             }
+            if l.kind == crate::model::Kind::Webhook {
+                let raw = f.body.as_ref().filter(|b| b.is_string()).map(|b| b.text());
+                let destination = raw.as_deref().and_then(parse_webhook_body).and_then(|w| w.destination);
+                let state = match &p.secrets {
+                    Some(s) => s.check(raw.as_deref(), f.signature.as_deref(), destination.as_deref()),
+                    None => crate::signature::Secrets::default().check(
+                        raw.as_deref(),
+                        f.signature.as_deref(),
+                        destination.as_deref(),
+                    ),
+                };
+                m.insert("signature_state".into(), state.as_str().into());
+            }
             if let Some(b) = &f.body {
-                // The events' metadata; message text is not printed.
+                // The events' metadata; message text only when asked for.
                 let raw = b.text();
                 if let Some(wb) = parse_webhook_body(&raw) {
                     let events: Vec<Value> = wb
@@ -72,6 +120,9 @@ pub fn record_json(text: &str, source: &str, line: u64) -> Value {
                             put("replyToken", e.reply_token.str());
                             put("messageId", e.message.as_ref().and_then(|m| m.id.str()));
                             put("unsendMessageId", e.unsend.as_ref().and_then(|u| u.message_id.str()));
+                            if p.with_text {
+                                put("text", e.message.as_ref().and_then(|m| m.text.str()));
+                            }
                             Value::Object(ev)
                         })
                         .collect();
@@ -90,14 +141,17 @@ pub fn record_json(text: &str, source: &str, line: u64) -> Value {
     }
 }
 
+/// The lines of a block of complete lines (without line endings).
+fn lines_of(data: &[u8]) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+    data.split(|&c| c == b'\n').map(|raw| String::from_utf8_lossy(raw.strip_suffix(b"\r").unwrap_or(raw)))
+}
+
 /// Print every record of a block of complete lines.
-fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8]) -> std::io::Result<()> {
-    for (i, raw) in data.split(|&c| c == b'\n').enumerate() {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let text = String::from_utf8_lossy(raw);
-        let v = record_json(&text, source, first_line + i as u64);
+fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], p: &Printer) -> std::io::Result<()> {
+    for (i, text) in lines_of(data).enumerate() {
+        let v = record_json(&text, source, first_line + i as u64, p);
         if !v.is_null() {
-            serde_json::to_writer(&mut *out, &v)?;
+            out.write_all(crate::mask::apply(&v.to_string()).as_bytes())?;
             out.write_all(b"\n")?;
         }
     }
@@ -130,6 +184,7 @@ pub fn run(
     paths: Vec<PathBuf>,
     from_start: bool,
     poll_only: bool,
+    mut printer: Printer,
     out: &mut dyn Write,
     warn: &mut dyn FnMut(String),
 ) -> Result<()> {
@@ -155,15 +210,23 @@ pub fn run(
     // The files that exist are known from the start (their names, too).
     let mut names: std::collections::HashMap<u64, String> =
         follower.known().into_iter().map(|(k, p)| (k, p.display().to_string())).collect();
-    let mut poll = |out: &mut dyn Write, warn: &mut dyn FnMut(String)| -> std::io::Result<()> {
-        for c in follower.poll() {
+    let mut poll = |out: &mut dyn Write, warn: &mut dyn FnMut(String), p: &mut Printer| -> std::io::Result<()> {
+        let changes = follower.poll();
+        // Unsends anywhere in what was read are applied before any of it is
+        // printed (with --from-start: the whole of the files).
+        for c in &changes {
+            if let Change::Lines { data, .. } = c {
+                lines_of(data).for_each(|l| p.note_unsends(&l));
+            }
+        }
+        for c in changes {
             match c {
                 Change::NewSource { key, path, .. } | Change::Renamed { key, path } => {
                     names.insert(key, path.display().to_string());
                 }
                 Change::Lines { key, first_line, data, .. } => {
                     let name = names.get(&key).cloned().unwrap_or_default();
-                    print_lines(out, &name, first_line, &data)?;
+                    print_lines(out, &name, first_line, &data, p)?;
                 }
                 Change::Unreadable { path, reason } => warn(format!("{}: {reason}", path.display())),
                 Change::Truncated { .. } | Change::Gone { .. } => {}
@@ -171,20 +234,21 @@ pub fn run(
         }
         Ok(())
     };
-    poll(out, warn)?;
+    poll(out, warn, &mut printer)?;
     loop {
         select! {
             recv(signals) -> _ => return Ok(()),
             recv(wake) -> _ => {
                 // Coalesce a burst of events into one poll.
                 while wake.try_recv().is_ok() {}
-                poll(out, warn)?;
+                poll(out, warn, &mut printer)?;
             },
-            recv(timer) -> _ => poll(out, warn)?,
+            recv(timer) -> _ => poll(out, warn, &mut printer)?,
             recv(stdin) -> line => match line {
                 Ok(Some(l)) => {
                     stdin_line += 1;
-                    print_lines(out, "-", stdin_line, l.as_bytes())?;
+                    printer.note_unsends(&l);
+                    print_lines(out, "-", stdin_line, l.as_bytes(), &printer)?;
                 }
                 _ => {
                     stdin_open = false;

@@ -98,9 +98,13 @@ mod tests {
         let out = redact(line, &set(&["1234"]));
         assert!(out.contains(r#""contentProvider":"[unsent]""#), "{out}");
         // In a text line's extras.
-        let line = r#"203.0.113.1 2026-11-20T08:00:00Z POST /cb 200 {"events":[{"message":{"id":"m1","text":"hi there"}}]}"#;
+        let line =
+            r#"203.0.113.1 2026-11-20T08:00:00Z POST /cb 200 {"events":[{"message":{"id":"m1","text":"hi there"}}]}"#;
         let out = redact(line, &set(&["m1"]));
-        assert!(out.starts_with("203.0.113.1 2026-11-20T08:00:00Z POST /cb 200 {") && !out.contains("hi there"), "{out}");
+        assert!(
+            out.starts_with("203.0.113.1 2026-11-20T08:00:00Z POST /cb 200 {") && !out.contains("hi there"),
+            "{out}"
+        );
     }
 
     #[test]

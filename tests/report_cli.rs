@@ -185,7 +185,7 @@ fn sample_logs_report() {
     assert!(r.sources.iter().all(|s| s.error.is_none() && s.skipped.is_none()));
     assert_eq!(r.sources.iter().filter(|s| s.compressed).count(), 2);
     assert_eq!(r.totals.unparsed, 5);
-    assert_eq!(r.status_counts.api.get("429"), Some(&56));
+    assert_eq!(r.status_counts.api.get("429"), Some(&59));
     assert_eq!(r.status_counts.miniapp.get("429"), Some(&8));
     assert!(r.totals.webhook_events > 500);
 }

@@ -38,7 +38,8 @@ impl Severity {
 
 /// Where a rule comes from.
 pub mod guideline {
-    pub const MASS_REQUESTS: &str = "Messaging API development guidelines › Don't send mass requests to the LINE Platform";
+    pub const MASS_REQUESTS: &str =
+        "Messaging API development guidelines › Don't send mass requests to the LINE Platform";
     pub const MINI_MASS_REQUESTS: &str =
         "LINE MINI App development guidelines › Prohibiting mass requests to the LINE Platform";
     pub const SAME_USER: &str = "Messaging API development guidelines › Don't send mass messages to the same user";
@@ -52,12 +53,10 @@ pub mod guideline {
     pub const MINI_LOGS: &str = "LINE MINI App development guidelines › Saving logs › Service message API request logs";
     pub const REPLY_TOKEN: &str =
         "Messaging API reference › Send reply message (a reply token is used once, soon after its webhook)";
-    pub const RETRY_KEY: &str =
-        "Messaging API reference › Retry a failed API request (X-Line-Retry-Key on push, multicast, narrowcast, broadcast)";
+    pub const RETRY_KEY: &str = "Messaging API reference › Retry a failed API request (X-Line-Retry-Key on push, multicast, narrowcast, broadcast)";
     pub const WEBHOOK_ANSWER: &str =
         "Messaging API documentation › Receive webhooks (answer 2xx within 2 s; failed deliveries are redelivered)";
-    pub const MINI_TOKEN: &str =
-        "LINE MINI App documentation › Service messages (a notification token sends at most 5 messages; use the renewed one)";
+    pub const MINI_TOKEN: &str = "LINE MINI App documentation › Service messages (a notification token sends at most 5 messages; use the renewed one)";
 }
 
 /// One finding: a rule broken, how often, when, and the records.
@@ -376,7 +375,15 @@ fn rate_limit_429(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
             n(push_total),
             cx.store.syms.resolve(u)
         );
-        out.push(finding(cx.store, "rate-limit-429", Severity::Warning, guideline::SAME_USER, msg, ids.len() as u64, ids));
+        out.push(finding(
+            cx.store,
+            "rate-limit-429",
+            Severity::Warning,
+            guideline::SAME_USER,
+            msg,
+            ids.len() as u64,
+            ids,
+        ));
     }
 }
 
@@ -410,7 +417,10 @@ fn same_user_flood(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
         let (sev, msg) = match f.direction {
             Direction::Outbound => (
                 Severity::Warning,
-                format!("{} messages sent to {} within {secs:.0} s: don't send mass messages to the same user", f.count, f.user_id),
+                format!(
+                    "{} messages sent to {} within {secs:.0} s: don't send mass messages to the same user",
+                    f.count, f.user_id
+                ),
             ),
             Direction::Inbound => (
                 Severity::Info,
@@ -458,16 +468,26 @@ fn invalid_user_id(cx: &Ctx, out: &mut Vec<Finding>) {
         }
     }
     if !bad.is_empty() {
-        let examples: Vec<String> = bad_ids.keys().take(3).map(|s| format!("\"{}\"", crate::escape::truncate(s, 40))).collect();
+        let examples: Vec<String> =
+            bad_ids.keys().take(3).map(|s| format!("\"{}\"", crate::escape::truncate(s, 40))).collect();
         let msg = format!(
             "{} to {} (not U and 32 hex digits, or a group/room ID where a user is needed), e.g. {}",
             of(bad.len(), "request"),
             of(bad_ids.len(), "malformed user ID"),
             examples.join(", ")
         );
-        out.push(finding(cx.store, "invalid-user-id", Severity::Error, guideline::INVALID_USER_IDS, msg, bad.len() as u64, bad));
+        out.push(finding(
+            cx.store,
+            "invalid-user-id",
+            Severity::Error,
+            guideline::INVALID_USER_IDS,
+            msg,
+            bad.len() as u64,
+            bad,
+        ));
     }
-    let mut refused: Vec<(String, Vec<RecordId>)> = refused.into_iter().filter(|(_, v)| v.len() >= REFUSED_MIN).collect();
+    let mut refused: Vec<(String, Vec<RecordId>)> =
+        refused.into_iter().filter(|(_, v)| v.len() >= REFUSED_MIN).collect();
     refused.sort();
     for (u, ids) in refused {
         let msg = format!(
@@ -521,19 +541,46 @@ fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
             if late.len() == 1 { "1 reply".to_owned() } else { format!("{} replies", n(late.len())) },
             worst as f64 / 1000.0
         );
-        out.push(finding(cx.store, "reply-token", Severity::Warning, guideline::REPLY_TOKEN, msg, late.len() as u64, late));
+        out.push(finding(
+            cx.store,
+            "reply-token",
+            Severity::Warning,
+            guideline::REPLY_TOKEN,
+            msg,
+            late.len() as u64,
+            late,
+        ));
     }
     let twice: Vec<RecordId> = by_token.into_values().filter(|v| v.len() > 1).flatten().collect();
     if !twice.is_empty() {
-        let msg = format!("{} reuse a reply token already used: a reply token can be used once", of(twice.len(), "reply request"));
-        out.push(finding(cx.store, "reply-token", Severity::Error, guideline::REPLY_TOKEN, msg, twice.len() as u64, twice));
+        let msg = format!(
+            "{} reuse a reply token already used: a reply token can be used once",
+            of(twice.len(), "reply request")
+        );
+        out.push(finding(
+            cx.store,
+            "reply-token",
+            Severity::Error,
+            guideline::REPLY_TOKEN,
+            msg,
+            twice.len() as u64,
+            twice,
+        ));
     }
     if !invalid.is_empty() {
         let msg = format!(
             "{} refused with 400 \"Invalid reply token\" (expired, used, or not a token)",
             if invalid.len() == 1 { "1 reply".to_owned() } else { format!("{} replies", n(invalid.len())) }
         );
-        out.push(finding(cx.store, "reply-token", Severity::Error, guideline::REPLY_TOKEN, msg, invalid.len() as u64, invalid));
+        out.push(finding(
+            cx.store,
+            "reply-token",
+            Severity::Error,
+            guideline::REPLY_TOKEN,
+            msg,
+            invalid.len() as u64,
+            invalid,
+        ));
     }
 }
 
@@ -541,7 +588,10 @@ fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
 fn takes_retry_key(path: &str) -> bool {
     matches!(
         path.trim_end_matches('/'),
-        "/v2/bot/message/push" | "/v2/bot/message/multicast" | "/v2/bot/message/narrowcast" | "/v2/bot/message/broadcast"
+        "/v2/bot/message/push"
+            | "/v2/bot/message/multicast"
+            | "/v2/bot/message/narrowcast"
+            | "/v2/bot/message/broadcast"
     )
 }
 
@@ -583,7 +633,8 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
                 continue;
             }
             let Some(fails) = recipients(r).and_then(|to| failed.get(&(r.path, to))) else { continue };
-            if let Some(&(_, f)) = fails.iter().find(|&&(t, f)| f != id && r.ts() > t && r.ts() - t <= RETRY_WINDOW_MS) {
+            if let Some(&(_, f)) = fails.iter().find(|&&(t, f)| f != id && r.ts() > t && r.ts() - t <= RETRY_WINDOW_MS)
+            {
                 dupes.extend([f, id]);
             }
         }
@@ -595,12 +646,24 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
             "{} repeated after a 5xx or timeout without X-Line-Retry-Key: users may get the message twice; send retries with a retry key",
             of(dupes.len(), "send")
         );
-        out.push(finding(cx.store, "retry-key", Severity::Warning, guideline::RETRY_KEY, msg, dupes.len() as u64, dupes));
+        out.push(finding(
+            cx.store,
+            "retry-key",
+            Severity::Warning,
+            guideline::RETRY_KEY,
+            msg,
+            dupes.len() as u64,
+            dupes,
+        ));
     }
     if !wrong_endpoint.is_empty() {
         let msg = format!(
             "{} X-Line-Retry-Key on an endpoint that does not take one (only push, multicast, narrowcast, broadcast)",
-            if wrong_endpoint.len() == 1 { "1 request carries".to_owned() } else { format!("{} requests carry", n(wrong_endpoint.len())) }
+            if wrong_endpoint.len() == 1 {
+                "1 request carries".to_owned()
+            } else {
+                format!("{} requests carry", n(wrong_endpoint.len()))
+            }
         );
         out.push(finding(
             cx.store,
@@ -628,7 +691,15 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
             "{} with the same retry key after a 409 or another 4xx: a 409 means it was already accepted, other 4xx will not change on retry",
             of(after_4xx.len(), "request")
         );
-        out.push(finding(cx.store, "retry-key", Severity::Warning, guideline::RETRY_KEY, msg, after_4xx.len() as u64, after_4xx));
+        out.push(finding(
+            cx.store,
+            "retry-key",
+            Severity::Warning,
+            guideline::RETRY_KEY,
+            msg,
+            after_4xx.len() as u64,
+            after_4xx,
+        ));
     }
 }
 
@@ -665,7 +736,15 @@ fn audience_churn(cx: &Ctx, out: &mut Vec<Finding>) {
             "{} created and deleted without a narrowcast using them: don't create and delete audiences you don't send to",
             of(churned as usize, "audience")
         );
-        out.push(finding(cx.store, "audience-churn", Severity::Warning, guideline::MASS_REQUESTS, msg, churned, records));
+        out.push(finding(
+            cx.store,
+            "audience-churn",
+            Severity::Warning,
+            guideline::MASS_REQUESTS,
+            msg,
+            churned,
+            records,
+        ));
     }
 }
 
@@ -684,14 +763,30 @@ fn webhook_signature(cx: &Ctx, out: &mut Vec<Finding>) {
             "{} with an invalid x-line-signature answered 2xx: verify the signature and reject forged requests",
             of(invalid.len(), "webhook")
         );
-        out.push(finding(cx.store, "webhook-signature", Severity::Error, guideline::SIGNATURE, msg, invalid.len() as u64, invalid));
+        out.push(finding(
+            cx.store,
+            "webhook-signature",
+            Severity::Error,
+            guideline::SIGNATURE,
+            msg,
+            invalid.len() as u64,
+            invalid,
+        ));
     }
     if !missing.is_empty() {
         let msg = format!(
             "{} without an x-line-signature answered 2xx: requests not from LINE are being processed",
             of(missing.len(), "webhook")
         );
-        out.push(finding(cx.store, "webhook-signature", Severity::Error, guideline::SIGNATURE, msg, missing.len() as u64, missing));
+        out.push(finding(
+            cx.store,
+            "webhook-signature",
+            Severity::Error,
+            guideline::SIGNATURE,
+            msg,
+            missing.len() as u64,
+            missing,
+        ));
     }
 }
 
@@ -723,7 +818,15 @@ fn webhook_errors(cx: &Ctx, out: &mut Vec<Finding>) {
             "{} answered with a non-2xx status: LINE counts them as failed deliveries (and may redeliver)",
             of(failed.len(), "webhook")
         );
-        out.push(finding(cx.store, "webhook-errors", Severity::Warning, guideline::WEBHOOK_ANSWER, msg, failed.len() as u64, failed));
+        out.push(finding(
+            cx.store,
+            "webhook-errors",
+            Severity::Warning,
+            guideline::WEBHOOK_ANSWER,
+            msg,
+            failed.len() as u64,
+            failed,
+        ));
     }
     if !redelivered.is_empty() {
         let msg = format!(
@@ -731,11 +834,30 @@ fn webhook_errors(cx: &Ctx, out: &mut Vec<Finding>) {
             of(redelivered_events as usize, "redelivered event"),
             of(redelivered.len(), "receipt")
         );
-        out.push(finding(cx.store, "webhook-errors", Severity::Info, guideline::WEBHOOK_ANSWER, msg, redelivered_events, redelivered));
+        out.push(finding(
+            cx.store,
+            "webhook-errors",
+            Severity::Info,
+            guideline::WEBHOOK_ANSWER,
+            msg,
+            redelivered_events,
+            redelivered,
+        ));
     }
     if !slow.is_empty() {
-        let msg = format!("{} answered after more than 2 s: answer first, then process asynchronously", of(slow.len(), "webhook"));
-        out.push(finding(cx.store, "webhook-errors", Severity::Warning, guideline::WEBHOOK_ANSWER, msg, slow.len() as u64, slow));
+        let msg = format!(
+            "{} answered after more than 2 s: answer first, then process asynchronously",
+            of(slow.len(), "webhook")
+        );
+        out.push(finding(
+            cx.store,
+            "webhook-errors",
+            Severity::Warning,
+            guideline::WEBHOOK_ANSWER,
+            msg,
+            slow.len() as u64,
+            slow,
+        ));
     }
 }
 
@@ -781,7 +903,11 @@ fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
             for (name, have) in fields {
                 if *have < k.records {
                     lacking = lacking.max(k.records - have);
-                    basic.push(format!("{what} without {name} in {} of {}", n((k.records - have) as usize), n(k.records as usize)));
+                    basic.push(format!(
+                        "{what} without {name} in {} of {}",
+                        n((k.records - have) as usize),
+                        n(k.records as usize)
+                    ));
                 }
             }
             let missing: Vec<&str> = extras.iter().filter(|(_, have)| *have == 0).map(|(x, _)| *x).collect();
@@ -792,13 +918,23 @@ fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
         check(
             &f.api,
             "API requests",
-            &[("request ID", f.api.request_id), ("method", f.api.method), ("endpoint", f.api.target), ("status", f.api.status)],
+            &[
+                ("request ID", f.api.request_id),
+                ("method", f.api.method),
+                ("endpoint", f.api.target),
+                ("status", f.api.status),
+            ],
             &[("request body", f.api.request_body), ("response body", f.api.response_body)],
         );
         check(
             &f.webhook,
             "webhook receipts",
-            &[("sender IP", f.webhook.ip), ("method", f.webhook.method), ("path", f.webhook.target), ("status", f.webhook.status)],
+            &[
+                ("sender IP", f.webhook.ip),
+                ("method", f.webhook.method),
+                ("path", f.webhook.target),
+                ("status", f.webhook.status),
+            ],
             &[("x-line-signature", f.webhook.signature), ("webhook event object (body)", f.webhook.body)],
         );
         check(
@@ -878,7 +1014,15 @@ fn miniapp_token(cx: &Ctx, out: &mut Vec<Finding>) {
             "{} sent with an old notification token after LINE had returned a renewed one: keep the token from each response",
             of(stale.len(), "service message")
         );
-        out.push(finding(cx.store, "miniapp-token", Severity::Error, guideline::MINI_TOKEN, msg, stale.len() as u64, stale));
+        out.push(finding(
+            cx.store,
+            "miniapp-token",
+            Severity::Error,
+            guideline::MINI_TOKEN,
+            msg,
+            stale.len() as u64,
+            stale,
+        ));
     }
 }
 

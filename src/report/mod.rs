@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 pub mod lookup;
 
 use crate::analysis::{BurstReport, Correlation, Direction, Findings, FloodReport};
+use crate::audit::{Finding, Severity};
 use crate::escape::{escape_control, thousands};
 use crate::model::Kind;
-use crate::audit::{Finding, Severity};
 use crate::store::{SignatureCounts, Store, Totals};
 use crate::time::{format_rfc3339, parse_time};
 
@@ -243,7 +243,8 @@ pub fn write_audit(findings: &[FindingReport], out: &mut dyn Write) -> io::Resul
         writeln!(out, "  {mark} {:<7} {:<19} {}", f.severity.as_str(), f.rule, escape_control(&f.message))?;
         writeln!(out, "    {:<27} {}", when, escape_control(&f.guideline))?;
         if !f.examples.is_empty() {
-            let ex: Vec<String> = f.examples.iter().map(|p| format!("{}:{}", escape_control(&p.source), p.line)).collect();
+            let ex: Vec<String> =
+                f.examples.iter().map(|p| format!("{}:{}", escape_control(&p.source), p.line)).collect();
             writeln!(out, "    {:<27} e.g. {}", "", ex.join("  "))?;
         }
     }

@@ -123,7 +123,8 @@ impl Following {
                 Change::Lines { key, offset, first_line, data } => {
                     let Some(&src) = self.sources.get(&key) else { continue };
                     let block = crate::source::Block { offset, first_line, data };
-                    let pb = crate::ingest::ParsedBlock::parse_with(src, block, false, false, app.store.secrets.clone());
+                    let pb =
+                        crate::ingest::ParsedBlock::parse_with(src, block, false, false, app.store.secrets.clone());
                     crate::ingest::commit(&mut app.store, pb, crate::ingest::Window::default());
                     added = true;
                 }
