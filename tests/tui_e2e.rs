@@ -115,7 +115,7 @@ impl Session {
 fn opens_the_sample_answers_keys_and_quits_with_q() {
     let mut s = Session::start(&["assets/sample-logs"]);
     s.wait_for("429 burst ×40 push");
-    s.wait_for("Timeline 7,493");
+    s.wait_for("Timeline 7,532");
     s.send("?");
     s.wait_for("Help (any key closes)");
     s.send("j"); // closes help
@@ -181,7 +181,7 @@ fn a_panic_restores_the_terminal() {
 #[test]
 fn ctrl_c_quits_and_the_wheel_arrives_as_arrows() {
     let mut s = Session::start(&["assets/sample-logs"]);
-    s.wait_for("Timeline 7,493");
+    s.wait_for("Timeline 7,532");
     assert!(s.text().contains("\x1b[?1007h"), "alternate scroll mode on");
     assert!(!s.text().contains("\x1b[?1000h"), "the mouse is not captured");
     s.send("\x1b[A"); // what the wheel sends: ↑ pauses following
@@ -212,6 +212,22 @@ fn the_screen_follows_new_lines_and_new_files() {
     std::fs::remove_file(d.path().join("api.log.1")).unwrap();
     s.wait_for("1 gone");
     s.wait_for("3 records");
+    s.send("q");
+    assert!(s.wait_exit().success());
+}
+
+/// The audit's findings are alerts; signatures are checked with the secret
+/// (never shown); `--mask-users` shortens every user ID on the screen.
+#[test]
+fn findings_signatures_and_masked_users_on_the_screen() {
+    let mut s =
+        Session::start(&["--mask-users", "--channel-secret-file", "assets/channel-secret.txt", "assets/sample-logs"]);
+    s.wait_for("flood → U68be…8a49");
+    s.wait_for("webhook-signature");
+    s.wait_for("sig✓");
+    let screen = s.text();
+    assert!(!screen.contains("U68be2a33f1b2c4d5e6f708192a3b8a49"), "{screen}");
+    assert!(!screen.contains("8c570fa6dd201bb328f1c1eac23a96d8"), "{screen}");
     s.send("q");
     assert!(s.wait_exit().success());
 }

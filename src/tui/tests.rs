@@ -395,3 +395,32 @@ fn new_records_follow_the_newest_unless_scrolled_up() {
     assert_eq!(app.selected, at, "a user who scrolled up is not moved");
     assert!(!app.follow);
 }
+
+#[test]
+fn an_unsent_message_is_not_shown_or_found() {
+    let d = tempfile::tempdir().unwrap();
+    let body = |ev: &str| {
+        serde_json::json!({"kind": "webhook", "time": "2026-11-20T08:00:00Z", "ip": "203.0.113.1", "method": "POST",
+            "path": "/cb", "status": 200, "body": format!("{{\"events\":[{ev}]}}")})
+        .to_string()
+    };
+    let lines = [
+        body(
+            r#"{"type":"message","webhookEventId":"e1","message":{"id":"m1","type":"text","text":"withdrawn words"}}"#,
+        ),
+        body(r#"{"type":"unsend","webhookEventId":"e2","unsend":{"messageId":"m1"}}"#),
+    ];
+    std::fs::write(d.path().join("wh.jsonl"), lines.join("\n") + "\n").unwrap();
+    let mut app = app_on(&[d.path().to_str().unwrap()]);
+    app.on_action(Action::First);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("[unsent]") && !s.contains("withdrawn"), "{s}");
+    // The store's re-read line (the detail pane, the filter, lookup) is redacted.
+    let (_, rec) = app.selected_record().unwrap();
+    let text = app.store.line_text(&rec).unwrap();
+    assert!(text.contains("[unsent]") && !text.contains("withdrawn"), "{text}");
+    app.on_action(Action::Filter);
+    type_text(&mut app, "withdrawn");
+    finish_search(&mut app);
+    assert_eq!(app.view_len(), 0, "the withdrawn text is not searchable");
+}
