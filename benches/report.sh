@@ -35,7 +35,7 @@ report=""
 rss=""
 for _ in $(seq "$runs"); do
   t0=$(now)
-  hwm=$(LINELENS_MEMORY=1 target/release/linelens report "$dir" 2>&1 >/dev/null | awk '/VmHWM/ {print $3}')
+  hwm=$(LINELENS_MEMORY=1 target/release/linelens report "$dir" 2>&1 >/dev/null | awk '/VmHWM/ {v = $NF == "kB" ? $(NF - 1) : $NF} END {print v}')
   t1=$(now)
   report="$report$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')"$'\n'
   rss="$rss$hwm"$'\n'

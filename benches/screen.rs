@@ -84,7 +84,9 @@ fn screen(c: &mut Criterion) {
                 (app, pb)
             },
             |(mut app, pb)| {
-                commit(&mut app.store, pb, Window::default());
+                if let Some(store) = app.store_mut() {
+                    commit(store, pb, Window::default());
+                }
                 app.on_ingested();
                 app
             },

@@ -331,20 +331,28 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Some(Command::Report(args)) => {
             let mut e = args.analysis.engine()?;
             let store = load_paths(&args.read, e.store(true), &mut e.analyzer)?;
+            let t = std::time::Instant::now();
             let found = e.analyzer.findings(&store);
-            let r = Report::build(&store, &found, &e.audit.run(&store, &found));
+            // The analysis state is not needed any more: its memory goes to the audit.
+            drop(e.analyzer);
+            let audit = e.audit.run(&store, &found);
+            if std::env::var_os("LINELENS_MEMORY").is_some() {
+                eprintln!("timing audit {:.2} s", t.elapsed().as_secs_f64());
+            }
+            let r = Report::build(&store, &found, &audit);
             masked(out, |out| match args.format {
                 Format::Text => report::write_text(&r, out),
                 Format::Json => report::write_json(&r, out),
             })?;
+            print_peak();
         }
         Some(Command::Audit(args)) => {
             let mut e = args.analysis.engine()?;
             let store = load_paths(&args.read, e.store(true), &mut e.analyzer)?;
             let found = e.analyzer.findings(&store);
+            drop(e.analyzer);
             let findings = e.audit.run(&store, &found);
-            let list: Vec<report::FindingReport> =
-                findings.iter().map(|f| report::FindingReport::build(&store, f)).collect();
+            let list = report::FindingReport::build_all(&store, &findings);
             masked(out, |out| match args.format {
                 Format::Text => report::write_audit(&list, out),
                 Format::Json => {
@@ -411,6 +419,17 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// With `LINELENS_MEMORY=1`: the peak memory of the whole command, at its end.
+fn print_peak() {
+    if std::env::var_os("LINELENS_MEMORY").is_some()
+        && let Ok(status) = std::fs::read_to_string("/proc/self/status")
+    {
+        for l in status.lines().filter(|l| l.starts_with("VmHWM")) {
+            eprintln!("memory at exit {l}");
+        }
+    }
 }
 
 /// Write through `f`, with user IDs shortened when `--mask-users` is on.

@@ -181,7 +181,7 @@ impl ParsedBlock {
                     }
                 }
                 if let Some(ms) = f.duration_ms.filter(|&ms| ms > SLOW_MS) {
-                    let slow_ms = u32::try_from(ms).unwrap_or(u32::MAX);
+                    let slow_ms = u16::try_from(ms).unwrap_or(u16::MAX);
                     self.notes.push(Note { record: idx, slow_ms, ..Note::default() });
                 }
                 if meta.has_body || meta.has_signature {
@@ -209,7 +209,15 @@ impl ParsedBlock {
                 };
                 let mut note = Note { record: idx, ..Note::default() };
                 let rb = f.request_body.as_ref().and_then(|b| body::parse_request_body(&b.text()));
-                let resp = f.response_body.as_ref().and_then(|b| body::parse_response_body(&b.text()));
+                let target = l.target().map(parse::endpoint_path).unwrap_or("");
+                // The response body matters for errors, MINI App tokens and new audiences only.
+                let wants_response =
+                    f.status >= 400 || l.kind == Kind::MiniApp || target.starts_with("/v2/bot/audienceGroup/");
+                let resp = f
+                    .response_body
+                    .as_ref()
+                    .filter(|_| wants_response)
+                    .and_then(|b| body::parse_response_body(&b.text()));
                 if let Some(rb) = &rb {
                     if let Some(t) = rb.reply_token.as_deref() {
                         meta.token = hash_id(t);
@@ -233,7 +241,6 @@ impl ParsedBlock {
                         .or(f.notification_token.as_deref())
                         .map_or(0, hash_id);
                 }
-                let target = l.target().map(parse::endpoint_path).unwrap_or("");
                 let audiences = audience_calls(f.method, target, rb.as_ref(), resp.as_ref());
                 if audiences.is_empty() {
                     if note != (Note { record: idx, ..Note::default() }) {

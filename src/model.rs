@@ -372,8 +372,9 @@ pub struct Note {
     pub record: RecordId,
     pub response: Response,
     pub audience_op: AudienceOp,
-    /// How long the bot took to answer a webhook, when logged and over 2 s.
-    pub slow_ms: u32,
+    /// How long the bot took to answer a webhook, when logged and over 2 s
+    /// (ms, at most 65,535). 32 bytes in all.
+    pub slow_ms: u16,
     /// MINI App: the notification token a send used (request body) and the
     /// one LINE returned (response body, or the logged `notification_token`).
     pub token_used: u64,

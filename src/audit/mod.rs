@@ -8,7 +8,9 @@
 
 pub mod limits;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use serde::{Deserialize, Serialize};
 
@@ -177,20 +179,22 @@ fn path_ids(path: &str) -> Vec<(&str, char)> {
 
 struct Ctx<'a> {
     store: &'a Store,
-    notes: HashMap<RecordId, Vec<Note>>,
 }
 
 impl<'a> Ctx<'a> {
     fn new(store: &'a Store) -> Ctx<'a> {
-        let mut notes: HashMap<RecordId, Vec<Note>> = HashMap::new();
-        for note in &store.notes {
-            notes.entry(note.record).or_default().push(*note);
-        }
-        Ctx { store, notes }
+        Ctx { store }
+    }
+
+    /// The notes of a record (`Store::notes` is in record order).
+    fn notes(&self, id: RecordId) -> impl Iterator<Item = &'a Note> + 'a {
+        let notes = &self.store.notes;
+        let from = notes.partition_point(|n| n.record < id);
+        notes.get(from..).unwrap_or_default().iter().take_while(move |n| n.record == id)
     }
 
     fn response(&self, id: RecordId) -> Response {
-        self.notes.get(&id).and_then(|v| v.first()).map_or(Response::None, |n| n.response)
+        self.notes(id).next().map_or(Response::None, |n| n.response)
     }
 
     fn path(&self, r: &Record) -> &'a str {
@@ -204,8 +208,11 @@ impl<'a> Ctx<'a> {
         self.store.api.get(r.aux).copied()
     }
 
-    fn users(&self, r: &Record) -> Vec<Sym> {
-        self.api(r).map(|m| self.store.api_users(&m).to_vec()).unwrap_or_default()
+    fn users(&self, r: &Record) -> &'a [Sym] {
+        match self.api(r) {
+            Some(m) => self.store.api_users.slice(m.users_start, m.users_len),
+            None => &[],
+        }
     }
 
     /// The user a reply answers (the user of the event with its token).
@@ -231,19 +238,29 @@ impl Audit {
     /// Every finding, most severe first, then largest count, then earliest.
     pub fn run(&self, store: &Store, found: &Findings) -> Vec<Finding> {
         let cx = Ctx::new(store);
-        let mut out = Vec::new();
-        rate_limit_429(&cx, found, &mut out);
-        self.rate_limit_pressure(&cx, &mut out);
-        same_user_flood(&cx, found, &mut out);
-        invalid_user_id(&cx, &mut out);
-        reply_token(&cx, &mut out);
-        retry_key(&cx, &mut out);
-        audience_churn(&cx, &mut out);
-        webhook_signature(&cx, &mut out);
-        webhook_errors(&cx, &mut out);
-        unsent_content(&cx, &mut out);
-        log_completeness(&cx, &mut out);
-        miniapp_token(&cx, &mut out);
+        // Two groups of rules of about equal cost, one per core.
+        let (mut out, other) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| {
+                let mut out = Vec::new();
+                reply_token(&cx, &mut out);
+                same_user_flood(&cx, found, &mut out);
+                webhook_signature(&cx, &mut out);
+                webhook_errors(&cx, &mut out);
+                unsent_content(&cx, &mut out);
+                log_completeness(&cx, &mut out);
+                out
+            });
+            let mut out = Vec::new();
+            rate_limit_429(&cx, found, &mut out);
+            self.rate_limit_pressure(&cx, &mut out);
+            invalid_user_id(&cx, &mut out);
+            retry_key(&cx, &mut out);
+            audience_churn(&cx, &mut out);
+            miniapp_token(&cx, &mut out);
+            (out, other.join())
+        });
+        // A rule that panicked is a bug; the others' findings still count.
+        out.extend(other.unwrap_or_default());
         out.sort_by(|a, b| {
             b.severity.cmp(&a.severity).then(b.count.cmp(&a.count)).then(a.first.cmp(&b.first)).then(a.rule.cmp(b.rule))
         });
@@ -253,12 +270,29 @@ impl Audit {
     fn rate_limit_pressure(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         // Requests per limit and fixed window (calendar second, minute, hour).
         let mut buckets: HashMap<(usize, Millis), u64> = HashMap::new();
-        let mut limit_of: HashMap<(Sym, u8), Option<usize>> = HashMap::new();
+        // The limit of each (method, path symbol): a byte per symbol (0 not
+        // looked up yet, 1 none, 2 + i limit i); symbols are dense.
+        let mut limit_of: Vec<Vec<u8>> = vec![Vec::new(); 9];
+        let nsyms = cx.store.syms.len();
         for (_, r) in cx.store.iter().filter(|(_, r)| matches!(r.kind(), Kind::Api | Kind::MiniApp)) {
             let m = r.method();
-            let li = *limit_of
-                .entry((r.path, m as u8))
-                .or_insert_with(|| self.limits.iter().position(|l| l.matches(m, cx.path(r))));
+            let Some(cache) = limit_of.get_mut(m as usize) else { continue };
+            if cache.is_empty() {
+                cache.resize(nsyms + 1, 0);
+            }
+            let slot = cache.get_mut(r.path as usize).map_or(0, |c| *c);
+            let li = match slot {
+                0 => {
+                    let found = self.limits.iter().position(|l| l.matches(m, cx.path(r)));
+                    let code = found.and_then(|i| u8::try_from(i + 2).ok()).unwrap_or(1);
+                    if let Some(c) = cache.get_mut(r.path as usize) {
+                        *c = code;
+                    }
+                    found
+                }
+                1 => None,
+                c => Some(usize::from(c) - 2),
+            };
             if let Some(li) = li
                 && let Some(l) = self.limits.get(li)
             {
@@ -333,7 +367,7 @@ fn rate_limit_429(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
         // Push 429s whose recipient is logged.
         if r.kind() == Kind::Api
             && Endpoint::of(cx.path(r)) == Endpoint::Push
-            && let [u] = cx.users(r).as_slice()
+            && let [u] = cx.users(r)
         {
             push_total += 1;
             push_to.entry(*u).or_default().push(id);
@@ -438,33 +472,61 @@ fn invalid_user_id(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut bad: Vec<RecordId> = Vec::new();
     let mut bad_ids: BTreeMap<String, usize> = BTreeMap::new();
     let mut refused: HashMap<String, Vec<RecordId>> = HashMap::new();
+    // Validity per symbol, a byte each (symbols are dense): bit 0 looked up,
+    // bit 1 a valid user, bit 2 a valid user, group or room; for paths bit 3
+    // looked up, bit 4 names a malformed ID.
+    let mut seen: Vec<u8> = vec![0; cx.store.syms.len() + 1];
     for (id, r) in cx.api_records() {
         let path = cx.path(r);
         let allow_chats = !matches!(path, "/v2/bot/message/multicast" | "/v2/bot/chat/loading/start");
-        let mut named: Vec<(String, bool)> = cx
-            .users(r)
-            .iter()
-            .map(|&u| cx.store.syms.resolve(u))
-            .map(|u| (u.to_owned(), valid_id(u, allow_chats)))
-            .collect();
-        for (v, want) in path_ids(path) {
-            let ok = match want {
-                'U' => valid_id(v, false),
-                c => v.starts_with(c) && valid_id(v, true),
-            };
-            named.push((v.to_owned(), ok));
+        let users = cx.users(r);
+        let mut wrong: Vec<String> = Vec::new();
+        for &u in users {
+            let Some(b) = seen.get_mut(u as usize) else { continue };
+            if *b & 1 == 0 {
+                let id = cx.store.syms.resolve(u);
+                *b |= 1 | (u8::from(valid_id(id, false)) << 1) | (u8::from(valid_id(id, true)) << 2);
+            }
+            if *b & if allow_chats { 4 } else { 2 } == 0 {
+                wrong.push(cx.store.syms.resolve(u).to_owned());
+            }
         }
-        if named.iter().any(|(_, ok)| !ok) {
+        let bad_in_path = |v: &str, want: char| match want {
+            'U' => !valid_id(v, false),
+            c => !(v.starts_with(c) && valid_id(v, true)),
+        };
+        let path_state = match seen.get_mut(r.path as usize) {
+            Some(b) if *b & 8 == 0 => {
+                *b |= 8 | (u8::from(path_ids(path).into_iter().any(|(v, w)| bad_in_path(v, w))) << 4);
+                *b
+            }
+            Some(b) => *b,
+            None => 0,
+        };
+        if path_state & 16 != 0 {
+            wrong.extend(path_ids(path).into_iter().filter(|&(v, w)| bad_in_path(v, w)).map(|(v, _)| v.to_owned()));
+        }
+        if !wrong.is_empty() {
             bad.push(id);
-            for (v, _) in named.iter().filter(|(_, ok)| !ok) {
-                *bad_ids.entry(v.clone()).or_default() += 1;
+            for v in wrong {
+                *bad_ids.entry(v).or_default() += 1;
             }
         }
         // LINE refusing a single user: a push "Failed to send messages", a profile 404.
-        let refusal = (Endpoint::of(path) == Endpoint::Push && cx.response(id) == Response::FailedToSend)
-            || (r.status() == 404 && path.starts_with("/v2/bot/profile/"));
-        if refusal && let Some((u, _)) = named.first().filter(|_| named.len() == 1) {
-            refused.entry(u.clone()).or_default().push(id);
+        let refusal = match r.status() {
+            400 => Endpoint::of(path) == Endpoint::Push && cx.response(id) == Response::FailedToSend,
+            404 => path.starts_with("/v2/bot/profile/"),
+            _ => false,
+        };
+        if refusal {
+            let named: Vec<&str> = users
+                .iter()
+                .map(|&u| cx.store.syms.resolve(u))
+                .chain(path_ids(path).into_iter().map(|(v, _)| v))
+                .collect();
+            if let [u] = named.as_slice() {
+                refused.entry((*u).to_owned()).or_default().push(id);
+            }
         }
     }
     if !bad.is_empty() {
@@ -509,7 +571,7 @@ fn invalid_user_id(cx: &Ctx, out: &mut Vec<Finding>) {
 fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut late: Vec<RecordId> = Vec::new();
     let mut worst: Millis = 0;
-    let mut by_token: HashMap<u64, Vec<RecordId>> = HashMap::new();
+    let mut twice: Vec<RecordId> = Vec::new();
     let mut invalid: Vec<RecordId> = Vec::new();
     for (id, r) in cx.api_records() {
         if Endpoint::of(cx.path(r)) != Endpoint::Reply {
@@ -519,7 +581,9 @@ fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
             invalid.push(id);
         }
         let Some(token) = cx.api(r).map(|m| m.token).filter(|&t| t != 0) else { continue };
-        by_token.entry(token).or_default().push(id);
+        if cx.store.by_reply_token_api.get(token).nth(1).is_some() {
+            twice.push(id);
+        }
         let received = cx
             .store
             .by_reply_token_event
@@ -551,7 +615,6 @@ fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
             late,
         ));
     }
-    let twice: Vec<RecordId> = by_token.into_values().filter(|v| v.len() > 1).flatten().collect();
     if !twice.is_empty() {
         let msg = format!(
             "{} reuse a reply token already used: a reply token can be used once",
@@ -597,7 +660,8 @@ fn takes_retry_key(path: &str) -> bool {
 
 fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut wrong_endpoint: Vec<RecordId> = Vec::new();
-    let mut by_key: HashMap<u64, Vec<RecordId>> = HashMap::new();
+    // Retry keys used more than once (the store indexes them).
+    let mut reused: HashSet<u64> = HashSet::new();
     // Sends without a key that failed (5xx, or no status where the source logs statuses).
     let mut failed: HashMap<(Sym, u64), Vec<(Millis, RecordId)>> = HashMap::new();
     let logs_status = |src: u32| {
@@ -606,10 +670,16 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
     // The same send again: the same endpoint and the same recipients. Only
     // where the request body named them (push, multicast); unknown
     // recipients are never taken for the same ones.
-    let recipients = |r: &Record| {
-        let mut u = cx.users(r);
-        u.sort_unstable();
-        (!u.is_empty()).then(|| crate::store::hash_id(&format!("{u:?}")))
+    let recipients = |r: &Record| -> Option<u64> {
+        match cx.users(r) {
+            [] => None,
+            [u] => Some(u64::from(*u)),
+            many => {
+                let mut u = many.to_vec();
+                u.sort_unstable();
+                Some(crate::store::hash_id(&format!("{u:?}")))
+            }
+        }
     };
     for (id, r) in cx.api_records() {
         let path = cx.path(r);
@@ -618,7 +688,9 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
             if !takes_retry_key(path) {
                 wrong_endpoint.push(id);
             }
-            by_key.entry(key).or_default().push(id);
+            if cx.store.by_retry_key.get(key).nth(1).is_some() {
+                reused.insert(key);
+            }
         } else if takes_retry_key(path)
             && (r.status() >= 500 || (r.status() == 0 && logs_status(r.source())))
             && let Some(to) = recipients(r)
@@ -676,9 +748,9 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
         ));
     }
     let mut after_4xx: Vec<RecordId> = Vec::new();
-    for ids in by_key.values().filter(|v| v.len() > 1) {
+    for key in reused {
         let mut v: Vec<(Millis, RecordId, u16)> =
-            ids.iter().filter_map(|&i| cx.store.get(i).map(|r| (r.ts(), i, r.status()))).collect();
+            cx.store.by_retry_key.get(key).filter_map(|i| cx.store.get(i).map(|r| (r.ts(), i, r.status()))).collect();
         v.sort_unstable();
         if let Some(pos) = v.iter().position(|&(_, _, s)| (400..500).contains(&s))
             && pos + 1 < v.len()
@@ -891,6 +963,22 @@ fn unsent_content(cx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
+    // The first records of each source, as examples (one pass).
+    let mut first: Vec<Vec<RecordId>> = vec![Vec::new(); cx.store.sources.len()];
+    let mut open = first.len();
+    for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() != Kind::Unparsed) {
+        if let Some(v) = first.get_mut(r.source() as usize)
+            && v.len() < 3
+        {
+            v.push(id);
+            if v.len() == 3 {
+                open -= 1;
+                if open == 0 {
+                    break;
+                }
+            }
+        }
+    }
     for (si, s) in cx.store.sources.iter().enumerate() {
         let f = &s.fields;
         let mut basic: Vec<String> = Vec::new();
@@ -947,13 +1035,7 @@ fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
                 ("response body", f.miniapp.response_body),
             ],
         );
-        let examples: Vec<RecordId> = cx
-            .store
-            .iter()
-            .filter(|(_, r)| r.source() == si as u32 && r.kind() != Kind::Unparsed)
-            .take(3)
-            .map(|(id, _)| id)
-            .collect();
+        let examples = first.get(si).cloned().unwrap_or_default();
         let g = if f.miniapp.records > f.api.records + f.webhook.records {
             guideline::MINI_LOGS
         } else if f.webhook.records > f.api.records {

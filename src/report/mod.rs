@@ -97,27 +97,38 @@ pub struct FindingReport {
 pub const FINDING_EXAMPLES: usize = 5;
 
 impl FindingReport {
-    pub fn build(store: &Store, f: &Finding) -> FindingReport {
+    /// The findings as the report writes them (examples' line numbers
+    /// found in one pass per source).
+    pub fn build_all(store: &Store, findings: &[Finding]) -> Vec<FindingReport> {
+        let recs: Vec<crate::model::Record> = findings
+            .iter()
+            .flat_map(|f| f.records.iter().take(FINDING_EXAMPLES))
+            .filter_map(|&id| store.get(id).copied())
+            .collect();
+        let mut lines = store.lines_of(&recs).into_iter();
         let time = |t: i64| (t != i64::MIN).then(|| format_rfc3339(t));
-        FindingReport {
-            rule: f.rule.to_owned(),
-            severity: f.severity,
-            guideline: f.guideline.to_owned(),
-            message: f.message.clone(),
-            count: f.count,
-            first: time(f.first),
-            last: time(f.last),
-            examples: f
-                .records
-                .iter()
-                .take(FINDING_EXAMPLES)
-                .filter_map(|&id| store.get(id))
-                .map(|r| Place {
-                    source: store.sources.get(r.source() as usize).map(|s| s.display.clone()).unwrap_or_default(),
-                    line: store.line_of(r).unwrap_or(0),
-                })
-                .collect(),
-        }
+        findings
+            .iter()
+            .map(|f| FindingReport {
+                rule: f.rule.to_owned(),
+                severity: f.severity,
+                guideline: f.guideline.to_owned(),
+                message: f.message.clone(),
+                count: f.count,
+                first: time(f.first),
+                last: time(f.last),
+                examples: f
+                    .records
+                    .iter()
+                    .take(FINDING_EXAMPLES)
+                    .filter_map(|&id| store.get(id))
+                    .map(|r| Place {
+                        source: store.sources.get(r.source() as usize).map(|s| s.display.clone()).unwrap_or_default(),
+                        line: lines.next().unwrap_or(0),
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 }
 
@@ -170,7 +181,7 @@ impl Report {
             correlation: findings.correlation,
             signatures: store.signatures,
             unsent_messages: store.unsent.len() as u64,
-            findings: audit.iter().map(|f| FindingReport::build(store, f)).collect(),
+            findings: FindingReport::build_all(store, audit),
         }
     }
 

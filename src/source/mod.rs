@@ -423,6 +423,35 @@ pub fn count_newlines(path: &Path, from: u64, to: u64) -> io::Result<u64> {
     }
 }
 
+/// For each of `offsets` (ascending, in the decompressed source), the
+/// number of newlines before it: one pass, however many offsets (for a
+/// gzip source, one decompression instead of one per offset).
+pub fn newlines_before(path: &Path, offsets: &[u64]) -> io::Result<Vec<u64>> {
+    let mut r = open_at(path, 0)?;
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut pos, mut n) = (0u64, 0u64);
+    let mut out = Vec::with_capacity(offsets.len());
+    let mut want = offsets.iter().peekable();
+    while want.peek().is_some() {
+        let k = r.read(&mut buf)?;
+        let chunk = buf.get(..k).unwrap_or_default();
+        while let Some(&&o) = want.peek() {
+            if k > 0 && o > pos + k as u64 {
+                break;
+            }
+            let upto = (o.saturating_sub(pos) as usize).min(k);
+            out.push(n + memchr::memchr_iter(b'\n', chunk.get(..upto).unwrap_or_default()).count() as u64);
+            want.next();
+        }
+        if k == 0 {
+            break;
+        }
+        n += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        pos += k as u64;
+    }
+    Ok(out)
+}
+
 /// Read one line again, from its byte offset in the (decompressed) source.
 /// At most `max` bytes are returned. Gzip sources are decompressed up to the
 /// offset (rotated archives are read rarely in detail).

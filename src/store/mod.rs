@@ -512,6 +512,34 @@ impl Store {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// Line numbers of many records at once ([`Store::line_of`] each; a
+    /// compressed source is decompressed once for all of its records).
+    pub fn lines_of(&self, recs: &[Record]) -> Vec<u64> {
+        let mut out = vec![0u64; recs.len()];
+        let mut gz: BTreeMap<u32, Vec<(u64, usize)>> = BTreeMap::new();
+        for (i, r) in recs.iter().enumerate() {
+            let compressed = self.sources.get(r.source() as usize).is_some_and(|s| s.compressed && s.memory.is_none());
+            if compressed && r.unparsed_line().is_none() {
+                gz.entry(r.source()).or_default().push((r.offset(), i));
+            } else if let Some(slot) = out.get_mut(i) {
+                *slot = self.line_of(r).unwrap_or(0);
+            }
+        }
+        for (src, mut want) in gz {
+            let Some(path) = self.sources.get(src as usize).and_then(|s| s.path.as_ref()) else { continue };
+            want.sort_unstable();
+            let offsets: Vec<u64> = want.iter().map(|&(o, _)| o).collect();
+            if let Ok(counts) = crate::source::newlines_before(path, &offsets) {
+                for ((_, i), n) in want.iter().zip(counts) {
+                    if let Some(slot) = out.get_mut(*i) {
+                        *slot = n + 1;
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The 1-based line number of a record: kept for unparsed lines, found
     /// for the others by counting newlines from the nearest block start.
     pub fn line_of(&self, rec: &Record) -> std::io::Result<u64> {
@@ -562,6 +590,7 @@ impl Store {
             ),
             ("by_user", self.by_user.iter().map(|v| v.capacity() * 4 + 24).sum()),
             ("errors", self.errors.capacity() * 4),
+            ("notes", self.notes.capacity() * size_of::<crate::model::Note>()),
             ("syms", self.syms.len() * 64),
         ]
     }

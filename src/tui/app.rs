@@ -139,7 +139,9 @@ fn clock_on_day(text: &str, base: Millis, utc: bool) -> Option<Millis> {
 
 /// The whole screen state.
 pub struct App {
-    pub store: Store,
+    /// Shared with a background audit while one runs; changed only when
+    /// none does (see [`App::store_mut`]).
+    pub store: std::sync::Arc<Store>,
     pub analyzer: Analyzer,
     pub keymap: Keymap,
     /// What the paths were, for the header.
@@ -187,7 +189,7 @@ pub struct App {
 impl App {
     pub fn new(store: Store, analyzer: Analyzer, keymap: Keymap, title: String) -> App {
         let mut app = App {
-            store,
+            store: std::sync::Arc::new(store),
             analyzer,
             keymap,
             title,
@@ -221,9 +223,28 @@ impl App {
         app
     }
 
-    /// Run the audit again and refresh the alerts with its findings.
+    /// The store, to add records to: `None` while a background audit
+    /// reads it (the caller waits for the audit to finish).
+    pub fn store_mut(&mut self) -> Option<&mut Store> {
+        std::sync::Arc::get_mut(&mut self.store)
+    }
+
+    /// Run the audit again, here, and refresh the alerts with its findings.
     pub fn refresh_audit(&mut self) {
-        self.audit_findings = self.audit.run(&self.store, &self.findings);
+        let findings = self.audit.run(&self.store, &self.findings);
+        self.set_audit_findings(findings);
+    }
+
+    /// What a background audit needs: the store (shared until it is done),
+    /// the analysis findings and the rules.
+    pub fn audit_job(&mut self) -> (std::sync::Arc<Store>, Findings, crate::audit::Audit) {
+        self.audit_stale = false;
+        (self.store.clone(), self.findings.clone(), self.audit.clone())
+    }
+
+    /// The findings of an audit (run here or in the background).
+    pub fn set_audit_findings(&mut self, findings: Vec<crate::audit::Finding>) {
+        self.audit_findings = findings;
         self.audit_stale = false;
         self.findings_stale = true;
         self.refresh_findings();
@@ -232,8 +253,9 @@ impl App {
     /// New records were committed to the store: analyse them, refresh the
     /// alerts, keep the newest in view when following.
     pub fn on_ingested(&mut self) {
-        self.analyzer.observe_new(&mut self.store);
-        self.store.timeline();
+        let Some(store) = std::sync::Arc::get_mut(&mut self.store) else { return };
+        self.analyzer.observe_new(store);
+        store.timeline();
         let len = self.store.len() as RecordId;
         while self.rated < len {
             if let Some(r) = self.store.get(self.rated)

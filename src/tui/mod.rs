@@ -97,16 +97,22 @@ impl Following {
     }
 
     /// Apply what changed on disk: (records were added, anything changed).
+    /// Nothing is read while a background audit holds the store (the next
+    /// poll picks it up).
     fn poll(&mut self, app: &mut App) -> (bool, bool) {
         use crate::source::follow::Change;
+        if app.store_mut().is_none() {
+            return (false, false);
+        }
         let mut added = false;
         let changes = self.follower.poll();
         let changed = !changes.is_empty();
         for c in changes {
             match c {
                 Change::NewSource { key, path, compressed } => {
-                    let idx = app.store.sources.len() as u32;
-                    app.store.sources.push(crate::store::Source {
+                    let Some(store) = app.store_mut() else { continue };
+                    let idx = store.sources.len() as u32;
+                    store.sources.push(crate::store::Source {
                         display: path.display().to_string(),
                         path: Some(path),
                         compressed,
@@ -115,7 +121,8 @@ impl Following {
                     self.sources.insert(key, idx);
                 }
                 Change::Renamed { key, path } => {
-                    if let Some(s) = self.sources.get(&key).and_then(|&i| app.store.sources.get_mut(i as usize)) {
+                    let Some(store) = app.store_mut() else { continue };
+                    if let Some(s) = self.sources.get(&key).and_then(|&i| store.sources.get_mut(i as usize)) {
                         s.display = path.display().to_string();
                         s.path = Some(path);
                     }
@@ -123,13 +130,14 @@ impl Following {
                 Change::Lines { key, offset, first_line, data } => {
                     let Some(&src) = self.sources.get(&key) else { continue };
                     let block = crate::source::Block { offset, first_line, data };
-                    let pb =
-                        crate::ingest::ParsedBlock::parse_with(src, block, false, false, app.store.secrets.clone());
-                    crate::ingest::commit(&mut app.store, pb, crate::ingest::Window::default());
+                    let Some(store) = app.store_mut() else { continue };
+                    let pb = crate::ingest::ParsedBlock::parse_with(src, block, false, false, store.secrets.clone());
+                    crate::ingest::commit(store, pb, crate::ingest::Window::default());
                     added = true;
                 }
                 Change::Gone { key } => {
-                    if let Some(s) = self.sources.get(&key).and_then(|&i| app.store.sources.get_mut(i as usize)) {
+                    let Some(store) = app.store_mut() else { continue };
+                    if let Some(s) = self.sources.get(&key).and_then(|&i| store.sources.get_mut(i as usize)) {
                         s.gone = true;
                     }
                 }
@@ -250,6 +258,8 @@ fn event_loop(
     let mut dirty = true;
     let mut unanalysed = 0usize;
     let mut last_audit = Instant::now();
+    // A running background audit: its result arrives here.
+    let mut audit_rx: Option<Receiver<Vec<crate::audit::Finding>>> = None;
     let mut last_draw = Instant::now().checked_sub(Duration::from_secs(1)).unwrap_or_else(Instant::now);
     loop {
         if dirty && last_draw.elapsed() >= Duration::from_millis(16) {
@@ -265,7 +275,10 @@ fn event_loop(
             }
         }
         let loading = !loader.is_done();
-        let blocks = if loading { loader.receiver().clone() } else { never() };
+        let auditing = audit_rx.is_some();
+        // While an audit reads the store, blocks wait in their channel.
+        let blocks = if loading && !auditing { loader.receiver().clone() } else { never() };
+        let audited = audit_rx.clone().unwrap_or_else(never);
         let ticker = if loading { &fast } else { &slow };
         let mut warn = |w: String| warnings.push(w);
         select! {
@@ -274,6 +287,17 @@ fn event_loop(
                 Err(_) => app.quit = true,
             },
             recv(signals) -> _ => app.quit = true,
+            recv(audited) -> findings => {
+                audit_rx = None;
+                if let Ok(f) = findings {
+                    app.set_audit_findings(f);
+                    dirty = true;
+                }
+                if unanalysed > 0 {
+                    app.on_ingested();
+                    unanalysed = 0;
+                }
+            },
             recv(feeds.reader.lines) -> l => {
                 if let Ok((id, text)) = l {
                     app.on_line_read(id, text);
@@ -289,7 +313,9 @@ fn event_loop(
             recv(blocks) -> msg => match msg {
                 Ok((seq, out)) => {
                     for l in loader.accept(seq, out) {
-                        unanalysed += usize::from(loader.apply(&mut app.store, l, &mut warn));
+                        if let Some(store) = app.store_mut() {
+                            unanalysed += usize::from(loader.apply(store, l, &mut warn));
+                        }
                     }
                     // The first blocks show at once; later ones in steps.
                     if unanalysed >= BLOCKS_PER_STEP || app.store.len() < 100_000 {
@@ -301,7 +327,7 @@ fn event_loop(
                 Err(_) => {
                     loader.finish();
                     app.on_ingested();
-                    app.refresh_audit();
+                    audit_rx = Some(start_audit(app));
                     last_audit = Instant::now();
                     app.progress = None;
                     unanalysed = 0;
@@ -335,10 +361,9 @@ fn event_loop(
                 }
                 // The audit reads every record: while following, at most
                 // every AUDIT_EVERY.
-                if !loading && app.audit_stale && last_audit.elapsed() >= AUDIT_EVERY {
-                    app.refresh_audit();
+                if !loading && !auditing && app.audit_stale && last_audit.elapsed() >= AUDIT_EVERY {
+                    audit_rx = Some(start_audit(app));
                     last_audit = Instant::now();
-                    dirty = true;
                 }
                 if loading {
                     let done = loader.bytes_read.load(std::sync::atomic::Ordering::Relaxed);
@@ -369,6 +394,19 @@ fn event_loop(
             return Ok(());
         }
     }
+}
+
+/// Run the guideline audit on a thread of its own (it reads every record:
+/// half a second on six million), the store shared with it meanwhile.
+fn start_audit(app: &mut App) -> Receiver<Vec<crate::audit::Finding>> {
+    let (store, found, audit) = app.audit_job();
+    let (tx, rx) = unbounded();
+    std::thread::spawn(move || {
+        let findings = audit.run(&store, &found);
+        drop(store);
+        let _ = tx.send(findings);
+    });
+    rx
 }
 
 /// How often the audit may run again while following.

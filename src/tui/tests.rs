@@ -372,7 +372,11 @@ fn an_alert_still_happening_is_marked_ongoing() {
     assert!(app.is_ongoing(&app.alerts[0].clone()));
     assert!(screen(&app, 120, 40).contains("⟳ ongoing"));
     // A record 11 s after the last 429: the burst is over.
-    crate::ingest::load_bytes(&mut app.store, "live2.log", b"r9 2026-11-20T08:00:16Z POST /v2/bot/message/push 200\n");
+    crate::ingest::load_bytes(
+        app.store_mut().unwrap(),
+        "live2.log",
+        b"r9 2026-11-20T08:00:16Z POST /v2/bot/message/push 200\n",
+    );
     app.on_ingested();
     assert!(!app.is_ongoing(&app.alerts[0].clone()));
 }
@@ -381,13 +385,17 @@ fn an_alert_still_happening_is_marked_ongoing() {
 fn new_records_follow_the_newest_unless_scrolled_up() {
     let mut app = sample();
     let n = app.view_len();
-    crate::ingest::load_bytes(&mut app.store, "more.log", b"new1 2026-11-20T09:30:00Z POST /v2/bot/message/push 200\n");
+    crate::ingest::load_bytes(
+        app.store_mut().unwrap(),
+        "more.log",
+        b"new1 2026-11-20T09:30:00Z POST /v2/bot/message/push 200\n",
+    );
     app.on_ingested();
     assert_eq!(app.selected, n, "following: the newest record is selected");
     app.on_action(Action::MoveUp);
     let at = app.selected;
     crate::ingest::load_bytes(
-        &mut app.store,
+        app.store_mut().unwrap(),
         "more2.log",
         b"new2 2026-11-20T09:31:00Z POST /v2/bot/message/push 200\n",
     );
