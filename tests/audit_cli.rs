@@ -207,3 +207,39 @@ fn mask_users_everywhere() {
     let out = stdout(linelens().args(["report", "--mask-users", "--format", "json", &sample]));
     serde_json::from_str::<Report>(&out).unwrap();
 }
+
+#[test]
+fn config_secrets_per_destination_and_rate_limits() {
+    use base64::Engine;
+    use hmac::{KeyInit, Mac};
+    let d = tempfile::tempdir().unwrap();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let body = json!({"destination": "Ubot2", "events": []}).to_string();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"second-channel").unwrap();
+    mac.update(body.as_bytes());
+    let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let line = json!({"kind": "webhook", "time": "2026-11-20T08:00:00Z", "ip": "203.0.113.1", "status": 200,
+        "x-line-signature": sig, "body": body});
+    std::fs::write(logs.join("wh.jsonl"), format!("{line}\n")).unwrap();
+    // The secret file is named relative to the config file.
+    std::fs::write(d.path().join("second.secret"), "second-channel\n").unwrap();
+    let cfg = d.path().join("config.toml");
+    std::fs::write(&cfg, "[secrets]\nUbot2 = \"second.secret\"\n").unwrap();
+    let report = |extra: &[&str]| -> Report {
+        let out = linelens().args(["report", "--format", "json"]).args(extra).arg(&logs).assert().success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    };
+    assert_eq!(report(&["--config", cfg.to_str().unwrap()]).signatures.valid, 1);
+    assert_eq!(report(&[]).signatures.unverifiable, 1);
+    // The destination's own secret wins over the default one.
+    let wrong = d.path().join("wrong.secret");
+    std::fs::write(&wrong, "other").unwrap();
+    let r = report(&["--config", cfg.to_str().unwrap(), "--channel-secret-file", wrong.to_str().unwrap()]);
+    assert_eq!(r.signatures.valid, 1);
+    // A bad rate limit: one line naming the file and the key, exit 2.
+    std::fs::write(&cfg, "[rate_limits]\n\"POST /v2/bot/message/push\" = \"lots\"\n").unwrap();
+    let out = linelens().args(["audit", "--config", cfg.to_str().unwrap()]).arg(&logs).assert().code(2);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("config.toml") && err.contains("rate_limits") && err.lines().count() == 1, "{err}");
+}

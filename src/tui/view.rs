@@ -342,8 +342,69 @@ fn timeline(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
+/// A guideline finding in full, in the detail pane while it is selected.
+fn finding_detail(f: &mut Frame, app: &App, area: Rect, x: &crate::audit::Finding) {
+    let w = area.width.saturating_sub(4) as usize;
+    let s = &app.store;
+    let when = |t: i64| if t == i64::MIN { "-".to_owned() } else { full_time(t, app.utc) };
+    // `text` under `label`, wrapped at word boundaries.
+    let wrapped = |label: &str, text: &str| -> Vec<Line<'static>> {
+        let mut out = Vec::new();
+        let (mut row, mut label) = (String::new(), label.to_owned());
+        for word in text.split(' ') {
+            if !row.is_empty() && row.chars().count() + 1 + word.chars().count() > w.saturating_sub(12) {
+                out.push(Line::from(format!(" {label:<9} {}", safe(&row, w))));
+                label.clear();
+                row.clear();
+            }
+            if !row.is_empty() {
+                row.push(' ');
+            }
+            row.push_str(word);
+        }
+        out.push(Line::from(format!(" {label:<9} {}", safe(&row, w))));
+        out
+    };
+    let mut lines = vec![Line::from(format!(" rule      {} ({})", x.rule, x.severity.as_str()))];
+    lines.extend(wrapped("finding", &x.message));
+    lines.extend(wrapped("guideline", x.guideline));
+    lines.push(Line::from(format!(" count     {}    from {} to {}", thousands(x.count), when(x.first), when(x.last))));
+    let places: Vec<String> = x
+        .records
+        .iter()
+        .take(3)
+        .filter_map(|&id| s.get(id))
+        .map(|r| {
+            let src = s.sources.get(r.source() as usize);
+            let line = if src.is_some_and(|x| x.compressed) && r.unparsed_line().is_none() {
+                "?".to_owned()
+            } else {
+                s.line_of(r).map_or("?".into(), |l| l.to_string())
+            };
+            format!("{}:{line}", src.map_or("", |x| x.display.as_str()))
+        })
+        .collect();
+    if !places.is_empty() {
+        lines.push(Line::from(format!(
+            " records   {} · enter shows all {}",
+            safe(&places.join("  "), w.saturating_sub(40)),
+            thousands(x.records.len() as u64)
+        )));
+    }
+    let block = Block::bordered().title(" Finding ");
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
 fn detail(f: &mut Frame, app: &App, area: Rect) {
     let theme = Theme::from_env();
+    if app.pane == Pane::Alerts
+        && let Some(a) = app.alerts.get(app.alert_selected)
+        && let AlertKind::Finding(x) = &a.kind
+    {
+        return finding_detail(f, app, area, x);
+    }
     let focused = app.pane == Pane::Detail;
     let border = if focused { theme.fg(Color::Cyan) } else { Style::new() };
     let Some((id, rec)) = app.selected_record() else {
