@@ -47,6 +47,12 @@ fn the_sample_shows_every_rule_and_fails_on_errors() {
     assert!(findings.iter().any(|f| f.rule == "webhook-signature" && f.message.contains("invalid")));
     let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(err.contains("findings at or above error"), "{err}");
+    // Without the secret every rule still shows (the unsigned webhook is found).
+    let out = linelens().args(["audit", "--format", "json"]).arg(root("assets/sample-logs")).assert().code(1);
+    let findings: Vec<FindingReport> = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    for rule in linelens::audit::RULES {
+        assert!(findings.iter().any(|f| f.rule == *rule), "{rule} missing without the secret");
+    }
 }
 
 #[test]

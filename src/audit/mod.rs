@@ -136,6 +136,22 @@ fn finding(
     Finding { rule, severity, guideline, message, count, first, last, records }
 }
 
+/// A finding counted by its records, when there are any.
+fn counted(
+    out: &mut Vec<Finding>,
+    store: &Store,
+    rule: &'static str,
+    severity: Severity,
+    guideline: &'static str,
+    message: String,
+    records: Vec<RecordId>,
+) {
+    if !records.is_empty() {
+        let count = records.len() as u64;
+        out.push(finding(store, rule, severity, guideline, message, count, records));
+    }
+}
+
 fn n(v: usize) -> String {
     crate::escape::thousands(v as u64)
 }
@@ -529,25 +545,15 @@ fn invalid_user_id(cx: &Ctx, out: &mut Vec<Finding>) {
             }
         }
     }
-    if !bad.is_empty() {
-        let examples: Vec<String> =
-            bad_ids.keys().take(3).map(|s| format!("\"{}\"", crate::escape::truncate(s, 40))).collect();
-        let msg = format!(
-            "{} to {} (not U and 32 hex digits, or a group/room ID where a user is needed), e.g. {}",
-            of(bad.len(), "request"),
-            of(bad_ids.len(), "malformed user ID"),
-            examples.join(", ")
-        );
-        out.push(finding(
-            cx.store,
-            "invalid-user-id",
-            Severity::Error,
-            guideline::INVALID_USER_IDS,
-            msg,
-            bad.len() as u64,
-            bad,
-        ));
-    }
+    let examples: Vec<String> =
+        bad_ids.keys().take(3).map(|s| format!("\"{}\"", crate::escape::truncate(s, 40))).collect();
+    let msg = format!(
+        "{} to {} (not U and 32 hex digits, or a group/room ID where a user is needed), e.g. {}",
+        of(bad.len(), "request"),
+        of(bad_ids.len(), "malformed user ID"),
+        examples.join(", ")
+    );
+    counted(out, cx.store, "invalid-user-id", Severity::Error, guideline::INVALID_USER_IDS, msg, bad);
     let mut refused: Vec<(String, Vec<RecordId>)> =
         refused.into_iter().filter(|(_, v)| v.len() >= REFUSED_MIN).collect();
     refused.sort();
@@ -599,52 +605,22 @@ fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
             late.push(id);
         }
     }
-    if !late.is_empty() {
-        let msg = format!(
-            "{} sent more than 60 s after the webhook (latest {:.1} s after): reply tokens expire; answer sooner or push",
-            if late.len() == 1 { "1 reply".to_owned() } else { format!("{} replies", n(late.len())) },
-            worst as f64 / 1000.0
-        );
-        out.push(finding(
-            cx.store,
-            "reply-token",
-            Severity::Warning,
-            guideline::REPLY_TOKEN,
-            msg,
-            late.len() as u64,
-            late,
-        ));
-    }
-    if !twice.is_empty() {
-        let msg = format!(
-            "{} reuse a reply token already used: a reply token can be used once",
-            of(twice.len(), "reply request")
-        );
-        out.push(finding(
-            cx.store,
-            "reply-token",
-            Severity::Error,
-            guideline::REPLY_TOKEN,
-            msg,
-            twice.len() as u64,
-            twice,
-        ));
-    }
-    if !invalid.is_empty() {
-        let msg = format!(
-            "{} refused with 400 \"Invalid reply token\" (expired, used, or not a token)",
-            if invalid.len() == 1 { "1 reply".to_owned() } else { format!("{} replies", n(invalid.len())) }
-        );
-        out.push(finding(
-            cx.store,
-            "reply-token",
-            Severity::Error,
-            guideline::REPLY_TOKEN,
-            msg,
-            invalid.len() as u64,
-            invalid,
-        ));
-    }
+    let msg = format!(
+        "{} sent more than 60 s after the webhook (latest {:.1} s after): reply tokens expire; answer sooner or push",
+        if late.len() == 1 { "1 reply".to_owned() } else { format!("{} replies", n(late.len())) },
+        worst as f64 / 1000.0
+    );
+    counted(out, cx.store, "reply-token", Severity::Warning, guideline::REPLY_TOKEN, msg, late);
+    let msg = format!(
+        "{} reuse a reply token already used: a reply token can be used once",
+        of(twice.len(), "reply request")
+    );
+    counted(out, cx.store, "reply-token", Severity::Error, guideline::REPLY_TOKEN, msg, twice);
+    let msg = format!(
+        "{} refused with 400 \"Invalid reply token\" (expired, used, or not a token)",
+        if invalid.len() == 1 { "1 reply".to_owned() } else { format!("{} replies", n(invalid.len())) }
+    );
+    counted(out, cx.store, "reply-token", Severity::Error, guideline::REPLY_TOKEN, msg, invalid);
 }
 
 /// Send endpoints that take `X-Line-Retry-Key`.
@@ -711,42 +687,22 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
             }
         }
     }
-    if !dupes.is_empty() {
-        dupes.sort_unstable();
-        dupes.dedup();
-        let msg = format!(
-            "{} repeated after a 5xx or timeout without X-Line-Retry-Key: users may get the message twice; send retries with a retry key",
-            of(dupes.len(), "send")
-        );
-        out.push(finding(
-            cx.store,
-            "retry-key",
-            Severity::Warning,
-            guideline::RETRY_KEY,
-            msg,
-            dupes.len() as u64,
-            dupes,
-        ));
-    }
-    if !wrong_endpoint.is_empty() {
-        let msg = format!(
-            "{} X-Line-Retry-Key on an endpoint that does not take one (only push, multicast, narrowcast, broadcast)",
-            if wrong_endpoint.len() == 1 {
-                "1 request carries".to_owned()
-            } else {
-                format!("{} requests carry", n(wrong_endpoint.len()))
-            }
-        );
-        out.push(finding(
-            cx.store,
-            "retry-key",
-            Severity::Warning,
-            guideline::RETRY_KEY,
-            msg,
-            wrong_endpoint.len() as u64,
-            wrong_endpoint,
-        ));
-    }
+    dupes.sort_unstable();
+    dupes.dedup();
+    let msg = format!(
+        "{} repeated after a 5xx or timeout without X-Line-Retry-Key: users may get the message twice; send retries with a retry key",
+        of(dupes.len(), "send")
+    );
+    counted(out, cx.store, "retry-key", Severity::Warning, guideline::RETRY_KEY, msg, dupes);
+    let msg = format!(
+        "{} X-Line-Retry-Key on an endpoint that does not take one (only push, multicast, narrowcast, broadcast)",
+        if wrong_endpoint.len() == 1 {
+            "1 request carries".to_owned()
+        } else {
+            format!("{} requests carry", n(wrong_endpoint.len()))
+        }
+    );
+    counted(out, cx.store, "retry-key", Severity::Warning, guideline::RETRY_KEY, msg, wrong_endpoint);
     let mut after_4xx: Vec<RecordId> = Vec::new();
     for key in reused {
         let mut v: Vec<(Millis, RecordId, u16)> =
@@ -758,21 +714,11 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
             after_4xx.extend(v.iter().skip(pos).map(|&(_, i, _)| i));
         }
     }
-    if !after_4xx.is_empty() {
-        let msg = format!(
-            "{} with the same retry key after a 409 or another 4xx: a 409 means it was already accepted, other 4xx will not change on retry",
-            of(after_4xx.len(), "request")
-        );
-        out.push(finding(
-            cx.store,
-            "retry-key",
-            Severity::Warning,
-            guideline::RETRY_KEY,
-            msg,
-            after_4xx.len() as u64,
-            after_4xx,
-        ));
-    }
+    let msg = format!(
+        "{} with the same retry key after a 409 or another 4xx: a 409 means it was already accepted, other 4xx will not change on retry",
+        of(after_4xx.len(), "request")
+    );
+    counted(out, cx.store, "retry-key", Severity::Warning, guideline::RETRY_KEY, msg, after_4xx);
 }
 
 fn audience_churn(cx: &Ctx, out: &mut Vec<Finding>) {
@@ -830,36 +776,16 @@ fn webhook_signature(cx: &Ctx, out: &mut Vec<Finding>) {
             _ => {}
         }
     }
-    if !invalid.is_empty() {
-        let msg = format!(
-            "{} with an invalid x-line-signature answered 2xx: verify the signature and reject forged requests",
-            of(invalid.len(), "webhook")
-        );
-        out.push(finding(
-            cx.store,
-            "webhook-signature",
-            Severity::Error,
-            guideline::SIGNATURE,
-            msg,
-            invalid.len() as u64,
-            invalid,
-        ));
-    }
-    if !missing.is_empty() {
-        let msg = format!(
-            "{} without an x-line-signature answered 2xx: requests not from LINE are being processed",
-            of(missing.len(), "webhook")
-        );
-        out.push(finding(
-            cx.store,
-            "webhook-signature",
-            Severity::Error,
-            guideline::SIGNATURE,
-            msg,
-            missing.len() as u64,
-            missing,
-        ));
-    }
+    let msg = format!(
+        "{} with an invalid x-line-signature answered 2xx: verify the signature and reject forged requests",
+        of(invalid.len(), "webhook")
+    );
+    counted(out, cx.store, "webhook-signature", Severity::Error, guideline::SIGNATURE, msg, invalid);
+    let msg = format!(
+        "{} without an x-line-signature answered 2xx: requests not from LINE are being processed",
+        of(missing.len(), "webhook")
+    );
+    counted(out, cx.store, "webhook-signature", Severity::Error, guideline::SIGNATURE, msg, missing);
 }
 
 fn webhook_errors(cx: &Ctx, out: &mut Vec<Finding>) {
@@ -885,21 +811,11 @@ fn webhook_errors(cx: &Ctx, out: &mut Vec<Finding>) {
         .filter(|n| n.slow_ms > 0 && cx.store.get(n.record).is_some_and(|r| r.kind() == Kind::Webhook))
         .map(|n| n.record)
         .collect();
-    if !failed.is_empty() {
-        let msg = format!(
-            "{} answered with a non-2xx status: LINE counts them as failed deliveries (and may redeliver)",
-            of(failed.len(), "webhook")
-        );
-        out.push(finding(
-            cx.store,
-            "webhook-errors",
-            Severity::Warning,
-            guideline::WEBHOOK_ANSWER,
-            msg,
-            failed.len() as u64,
-            failed,
-        ));
-    }
+    let msg = format!(
+        "{} answered with a non-2xx status: LINE counts them as failed deliveries (and may redeliver)",
+        of(failed.len(), "webhook")
+    );
+    counted(out, cx.store, "webhook-errors", Severity::Warning, guideline::WEBHOOK_ANSWER, msg, failed);
     if !redelivered.is_empty() {
         let msg = format!(
             "{} in {}: each means an earlier delivery failed; process events idempotently by webhookEventId",
@@ -916,21 +832,11 @@ fn webhook_errors(cx: &Ctx, out: &mut Vec<Finding>) {
             redelivered,
         ));
     }
-    if !slow.is_empty() {
-        let msg = format!(
-            "{} answered after more than 2 s: answer first, then process asynchronously",
-            of(slow.len(), "webhook")
-        );
-        out.push(finding(
-            cx.store,
-            "webhook-errors",
-            Severity::Warning,
-            guideline::WEBHOOK_ANSWER,
-            msg,
-            slow.len() as u64,
-            slow,
-        ));
-    }
+    let msg = format!(
+        "{} answered after more than 2 s: answer first, then process asynchronously",
+        of(slow.len(), "webhook")
+    );
+    counted(out, cx.store, "webhook-errors", Severity::Warning, guideline::WEBHOOK_ANSWER, msg, slow);
 }
 
 /// The message ID of a content request (`/v2/bot/message/{id}/content…`).
@@ -953,13 +859,11 @@ fn unsent_content(cx: &Ctx, out: &mut Vec<Finding>) {
             hits.push(id);
         }
     }
-    if !hits.is_empty() {
-        let msg = format!(
-            "{} for the content of a message its user had unsent: respect the unsend; delete what you kept of it",
-            of(hits.len(), "request")
-        );
-        out.push(finding(cx.store, "unsent-content", Severity::Error, guideline::UNSEND, msg, hits.len() as u64, hits));
-    }
+    let msg = format!(
+        "{} for the content of a message its user had unsent: respect the unsend; delete what you kept of it",
+        of(hits.len(), "request")
+    );
+    counted(out, cx.store, "unsent-content", Severity::Error, guideline::UNSEND, msg, hits);
 }
 
 fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
@@ -1091,21 +995,11 @@ fn miniapp_token(cx: &Ctx, out: &mut Vec<Finding>) {
         let records = over.into_iter().flatten().collect();
         out.push(finding(cx.store, "miniapp-token", Severity::Error, guideline::MINI_TOKEN, msg, count, records));
     }
-    if !stale.is_empty() {
-        let msg = format!(
-            "{} sent with an old notification token after LINE had returned a renewed one: keep the token from each response",
-            of(stale.len(), "service message")
-        );
-        out.push(finding(
-            cx.store,
-            "miniapp-token",
-            Severity::Error,
-            guideline::MINI_TOKEN,
-            msg,
-            stale.len() as u64,
-            stale,
-        ));
-    }
+    let msg = format!(
+        "{} sent with an old notification token after LINE had returned a renewed one: keep the token from each response",
+        of(stale.len(), "service message")
+    );
+    counted(out, cx.store, "miniapp-token", Severity::Error, guideline::MINI_TOKEN, msg, stale);
 }
 
 /// Whether a finding is at or above `level` (`audit --fail-on`).

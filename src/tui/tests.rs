@@ -432,3 +432,27 @@ fn an_unsent_message_is_not_shown_or_found() {
     finish_search(&mut app);
     assert_eq!(app.view_len(), 0, "the withdrawn text is not searchable");
 }
+
+#[test]
+fn enter_on_a_finding_narrows_to_its_records() {
+    let mut app = sample();
+    app.pane = Pane::Alerts;
+    let pos = app
+        .alerts
+        .iter()
+        .position(|a| matches!(&a.kind, super::app::AlertKind::Finding(f) if f.rule == "webhook-signature"))
+        .unwrap();
+    for _ in 0..pos {
+        app.on_action(Action::MoveDown);
+    }
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("┌ Finding") && s.contains("guideline Messaging API development guidelines"), "{s}");
+    app.on_action(Action::Open);
+    let View::Narrowed { ids, .. } = &app.view else { panic!("not narrowed") };
+    let finding = app.audit_findings.iter().find(|f| f.rule == "webhook-signature").unwrap();
+    assert_eq!(ids, &finding.records);
+    let (_, r) = app.selected_record().unwrap();
+    assert_eq!((r.kind(), r.status()), (Kind::Webhook, 200));
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("sig✗") && s.contains("verified  invalid"), "{s}");
+}
