@@ -339,7 +339,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             if std::env::var_os("LINELENS_MEMORY").is_some() {
                 eprintln!("timing audit {:.2} s", t.elapsed().as_secs_f64());
             }
+            let t = std::time::Instant::now();
             let r = Report::build(&store, &found, &audit);
+            if std::env::var_os("LINELENS_MEMORY").is_some() {
+                eprintln!("timing report {:.2} s", t.elapsed().as_secs_f64());
+            }
             masked(out, |out| match args.format {
                 Format::Text => report::write_text(&r, out),
                 Format::Json => report::write_json(&r, out),

@@ -575,52 +575,69 @@ fn invalid_user_id(cx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
+    let store = cx.store;
+    // Both token indexes walked in key order together: for each token, the
+    // first receipt of its events and the reply requests that used it.
+    let mut events = store.by_reply_token_event.entries().peekable();
     let mut late: Vec<RecordId> = Vec::new();
-    let mut worst: Millis = 0;
     let mut twice: Vec<RecordId> = Vec::new();
-    let mut invalid: Vec<RecordId> = Vec::new();
-    for (id, r) in cx.api_records() {
-        if Endpoint::of(cx.path(r)) != Endpoint::Reply {
-            continue;
+    let mut worst: Millis = 0;
+    let mut replies: Vec<(RecordId, Millis)> = Vec::new();
+    let mut api = store.by_reply_token_api.entries().peekable();
+    while let Some((token, first)) = api.next() {
+        replies.clear();
+        for id in std::iter::once(first).chain(std::iter::from_fn(|| api.next_if(|e| e.0 == token).map(|e| e.1))) {
+            if let Some(r) = store.get(id).filter(|r| Endpoint::of(cx.path(r)) == Endpoint::Reply) {
+                replies.push((id, r.ts()));
+            }
         }
-        if cx.response(id) == Response::InvalidReplyToken {
-            invalid.push(id);
+        while events.next_if(|e| e.0 < token).is_some() {}
+        let mut received: Option<Millis> = None;
+        while let Some((_, e)) = events.next_if(|e| e.0 == token) {
+            let t = store.events.get(e).and_then(|e| store.get(e.record)).map(Record::ts);
+            received = match (received, t) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
         }
-        let Some(token) = cx.api(r).map(|m| m.token).filter(|&t| t != 0) else { continue };
-        if cx.store.by_reply_token_api.get(token).nth(1).is_some() {
-            twice.push(id);
+        if replies.len() > 1 {
+            twice.extend(replies.iter().map(|&(id, _)| id));
         }
-        let received = cx
-            .store
-            .by_reply_token_event
-            .get(token)
-            .filter_map(|e| cx.store.events.get(e))
-            .filter_map(|e| cx.store.get(e.record))
-            .map(Record::ts)
-            .min();
-        if let Some(t) = received
-            && r.ts() - t > REPLY_LATE_MS
-        {
-            worst = worst.max(r.ts() - t);
-            late.push(id);
+        if let Some(t) = received {
+            for &(id, ts) in &replies {
+                if ts - t > REPLY_LATE_MS {
+                    worst = worst.max(ts - t);
+                    late.push(id);
+                }
+            }
         }
     }
+    let invalid: Vec<RecordId> = store
+        .errors
+        .iter()
+        .copied()
+        .filter(|&id| {
+            store.get(id).is_some_and(|r| {
+                r.kind() == Kind::Api && r.status() == 400 && Endpoint::of(cx.path(r)) == Endpoint::Reply
+            }) && cx.response(id) == Response::InvalidReplyToken
+        })
+        .collect();
     let msg = format!(
         "{} sent more than 60 s after the webhook (latest {:.1} s after): reply tokens expire; answer sooner or push",
         if late.len() == 1 { "1 reply".to_owned() } else { format!("{} replies", n(late.len())) },
         worst as f64 / 1000.0
     );
-    counted(out, cx.store, "reply-token", Severity::Warning, guideline::REPLY_TOKEN, msg, late);
+    counted(out, store, "reply-token", Severity::Warning, guideline::REPLY_TOKEN, msg, late);
     let msg = format!(
         "{} reuse a reply token already used: a reply token can be used once",
         of(twice.len(), "reply request")
     );
-    counted(out, cx.store, "reply-token", Severity::Error, guideline::REPLY_TOKEN, msg, twice);
+    counted(out, store, "reply-token", Severity::Error, guideline::REPLY_TOKEN, msg, twice);
     let msg = format!(
         "{} refused with 400 \"Invalid reply token\" (expired, used, or not a token)",
         if invalid.len() == 1 { "1 reply".to_owned() } else { format!("{} replies", n(invalid.len())) }
     );
-    counted(out, cx.store, "reply-token", Severity::Error, guideline::REPLY_TOKEN, msg, invalid);
+    counted(out, store, "reply-token", Severity::Error, guideline::REPLY_TOKEN, msg, invalid);
 }
 
 /// Send endpoints that take `X-Line-Retry-Key`.
@@ -960,40 +977,43 @@ fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 fn miniapp_token(cx: &Ctx, out: &mut Vec<Finding>) {
-    let mut sends: Vec<(Millis, RecordId, u64, u64)> = Vec::new();
-    for note in cx.store.notes.iter().filter(|n| n.token_used != 0 || n.token_returned != 0) {
+    // The sends by (token used, time): a token's uses are then one run.
+    let mut sends: Vec<(u64, Millis, u32)> = Vec::new();
+    for (i, note) in cx.store.notes.iter().enumerate().filter(|(_, n)| n.token_used != 0) {
         let Some(r) = cx.store.get(note.record).filter(|r| r.kind() == Kind::MiniApp) else { continue };
         if cx.path(r).starts_with("/message/v3/notifier/send") {
-            sends.push((r.ts(), note.record, note.token_used, note.token_returned));
+            sends.push((note.token_used, r.ts(), i as u32));
         }
     }
     sends.sort_unstable();
-    let mut uses: HashMap<u64, Vec<RecordId>> = HashMap::new();
-    let mut renewed: HashSet<u64> = HashSet::new();
+    let note = |i: u32| cx.store.notes.get(i as usize);
+    let mut over: Vec<RecordId> = Vec::new();
+    let (mut tokens_over, mut most) = (0u64, 0usize);
     let mut stale: Vec<RecordId> = Vec::new();
-    for &(_, id, used, returned) in &sends {
-        if used == 0 {
-            continue;
+    for run in sends.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() > TOKEN_USES {
+            tokens_over += 1;
+            most = most.max(run.len());
+            over.extend(run.iter().filter_map(|&(_, _, i)| note(i)).map(|n| n.record));
         }
-        if renewed.contains(&used) {
-            stale.push(id);
-        }
-        uses.entry(used).or_default().push(id);
-        let ok = cx.store.get(id).is_some_and(|r| (200..300).contains(&r.status()));
-        if ok && returned != 0 && returned != used {
-            renewed.insert(used);
+        // Once a send with the token was accepted and LINE returned another
+        // token, every later send with it used an old token.
+        let mut renewed = false;
+        for &(used, _, i) in run {
+            let Some(n) = note(i) else { continue };
+            if renewed {
+                stale.push(n.record);
+            }
+            let ok = cx.store.get(n.record).is_some_and(|r| (200..300).contains(&r.status()));
+            renewed |= ok && n.token_returned != 0 && n.token_returned != used;
         }
     }
-    let over: Vec<Vec<RecordId>> = uses.into_values().filter(|v| v.len() > TOKEN_USES).collect();
-    if !over.is_empty() {
-        let count = over.len() as u64;
-        let most = over.iter().map(Vec::len).max().unwrap_or(0);
+    if tokens_over > 0 {
         let msg = format!(
             "{} used for more than {TOKEN_USES} service messages (up to {most}): a token sends at most {TOKEN_USES}",
-            of(count as usize, "notification token")
+            of(tokens_over as usize, "notification token")
         );
-        let records = over.into_iter().flatten().collect();
-        out.push(finding(cx.store, "miniapp-token", Severity::Error, guideline::MINI_TOKEN, msg, count, records));
+        out.push(finding(cx.store, "miniapp-token", Severity::Error, guideline::MINI_TOKEN, msg, tokens_over, over));
     }
     let msg = format!(
         "{} sent with an old notification token after LINE had returned a renewed one: keep the token from each response",

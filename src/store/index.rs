@@ -169,6 +169,29 @@ impl<const N: usize> HashIndex<N> {
             .map(|e| e.id())
     }
 
+    /// Every (key, id), in key order (keys equal: as [`HashIndex::get`]
+    /// gives them). The tail must be sorted ([`HashIndex::prepare`]); an
+    /// unsorted one is sorted in a copy.
+    pub fn entries(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        let tail: std::borrow::Cow<'_, [Entry<N>]> = if self.tail_sorted {
+            std::borrow::Cow::Borrowed(&self.tail)
+        } else {
+            let mut t = self.tail.clone();
+            t.sort();
+            std::borrow::Cow::Owned(t)
+        };
+        let mut a = self.sorted.iter().copied().peekable();
+        let mut b = (0..tail.len()).filter_map(move |i| tail.get(i).copied()).peekable();
+        std::iter::from_fn(move || {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if y.hash() < x.hash() => b.next(),
+                (Some(_), _) => a.next(),
+                (None, _) => b.next(),
+            };
+            next.map(|e| (e.hash(), e.id()))
+        })
+    }
+
     pub fn contains(&self, hash: u64) -> bool {
         self.get(hash).next().is_some()
     }
@@ -189,6 +212,26 @@ impl<const N: usize> HashIndex<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_in_key_order_across_run_and_tail() {
+        let mut ix = MultiIndex::default();
+        for i in 0..10_000u32 {
+            ix.insert(u64::from((i * 7919) % 1000) + 1, i);
+        }
+        for i in 0..100u32 {
+            ix.insert(u64::from(i % 10) + 1, 50_000 + i); // a tail, unsorted
+        }
+        let all: Vec<(u64, u32)> = ix.entries().collect();
+        assert_eq!(all.len(), ix.len());
+        assert!(all.windows(2).all(|w| w[0].0 <= w[1].0));
+        ix.prepare();
+        let mut by_get: Vec<u32> = ix.get(3).collect();
+        let mut by_entries: Vec<u32> = ix.entries().filter(|e| e.0 == 3).map(|e| e.1).collect();
+        by_get.sort_unstable();
+        by_entries.sort_unstable();
+        assert_eq!(by_get, by_entries);
+    }
 
     #[test]
     fn insert_get_across_merges() {
