@@ -229,7 +229,10 @@ impl ParsedBlock {
                     meta.users_len = self.users.len() as u32 - meta.users_start;
                 }
                 if f.status >= 400 {
-                    let message = resp.as_ref().and_then(|r| r.message.as_deref()).or(l.extras);
+                    // The body's `message`, else the body itself (a bot that logs
+                    // the message as a string), else a text line's extras.
+                    let raw = f.response_body.as_ref().map(|b| b.text());
+                    let message = resp.as_ref().and_then(|r| r.message.as_deref()).or(raw.as_deref()).or(l.extras);
                     note.response = message.map_or(Response::Other, Response::classify);
                 }
                 if l.kind == Kind::MiniApp {

@@ -88,10 +88,21 @@ fn rate_limit_429_by_response_message() {
     }
     lines.push(api(100.0, "POST", "/v2/bot/message/broadcast", 429, json!({}), month.clone(), json!({})));
     lines.push(api(200.0, "POST", "/v2/bot/message/push", 429, Value::Null, Value::Null, json!({})));
+    // The message logged as a plain string, and on a text line after the status.
+    lines.push(api(
+        300.0,
+        "POST",
+        "/v2/bot/message/push",
+        429,
+        Value::Null,
+        json!("You have reached your monthly limit."),
+        json!({}),
+    ));
+    lines.push("r9 2026-11-20T08:06:40Z POST /v2/bot/message/push 429 You have reached your monthly limit.".to_owned());
     let f = audit(&lines);
     let r = of(&f, "rate-limit-429", "rate limit has been exceeded");
     assert_eq!((r.len(), r[0].count, r[0].severity), (1, 3, Severity::Error), "{f:#?}");
-    assert_eq!(of(&f, "rate-limit-429", "monthly limit")[0].count, 1);
+    assert_eq!(of(&f, "rate-limit-429", "monthly limit")[0].count, 3);
     assert_eq!(of(&f, "rate-limit-429", "no response message")[0].count, 1);
     // Near miss: the same messages on answers that are not 429.
     let lines = vec![api(0.0, "POST", "/v2/bot/message/push", 400, json!({"to": U1}), rate, json!({}))];
