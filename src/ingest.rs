@@ -127,6 +127,9 @@ impl ParsedBlock {
             Parsed::Blank => {}
             Parsed::Header => self.header_rows += 1,
             Parsed::Unparsed => {
+                if text.trim_start().starts_with('{') && parse::json::untimed(&text) {
+                    self.fields.untimed += 1;
+                }
                 if self.examples.len() < EXAMPLES {
                     self.examples.push((line_no, text.chars().take(EXAMPLE_CHARS).collect()));
                 }

@@ -956,6 +956,13 @@ fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
                 ("response body", f.miniapp.response_body),
             ],
         );
+        if f.untimed > 0 {
+            lacking = lacking.max(f.untimed);
+            basic.push(format!(
+                "{} with a record's fields but no readable time (kept as unparsed lines)",
+                of(f.untimed as usize, "line")
+            ));
+        }
         let examples = first.get(si).cloned().unwrap_or_default();
         let g = if f.miniapp.records > f.api.records + f.webhook.records {
             guideline::MINI_LOGS

@@ -348,7 +348,14 @@ fn log_completeness_per_source() {
     let w = of(&f, "log-completeness", "without request ID in 1 of 2");
     assert_eq!((w.len(), w[0].severity), (1, Severity::Warning), "{f:#?}");
     // Near miss: every basic field and both bodies logged.
-    assert!(of(&audit(&[full]), "log-completeness", "").is_empty());
+    assert!(of(&audit(&[full.clone()]), "log-completeness", "").is_empty());
+    // A record's line that lost its time is unparsed, and counted here; a
+    // logging library's own JSON line is not.
+    let untimed = json!({"kind": "api", "request_id": "r1", "method": "POST", "status": 200}).to_string();
+    let chatter = json!({"level": "warn", "msg": "retrying LINE API call"}).to_string();
+    let f = audit(&[full.clone(), untimed, chatter.clone()]);
+    assert_eq!(of(&f, "log-completeness", "1 line with a record's fields but no readable time").len(), 1, "{f:#?}");
+    assert!(of(&audit(&[full, chatter]), "log-completeness", "").is_empty());
     // Text lines of the guideline format: complete, but no bodies (info).
     let f = audit(&["8e36bade-c5d6-4d00-9e69-72244675a9a1 Mon, 05 Jul 2021 08:14:35 GMT POST https://api.line.me/v2/bot/message/push 200".to_owned()]);
     let i = of(&f, "log-completeness", "no request body, response body");

@@ -275,6 +275,18 @@ fn parse_kind(s: &str) -> Option<Kind> {
     }
 }
 
+/// Whether a JSON line that is not a record carries a record's fields (a
+/// kind, request ID, endpoint, path or IP) but no readable time: a log line
+/// that lost its time, for the log-completeness audit.
+pub fn untimed(line: &str) -> bool {
+    let Ok(mut raw) = serde_json::from_str::<Raw>(line) else { return false };
+    let timed = raw.take(Field::Time).as_ref().and_then(scalar_time).is_some();
+    !timed
+        && [Field::Kind, Field::RequestId, Field::Endpoint, Field::Url, Field::Path, Field::Ip]
+            .into_iter()
+            .any(|k| raw.take(k).is_some())
+}
+
 /// A JSON line as a record, or `None` when it is not one (not an object,
 /// no recognisable kind, or no readable time).
 pub fn parse(line: &str) -> Option<Line<'_>> {

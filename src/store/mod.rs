@@ -123,6 +123,8 @@ pub struct FieldCounts {
     pub api: KindFields,
     pub webhook: KindFields,
     pub miniapp: KindFields,
+    /// JSON lines with a record's fields but no readable time (unparsed).
+    pub untimed: u64,
 }
 
 impl FieldCounts {
@@ -155,6 +157,7 @@ impl FieldCounts {
     }
 
     pub fn add(&mut self, o: &FieldCounts) {
+        self.untimed += o.untimed;
         for (a, b) in [(&mut self.api, &o.api), (&mut self.webhook, &o.webhook), (&mut self.miniapp, &o.miniapp)] {
             a.records += b.records;
             a.request_id += b.request_id;
