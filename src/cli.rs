@@ -24,6 +24,7 @@ Examples:
   linelens report assets/sample-logs         summary of what was read
   linelens report --format json --since 2h logs/ | jq .bursts
   linelens lookup --request-id 8e36bade-c5d6-4d00-9e69-72244675a9a1 logs/
+  linelens audit --channel-secret-file secret.txt logs/   check the logs against LINE's guidelines
   zcat api.log.3.gz | linelens report -      read standard input";
 
 #[derive(Debug, Parser)]
@@ -47,7 +48,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read everything once and print a summary: counts, 429 bursts, floods, replies.
+    /// Read everything once and print a summary: guideline findings, 429 bursts, floods, replies, counts.
     #[command(
         after_help = "Examples:\n  linelens report assets/sample-logs\n  linelens report --format json --since 15m /var/log/linebot"
     )]
@@ -59,7 +60,7 @@ pub enum Command {
     Lookup(LookupArgs),
     /// Check the logs against LINE's development guidelines; exit 1 on findings at or above --fail-on.
     #[command(
-        after_help = "Examples:\n  linelens audit assets/sample-logs\n  linelens audit --fail-on warning --format json /var/log/linebot | jq '.[] | .rule'\n  LINE_CHANNEL_SECRET=... linelens audit --since 1h /var/log/linebot   (cron: exit 1 on errors)\n\nRules: rate-limit-429, rate-limit-pressure, same-user-flood, invalid-user-id, reply-token, retry-key,\naudience-churn, webhook-signature, webhook-errors, unsent-content, log-completeness, miniapp-token."
+        after_help = "Examples:\n  linelens audit assets/sample-logs\n  linelens audit --fail-on warning --format json /var/log/linebot | jq '.[] | .rule'\n  LINE_CHANNEL_SECRET=... linelens audit --since 1h /var/log/linebot   (cron: exit 1 on errors)\n\nRules: rate-limit-429, rate-limit-pressure, same-user-flood, invalid-user-id, reply-token, retry-key, audience-churn, webhook-signature, webhook-errors, unsent-content, log-completeness, miniapp-token."
     )]
     Audit(AuditArgs),
     /// Follow files (through rotation) and print each new record as one JSON line.
