@@ -392,3 +392,39 @@ fn findings_are_ordered_and_carry_times_and_records() {
     assert!(at_least(&f, Severity::Error) && at_least(&f, Severity::Info));
     assert!(!at_least(&audit(&[]), Severity::Info));
 }
+
+/// Every guideline a finding cites from the two guideline documents names
+/// a section those documents have.
+#[test]
+fn cited_guideline_sections_exist_in_the_documents() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
+    let (Ok(api), Ok(mini)) = (
+        std::fs::read_to_string(dir.join("messaging-api-development-guidelines.txt")),
+        std::fs::read_to_string(dir.join("line-mini-app-development-guidelines.md")),
+    ) else {
+        println!("note: {} is absent; skipping the guideline section check", dir.display());
+        return;
+    };
+    let cited = [
+        guideline::MASS_REQUESTS,
+        guideline::MINI_MASS_REQUESTS,
+        guideline::SAME_USER,
+        guideline::INVALID_USER_IDS,
+        guideline::UNSEND,
+        guideline::SIGNATURE,
+        guideline::API_LOGS,
+        guideline::WEBHOOK_LOGS,
+        guideline::HELPFUL_LOGS,
+        guideline::MINI_LOGS,
+    ];
+    for c in cited {
+        let (doc, sections) = c.split_once(" › ").unwrap();
+        let text = if doc.starts_with("LINE MINI App") { &mini } else { &api };
+        for section in sections.split(" › ") {
+            // "Save logs (helpful data to save in a log)": the section is "Save logs".
+            let name = section.split(" (").next().unwrap();
+            let heading = text.lines().any(|l| l.starts_with('#') && l.trim_end().ends_with(name));
+            assert!(heading, "{c}: no section \"{name}\"");
+        }
+    }
+}
