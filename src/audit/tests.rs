@@ -348,7 +348,7 @@ fn log_completeness_per_source() {
     let w = of(&f, "log-completeness", "without request ID in 1 of 2");
     assert_eq!((w.len(), w[0].severity), (1, Severity::Warning), "{f:#?}");
     // Near miss: every basic field and both bodies logged.
-    assert!(of(&audit(&[full.clone()]), "log-completeness", "").is_empty());
+    assert!(of(&audit(std::slice::from_ref(&full)), "log-completeness", "").is_empty());
     // A record's line that lost its time is unparsed, and counted here; a
     // logging library's own JSON line is not.
     let untimed = json!({"kind": "api", "request_id": "r1", "method": "POST", "status": 200}).to_string();
