@@ -56,6 +56,22 @@ fn the_sample_shows_every_rule_and_fails_on_errors() {
 }
 
 #[test]
+fn audit_reads_standard_input() {
+    let webhooks = std::fs::read(root("assets/sample-logs/bot-a/webhook.jsonl")).unwrap();
+    let out = linelens()
+        .args(["audit", "--format", "json", "--channel-secret-file"])
+        .arg(root("assets/channel-secret.txt"))
+        .arg("-")
+        .write_stdin(webhooks)
+        .assert()
+        .code(1);
+    let findings: Vec<FindingReport> = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let forged = findings.iter().find(|f| f.rule == "webhook-signature" && f.message.contains("invalid")).unwrap();
+    assert_eq!(forged.examples[0].source, "-");
+    assert!(forged.examples[0].line > 0);
+}
+
+#[test]
 fn fail_on_levels() {
     let d = tempfile::tempdir().unwrap();
     // Guideline-format lines only: complete, but no bodies (an info finding).
@@ -202,6 +218,12 @@ fn mask_users_everywhere() {
         let out = stdout(linelens().args(&args));
         assert!(out.contains("U68be…8a49") && !out.contains(full), "{args:?}");
     }
+    // lookup: the push's `to` in its request body.
+    let id = "0af7133a-15d6-db7b-7077-56d9a75a324f";
+    let plain = stdout(linelens().args(["lookup", "--request-id", id, &sample]));
+    let masked = stdout(linelens().args(["lookup", "--mask-users", "--request-id", id, &sample]));
+    assert!(plain.contains("Ua563608b52d9e701c66720fa5fea0f03"), "{plain}");
+    assert!(masked.contains("Ua563…0f03") && !masked.contains("Ua563608b52d9e701c66720fa5fea0f03"), "{masked}");
     let d = unsend_dir();
     let out = stdout(
         linelens()
