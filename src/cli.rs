@@ -192,8 +192,8 @@ impl Engine {
 impl AnalysisArgs {
     /// Analyzer, audit and secrets: flags over config file over defaults.
     pub fn engine(&self) -> Result<Engine, CliError> {
-        let analyzer = self.analyzer()?;
         let (file, path) = config::load(self.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+        let analyzer = self.analyzer(&file, path.as_deref())?;
         let in_file = |e: String| match &path {
             Some(p) => CliError::Usage(format!("config {}: {e}", p.display())),
             None => CliError::Usage(e),
@@ -203,9 +203,8 @@ impl AnalysisArgs {
         Ok(Engine { analyzer, audit: crate::audit::Audit { limits }, secrets, file })
     }
 
-    /// Flags over config file over defaults.
-    pub fn analyzer(&self) -> Result<Analyzer, CliError> {
-        let (file, path) = config::load(self.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+    /// Thresholds: flags over the config file (`file`, read from `path`) over defaults.
+    fn analyzer(&self, file: &config::FileConfig, path: Option<&std::path::Path>) -> Result<Analyzer, CliError> {
         let flags = ThresholdFlags {
             burst_gap: self.burst_gap.clone(),
             burst_min: self.burst_min,
@@ -216,7 +215,7 @@ impl AnalysisArgs {
             infer_window: self.infer_window.clone(),
         };
         // A bad flag value is named as the flag; a bad file value with the file.
-        let t = config::thresholds(&file.analysis, &flags).map_err(|e| match &path {
+        let t = config::thresholds(&file.analysis, &flags).map_err(|e| match path {
             Some(p) if !e.starts_with("--") => CliError::Usage(format!("config {}: {e}", p.display())),
             _ => CliError::Usage(e),
         })?;
@@ -313,11 +312,7 @@ pub fn load_paths(args: &ReadArgs, mut store: Store, analyzer: &mut Analyzer) ->
             eprintln!("memory {what:<14} {:>8.1} MB", bytes as f64 / 1e6);
         }
         eprintln!("memory {:<14} {:>8.1} MB", "analysis", analyzer.heap_bytes() as f64 / 1e6);
-        if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
-            for l in status.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS")) {
-                eprintln!("memory {l}");
-            }
-        }
+        print_status("memory", &["VmHWM", "VmRSS"]);
     }
     Ok(store)
 }
@@ -428,11 +423,16 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
 
 /// With `LINELENS_MEMORY=1`: the peak memory of the whole command, at its end.
 fn print_peak() {
-    if std::env::var_os("LINELENS_MEMORY").is_some()
-        && let Ok(status) = std::fs::read_to_string("/proc/self/status")
-    {
-        for l in status.lines().filter(|l| l.starts_with("VmHWM")) {
-            eprintln!("memory at exit {l}");
+    if std::env::var_os("LINELENS_MEMORY").is_some() {
+        print_status("memory at exit", &["VmHWM"]);
+    }
+}
+
+/// The lines of `/proc/self/status` naming `keys`, on stderr (Linux only).
+fn print_status(prefix: &str, keys: &[&str]) {
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        for l in status.lines().filter(|l| keys.iter().any(|k| l.starts_with(k))) {
+            eprintln!("{prefix} {l}");
         }
     }
 }
