@@ -71,11 +71,6 @@ fn walk(v: &mut Value, is_unsent: &dyn Fn(&str) -> bool) -> bool {
     }
 }
 
-/// Whether a message ID was withdrawn.
-pub fn is_unsent(id: &str, unsent: &HashMap<u64, Millis, impl std::hash::BuildHasher>) -> bool {
-    unsent.contains_key(&hash_id(id))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

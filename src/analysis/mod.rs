@@ -135,6 +135,31 @@ impl Flood {
     }
 }
 
+/// Whether a record is part of `user`'s traffic in `direction`, as floods
+/// count it: outbound, a send to the user (a 2xx push or multicast naming
+/// them, or a 2xx reply to one of their events); inbound, a webhook receipt
+/// with an event from them.
+pub fn involves_user(store: &Store, x: &Record, user: Sym, direction: Direction) -> bool {
+    match direction {
+        Direction::Inbound => {
+            store.webhook_meta(x).is_some_and(|m| store.receipt_events(&m).iter().any(|e| e.user == user))
+        }
+        Direction::Outbound => {
+            if x.kind() != Kind::Api || !(200..300).contains(&x.status()) || x.aux == NONE {
+                return false;
+            }
+            let Some(m) = store.api.get(x.aux) else { return false };
+            store.api_users(m).contains(&user)
+                || (m.token != 0
+                    && Endpoint::of(store.syms.resolve(x.path)) == Endpoint::Reply
+                    && store
+                        .by_reply_token_event
+                        .get(m.token)
+                        .any(|e| store.events.get(e).is_some_and(|e| e.user == user)))
+        }
+    }
+}
+
 /// Webhook ↔ reply bookkeeping (exact links only).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Correlation {

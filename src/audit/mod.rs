@@ -14,7 +14,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{Direction, Endpoint, Findings};
+use crate::analysis::{Direction, Endpoint, Findings, involves_user};
 use crate::model::{AudienceOp, Kind, NONE, Note, Record, RecordId, Response, Sym};
 use crate::signature::SigState;
 use crate::store::{KindFields, Store};
@@ -231,20 +231,6 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The user a reply answers (the user of the event with its token).
-    fn reply_user(&self, r: &Record) -> Option<Sym> {
-        let token = self.api(r).map(|m| m.token).filter(|&t| t != 0)?;
-        if Endpoint::of(self.path(r)) != Endpoint::Reply {
-            return None;
-        }
-        self.store
-            .by_reply_token_event
-            .get(token)
-            .filter_map(|e| self.store.events.get(e))
-            .map(|e| e.user)
-            .find(|&u| u != NONE)
-    }
-
     fn api_records(&self) -> impl Iterator<Item = (RecordId, &'a Record)> + 'a {
         self.store.iter().filter(|(_, r)| r.kind() == Kind::Api)
     }
@@ -439,30 +425,12 @@ fn rate_limit_429(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
 
 fn same_user_flood(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
     for f in &found.floods {
-        let records: Vec<RecordId> = match f.direction {
-            Direction::Outbound => cx
-                .store
-                .iter()
-                .filter(|(_, r)| {
-                    r.kind() == Kind::Api
-                        && (200..300).contains(&r.status())
-                        && (f.start..=f.end).contains(&r.ts())
-                        && (cx.users(r).contains(&f.user) || cx.reply_user(r) == Some(f.user))
-                })
-                .map(|(id, _)| id)
-                .collect(),
-            Direction::Inbound => cx
-                .store
-                .iter()
-                .filter(|(_, r)| r.kind() == Kind::Webhook && (f.start..=f.end).contains(&r.ts()))
-                .filter(|(_, r)| {
-                    cx.store
-                        .webhook_meta(r)
-                        .is_some_and(|m| cx.store.receipt_events(&m).iter().any(|e| e.user == f.user))
-                })
-                .map(|(id, _)| id)
-                .collect(),
-        };
+        let records: Vec<RecordId> = cx
+            .store
+            .iter()
+            .filter(|(_, r)| (f.start..=f.end).contains(&r.ts()) && involves_user(cx.store, r, f.user, f.direction))
+            .map(|(id, _)| id)
+            .collect();
         let secs = (f.end - f.start) as f64 / 1000.0;
         let (sev, msg) = match f.direction {
             Direction::Outbound => (

@@ -436,24 +436,7 @@ impl App {
 
     /// Whether a record is a send to `user` (outbound) or a message from them (inbound).
     pub fn involves_user(&self, x: &Record, user: u32, direction: Direction) -> bool {
-        match direction {
-            Direction::Inbound => {
-                self.store.webhook_meta(x).is_some_and(|m| self.store.receipt_events(&m).iter().any(|e| e.user == user))
-            }
-            Direction::Outbound => {
-                if x.kind() != Kind::Api || !(200..300).contains(&x.status()) || x.aux == NONE {
-                    return false;
-                }
-                let Some(m) = self.store.api.get(x.aux) else { return false };
-                self.store.api_users(m).contains(&user)
-                    || (m.token != 0
-                        && self
-                            .store
-                            .by_reply_token_event
-                            .get(m.token)
-                            .any(|e| self.store.events.get(e).is_some_and(|e| e.user == user)))
-            }
-        }
+        crate::analysis::involves_user(&self.store, x, user, direction)
     }
 
     fn narrow(&mut self, title: String, ids: Vec<RecordId>) {
