@@ -170,10 +170,8 @@ impl ParsedBlock {
                     let wb = body::parse_webhook_body(&text);
                     let destination = wb.as_ref().and_then(|w| w.destination.as_deref());
                     let raw = meta.has_raw_body.then_some(text.as_ref());
-                    meta.sig = match &self.secrets {
-                        Some(s) => s.check(raw, f.signature.as_deref(), destination),
-                        None => Secrets::default().check(raw, f.signature.as_deref(), destination),
-                    };
+                    meta.sig =
+                        crate::signature::check(self.secrets.as_deref(), raw, f.signature.as_deref(), destination);
                     if let Some(wb) = &wb {
                         meta.destination = self.syms.opt(wb.destination.as_deref());
                         for ev in &wb.events {

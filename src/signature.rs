@@ -108,13 +108,24 @@ impl Secrets {
     /// The state of one receipt: `raw_body` is the body when logged as a
     /// string, `destination` the body's.
     pub fn check(&self, raw_body: Option<&str>, signature: Option<&str>, destination: Option<&str>) -> SigState {
-        let Some(body) = raw_body else { return SigState::Unverifiable };
-        let Some(sig) = signature.map(str::trim).filter(|s| !s.is_empty()) else { return SigState::Missing };
-        match self.for_destination(destination) {
-            Some(secret) if verify(secret, body.as_bytes(), sig) => SigState::Valid,
-            Some(_) => SigState::Invalid,
-            None => SigState::Unverifiable,
-        }
+        check(Some(self), raw_body, signature, destination)
+    }
+}
+
+/// [`Secrets::check`], with or without secrets (without: a signature can be
+/// missing, never valid or invalid).
+pub fn check(
+    secrets: Option<&Secrets>,
+    raw_body: Option<&str>,
+    signature: Option<&str>,
+    destination: Option<&str>,
+) -> SigState {
+    let Some(body) = raw_body else { return SigState::Unverifiable };
+    let Some(sig) = signature.map(str::trim).filter(|s| !s.is_empty()) else { return SigState::Missing };
+    match secrets.and_then(|s| s.for_destination(destination)) {
+        Some(secret) if verify(secret, body.as_bytes(), sig) => SigState::Valid,
+        Some(_) => SigState::Invalid,
+        None => SigState::Unverifiable,
     }
 }
 

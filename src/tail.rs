@@ -90,14 +90,12 @@ pub fn record_json(text: &str, source: &str, line: u64, p: &Printer) -> Value {
             if l.kind == crate::model::Kind::Webhook {
                 let raw = f.body.as_ref().filter(|b| b.is_string()).map(|b| b.text());
                 let destination = raw.as_deref().and_then(parse_webhook_body).and_then(|w| w.destination);
-                let state = match &p.secrets {
-                    Some(s) => s.check(raw.as_deref(), f.signature.as_deref(), destination.as_deref()),
-                    None => crate::signature::Secrets::default().check(
-                        raw.as_deref(),
-                        f.signature.as_deref(),
-                        destination.as_deref(),
-                    ),
-                };
+                let state = crate::signature::check(
+                    p.secrets.as_deref(),
+                    raw.as_deref(),
+                    f.signature.as_deref(),
+                    destination.as_deref(),
+                );
                 m.insert("signature_state".into(), state.as_str().into());
             }
             if let Some(b) = &f.body {
