@@ -342,6 +342,18 @@ fn timeline(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
+/// `file:line` of a record; `?` for a parsed record of a compressed source
+/// (finding its line means decompressing up to it: never on the UI thread).
+fn place(s: &crate::store::Store, r: &Record) -> String {
+    let src = s.sources.get(r.source() as usize);
+    let line = if src.is_some_and(|x| x.compressed) && r.unparsed_line().is_none() {
+        "?".to_owned()
+    } else {
+        s.line_of(r).map_or("?".into(), |l| l.to_string())
+    };
+    format!("{}:{line}", src.map_or("", |x| x.display.as_str()))
+}
+
 /// A guideline finding in full, in the detail pane while it is selected.
 fn finding_detail(f: &mut Frame, app: &App, area: Rect, x: &crate::audit::Finding) {
     let w = area.width.saturating_sub(4) as usize;
@@ -369,21 +381,7 @@ fn finding_detail(f: &mut Frame, app: &App, area: Rect, x: &crate::audit::Findin
     lines.extend(wrapped("finding", &x.message));
     lines.extend(wrapped("guideline", x.guideline));
     lines.push(Line::from(format!(" count     {}    from {} to {}", thousands(x.count), when(x.first), when(x.last))));
-    let places: Vec<String> = x
-        .records
-        .iter()
-        .take(3)
-        .filter_map(|&id| s.get(id))
-        .map(|r| {
-            let src = s.sources.get(r.source() as usize);
-            let line = if src.is_some_and(|x| x.compressed) && r.unparsed_line().is_none() {
-                "?".to_owned()
-            } else {
-                s.line_of(r).map_or("?".into(), |l| l.to_string())
-            };
-            format!("{}:{line}", src.map_or("", |x| x.display.as_str()))
-        })
-        .collect();
+    let places: Vec<String> = x.records.iter().take(3).filter_map(|&id| s.get(id)).map(|r| place(s, r)).collect();
     if !places.is_empty() {
         lines.push(Line::from(format!(
             " records   {} · enter shows all {}",
@@ -414,12 +412,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
     let s = &app.store;
     let w = area.width.saturating_sub(4) as usize;
     let src = s.sources.get(rec.source() as usize);
-    let line_no = if src.is_some_and(|x| x.compressed) && rec.unparsed_line().is_none() {
-        "?".to_owned()
-    } else {
-        s.line_of(&rec).map_or("?".into(), |l| l.to_string())
-    };
-    let place = format!("{}:{line_no}", src.map_or("", |x| x.display.as_str()));
+    let place = place(s, &rec);
     let text = if src.is_some_and(|x| x.compressed) {
         app.line_cache.get(&id).map(|t| crate::unsend::redact(t, &s.unsent).into_owned())
     } else {
