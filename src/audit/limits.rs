@@ -42,14 +42,18 @@ impl Limit {
         }
     }
 
+    /// The window's unit, short and in words: `("s", "second")`.
+    pub fn unit(&self) -> (&'static str, &'static str) {
+        match self.per {
+            1_000 => ("s", "second"),
+            60_000 => ("min", "minute"),
+            _ => ("hour", "hour"),
+        }
+    }
+
     /// `2,000/s`
     pub fn rate(&self) -> String {
-        let unit = match self.per {
-            1_000 => "s",
-            60_000 => "min",
-            _ => "hour",
-        };
-        format!("{}/{unit}", crate::escape::thousands(self.max))
+        format!("{}/{}", crate::escape::thousands(self.max), self.unit().0)
     }
 }
 

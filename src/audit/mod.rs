@@ -319,11 +319,7 @@ impl Audit {
             } else {
                 (Severity::Warning, "close to LINE's limit: the next spike will get 429s")
             };
-            let window = match l.per {
-                1_000 => "second",
-                60_000 => "minute",
-                _ => "hour",
-            };
+            let window = l.unit().1;
             let start = bucket * l.per;
             let records: Vec<RecordId> = cx
                 .store
