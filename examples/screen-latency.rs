@@ -9,6 +9,9 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+#[path = "common/latency.rs"]
+mod latency;
+
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -78,19 +81,13 @@ fn main() {
             let appended = appended.clone();
             std::thread::spawn(move || {
                 let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
-                let every = Duration::from_micros(1_000_000 / PER_SECOND);
-                let t0 = Instant::now();
-                for n in 0..PER_SECOND * SECONDS {
-                    let due = t0 + every * n as u32;
-                    if let Some(d) = due.checked_duration_since(Instant::now()) {
-                        std::thread::sleep(d);
-                    }
+                latency::paced(PER_SECOND, SECONDS, |n| {
                     // Record the time and append under one lock, so the
                     // n-th time is the n-th line written.
                     let mut times = appended.lock().unwrap();
                     times.push(start.elapsed());
                     writeln!(f, "s{n} 2026-11-20T08:00:00Z POST https://api.line.me/v2/bot/message/push 200").unwrap();
-                }
+                });
             })
         })
         .collect();
@@ -99,16 +96,8 @@ fn main() {
     }
     std::thread::sleep(Duration::from_secs(2));
     let mut l = latencies.lock().unwrap().clone();
-    l.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let pct = |p: f64| l.get(((l.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default();
     println!("lines appended {}, counted on screen {}", appended.lock().unwrap().len(), l.len());
-    println!(
-        "screen latency median {:.1} ms, p99 {:.1} ms, worst {:.1} ms",
-        ms(pct(0.5)),
-        ms(pct(0.99)),
-        ms(l.last().copied().unwrap_or_default())
-    );
+    latency::print_summary("screen latency", &mut l);
     writer.write_all(b"q").unwrap();
     let _ = child.wait();
 }

@@ -7,6 +7,9 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+#[path = "common/latency.rs"]
+mod latency;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -64,17 +67,11 @@ fn main() {
             let sent = sent.clone();
             std::thread::spawn(move || {
                 let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
-                let every = Duration::from_micros(1_000_000 / PER_SECOND);
-                let t0 = Instant::now();
-                for n in 0..PER_SECOND * SECONDS {
-                    let due = t0 + every * n as u32;
-                    if let Some(d) = due.checked_duration_since(Instant::now()) {
-                        std::thread::sleep(d);
-                    }
+                latency::paced(PER_SECOND, SECONDS, |n| {
                     let id = format!("f{i}-{n}");
                     sent.lock().unwrap().insert(id.clone(), start.elapsed());
                     writeln!(f, "{id} 2026-11-20T08:00:00Z POST https://api.line.me/v2/bot/message/push 200").unwrap();
-                }
+                });
             })
         })
         .collect();
@@ -83,17 +80,9 @@ fn main() {
     }
     std::thread::sleep(Duration::from_secs(1));
     let mut l = latencies.lock().unwrap().clone();
-    l.sort();
     let total = FILES as u64 * PER_SECOND * SECONDS;
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let pct = |p: f64| l.get(((l.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default();
     println!("lines appended {total}, seen {} ({} missing)", l.len(), sent.lock().unwrap().len());
-    println!(
-        "latency median {:.1} ms, p99 {:.1} ms, worst {:.1} ms",
-        ms(pct(0.5)),
-        ms(pct(0.99)),
-        ms(l.last().copied().unwrap_or_default())
-    );
+    latency::print_summary("latency", &mut l);
     let pid = child.id();
     let before = cpu_ticks(pid);
     std::thread::sleep(Duration::from_secs(10));
