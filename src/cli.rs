@@ -155,9 +155,10 @@ pub struct PrivacyArgs {
 }
 
 impl PrivacyArgs {
-    /// The secrets from the flag, the environment and the config file's
-    /// `[secrets]` (paths relative to the config file); masking switched on.
-    pub fn secrets(
+    /// Switch `--mask-users` on or off for the process, and load the secrets
+    /// from the flag, the environment and the config file's `[secrets]`
+    /// (paths relative to the config file).
+    pub fn apply(
         &self,
         file: &config::FileConfig,
         config_path: Option<&std::path::Path>,
@@ -199,7 +200,7 @@ impl AnalysisArgs {
             None => CliError::Usage(e),
         };
         let limits = crate::audit::limits::with_overrides(&file.rate_limits).map_err(in_file)?;
-        let secrets = self.privacy.secrets(&file, path.as_deref())?;
+        let secrets = self.privacy.apply(&file, path.as_deref())?;
         Ok(Engine { analyzer, audit: crate::audit::Audit { limits }, secrets, file })
     }
 
@@ -385,7 +386,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let (file, path) = config::load(args.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
             let printer = crate::tail::Printer {
                 with_text: args.with_text,
-                secrets: args.privacy.secrets(&file, path.as_deref())?,
+                secrets: args.privacy.apply(&file, path.as_deref())?,
                 unsent: Default::default(),
             };
             crate::tail::run(paths, args.from_start, args.poll, printer, out, &mut |w| warn(&w))?;
