@@ -47,6 +47,11 @@ pub struct ParsedBlock {
     fields: FieldCounts,
     /// Offset and line number of the block's first line.
     checkpoint: (u64, u64),
+    /// (offset, line) of each parsed record, both relative to the
+    /// checkpoint, when `marks` is set: the line numbers as read, kept until
+    /// the source is known not to have changed while it was read.
+    line_marks: Vec<(u32, u32)>,
+    marks: bool,
     api: Vec<ApiMeta>,
     users: Vec<Sym>,
     webhooks: Vec<WebhookMeta>,
@@ -91,7 +96,21 @@ impl ParsedBlock {
         keep_ids: bool,
         secrets: Option<std::sync::Arc<Secrets>>,
     ) -> ParsedBlock {
+        ParsedBlock::parse_marked(source, block, keep_data, keep_ids, secrets, false)
+    }
+
+    /// [`ParsedBlock::parse_with`]; `marks`: keep each record's line number
+    /// as read (see `line_marks`).
+    fn parse_marked(
+        source: u32,
+        block: Block,
+        keep_data: bool,
+        keep_ids: bool,
+        secrets: Option<std::sync::Arc<Secrets>>,
+        marks: bool,
+    ) -> ParsedBlock {
         let mut pb = ParsedBlock::new(source);
+        pb.marks = marks;
         pb.keep_ids = keep_ids;
         pb.secrets = secrets;
         pb.bytes = block.data.len() as u64;
@@ -143,7 +162,13 @@ impl ParsedBlock {
                     line,
                 ));
             }
-            Parsed::Record(l) => self.add_record(&l, offset),
+            Parsed::Record(l) => {
+                if self.marks {
+                    let rel = |a: u64, b: u64| u32::try_from(a.saturating_sub(b)).unwrap_or(u32::MAX);
+                    self.line_marks.push((rel(offset, self.checkpoint.0), rel(line_no, self.checkpoint.1)));
+                }
+                self.add_record(&l, offset)
+            }
         }
     }
 
@@ -351,6 +376,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         // that first looked like a copy (see `source::follow`).
         let at = s.checkpoints.partition_point(|&(off, _)| off <= pb.checkpoint.0);
         s.checkpoints.insert(at, pb.checkpoint);
+        if pb.marks {
+            s.line_marks.insert(pb.checkpoint.0, std::mem::take(&mut pb.line_marks).into_boxed_slice());
+        }
         if let Some(d) = pb.data.take() {
             s.memory.get_or_insert_with(Vec::new).extend_from_slice(&d);
         }
@@ -480,6 +508,12 @@ pub enum SourceInfo {
     Compressed,
     Skipped(String),
     Error(String),
+    /// Read to its end, unchanged meanwhile: line numbers can be found by
+    /// reading it again, so the ones kept while reading are dropped.
+    Done,
+    /// Read in part or while it changed: what was read is kept, and so are
+    /// the line numbers as read.
+    Partial(String),
 }
 
 pub enum Out {
@@ -492,6 +526,8 @@ struct Job {
     source: u32,
     keep: bool,
     keep_ids: bool,
+    /// Keep line numbers as read (a file that may change while read).
+    marks: bool,
     block: Block,
 }
 
@@ -677,6 +713,12 @@ impl Loader {
                         warn(format!("{}: {e}", s.display));
                         s.error = Some(e);
                     }
+                    SourceInfo::Done => s.line_marks = Default::default(),
+                    SourceInfo::Partial(e) => {
+                        warn(format!("{}: {e}", s.display));
+                        s.error = Some(e);
+                        s.partial = true;
+                    }
                 }
                 false
             }
@@ -686,7 +728,7 @@ impl Loader {
 
 fn parse_worker(rx: &Receiver<Job>, tx: &Sender<(u64, Out)>, secrets: Option<&std::sync::Arc<Secrets>>) {
     for job in rx {
-        let pb = ParsedBlock::parse_with(job.source, job.block, job.keep, job.keep_ids, secrets.cloned());
+        let pb = ParsedBlock::parse_marked(job.source, job.block, job.keep, job.keep_ids, secrets.cloned(), job.marks);
         if tx.send((job.seq, Out::Block(Box::new(pb)))).is_err() {
             return;
         }
@@ -728,17 +770,30 @@ fn read_all(
         }
         let keep = spec.origin == Origin::Stdin;
         let keep_ids = keep_compressed_ids && opened.compressed;
+        // A plain file can change while it is read (it is live); a
+        // compressed one is read again to count lines, standard input kept.
+        let marks = opened.file.is_some();
         let mut reader = BlockReader::new(opened);
         reader.eager = keep; // standard input: show lines as they come
         loop {
             match reader.next_block() {
                 Ok(Some(block)) => {
-                    if jobs.send(Job { seq, source: src, keep, keep_ids, block }).is_err() {
+                    if jobs.send(Job { seq, source: src, keep, keep_ids, marks, block }).is_err() {
                         return;
                     }
                     seq += 1;
                 }
-                Ok(None) => break,
+                Ok(None) => {
+                    let end = match (&reader.error, reader.changed()) {
+                        (Some(e), _) => SourceInfo::Partial(source::partial_reason(e)),
+                        (None, Some(why)) => SourceInfo::Partial(why),
+                        (None, None) => SourceInfo::Done,
+                    };
+                    if !info(&mut seq, src, end) {
+                        return;
+                    }
+                    break;
+                }
                 Err(e) => {
                     info(&mut seq, src, SourceInfo::Error(source::io_reason(&e)));
                     break;

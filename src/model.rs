@@ -168,6 +168,12 @@ impl Record {
         if v == TS_MIN { i64::MIN } else { v }
     }
 
+    /// The record's time, or `None` for an untimed record: use this, never
+    /// [`Record::ts`], in time differences (the sentinel would overflow).
+    pub fn time(&self) -> Option<Millis> {
+        Some(self.ts()).filter(|&t| t != i64::MIN)
+    }
+
     pub fn set_ts(&mut self, ts: Millis) {
         let v = if ts == i64::MIN { TS_MIN } else { ts.clamp(TS_MIN + 1, TS_MAX) };
         self.bits = (self.bits & !TS_MASK) | (v as u64 & TS_MASK);

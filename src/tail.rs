@@ -208,7 +208,9 @@ pub fn run(
     // The files that exist are known from the start (their names, too).
     let mut names: std::collections::HashMap<u64, String> =
         follower.known().into_iter().map(|(k, p)| (k, p.display().to_string())).collect();
-    let mut poll = |out: &mut dyn Write, warn: &mut dyn FnMut(String), p: &mut Printer| -> std::io::Result<()> {
+    // Returns whether the follower has more to read at once (a large file
+    // is read a bounded piece per poll).
+    let mut poll = |out: &mut dyn Write, warn: &mut dyn FnMut(String), p: &mut Printer| -> std::io::Result<bool> {
         let changes = follower.poll();
         // Unsends anywhere in what was read are applied before any of it is
         // printed (with --from-start: the whole of the files).
@@ -227,21 +229,33 @@ pub fn run(
                     print_lines(out, &name, first_line, &data, p)?;
                 }
                 Change::Unreadable { path, reason } => warn(format!("{}: {reason}", path.display())),
+                Change::OutOfDescriptors { not_followed, limit } => warn(format!(
+                    "out of file descriptors (limit {limit}): {not_followed} files not followed for now; \
+                     they are retried as descriptors free up (raise it with `ulimit -n`)"
+                )),
                 Change::Truncated { .. } | Change::Gone { .. } => {}
             }
         }
-        Ok(())
+        Ok(follower.busy())
     };
-    poll(out, warn, &mut printer)?;
+    let mut busy = poll(out, warn, &mut printer)?;
     loop {
+        if busy {
+            // More to read now; a signal still ends it between pieces.
+            if signals.try_recv().is_ok() {
+                return Ok(());
+            }
+            busy = poll(out, warn, &mut printer)?;
+            continue;
+        }
         select! {
             recv(signals) -> _ => return Ok(()),
             recv(wake) -> _ => {
                 // Coalesce a burst of events into one poll.
                 while wake.try_recv().is_ok() {}
-                poll(out, warn, &mut printer)?;
+                busy = poll(out, warn, &mut printer)?;
             },
-            recv(timer) -> _ => poll(out, warn, &mut printer)?,
+            recv(timer) -> _ => busy = poll(out, warn, &mut printer)?,
             recv(stdin) -> line => match line {
                 Ok(Some(l)) => {
                     stdin_line += 1;

@@ -102,13 +102,14 @@ fn nearest_webhook_before(
     rec: &Record,
     window: Millis,
 ) -> Option<(RecordId, Millis)> {
-    let t = rec.ts();
+    // Untimed records (the `i64::MIN` sentinel) have no distance to anything.
+    let t = rec.time()?;
     let pos = order.partition_point(|&r| store.get(r).is_some_and(|x| x.ts() <= t));
     order
         .get(..pos)?
         .iter()
         .rev()
-        .map_while(|&r| store.get(r).map(|x| (r, *x)))
-        .take_while(|(_, x)| t - x.ts() <= window)
-        .find_map(|(r, x)| (x.kind() == Kind::Webhook).then_some((r, t - x.ts())))
+        .map_while(|&r| store.get(r).and_then(|x| Some((r, *x, t.checked_sub(x.time()?)?))))
+        .take_while(|&(_, _, gap)| gap <= window)
+        .find_map(|(r, x, gap)| (x.kind() == Kind::Webhook).then_some((r, gap)))
 }

@@ -662,7 +662,9 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
                 continue;
             }
             let Some(fails) = recipients(r).and_then(|to| failed.get(&(r.path, to))) else { continue };
-            if let Some(&(_, f)) = fails.iter().find(|&&(t, f)| f != id && r.ts() > t && r.ts() - t <= RETRY_WINDOW_MS)
+            if let Some(&(_, f)) = fails
+                .iter()
+                .find(|&&(t, f)| f != id && r.ts() > t && r.ts().checked_sub(t).is_some_and(|d| d <= RETRY_WINDOW_MS))
             {
                 dupes.extend([f, id]);
             }

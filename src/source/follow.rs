@@ -6,32 +6,51 @@
 //! re-scans the paths and re-checks every file; callers run it on notify
 //! events and on a timer, since events get lost.
 //!
-//! - Appended lines: read up to the last newline; a partial line waits.
-//! - Rotation by rename (`api.log` → `api.log.1`, new `api.log`): the old
-//!   identity is drained through its handle and keeps its source (now under
-//!   the new name); the new file is read from its start.
-//! - copytruncate: the file shrinks below the offset → read it again from
-//!   its start. The copy beside it starts with content already read: its
-//!   fingerprint (first 4 KiB) matches, so only what lies beyond the read
-//!   offset is produced.
-//! - Compressed rotation (`api.log.1` → `api.log.2.gz`): the same
-//!   fingerprint, on the decompressed content; gzip files are read once.
-//! - Atomic replace (a new file renamed over the path): a new identity, read
-//!   from its start; the old one is drained and closed. A file found at a
-//!   known file's path is that file's successor, never a copy of it, even
-//!   when it starts the same way (lnav #1749: CTest rewrites `LastTest.log`
-//!   through a temporary file, every run with the same header). A temporary
-//!   file seen half-written beside the file can look like a copy of it; if
-//!   it then takes over the file's path, the start it skipped is read.
-//! - Deleted files: drained, closed, reported gone; their records stay. The
-//!   identity is forgotten, since the filesystem reuses inodes at once.
+//! **Identity by content, not by first sight.** A new file is judged when
+//! it has enough bytes to tell what it is: logrotate, `cp` and gzip create
+//! their files empty and fill them afterwards. Until then it is *pending*:
+//! - its first bytes could still become a compressed file's magic, or
+//! - they are a proper prefix of the start of a file followed or read
+//!   before (it may be a copy being written),
+//!
+//! and it is looked at again on each poll (a pending file that stops
+//! changing for [`SETTLE`] is judged with what it has). Then:
+//! - compressed (gzip, xz, zstd, bzip2 by their magic): decoded as a stream,
+//!   a bounded amount per poll (see [`Follower::busy`]), never as text;
+//! - a copy of content already read (its first bytes match a followed file,
+//!   or a file read before that was truncated or deleted): only what lies
+//!   beyond what that file produced is read. A plain copy of a file that
+//!   still holds the same content (copytruncate's copy before the
+//!   truncation) is a *shadow*: it produces nothing while the original
+//!   does, and takes over from where the original was read when the
+//!   original is truncated or deleted;
+//! - anything else: new content, read from its start.
+//!
+//! The rotations this covers:
+//! - appended lines: read up to the last newline; a partial line waits;
+//! - rename (`api.log` → `api.log.1`, new `api.log`): the old identity is
+//!   drained through its handle under its new name; the new file is new;
+//! - copytruncate: the file shrinks below the offset → read again from its
+//!   start; the copy beside it is a shadow, then reads only what the
+//!   original had beyond the read offset when it was truncated;
+//! - compression (`api.log.1` → `api.log.2.gz`, also `delaycompress`,
+//!   `olddir`, `dateext`): a compressed copy of content read;
+//! - atomic replace (a file renamed over the path): a new identity, read
+//!   from its start; a file found at a followed file's path is its
+//!   successor, never a copy of it (lnav #1749);
+//! - deletion: drained, closed, reported gone; the identity is forgotten
+//!   (the filesystem reuses inodes at once), its content remembered.
+//!
+//! Out of file descriptors, files beyond what can be held open wait (one
+//! [`Change::OutOfDescriptors`] says how many) and are retried each second.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
-use super::{Origin, discover, sniff_binary};
+use super::{Codec, Origin, discover, sniff_binary};
 
 /// File-system events under some paths, as wake-ups for a [`Follower`].
 pub struct Watch {
@@ -73,15 +92,30 @@ pub fn watch(roots: &[PathBuf], enabled: bool) -> Watch {
 
 /// How much of a file's start identifies its content.
 const PRINT: usize = 4096;
+/// A file unchanged for this long is judged with what it has (a pending
+/// file), or taken as damaged where its compressed data ends early.
+pub const SETTLE: Duration = Duration::from_secs(1);
+/// Bytes read per poll over all files (decompressed bytes for compressed
+/// ones): a large file is read over several polls, in bounded memory, and
+/// a signal is acted on between them.
+const READ_BUDGET: u64 = 8 << 20;
+/// Contents remembered after their file was truncated or deleted.
+const HISTORY: usize = 256;
+/// File descriptors left free for scanning directories and judging files.
+const FD_RESERVE: u64 = 64;
+/// Waiting files (out of descriptors) are retried this often.
+const FD_RETRY: Duration = Duration::from_secs(1);
+
+type Id = (u64, u64);
 
 #[cfg(unix)]
-fn identity(m: &std::fs::Metadata) -> (u64, u64) {
+fn identity(m: &std::fs::Metadata) -> Id {
     use std::os::unix::fs::MetadataExt;
     (m.dev(), m.ino())
 }
 
 #[cfg(not(unix))]
-fn identity(m: &std::fs::Metadata) -> (u64, u64) {
+fn identity(m: &std::fs::Metadata) -> Id {
     (
         m.len(),
         m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as u64),
@@ -101,97 +135,201 @@ pub enum Change {
     Truncated { key: u64 },
     /// The file is gone (its records stay).
     Gone { key: u64 },
-    /// A file could not be read (reported once).
+    /// A file could not be read, or only in part (reported once).
     Unreadable { path: PathBuf, reason: String },
+    /// Out of file descriptors: this many files are not followed for now
+    /// (said once; they are retried as descriptors free up).
+    OutOfDescriptors { not_followed: usize, limit: u64 },
+}
+
+/// A compressed file being decoded.
+struct Stream {
+    reader: Box<dyn Read + Send>,
+    /// Decompressed bytes taken from `reader`.
+    pos: u64,
+    /// The size and modification time of the file when it was opened.
+    stamp: (u64, Option<SystemTime>),
 }
 
 struct Tracked {
     /// Stable key for the caller (maps to a store source).
     key: u64,
     path: PathBuf,
+    /// Plain files: the open handle (None while waiting for a descriptor).
     file: Option<File>,
-    /// Bytes consumed (complete lines handed out).
+    /// Bytes consumed (complete lines handed out); `u64::MAX`: a compressed
+    /// file read to its end, or not to be read.
     offset: u64,
     next_line: u64,
     partial: Vec<u8>,
-    /// The first bytes of the content, for recognising copies.
+    /// The first bytes of the (decompressed) content, for recognising copies.
     prefix: Vec<u8>,
-    compressed: bool,
+    codec: Option<Codec>,
+    /// Compressed: the decoding under way (None: not started or paused).
+    stream: Option<Stream>,
+    /// Compressed: bytes before this are produced elsewhere.
+    skip_to: u64,
     seen: bool,
     /// A read failed (reported once until it works again).
     failing: bool,
     /// Modification time at the last poll (a rewrite in place can keep the
     /// size and the inode: lnav #668).
-    mtime: Option<std::time::SystemTime>,
+    mtime: Option<SystemTime>,
     /// Hashes of the last lines handed out (at most `RECENT`).
-    recent: std::collections::VecDeque<u64>,
+    recent: VecDeque<u64>,
     /// After a truncation: the old `recent`, to skip new content that only
     /// repeats the old ending (a file rewritten with its own tail).
-    before_truncation: Option<std::collections::VecDeque<u64>>,
+    before_truncation: Option<VecDeque<u64>>,
     /// Judged a copy of the file then at this path, so its start (up to
     /// this offset) was skipped; read if it turns out to replace that file.
     copy_of: Option<(PathBuf, u64)>,
+    /// A plain copy of this followed file, which still holds the content.
+    shadow_of: Option<Id>,
+    /// Not followed for now: no file descriptor could be had.
+    no_fd: bool,
 }
 
 /// Lines remembered per file to recognise a rewrite with its own tail.
 const RECENT: usize = 4096;
 
 impl Tracked {
-    /// A file followed from `offset` (its line `next_line`), by `key`.
-    fn new(key: u64, path: PathBuf, offset: u64, next_line: u64, prefix: Vec<u8>, compressed: bool) -> Tracked {
-        let file = if compressed { None } else { File::open(&path).ok() };
+    fn new(key: u64, path: PathBuf, offset: u64, next_line: u64, prefix: Vec<u8>, codec: Option<Codec>) -> Tracked {
         Tracked {
             key,
             mtime: modified(&path),
             path,
-            file,
+            file: None,
             offset,
             next_line,
             partial: Vec::new(),
             prefix,
-            compressed,
+            codec,
+            stream: None,
+            skip_to: 0,
             seen: true,
             failing: false,
             recent: Default::default(),
             before_truncation: None,
             copy_of: None,
+            shadow_of: None,
+            no_fd: false,
         }
     }
+}
+
+/// A file seen but not judged yet.
+struct Pending {
+    path: PathBuf,
+    /// Where to start reading once judged new (a file present when
+    /// following began without `from_start`: its size then).
+    start: u64,
+    /// Its size and modification time at the last look.
+    stamp: (u64, Option<SystemTime>),
+    /// When `stamp` last changed.
+    since: Instant,
+    reported: bool,
+}
+
+/// Content no longer followed (truncated away or deleted): its start and
+/// how far it was read.
+struct Seen {
+    /// Where it was: a file found there later is its successor, not a copy.
+    path: PathBuf,
+    prefix: Vec<u8>,
+    read_to: u64,
+    next_line: u64,
+}
+
+/// What a judged file is.
+enum Verdict {
+    Wait,
+    New,
+    /// A copy: of a followed file that still holds the content (a shadow),
+    /// of content produced in full elsewhere, or of content read to an offset.
+    Shadow(Id),
+    All(PathBuf),
+    To(u64, u64),
 }
 
 /// Follows every file under some paths.
 pub struct Follower {
     roots: Vec<PathBuf>,
-    files: HashMap<(u64, u64), Tracked>,
+    files: HashMap<Id, Tracked>,
+    pending: HashMap<Id, Pending>,
+    history: VecDeque<Seen>,
     next_key: u64,
-    unreadable: std::collections::HashSet<PathBuf>,
     /// Binary files: not followed, not looked at again.
-    ignored: std::collections::HashSet<(u64, u64)>,
+    ignored: HashSet<Id>,
+    /// Plain files that may hold a descriptor at once.
+    fd_budget: u64,
+    fd_limit: u64,
+    fd_said: bool,
+    last_fd_retry: Option<Instant>,
+    /// A poll left compressed data unread (its budget ran out).
+    busy: bool,
+}
+
+/// The soft limit of open files, and the budget of handles under it.
+fn fd_budget() -> (u64, u64) {
+    #[cfg(unix)]
+    {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(u64::MAX);
+        let open = std::fs::read_dir("/proc/self/fd").map_or(16, |d| d.count() as u64);
+        (limit, limit.saturating_sub(open + FD_RESERVE))
+    }
+    #[cfg(not(unix))]
+    {
+        (u64::MAX, u64::MAX)
+    }
+}
+
+fn out_of_fds(e: &io::Error) -> bool {
+    // EMFILE (this process) and ENFILE (the system).
+    matches!(e.raw_os_error(), Some(24 | 23))
 }
 
 impl Follower {
     /// Follow `roots`. With `from_start` false, files that exist now are
     /// followed from their current end.
     pub fn new(roots: Vec<PathBuf>, from_start: bool) -> Follower {
+        let (fd_limit, fd_budget) = fd_budget();
         let mut f = Follower {
             roots,
             files: HashMap::new(),
+            pending: HashMap::new(),
+            history: VecDeque::new(),
             next_key: 0,
-            unreadable: Default::default(),
             ignored: Default::default(),
+            fd_budget,
+            fd_limit,
+            fd_said: false,
+            last_fd_retry: None,
+            busy: false,
         };
         if !from_start {
             for (path, meta) in f.scan() {
                 let id = identity(&meta);
+                let head = raw_head(&path).unwrap_or_default();
+                let codec = Codec::sniff(&head);
+                if codec.is_none() && (Codec::undecided(&head) || head.is_empty()) {
+                    // Not yet anything: judged when it has grown (from here).
+                    f.pending.insert(id, f.pending_at(path, meta.len(), &meta));
+                    continue;
+                }
                 let key = f.new_key();
-                let (prefix, compressed) = read_prefix(&path).unwrap_or_default();
-                let end = if compressed { u64::MAX } else { meta.len() };
+                let (prefix, _) = read_prefix(&path).unwrap_or_default();
+                let end = if codec.is_some() { u64::MAX } else { meta.len() };
                 // Line numbers go on from the lines already there.
-                let next_line = if compressed { 0 } else { super::count_newlines(&path, 0, end).unwrap_or(0) + 1 };
-                f.files.insert(id, Tracked::new(key, path, end, next_line, prefix, compressed));
+                let next_line = if codec.is_some() { 0 } else { super::count_newlines(&path, 0, end).unwrap_or(0) + 1 };
+                let t = Tracked::new(key, path, end, next_line, prefix, codec);
+                f.track(id, t);
             }
         }
         f
+    }
+
+    fn pending_at(&self, path: PathBuf, start: u64, meta: &std::fs::Metadata) -> Pending {
+        Pending { path, start, stamp: (meta.len(), meta.modified().ok()), since: Instant::now(), reported: false }
     }
 
     /// Follow files already read to `offset` (the screen's initial load):
@@ -199,11 +337,35 @@ impl Follower {
     pub fn adopt(&mut self, known: &[(PathBuf, u64, u64, u64)]) {
         for (path, key, offset, next_line) in known {
             let Ok(meta) = std::fs::metadata(path) else { continue };
-            let (prefix, compressed) = read_prefix(path).unwrap_or_default();
+            let (prefix, codec) = read_prefix(path).unwrap_or_default();
             self.next_key = self.next_key.max(key + 1);
-            let offset = if compressed { u64::MAX } else { *offset };
-            self.files
-                .insert(identity(&meta), Tracked::new(*key, path.clone(), offset, *next_line, prefix, compressed));
+            let offset = if codec.is_some() { u64::MAX } else { *offset };
+            let t = Tracked::new(*key, path.clone(), offset, *next_line, prefix, codec);
+            self.track(identity(&meta), t);
+        }
+    }
+
+    /// Add a tracked file, with a handle if it is plain and one can be had.
+    fn track(&mut self, id: Id, mut t: Tracked) {
+        if t.codec.is_none() {
+            self.open_handle(&mut t);
+        }
+        self.files.insert(id, t);
+    }
+
+    /// Give a plain file its handle, within the descriptor budget.
+    fn open_handle(&self, t: &mut Tracked) {
+        if self.open_files() as u64 >= self.fd_budget {
+            t.no_fd = true;
+            return;
+        }
+        match File::open(&t.path) {
+            Ok(f) => {
+                t.file = Some(f);
+                t.no_fd = false;
+            }
+            Err(e) if out_of_fds(&e) => t.no_fd = true,
+            Err(_) => {}
         }
     }
 
@@ -236,29 +398,57 @@ impl Follower {
         self.files.values().filter(|t| t.file.is_some()).count()
     }
 
+    /// Whether the last poll left compressed data unread: poll again soon
+    /// (after checking for signals), without waiting for an event.
+    pub fn busy(&self) -> bool {
+        self.busy
+    }
+
     /// Re-scan, re-check every file and return what changed.
     pub fn poll(&mut self) -> Vec<Change> {
         let mut out = Vec::new();
+        let mut budget = READ_BUDGET;
         for t in self.files.values_mut() {
             t.seen = false;
         }
         let found = self.scan();
-        let ids: std::collections::HashSet<(u64, u64)> = found.iter().map(|(_, m)| identity(m)).collect();
+        let ids: HashSet<Id> = found.iter().map(|(_, m)| identity(m)).collect();
         self.ignored.retain(|id| ids.contains(id));
+        self.pending.retain(|id, _| ids.contains(id));
         // First the new identities, judged against the known files as they
         // were (a copy must be recognised before its original's truncation
         // is handled), then the known ones.
         for (path, meta) in &found {
             let id = identity(meta);
-            if !self.files.contains_key(&id) && !self.ignored.contains(&id) {
-                self.add_new(id, path, &mut out);
+            if self.files.contains_key(&id) || self.ignored.contains(&id) {
+                continue;
             }
+            if !self.pending.contains_key(&id) {
+                let p = self.pending_at(path.clone(), 0, meta);
+                self.pending.insert(id, p);
+            }
+            self.judge_pending(id, path, meta, &mut out, &mut budget);
         }
+        let retry_fds = self.last_fd_retry.is_none_or(|t| t.elapsed() >= FD_RETRY);
+        if retry_fds {
+            self.last_fd_retry = Some(Instant::now());
+        }
+        // Originals before their shadows: what happened to an original this
+        // poll decides what its shadows do.
+        let mut released: HashMap<Id, (u64, u64)> = HashMap::new();
         for (path, meta) in &found {
-            let Some(t) = self.files.get_mut(&identity(meta)) else { continue };
+            let id = identity(meta);
+            let Some(t) = self.files.get(&id) else { continue };
             if t.seen {
                 continue;
             }
+            if t.no_fd && retry_fds && t.codec.is_none() {
+                if let Some(mut t) = self.files.remove(&id) {
+                    self.open_handle(&mut t);
+                    self.files.insert(id, t);
+                }
+            }
+            let Some(t) = self.files.get_mut(&id) else { continue };
             t.seen = true;
             if &t.path != path {
                 t.path = path.clone();
@@ -270,7 +460,11 @@ impl Follower {
                     }
                 }
             }
-            if t.compressed {
+            if t.codec.is_some() {
+                read_stream(t, &mut out, &mut budget);
+                continue;
+            }
+            if t.shadow_of.is_some() || t.no_fd {
                 continue;
             }
             let mtime = meta.modified().ok();
@@ -278,145 +472,440 @@ impl Follower {
             t.mtime = mtime;
             // Changed without growing, or its start no longer what was read:
             // rewritten in place (same inode, maybe the same size).
-            let rewritten = touched && t.offset != u64::MAX && !starts_with_prefix(&t.path, &t.prefix);
+            let rewritten = touched && !holds_prefix(t);
             if meta.len() < t.offset || rewritten {
                 // copytruncate (or a rewrite): read again from the start.
+                // What was read of the old content is remembered, for a
+                // copy of it that may show up later.
+                released.insert(id, (t.offset, t.next_line));
+                let prefix = std::mem::take(&mut t.prefix);
+                remember(
+                    &mut self.history,
+                    Seen { path: t.path.clone(), prefix, read_to: t.offset, next_line: t.next_line },
+                );
                 t.offset = 0;
                 t.partial.clear();
-                t.prefix.clear();
                 t.next_line = 1;
                 t.before_truncation = Some(std::mem::take(&mut t.recent));
                 out.push(Change::Truncated { key: t.key });
             }
-            match read_new(t, &mut out) {
-                Ok(()) => t.failing = false,
-                Err(e) => {
-                    if !t.failing {
-                        out.push(Change::Unreadable { path: t.path.clone(), reason: super::io_reason(&e) });
+            read_plain(t, &mut out, &mut budget);
+        }
+        // Identities no longer found: drain through the handle, close and
+        // forget (a new file may get the same inode). A file whose path
+        // still names it was only missed by the scan (a directory that
+        // could not be read, out of descriptors): it stays.
+        let mut gone = Vec::new();
+        for (id, t) in &self.files {
+            if !t.seen && std::fs::metadata(&t.path).map(|m| identity(&m)).ok() != Some(*id) {
+                gone.push(*id);
+            }
+        }
+        for id in gone {
+            let Some(mut t) = self.files.remove(&id) else { continue };
+            if t.file.is_some() && t.shadow_of.is_none() {
+                // Never by path: the path may now name another file.
+                let mut all = u64::MAX;
+                read_plain(&mut t, &mut out, &mut all);
+            }
+            if t.offset != u64::MAX && t.shadow_of.is_none() {
+                released.insert(id, (t.offset, t.next_line));
+                let prefix = std::mem::take(&mut t.prefix);
+                remember(
+                    &mut self.history,
+                    Seen { path: t.path.clone(), prefix, read_to: t.offset, next_line: t.next_line },
+                );
+            }
+            out.push(Change::Gone { key: t.key });
+        }
+        // Shadows: in step with their original, or on their own from where
+        // the original was read when it was truncated or went away.
+        let shadows: Vec<Id> =
+            self.files.iter().filter(|(_, t)| t.shadow_of.is_some() && t.seen).map(|(id, _)| *id).collect();
+        for id in shadows {
+            let Some(orig) = self.files.get(&id).and_then(|t| t.shadow_of) else { continue };
+            let sync = match released.get(&orig) {
+                Some(&at) => Err(at),
+                None => self.files.get(&orig).map(|o| (o.offset, o.next_line)).ok_or((0, 0)),
+            };
+            let Some(t) = self.files.get_mut(&id) else { continue };
+            match sync {
+                Ok((offset, next_line)) => {
+                    t.offset = offset;
+                    t.next_line = next_line;
+                }
+                Err((offset, next_line)) => {
+                    t.shadow_of = None;
+                    if next_line > 0 {
+                        t.offset = offset;
+                        t.next_line = next_line;
                     }
-                    t.failing = true;
+                    t.partial.clear();
+                    read_plain(t, &mut out, &mut budget);
                 }
             }
         }
-        // Identities no longer found: drain through the handle, close and
-        // forget (a new file may get the same inode).
-        self.files.retain(|_, t| {
-            if t.seen {
-                return true;
-            }
-            if t.file.is_some() {
-                // Never by path: the path may now name another file.
-                let _ = read_new(t, &mut out);
-            }
-            out.push(Change::Gone { key: t.key });
-            false
-        });
+        self.busy = budget == 0;
+        let waiting = self.files.values().filter(|t| t.no_fd).count();
+        if waiting > 0 && !self.fd_said {
+            out.push(Change::OutOfDescriptors { not_followed: waiting, limit: self.fd_limit });
+            self.fd_said = true;
+        } else if waiting == 0 {
+            self.fd_said = false;
+        }
         out
     }
 
-    fn add_new(&mut self, id: (u64, u64), path: &Path, out: &mut Vec<Change>) {
-        let (prefix, compressed) = match read_prefix(path) {
-            Ok(p) => p,
+    /// Look at a pending file again; follow it once it can be judged.
+    fn judge_pending(
+        &mut self,
+        id: Id,
+        path: &Path,
+        meta: &std::fs::Metadata,
+        out: &mut Vec<Change>,
+        budget: &mut u64,
+    ) {
+        let Some(p) = self.pending.get_mut(&id) else { return };
+        p.path = path.to_path_buf();
+        let stamp = (meta.len(), meta.modified().ok());
+        if stamp != p.stamp {
+            p.stamp = stamp;
+            p.since = Instant::now();
+        }
+        let settled =
+            p.since.elapsed() >= SETTLE || meta.modified().ok().and_then(|m| m.elapsed().ok()) >= Some(SETTLE);
+        let start = p.start;
+        let head = match raw_head(path) {
+            Ok(h) => h,
             Err(e) => {
-                if self.unreadable.insert(path.to_path_buf()) {
+                if !out_of_fds(&e) && !p.reported {
+                    p.reported = true;
                     out.push(Change::Unreadable { path: path.to_path_buf(), reason: super::io_reason(&e) });
                 }
                 return;
             }
         };
-        if sniff_binary(&prefix).is_some() {
+        if head.is_empty() || (Codec::undecided(&head) && !settled) {
+            return;
+        }
+        if let Some(codec) = Codec::sniff(&head) {
+            self.judge_compressed(id, path, codec, settled, out, budget);
+            return;
+        }
+        if sniff_binary(&head).is_some() {
+            self.pending.remove(&id);
             self.ignored.insert(id);
             return;
         }
-        let skip = self.already_read(&prefix, path);
+        let verdict = self.verdict(&head, path, settled);
+        if matches!(verdict, Verdict::Wait) {
+            return;
+        }
+        self.pending.remove(&id);
         let key = self.new_key();
-        let mut t = Tracked::new(key, path.to_path_buf(), 0, 1, Vec::new(), compressed);
-        out.push(Change::NewSource { key, path: path.to_path_buf(), compressed });
-        if compressed {
-            // Read once; what a known file has produced or will produce is skipped.
-            match read_gz_from(path, skip.as_ref().map_or(0, |(o, _, _)| *o)) {
-                Ok((data, start)) => emit(&mut t, start, data, skip.as_ref().map_or(1, |(_, l, _)| *l), out),
-                Err(e) => out.push(Change::Unreadable { path: path.to_path_buf(), reason: super::io_reason(&e) }),
-            }
-            t.prefix = prefix;
-            t.offset = u64::MAX;
-        } else {
-            match skip {
-                // Everything in it is produced by the original: start after
-                // its last complete line.
-                Some((u64::MAX, _, orig)) => {
-                    let (offset, lines) = complete_lines(path).unwrap_or((0, 0));
-                    t.offset = offset;
-                    t.next_line = lines + 1;
-                    t.copy_of = Some((orig, offset));
+        let mut t = Tracked::new(key, path.to_path_buf(), 0, 1, Vec::new(), None);
+        match verdict {
+            Verdict::Wait | Verdict::New => {
+                if start > 0 && start <= meta.len() {
+                    t.offset = start;
+                    t.next_line = super::count_newlines(path, 0, start).unwrap_or(0) + 1;
                 }
-                Some((o, l, _)) => {
-                    t.offset = o;
-                    t.next_line = l;
+            }
+            Verdict::Shadow(orig) => {
+                if let Some(o) = self.files.get(&orig) {
+                    t.offset = o.offset;
+                    t.next_line = o.next_line;
                 }
-                None => {}
+                t.shadow_of = Some(orig);
             }
-            t.prefix = prefix;
-            if let Err(e) = read_new(&mut t, out) {
-                out.push(Change::Unreadable { path: path.to_path_buf(), reason: super::io_reason(&e) });
+            // Everything in it is produced by the original: start after
+            // its last complete line.
+            Verdict::All(orig) => {
+                let (offset, lines) = complete_lines(path).unwrap_or((0, 0));
+                t.offset = offset;
+                t.next_line = lines + 1;
+                t.copy_of = Some((orig, offset));
             }
+            Verdict::To(offset, next_line) => {
+                t.offset = offset;
+                t.next_line = next_line;
+            }
+        }
+        t.prefix = head;
+        t.prefix.truncate(PRINT);
+        out.push(Change::NewSource { key, path: path.to_path_buf(), compressed: false });
+        self.open_handle(&mut t);
+        if t.shadow_of.is_none() && !t.no_fd {
+            read_plain(&mut t, out, budget);
         }
         self.files.insert(id, t);
     }
 
-    /// For a new file at `path` whose content starts like `prefix` (a copy
-    /// of a known file elsewhere): how much of it to skip, the line number
-    /// after that, and the known file's path. A known file still holding
-    /// those bytes (not truncated; read through its handle even if renamed
-    /// or deleted) produces them itself, so the copy skips all of them; if
-    /// it was truncated, the copy skips what was read. A file at the known
-    /// file's own path replaced it: not a copy.
-    fn already_read(&self, prefix: &[u8], path: &Path) -> Option<(u64, u64, PathBuf)> {
-        if prefix.is_empty() {
-            return None;
+    /// A pending compressed file: judged on its first decoded bytes.
+    fn judge_compressed(
+        &mut self,
+        id: Id,
+        path: &Path,
+        codec: Codec,
+        settled: bool,
+        out: &mut Vec<Change>,
+        budget: &mut u64,
+    ) {
+        let (content, clean) = match decoded_head(path, codec) {
+            Ok(x) => x,
+            Err(e) => {
+                if let Some(p) = self.pending.get_mut(&id)
+                    && !out_of_fds(&e)
+                    && !p.reported
+                {
+                    p.reported = true;
+                    out.push(Change::Unreadable { path: path.to_path_buf(), reason: super::io_reason(&e) });
+                }
+                return;
+            }
+        };
+        // Still being written: wait for enough of it (or for it to settle).
+        if !clean && content.len() < PRINT && !settled {
+            return;
         }
-        let t = self.files.values().find(|t| {
-            let n = t.prefix.len().min(prefix.len());
-            t.path != path && n > 0 && t.prefix.get(..n) == prefix.get(..n)
-        })?;
-        let held = t.file.as_ref().and_then(|f| f.metadata().ok()).map(|m| m.len());
-        match held {
-            // Still holds the content: it produces it; skip it all here.
-            Some(size) if size >= t.offset && t.offset != u64::MAX => Some((u64::MAX, 0, t.path.clone())),
-            _ if t.offset == u64::MAX => Some((u64::MAX, 0, t.path.clone())),
-            _ => Some((t.offset, t.next_line, t.path.clone())),
+        let verdict = if content.is_empty() { Verdict::New } else { self.verdict(&content, path, true) };
+        self.pending.remove(&id);
+        let key = self.new_key();
+        let mut t = Tracked::new(key, path.to_path_buf(), 0, 1, content, Some(codec));
+        match verdict {
+            Verdict::Shadow(_) | Verdict::All(_) => t.offset = u64::MAX,
+            Verdict::To(offset, next_line) => {
+                t.skip_to = offset;
+                t.next_line = next_line;
+            }
+            Verdict::Wait | Verdict::New => {}
+        }
+        out.push(Change::NewSource { key, path: path.to_path_buf(), compressed: true });
+        read_stream(&mut t, out, budget);
+        self.files.insert(id, t);
+    }
+
+    /// What a file whose content starts with `head` is, against every file
+    /// followed (but the one at its own path: a file found at a followed
+    /// file's path replaced it) and every content read before.
+    fn verdict(&self, head: &[u8], path: &Path, settled: bool) -> Verdict {
+        let mut wait = false;
+        let mut best: Option<Verdict> = None;
+        let mut consider = |v: Verdict| {
+            let rank = |v: &Verdict| match v {
+                Verdict::Shadow(_) | Verdict::All(_) => u64::MAX,
+                Verdict::To(o, _) => *o,
+                Verdict::Wait | Verdict::New => 0,
+            };
+            if best.as_ref().is_none_or(|b| rank(&v) > rank(b)) {
+                best = Some(v);
+            }
+        };
+        for (id, t) in &self.files {
+            if t.path == path || t.shadow_of.is_some() {
+                continue;
+            }
+            match starts(head, &t.prefix) {
+                Match::No => {}
+                Match::Maybe => wait = true,
+                Match::Yes if t.codec.is_some() => consider(Verdict::All(t.path.clone())),
+                Match::Yes
+                    if holds_prefix(t)
+                        && t.file.as_ref().and_then(|f| f.metadata().ok()).is_some_and(|m| m.len() >= t.offset) =>
+                {
+                    consider(Verdict::Shadow(*id))
+                }
+                Match::Yes => consider(Verdict::To(t.offset, t.next_line)),
+            }
+        }
+        for s in self.history.iter().filter(|s| s.path != path) {
+            match starts(head, &s.prefix) {
+                Match::No => {}
+                Match::Maybe => wait = true,
+                Match::Yes => consider(Verdict::To(s.read_to, s.next_line)),
+            }
+        }
+        match best {
+            _ if wait && !settled => Verdict::Wait,
+            Some(v) => v,
+            None => Verdict::New,
         }
     }
 }
 
-fn modified(path: &Path) -> Option<std::time::SystemTime> {
+/// How a file's start compares with a known content's start.
+enum Match {
+    No,
+    /// The file is shorter and so far the same: it may be a copy in progress.
+    Maybe,
+    Yes,
+}
+
+fn starts(head: &[u8], known: &[u8]) -> Match {
+    if known.is_empty() {
+        Match::No
+    } else if head.len() >= known.len() {
+        if head.get(..known.len()) == Some(known) { Match::Yes } else { Match::No }
+    } else if known.starts_with(head) {
+        Match::Maybe
+    } else {
+        Match::No
+    }
+}
+
+fn remember(history: &mut VecDeque<Seen>, s: Seen) {
+    if s.prefix.is_empty() {
+        return;
+    }
+    if history.len() == HISTORY {
+        history.pop_front();
+    }
+    history.push_back(s);
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).ok().and_then(|m| m.modified().ok())
 }
 
-/// Whether a plain file still starts with `prefix` (what was read of it).
-fn starts_with_prefix(path: &Path, prefix: &[u8]) -> bool {
-    let Ok(mut f) = File::open(path) else { return true };
-    let mut head = vec![0u8; prefix.len()];
-    let n = super::read_full(&mut f, &mut head).unwrap_or(0);
+/// Whether a plain tracked file still starts with what was read of it
+/// (through its handle when it has one: the path may name another file).
+fn holds_prefix(t: &Tracked) -> bool {
+    let mut head = vec![0u8; t.prefix.len()];
+    let n = match &t.file {
+        #[cfg(unix)]
+        Some(f) => {
+            use std::os::unix::fs::FileExt;
+            let mut n = 0;
+            while n < head.len() {
+                match f.read_at(head.get_mut(n..).unwrap_or_default(), n as u64) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => n += k,
+                }
+            }
+            n
+        }
+        _ => {
+            let Ok(mut f) = File::open(&t.path) else { return true };
+            super::read_full(&mut f, &mut head).unwrap_or(0)
+        }
+    };
     head.truncate(n);
-    head == prefix
+    head == t.prefix
 }
 
-/// The first bytes of a file's (decompressed) content, and whether it is gzip.
-fn read_prefix(path: &Path) -> io::Result<(Vec<u8>, bool)> {
+/// A file's first raw bytes (enough for the fingerprint and any magic).
+fn raw_head(path: &Path) -> io::Result<Vec<u8>> {
+    let mut f = File::open(path)?;
+    let mut head = vec![0u8; PRINT];
+    let n = super::read_full(&mut f, &mut head)?;
+    head.truncate(n);
+    Ok(head)
+}
+
+/// The first decoded bytes of a compressed file, and whether they were
+/// decoded without error (false: still being written, or damaged).
+fn decoded_head(path: &Path, codec: Codec) -> io::Result<(Vec<u8>, bool)> {
+    let f = File::open(path)?;
+    let mut d = codec.decoder(io::BufReader::new(f));
+    let mut head = vec![0u8; PRINT];
+    let (n, err) = super::read_full_keep(&mut d, &mut head);
+    head.truncate(n);
+    Ok((head, err.is_none()))
+}
+
+/// The first bytes of a file's (decompressed) content, and its codec.
+fn read_prefix(path: &Path) -> io::Result<(Vec<u8>, Option<Codec>)> {
     let opened = super::open(&Origin::File(path.to_path_buf()))?;
     let mut head = opened.head;
     head.truncate(PRINT);
-    Ok((head, opened.compressed))
+    Ok((head, opened.codec))
 }
 
-/// A gzip file's content from `skip` on: (data, offset of data).
-fn read_gz_from(path: &Path, skip: u64) -> io::Result<(Vec<u8>, u64)> {
-    let mut opened = super::open(&Origin::File(path.to_path_buf()))?;
-    let mut all = std::mem::take(&mut opened.head);
-    opened.reader.read_to_end(&mut all)?;
-    let start = (skip as usize).min(all.len());
-    Ok((all.split_off(start), start as u64))
+/// Decode more of a compressed file, within the poll's budget.
+fn read_stream(t: &mut Tracked, out: &mut Vec<Change>, budget: &mut u64) {
+    let Some(codec) = t.codec else { return };
+    if t.offset == u64::MAX {
+        return;
+    }
+    if t.stream.is_none() {
+        let opened = File::open(&t.path).and_then(|f| {
+            let m = f.metadata()?;
+            Ok((codec.decoder(io::BufReader::new(f)), (m.len(), m.modified().ok())))
+        });
+        match opened {
+            Ok((reader, stamp)) => t.stream = Some(Stream { reader, pos: 0, stamp }),
+            Err(e) => {
+                if !out_of_fds(&e) && !t.failing {
+                    t.failing = true;
+                    out.push(Change::Unreadable { path: t.path.clone(), reason: super::io_reason(&e) });
+                }
+                return;
+            }
+        }
+    }
+    // Where to resume: after what was handed out (or skipped) before.
+    let resume = t.skip_to.max(t.offset.saturating_add(t.partial.len() as u64));
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        if *budget == 0 {
+            return;
+        }
+        let Some(s) = t.stream.as_mut() else { return };
+        let want = (buf.len() as u64).min(*budget) as usize;
+        let slot = buf.get_mut(..want).unwrap_or_default();
+        let k = match s.reader.read(slot) {
+            Ok(k) => k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let opened_as = s.stamp;
+                t.stream = None;
+                let now = std::fs::metadata(&t.path).ok().map(|m| (m.len(), m.modified().ok()));
+                let young = modified(&t.path).and_then(|m| m.elapsed().ok()).is_none_or(|a| a < SETTLE);
+                if young || now != Some(opened_as) {
+                    // Still being written: decode it again later; what was
+                    // handed out is skipped then.
+                    t.skip_to = resume;
+                    return;
+                }
+                // Damaged: what came before is kept, the rest is lost.
+                flush_last_line(t, out);
+                out.push(Change::Unreadable { path: t.path.clone(), reason: super::partial_reason(&e) });
+                t.offset = u64::MAX;
+                return;
+            }
+        };
+        *budget = budget.saturating_sub(k as u64);
+        if k == 0 {
+            flush_last_line(t, out);
+            t.stream = None;
+            t.offset = u64::MAX;
+            return;
+        }
+        let from = s.pos;
+        s.pos += k as u64;
+        let chunk = buf.get(..k).unwrap_or_default();
+        // Skip what is produced elsewhere, or was handed out before a pause.
+        let skip = resume.saturating_sub(from).min(k as u64) as usize;
+        let Some(fresh) = chunk.get(skip..).filter(|c| !c.is_empty()) else { continue };
+        if t.partial.is_empty() && t.offset < from + skip as u64 {
+            t.offset = from + skip as u64;
+        }
+        let mut data = std::mem::take(&mut t.partial);
+        data.extend_from_slice(fresh);
+        let (start, line) = (t.offset, t.next_line);
+        emit(t, start, data, line, out);
+    }
+}
+
+/// At the end of a compressed file: a last line without a newline is a
+/// line too.
+fn flush_last_line(t: &mut Tracked, out: &mut Vec<Change>) {
+    let mut last = std::mem::take(&mut t.partial);
+    if !last.is_empty() {
+        last.push(b'\n');
+        let (start, line) = (t.offset, t.next_line);
+        emit(t, start, last, line, out);
+    }
 }
 
 /// The end of a file's last complete line, and the number of lines before it.
@@ -450,16 +939,37 @@ fn read_skipped_start(t: &mut Tracked, out: &mut Vec<Change>) -> io::Result<()> 
     Ok(())
 }
 
-/// Read what was appended to a plain file; hand out complete lines.
-fn read_new(t: &mut Tracked, out: &mut Vec<Change>) -> io::Result<()> {
-    if t.file.is_none() {
-        t.file = Some(File::open(&t.path)?);
+/// [`read_new`], reporting a failing read once until it works again.
+fn read_plain(t: &mut Tracked, out: &mut Vec<Change>, budget: &mut u64) {
+    match read_new(t, out, budget) {
+        Ok(()) => t.failing = false,
+        Err(e) => {
+            if !t.failing {
+                out.push(Change::Unreadable { path: t.path.clone(), reason: super::io_reason(&e) });
+            }
+            t.failing = true;
+        }
     }
+}
+
+/// Read what was appended to a plain file (at most `budget` bytes); hand
+/// out complete lines.
+fn read_new(t: &mut Tracked, out: &mut Vec<Change>, budget: &mut u64) -> io::Result<()> {
     let Some(f) = t.file.as_mut() else { return Ok(()) };
     let pos = t.offset + t.partial.len() as u64;
     f.seek(SeekFrom::Start(pos))?;
     let mut buf = std::mem::take(&mut t.partial);
-    f.read_to_end(&mut buf)?;
+    let before = buf.len();
+    let r = f.take(*budget).read_to_end(&mut buf);
+    *budget = budget.saturating_sub((buf.len() - before) as u64);
+    if let Err(e) = r {
+        t.partial = buf;
+        return Err(e);
+    }
+    if buf.len() > super::MAX_LINE && !buf.contains(&b'\n') {
+        // A line longer than ingestion allows is cut there, as when reading.
+        buf.push(b'\n');
+    }
     if t.prefix.len() < PRINT {
         // Keep the fingerprint current while the file is young.
         let want = PRINT - t.prefix.len();

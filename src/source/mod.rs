@@ -4,7 +4,8 @@
 //!   (files, recursively through directories, hidden entries skipped,
 //!   symlink loops survived, each file once).
 //! - [`open`] opens a source read-only and decides how to read it: plain,
-//!   gzip (by its magic bytes, whatever the name), or skipped as binary.
+//!   compressed (gzip, xz, zstd, bzip2: by the magic bytes, whatever the
+//!   name; see [`codec`]), or skipped as binary.
 //! - [`BlockReader`] cuts a source into newline-aligned blocks for the parse
 //!   workers, counting lines so each block knows its first line number.
 //! - [`read_line_at`] reads one line again from its offset, for details.
@@ -15,9 +16,10 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use flate2::read::MultiGzDecoder;
-
+pub mod codec;
 pub mod follow;
+
+pub use codec::Codec;
 
 /// Where a source's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,9 +165,6 @@ pub fn sniff_binary(head: &[u8]) -> Option<&'static str> {
         (b"PK\x05\x06", "ZIP archive"),
         (b"\x7fELF", "ELF executable"),
         (b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
-        (b"\xfd7zXZ\x00", "xz archive"),
-        (b"\x28\xb5\x2f\xfd", "zstd archive"),
-        (b"BZh", "bzip2 archive"),
         (b"SQLite format 3\x00", "SQLite database"),
         (b"RIFF", "RIFF media"),
         (b"\xca\xfe\xba\xbe", "Java class / Mach-O"),
@@ -224,6 +223,10 @@ fn non_text_ratio(head: &[u8]) -> f64 {
 pub struct Opened {
     pub reader: Box<dyn Read + Send>,
     pub compressed: bool,
+    pub codec: Option<Codec>,
+    /// A second handle on a plain file, to tell at the end of the read
+    /// whether it changed meanwhile (see [`BlockReader::changed`]).
+    pub file: Option<File>,
     /// Set when the source is binary: it is listed, not read.
     pub skipped: Option<&'static str>,
     /// Bytes already read from `reader` while sniffing (to be read first).
@@ -231,12 +234,6 @@ pub struct Opened {
 }
 
 const SNIFF: usize = 8192;
-
-fn read_up_to(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(n);
-    r.take(n as u64).read_to_end(&mut buf)?;
-    Ok(buf)
-}
 
 /// Counts the bytes read through it (for progress), into a shared counter.
 struct Counted<R> {
@@ -257,7 +254,15 @@ pub fn open_counted(origin: &Origin, counter: std::sync::Arc<std::sync::atomic::
     match origin {
         // A live pipe: sniff what the first read gives, do not wait for 8 KiB.
         Origin::Stdin => open_reader_with(Box::new(io::stdin()), true),
-        Origin::File(p) => open_reader(Box::new(Counted { inner: File::open(p)?, counter })),
+        Origin::File(p) => {
+            let f = File::open(p)?;
+            let check = f.try_clone().ok();
+            let mut o = open_reader(Box::new(Counted { inner: f, counter }))?;
+            if !o.compressed {
+                o.file = check;
+            }
+            Ok(o)
+        }
     }
 }
 
@@ -275,22 +280,44 @@ pub fn open_reader(raw: Box<dyn Read + Send>) -> io::Result<Opened> {
 /// may stay open), instead of waiting for 8 KiB.
 pub fn open_reader_with(raw: Box<dyn Read + Send>, live: bool) -> io::Result<Opened> {
     let mut raw = BufReader::with_capacity(1 << 16, raw);
-    let magic = {
+    let codec = {
         use io::BufRead;
-        raw.fill_buf()?.get(..2).map(<[u8]>::to_vec)
+        Codec::sniff(raw.fill_buf()?)
     };
-    let compressed = magic.as_deref() == Some(&[0x1f, 0x8b]);
-    let mut reader: Box<dyn Read + Send> = if compressed { Box::new(MultiGzDecoder::new(raw)) } else { Box::new(raw) };
+    let mut reader: Box<dyn Read + Send> = match codec {
+        Some(c) => c.decoder(raw),
+        None => Box::new(raw),
+    };
+    // A compressed file damaged within its first 8 KiB: what was decoded
+    // before the damage is still read (the error comes again at its end).
     let head = if live {
         let mut buf = vec![0u8; SNIFF];
         let n = read_once(&mut reader, &mut buf)?;
         buf.truncate(n);
         buf
     } else {
-        read_up_to(&mut reader, SNIFF)?
+        let mut buf = vec![0u8; SNIFF];
+        let (n, err) = read_full_keep(&mut reader, &mut buf);
+        buf.truncate(n);
+        if let Some(e) = err {
+            if codec.is_none() || n == 0 {
+                return Err(e);
+            }
+            reader = Box::new(Failing(Some(e)));
+        }
+        buf
     };
     let skipped = sniff_binary(&head);
-    Ok(Opened { reader, compressed, skipped, head })
+    Ok(Opened { reader, compressed: codec.is_some(), codec, file: None, skipped, head })
+}
+
+/// A reader that fails once with the error it was made with, then ends.
+struct Failing(Option<io::Error>);
+
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
 }
 
 /// A newline-aligned piece of a source.
@@ -320,12 +347,55 @@ pub struct BlockReader {
     /// Hand out complete lines as soon as they are read (a live pipe on
     /// standard input) instead of filling a whole block first.
     pub eager: bool,
+    /// The read ended on an error after some data (damaged compressed
+    /// data, an I/O error): everything before it was handed out.
+    pub error: Option<io::Error>,
+    /// The file's first bytes as read (to tell a rewrite at the end).
+    start: Vec<u8>,
 }
+
+/// How much of a plain file's start is compared again after reading it.
+const START_CHECK: usize = 4096;
 
 impl BlockReader {
     pub fn new(mut opened: Opened) -> BlockReader {
         let carry = std::mem::take(&mut opened.head);
-        BlockReader { opened, carry, offset: 0, line: 1, eof: false, eager: false }
+        let start = if opened.file.is_some() {
+            carry.get(..START_CHECK.min(carry.len())).unwrap_or_default().to_vec()
+        } else {
+            Vec::new()
+        };
+        BlockReader { opened, carry, offset: 0, line: 1, eof: false, eager: false, error: None, start }
+    }
+
+    /// After the last block: whether the plain file changed while it was
+    /// read (it shrank below what was read, or its start is no longer what
+    /// was read: truncated and written again, or replaced in place).
+    pub fn changed(&self) -> Option<String> {
+        let f = self.opened.file.as_ref()?;
+        let len = f.metadata().ok()?.len();
+        if len < self.offset {
+            return Some(format!(
+                "changed while reading: it shrank from {} to {len} bytes (truncated?); what was read is kept",
+                self.offset
+            ));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            let mut now = vec![0u8; self.start.len()];
+            let mut n = 0;
+            while n < now.len() {
+                match f.read_at(now.get_mut(n..).unwrap_or_default(), n as u64) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => n += k,
+                }
+            }
+            if now.get(..n) != Some(self.start.as_slice()) {
+                return Some("changed while reading: its start was rewritten; what was read is kept".into());
+            }
+        }
+        None
     }
 
     /// The next block, or `None` at EOF. A final line without a newline is
@@ -341,10 +411,19 @@ impl BlockReader {
                 let n = if self.eager {
                     read_once(&mut self.opened.reader, slot)?
                 } else {
-                    read_full(&mut self.opened.reader, slot)?
+                    let (n, err) = read_full_keep(&mut self.opened.reader, slot);
+                    if let Some(e) = err {
+                        if self.offset == 0 && start + n == 0 {
+                            return Err(e); // nothing readable at all
+                        }
+                        // Keep what came before the error; stop there.
+                        self.error = Some(e);
+                        self.eof = true;
+                    }
+                    n
                 };
                 buf.truncate(start + n);
-                self.eof = if self.eager { n == 0 } else { start + n < target };
+                self.eof |= if self.eager { n == 0 } else { start + n < target };
             }
             if buf.is_empty() {
                 return Ok(None);
@@ -381,31 +460,58 @@ fn read_once(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
 
 /// Read until `buf` is full or EOF.
 pub(crate) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    match read_full_keep(r, buf) {
+        (_, Some(e)) => Err(e),
+        (n, None) => Ok(n),
+    }
+}
+
+/// [`read_full`], keeping what was read before an error: (bytes, error).
+pub(crate) fn read_full_keep(r: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
     let mut n = 0;
     while n < buf.len() {
         match r.read(buf.get_mut(n..).unwrap_or_default()) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return (n, Some(e)),
         }
     }
-    Ok(n)
+    (n, None)
 }
 
 /// Open a source for reading from `offset` of its (decompressed) bytes.
 fn open_at(path: &Path, offset: u64) -> io::Result<Box<dyn Read>> {
     let mut f = File::open(path)?;
-    let mut magic = [0u8; 2];
+    let mut magic = [0u8; codec::MAGIC_MAX];
     let n = read_full(&mut f, &mut magic)?;
     f.seek(SeekFrom::Start(0))?;
-    if n == 2 && magic == [0x1f, 0x8b] {
-        let mut d = MultiGzDecoder::new(BufReader::new(f));
+    if let Some(c) = Codec::sniff(magic.get(..n).unwrap_or_default()) {
+        // Streamed: decoded up to the offset in 64 KiB steps, never held.
+        let mut d = c.decoder(BufReader::new(f));
         io::copy(&mut (&mut d).take(offset), &mut io::sink())?;
-        Ok(Box::new(d))
+        Ok(d)
     } else {
         f.seek(SeekFrom::Start(offset))?;
         Ok(Box::new(f))
+    }
+}
+
+/// Why a source was read only in part: damaged compressed data (with the
+/// byte where it is), or an I/O error after some data.
+pub fn partial_reason(e: &io::Error) -> String {
+    match codec::damage(e) {
+        Some(d) => format!("{d}; the lines before it were read"),
+        None => format!("read error: {}; the lines before it were read", io_reason(e)),
+    }
+}
+
+/// One read; a decoding error (damaged compressed data, already reported
+/// when the source was read) ends the data like its end would.
+fn read_or_end(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    match r.read(buf) {
+        Err(e) if codec::damage(&e).is_some() => Ok(0),
+        other => other,
     }
 }
 
@@ -415,7 +521,7 @@ pub fn count_newlines(path: &Path, from: u64, to: u64) -> io::Result<u64> {
     let mut buf = vec![0u8; 1 << 16];
     let mut n = 0u64;
     loop {
-        let k = r.read(&mut buf)?;
+        let k = read_or_end(&mut r, &mut buf)?;
         if k == 0 {
             return Ok(n);
         }
@@ -433,7 +539,7 @@ pub fn newlines_before(path: &Path, offsets: &[u64]) -> io::Result<Vec<u64>> {
     let mut out = Vec::with_capacity(offsets.len());
     let mut want = offsets.iter().peekable();
     while want.peek().is_some() {
-        let k = r.read(&mut buf)?;
+        let k = read_or_end(&mut r, &mut buf)?;
         let chunk = buf.get(..k).unwrap_or_default();
         while let Some(&&o) = want.peek() {
             if k > 0 && o > pos + k as u64 {
@@ -460,7 +566,7 @@ pub fn read_line_at(path: &Path, offset: u64, max: usize) -> io::Result<Vec<u8>>
     let mut out = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     while out.len() < max {
-        let k = r.read(&mut chunk)?;
+        let k = read_or_end(&mut r, &mut chunk)?;
         if k == 0 {
             break;
         }

@@ -96,6 +96,12 @@ pub struct Source {
     /// (byte offset, line number) at the start of each block read: line
     /// numbers of parsed records are found from these on demand.
     pub checkpoints: Vec<(u64, u64)>,
+    /// Per block (by its offset), each record's (offset, line) relative to
+    /// the block's checkpoint, as read. Kept while the source is read and
+    /// after, only when it changed meanwhile (it cannot be counted again).
+    pub line_marks: BTreeMap<u64, Box<[(u32, u32)]>>,
+    /// Read in part (damaged, or changed while read); `error` says why.
+    pub partial: bool,
 }
 
 /// How many records of one kind logged each field (for "which fields does
@@ -280,8 +286,10 @@ pub struct Store {
     pub kept_request_ids: HashMap<RecordId, Box<str>>,
 }
 
-/// The most of one line [`Store::line_text`] returns.
-pub const MAX_LINE_TEXT: usize = 16 << 20;
+/// The most of one line [`Store::line_text`] returns: a whole line as
+/// ingestion cuts it, so every record read can be parsed again (`lookup`
+/// finds it whatever its length); displays cut it themselves and say so.
+pub const MAX_LINE_TEXT: usize = crate::source::MAX_LINE;
 
 /// How many unparsed examples the store keeps.
 pub const EXAMPLES: usize = 5;
@@ -553,6 +561,14 @@ impl Store {
         let at = rec.offset();
         let i = src.checkpoints.partition_point(|&(off, _)| off <= at);
         let (start, line) = i.checked_sub(1).and_then(|i| src.checkpoints.get(i)).copied().unwrap_or((0, 1));
+        // Line numbers as read, for a file that changed while it was read.
+        if let Some(marks) = src.line_marks.get(&start) {
+            let rel = at.saturating_sub(start);
+            let k = marks.partition_point(|&(off, _)| u64::from(off) < rel);
+            if let Some(&(_, dl)) = marks.get(k).filter(|&&(off, _)| u64::from(off) == rel) {
+                return Ok(line + u64::from(dl));
+            }
+        }
         let newlines = match (&src.memory, &src.path) {
             (Some(mem), _) => {
                 let seg = mem.get(start as usize..at as usize).unwrap_or_default();

@@ -145,6 +145,11 @@ impl Following {
                 Change::Unreadable { path, reason } => {
                     app.message = Some(format!("warning: {}: {reason}", path.display()));
                 }
+                Change::OutOfDescriptors { not_followed, limit } => {
+                    app.message = Some(format!(
+                        "warning: out of file descriptors (limit {limit}): {not_followed} files not followed for now"
+                    ));
+                }
             }
         }
         (added, changed)

@@ -248,7 +248,8 @@ fn a_file_replaced_by_rename_again_and_again_is_read_each_time() {
 }
 
 /// The same, with the temporary file seen half-written: it starts like the
-/// file it will replace, so it first looks like a copy of it.
+/// file it will replace, so it is not judged until it differs from it (it
+/// could be a copy being written); then it is new content, read once.
 #[test]
 fn a_replacement_seen_half_written_beside_the_file_is_read_once() {
     let d = tempfile::tempdir().unwrap();
@@ -258,12 +259,14 @@ fn a_replacement_seen_half_written_beside_the_file_is_read_once() {
     fs::write(&p, format!("{header}old run\n")).unwrap();
     let mut f = Follower::new(vec![d.path().to_path_buf()], false);
     fs::write(&tmp, header).unwrap();
-    let mut got = lines(&f.poll());
+    let first = f.poll();
+    assert!(lines(&first).is_empty(), "a start shared with a followed file: not judged yet: {first:?}");
     append(&tmp, "1/1 Testing: api\nnew run passed\n");
-    got.extend(lines(&f.poll()));
+    let second = f.poll();
     fs::rename(&tmp, &p).unwrap();
-    let c = f.poll();
-    got.extend(lines(&c));
+    let third = f.poll();
+    let mut got = lines(&second);
+    got.extend(lines(&third));
     assert_eq!(
         sorted(got),
         sorted(vec![
@@ -274,10 +277,233 @@ fn a_replacement_seen_half_written_beside_the_file_is_read_once() {
         ])
     );
     // Line numbers are those of the file.
-    let firsts: Vec<u64> = c
+    let firsts: Vec<u64> = second
         .iter()
+        .chain(&third)
         .filter_map(|x| if let Change::Lines { first_line, .. } = x { Some(*first_line) } else { None })
         .collect();
     assert_eq!(firsts, [1]);
     assert!(f.poll().is_empty());
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// Numbered lines `from..to`, long enough that a few fill the fingerprint.
+fn numbered(from: usize, to: usize) -> String {
+    (from..to).map(|i| format!("2026-12-01T00:00:00Z line {i:06} {}\n", "x".repeat(60))).collect()
+}
+
+/// Every printed line, and the ones printed more than once.
+fn twice(all: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    all.iter().filter(|l| !seen.insert(l.as_str())).cloned().collect()
+}
+
+/// Make a file look older than the settling time.
+fn age(p: &Path) {
+    let f = fs::File::options().write(true).open(p).unwrap();
+    f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(5)).unwrap();
+}
+
+/// A file created empty and filled afterwards (logrotate's `create`, `cp`)
+/// is judged when it has content: a copy of what was read prints nothing.
+#[test]
+fn a_file_created_empty_then_filled_with_a_copy_prints_nothing_twice() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("app.log");
+    append(&log, &numbered(0, 200));
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    let mut all = lines(&f.poll());
+    assert_eq!(all.len(), 200);
+    let copy = d.path().join("app.log.1");
+    fs::write(&copy, "").unwrap();
+    all.extend(lines(&f.poll()));
+    // Filled in two pieces, as `cp` does with a large file.
+    let content = fs::read(&log).unwrap();
+    fs::write(&copy, &content[..5000]).unwrap();
+    all.extend(lines(&f.poll()));
+    fs::write(&copy, &content).unwrap();
+    all.extend(lines(&f.poll()));
+    assert_eq!(all.len(), 200, "{:?}", twice(&all));
+}
+
+/// copytruncate: the copy is filled while the writer appends, then the file
+/// is truncated. Lines written after the last read and before the
+/// truncation are only in the copy: they are read from it, once.
+#[test]
+fn copytruncate_with_a_copy_filled_in_pieces_reads_each_line_once() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("app.log");
+    append(&log, &numbered(0, 100));
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    let mut all = lines(&f.poll());
+    append(&log, &numbered(100, 150)); // not read yet
+    let copy = d.path().join("app.log.1");
+    fs::write(&copy, "").unwrap();
+    all.extend(lines(&f.poll())); // the copy, empty: pending (150 lines read)
+    let content = fs::read(&log).unwrap();
+    fs::write(&copy, &content[..3000]).unwrap();
+    all.extend(lines(&f.poll()));
+    append(&log, &numbered(150, 160)); // the writer goes on
+    let content = fs::read(&log).unwrap();
+    fs::write(&copy, &content).unwrap();
+    all.extend(lines(&f.poll()));
+    append(&log, &numbered(160, 170));
+    let content = fs::read(&log).unwrap();
+    fs::write(&copy, &content).unwrap(); // copy done
+    fs::File::options().write(true).open(&log).unwrap().set_len(0).unwrap(); // truncate
+    append(&log, &numbered(170, 180));
+    all.extend(lines(&f.poll()));
+    all.extend(lines(&f.poll()));
+    assert_eq!(twice(&all), Vec::<String>::new());
+    assert_eq!(all.len(), 180);
+}
+
+/// `cp app.log tmp && mv tmp app.log.1`: a copy under a temporary name,
+/// renamed; nothing twice.
+#[test]
+fn a_copy_then_a_rename_prints_nothing_twice() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("app.log");
+    append(&log, &numbered(0, 100));
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    let mut all = lines(&f.poll());
+    let tmp = d.path().join("tmp");
+    fs::copy(&log, &tmp).unwrap();
+    all.extend(lines(&f.poll()));
+    fs::rename(&tmp, d.path().join("app.log.1")).unwrap();
+    all.extend(lines(&f.poll()));
+    append(&log, &numbered(100, 110));
+    all.extend(lines(&f.poll()));
+    assert_eq!(twice(&all), Vec::<String>::new());
+    assert_eq!(all.len(), 110);
+}
+
+/// A `.gz` written in pieces (as gzip does) is recognised by its magic
+/// when its first bytes arrive and never read as text; its content, a
+/// copy of a file read, prints nothing again.
+#[test]
+fn a_gzip_written_in_pieces_is_never_read_as_text() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("app.log.1");
+    append(&log, &numbered(0, 300));
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    let mut all = lines(&f.poll());
+    let gz = gzip(&fs::read(&log).unwrap());
+    let out = d.path().join("app.log.2.gz");
+    fs::write(&out, "").unwrap();
+    all.extend(lines(&f.poll()));
+    for piece in [1, 5, 64, 500, gz.len()] {
+        fs::write(&out, &gz[..piece.min(gz.len())]).unwrap();
+        all.extend(lines(&f.poll()));
+    }
+    fs::remove_file(&log).unwrap();
+    all.extend(lines(&f.poll()));
+    age(&out);
+    all.extend(lines(&f.poll()));
+    assert_eq!(all.len(), 300, "{:?}", twice(&all));
+    assert!(all.iter().all(|l| l.starts_with("2026-12-01")), "no compressed bytes as text");
+}
+
+/// A compressed copy of a file that was truncated before it was read to
+/// the end (copytruncate + compress, the copy never seen plain): what was
+/// not read is read from the archive.
+#[test]
+fn an_archive_of_content_truncated_away_reads_only_the_unread_rest() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("app.log");
+    append(&log, &numbered(0, 100));
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    let mut all = lines(&f.poll());
+    append(&log, &numbered(100, 120));
+    let content = fs::read(&log).unwrap();
+    fs::File::options().write(true).open(&log).unwrap().set_len(0).unwrap();
+    append(&log, &numbered(120, 125));
+    all.extend(lines(&f.poll()));
+    fs::write(d.path().join("app.log.1.gz"), gzip(&content)).unwrap();
+    all.extend(lines(&f.poll()));
+    assert_eq!(twice(&all), Vec::<String>::new());
+    assert_eq!(all.len(), 125);
+}
+
+/// Every format logrotate's `compresscmd` writes is read as a stream.
+#[test]
+fn xz_zstd_and_bzip2_archives_are_read() {
+    let text = numbered(0, 50);
+    let xz = {
+        let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(1)).unwrap();
+        w.write_all(text.as_bytes()).unwrap();
+        w.finish().unwrap()
+    };
+    let zst = zstd::encode_all(text.as_bytes(), 1).unwrap();
+    let bz = {
+        let mut w = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        w.write_all(text.as_bytes()).unwrap();
+        w.finish().unwrap()
+    };
+    for (name, data) in [("a.log.1.xz", xz), ("a.log.1.zst", zst), ("a.log.1.bz2", bz)] {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join(name);
+        fs::write(&p, data).unwrap();
+        let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+        let c = f.poll();
+        assert_eq!(lines(&c), text.lines().collect::<Vec<_>>(), "{name}");
+        assert!(c.iter().any(|x| matches!(x, Change::NewSource { compressed: true, .. })), "{name}");
+    }
+}
+
+/// A truncated archive: the lines before the damage, then one warning
+/// naming the file and the byte.
+#[test]
+fn a_truncated_archive_keeps_the_lines_before_the_damage() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("old.log.gz");
+    let text = numbered(0, 5000);
+    let gz = gzip(text.as_bytes());
+    fs::write(&p, &gz[..gz.len() / 2]).unwrap();
+    age(&p);
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    let mut c = f.poll();
+    while f.busy() {
+        c.extend(f.poll());
+    }
+    let got = lines(&c);
+    assert!(got.len() > 1000, "{}", got.len());
+    // Every line but the cut last one is whole and in order.
+    for (i, l) in got.iter().take(got.len() - 1).enumerate() {
+        assert!(l.contains(&format!("line {i:06}")), "{l}");
+    }
+    let warnings: Vec<_> = c.iter().filter(|x| matches!(x, Change::Unreadable { .. })).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let Change::Unreadable { reason, .. } = warnings[0] else { unreachable!() };
+    assert!(reason.contains("damaged gzip data at byte"), "{reason}");
+    assert!(f.poll().is_empty(), "said once");
+}
+
+/// A large archive is read a bounded piece per poll.
+#[test]
+fn a_large_archive_is_read_in_bounded_pieces() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("big.log.gz");
+    let text = numbered(0, 300_000); // about 26 MB
+    fs::write(&p, gzip(text.as_bytes())).unwrap();
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    let (mut polls, mut n, mut largest) = (0, 0, 0);
+    loop {
+        let c = f.poll();
+        polls += 1;
+        let bytes: usize = c.iter().map(|x| if let Change::Lines { data, .. } = x { data.len() } else { 0 }).sum();
+        largest = largest.max(bytes);
+        n += lines(&c).len();
+        if !f.busy() {
+            break;
+        }
+    }
+    assert_eq!(n, 300_000);
+    assert!(polls >= 3, "{polls}");
+    assert!(largest <= (8 << 20) + 4096, "{largest}");
 }

@@ -1,0 +1,194 @@
+//! Compressed sources: every format logrotate writes (`compress` makes
+//! `.gz`; `compresscmd` makes `.xz`, `.zst`, `.bz2`), recognised by their
+//! magic bytes whatever the name, and always decoded as a stream.
+//!
+//! Decoding errors (a truncated or corrupt file) name the byte of the
+//! compressed file where the decoder stopped, so a reader can keep what was
+//! decoded before it and say where the damage is.
+
+use std::io::{self, BufRead, Read};
+
+/// A compression format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    Gzip,
+    Xz,
+    Zstd,
+    Bzip2,
+}
+
+const GZIP: &[u8] = &[0x1f, 0x8b];
+const XZ: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0x00];
+const ZSTD: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+/// bzip2: `BZh`, the block size digit, then a block's or the end's magic.
+const BZ_BLOCK: &[u8] = &[0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
+const BZ_END: &[u8] = &[0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
+
+/// The longest magic (bzip2's 10 bytes): fewer bytes may not be enough to tell.
+pub const MAGIC_MAX: usize = 10;
+
+impl Codec {
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Gzip => "gzip",
+            Codec::Xz => "xz",
+            Codec::Zstd => "zstd",
+            Codec::Bzip2 => "bzip2",
+        }
+    }
+
+    /// The format `head` (a file's first bytes) starts with, if any.
+    pub fn sniff(head: &[u8]) -> Option<Codec> {
+        if head.starts_with(GZIP) {
+            Some(Codec::Gzip)
+        } else if head.starts_with(XZ) {
+            Some(Codec::Xz)
+        } else if head.starts_with(ZSTD) {
+            Some(Codec::Zstd)
+        } else if is_bzip2(head) {
+            Some(Codec::Bzip2)
+        } else {
+            None
+        }
+    }
+
+    /// Whether `head`, too short to decide, could still grow into a
+    /// compressed file's start (an empty file could become anything).
+    pub fn undecided(head: &[u8]) -> bool {
+        if head.len() >= MAGIC_MAX {
+            return false;
+        }
+        let prefix_of = |m: &[u8]| m.starts_with(head) || (head.len() > m.len() && head.starts_with(m));
+        let bz = {
+            let mut m = b"BZh9".to_vec();
+            m.extend_from_slice(BZ_BLOCK);
+            let digit_ok = head.get(3).is_none_or(|d| (b'1'..=b'9').contains(d));
+            let mut probe = head.to_vec();
+            if let Some(d) = probe.get_mut(3) {
+                *d = b'9';
+            }
+            let mut end = b"BZh9".to_vec();
+            end.extend_from_slice(BZ_END);
+            digit_ok && (m.starts_with(&probe) || end.starts_with(&probe))
+        };
+        (Codec::sniff(head).is_none() && (prefix_of(GZIP) || prefix_of(XZ) || prefix_of(ZSTD))) || bz
+    }
+
+    /// A streaming decoder over `raw` (which must yield the whole file from
+    /// its first byte). Concatenated members, streams and frames are read
+    /// in turn. Errors say at which byte of the compressed file decoding
+    /// stopped (see [`damage_offset`]).
+    pub fn decoder(self, raw: impl BufRead + Send + 'static) -> Box<dyn Read + Send> {
+        let pos = PosHandle::default();
+        let counted = Consumed { inner: raw, pos: pos.clone() };
+        let inner: Box<dyn Read + Send> = match self {
+            Codec::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(counted)),
+            Codec::Xz => Box::new(lzma_rust2::XzReader::new(counted, true)),
+            Codec::Zstd => match zstd::stream::read::Decoder::with_buffer(counted) {
+                Ok(d) => Box::new(d),
+                Err(e) => Box::new(Failing(Some(e))),
+            },
+            Codec::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(counted)),
+        };
+        Box::new(Decoded { inner, codec: self, pos, failed: false })
+    }
+}
+
+fn is_bzip2(head: &[u8]) -> bool {
+    head.starts_with(b"BZh")
+        && head.get(3).is_some_and(|d| (b'1'..=b'9').contains(d))
+        && head.get(4..10).is_some_and(|m| m == BZ_BLOCK || m == BZ_END)
+}
+
+/// A reader that fails once with the error it was made with, then ends.
+struct Failing(Option<io::Error>);
+
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
+
+/// Counts the compressed bytes the decoder has consumed.
+struct Consumed<R> {
+    inner: R,
+    pos: PosHandle,
+}
+
+/// The count of [`Consumed`], shared with [`Decoded`] (the decoder owns
+/// the reader, so the count is read through this handle).
+#[derive(Clone, Default)]
+struct PosHandle(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl PosHandle {
+    fn add(&self, n: usize) {
+        self.0.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl<R: BufRead> Read for Consumed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos.add(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Consumed<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.pos.add(amt);
+        self.inner.consume(amt);
+    }
+}
+
+/// The decoder, with errors that name the codec and the compressed offset.
+struct Decoded {
+    inner: Box<dyn Read + Send>,
+    codec: Codec,
+    pos: PosHandle,
+    failed: bool,
+}
+
+impl Read for Decoded {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.failed {
+            return Ok(0);
+        }
+        match self.inner.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                self.failed = true;
+                let at = self.pos.0.load(std::sync::atomic::Ordering::Relaxed);
+                Err(io::Error::new(io::ErrorKind::InvalidData, Damaged { codec: self.codec, at, reason: reason(&e) }))
+            }
+            ok => ok,
+        }
+    }
+}
+
+fn reason(e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        return "unexpected end of file".into();
+    }
+    let s = e.to_string();
+    let s = s.split(" (os error").next().unwrap_or(&s).trim().to_lowercase();
+    if s.is_empty() { "corrupt data".into() } else { s }
+}
+
+/// Where and why a compressed stream could not be decoded further.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("damaged {} data at byte {at}: {reason}", codec.name())]
+pub struct Damaged {
+    pub codec: Codec,
+    /// Bytes of the compressed file consumed when decoding stopped.
+    pub at: u64,
+    pub reason: String,
+}
+
+/// The damage an error from a [`Codec::decoder`] describes, if it is one.
+pub fn damage(e: &io::Error) -> Option<&Damaged> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<Damaged>())
+}
