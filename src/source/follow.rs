@@ -537,8 +537,7 @@ impl Follower {
                 Err((offset, next_line)) => {
                     t.shadow_of = None;
                     if next_line > 0 {
-                        t.offset = offset;
-                        t.next_line = next_line;
+                        start_within(t, offset, next_line);
                     }
                     t.partial.clear();
                     read_plain(t, &mut out, &mut budget);
@@ -626,10 +625,7 @@ impl Follower {
                 t.next_line = lines + 1;
                 t.copy_of = Some((orig, offset));
             }
-            Verdict::To(offset, next_line) => {
-                t.offset = offset;
-                t.next_line = next_line;
-            }
+            Verdict::To(offset, next_line) => start_within(&mut t, offset, next_line),
         }
         t.prefix = head;
         t.prefix.truncate(PRINT);
@@ -895,6 +891,26 @@ fn read_stream(t: &mut Tracked, out: &mut Vec<Change>, budget: &mut u64) {
         let (start, line) = (t.offset, t.next_line);
         emit(t, start, data, line, out);
     }
+}
+
+/// Go on reading a copy from where its original was read (`offset`, line
+/// `next_line`). A copy can be shorter: copytruncate copies, then truncates,
+/// and lines read from the original in between are not in the copy. Then
+/// the copy has nothing new: read on from its end.
+fn start_within(t: &mut Tracked, offset: u64, next_line: u64) {
+    let len = match &t.file {
+        Some(f) => f.metadata().map(|m| m.len()),
+        None => std::fs::metadata(&t.path).map(|m| m.len()),
+    };
+    if len.is_ok_and(|len| len >= offset) {
+        t.offset = offset;
+        t.next_line = next_line;
+    } else {
+        let (end, lines) = complete_lines(&t.path).unwrap_or((0, 0));
+        t.offset = end;
+        t.next_line = lines + 1;
+    }
+    t.partial.clear();
 }
 
 /// At the end of a compressed file: a last line without a newline is a

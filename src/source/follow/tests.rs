@@ -507,3 +507,27 @@ fn a_large_archive_is_read_in_bounded_pieces() {
     assert!(polls >= 3, "{polls}");
     assert!(largest <= (8 << 20) + 4096, "{largest}");
 }
+
+/// copytruncate copies, then truncates: lines read from the file between
+/// the copy and the truncation are not in the copy. The copy (a shadow
+/// while the file still held its content) then has nothing new, and is
+/// not taken for a truncated file and read again.
+#[test]
+fn a_copy_shorter_than_what_was_read_reads_nothing_again() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("app.log");
+    append(&log, &numbered(0, 100));
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    let mut all = lines(&f.poll());
+    fs::copy(&log, d.path().join("app.log.1")).unwrap();
+    all.extend(lines(&f.poll())); // a shadow of app.log
+    append(&log, &numbered(100, 105)); // after the copy: read from app.log
+    all.extend(lines(&f.poll()));
+    fs::File::options().write(true).open(&log).unwrap().set_len(0).unwrap();
+    append(&log, &numbered(105, 110));
+    for _ in 0..3 {
+        all.extend(lines(&f.poll()));
+    }
+    assert_eq!(twice(&all), Vec::<String>::new());
+    assert_eq!(all.len(), 110);
+}
