@@ -307,7 +307,16 @@ pub fn load_paths(args: &ReadArgs, mut store: Store, analyzer: &mut Analyzer) ->
         warn(&w);
     }
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    ingest::load_with(&mut store, &specs, win, threads, &mut |w| warn(&w), &mut |s| analyzer.observe_new(s));
+    // Warnings about sources wait for the end of the read: when no input
+    // could be read at all, one error line says so instead.
+    let mut held = Vec::new();
+    ingest::load_with(&mut store, &specs, win, threads, &mut |w| held.push(w), &mut |s| analyzer.observe_new(s));
+    if let Some(e) = nothing_read(&store) {
+        return Err(e);
+    }
+    for w in held {
+        warn(&w);
+    }
     if std::env::var_os("LINELENS_MEMORY").is_some() {
         for (what, bytes) in store.memory_breakdown() {
             eprintln!("memory {what:<14} {:>8.1} MB", bytes as f64 / 1e6);
@@ -316,6 +325,26 @@ pub fn load_paths(args: &ReadArgs, mut store: Store, analyzer: &mut Analyzer) ->
         print_status("memory", &["VmHWM", "VmRSS"]);
     }
     Ok(store)
+}
+
+/// When every source to read failed (none read even in part, binary files
+/// aside): the error naming them, for exit status 2.
+fn nothing_read(store: &Store) -> Option<CliError> {
+    let tried: Vec<&crate::store::Source> = store.sources.iter().filter(|s| s.skipped.is_none()).collect();
+    let failed: Vec<&&crate::store::Source> = tried.iter().filter(|s| s.error.is_some() && !s.partial).collect();
+    let first = failed.first()?;
+    if failed.len() < tried.len() {
+        return None;
+    }
+    let more = match failed.len() {
+        1 => String::new(),
+        n => format!(" (and {} more input{} that could not be read)", n - 1, if n == 2 { "" } else { "s" }),
+    };
+    Some(CliError::Usage(format!(
+        "nothing could be read: {}: {}{more}",
+        first.display,
+        first.error.as_deref().unwrap_or("unreadable")
+    )))
 }
 
 fn warn(msg: &str) {
@@ -356,10 +385,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let list = report::FindingReport::build_all(&store, &findings);
             masked(out, |out| match args.format {
                 Format::Text => report::write_audit(&list, out),
-                Format::Json => {
-                    serde_json::to_writer_pretty(&mut *out, &list)?;
-                    writeln!(out)
-                }
+                Format::Json => writeln!(out, "{}", crate::escape::to_json(&list, true)),
             })?;
             let over = list.iter().filter(|f| f.severity >= args.fail_on).count();
             if over > 0 {

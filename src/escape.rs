@@ -33,6 +33,42 @@ pub fn escape_control(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether JSON text must escape `c` although JSON allows it raw: C1
+/// controls (U+0080–U+009F: U+009B is a one-byte CSI to many terminals)
+/// and the invisible bidirectional marks and overrides.
+fn json_unsafe(c: char) -> bool {
+    ('\u{80}'..='\u{9f}').contains(&c) || (c != '\t' && c != '\n' && c != '\r' && !c.is_control() && is_unsafe(c))
+}
+
+/// JSON text made safe for a terminal: every such character written as a
+/// `\u` escape (`\u009b`). JSON's own structure is ASCII, so any of these
+/// can only be inside a string, where the escape means the same character.
+pub fn json_text(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(json_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if json_unsafe(c) {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Serialize `value` as JSON (pretty or one line) with [`json_text`]
+/// applied: what every JSON output of linelens goes through.
+pub fn to_json<T: serde::Serialize + ?Sized>(value: &T, pretty: bool) -> String {
+    let s = if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) };
+    let s = s.unwrap_or_default();
+    match json_text(&s) {
+        Cow::Borrowed(_) => s,
+        Cow::Owned(o) => o,
+    }
+}
+
 /// At most `max` characters of `s`, with `…` marking a cut.
 pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     if s.chars().count() <= max {
@@ -68,6 +104,19 @@ mod tests {
         assert_eq!(escape_control("\u{202e}evil"), "\\u{202e}evil");
         assert_eq!(escape_control("\u{9b}31m"), "\\x9b31m");
         assert_eq!(escape_control("日本語 ok"), "日本語 ok");
+    }
+
+    #[test]
+    fn json_escapes_c1_and_bidi_but_keeps_structure() {
+        let v = serde_json::json!({"text": "a\u{9b}31mb\u{85}c\u{202e}d\u{7f}e\n日本", "n": 1});
+        let s = to_json(&v, true);
+        assert!(s.contains("a\\u009b31mb\\u0085c\\u202ed"), "{s}");
+        assert!(!s.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c) || c == '\u{202e}'), "{s}");
+        assert!(s.contains('\n'), "pretty-printing newlines stay");
+        // The same value read back.
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v);
+        assert_eq!(json_text("plain"), "plain");
     }
 
     #[test]

@@ -149,7 +149,7 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
     for (i, text) in lines_of(data).enumerate() {
         let v = record_json(&text, source, first_line + i as u64, p);
         if !v.is_null() {
-            out.write_all(crate::mask::apply(&v.to_string()).as_bytes())?;
+            out.write_all(crate::mask::apply(&crate::escape::to_json(&v, false)).as_bytes())?;
             out.write_all(b"\n")?;
         }
     }

@@ -238,7 +238,7 @@ pub fn lookup(store: &mut Store, analyzer: &mut Analyzer, id: &str) -> Option<Lo
 }
 
 pub fn write_json(l: &Lookup, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, l)?;
+    out.write_all(crate::escape::to_json(l, true).as_bytes())?;
     writeln!(out)
 }
 

@@ -192,7 +192,7 @@ impl Report {
 }
 
 pub fn write_json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, r)?;
+    out.write_all(crate::escape::to_json(r, true).as_bytes())?;
     writeln!(out)
 }
 

@@ -7,6 +7,7 @@
 //! decoded before it and say where the damage is.
 
 use std::io::{self, BufRead, Read};
+use std::path::{Path, PathBuf};
 
 /// A compression format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,8 +78,23 @@ impl Codec {
     /// A streaming decoder over `raw` (which must yield the whole file from
     /// its first byte). Concatenated members, streams and frames are read
     /// in turn. Errors say at which byte of the compressed file decoding
-    /// stopped (see [`damage_offset`]).
-    pub fn decoder(self, raw: impl BufRead + Send + 'static) -> Box<dyn Read + Send> {
+    /// stopped (see [`damage`]). `path`, when the data is that file's: on
+    /// damage, what the failing call had decoded before it is recovered by
+    /// decoding the file again (decoders drop it), so every byte before
+    /// the damage is handed out.
+    pub fn decoder(self, raw: impl BufRead + Send + 'static, path: Option<&Path>) -> Box<dyn Read + Send> {
+        Box::new(Decoded {
+            inner: self.raw_decoder(raw),
+            codec: self,
+            path: path.map(Path::to_path_buf),
+            out: 0,
+            salvaged: None,
+            failed: false,
+        })
+    }
+
+    /// The bare decoder, with its count of compressed bytes consumed.
+    fn raw_decoder(self, raw: impl BufRead + Send + 'static) -> (Box<dyn Read + Send>, PosHandle) {
         let pos = PosHandle::default();
         let counted = Consumed { inner: raw, pos: pos.clone() };
         let inner: Box<dyn Read + Send> = match self {
@@ -90,7 +106,7 @@ impl Codec {
             },
             Codec::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(counted)),
         };
-        Box::new(Decoded { inner, codec: self, pos, failed: false })
+        (inner, pos)
     }
 }
 
@@ -146,25 +162,82 @@ impl<R: BufRead> BufRead for Consumed<R> {
 
 /// The decoder, with errors that name the codec and the compressed offset.
 struct Decoded {
-    inner: Box<dyn Read + Send>,
+    inner: (Box<dyn Read + Send>, PosHandle),
     codec: Codec,
-    pos: PosHandle,
+    path: Option<PathBuf>,
+    /// Decoded bytes handed out so far.
+    out: u64,
+    /// After damage: the bytes recovered before it, then the error.
+    salvaged: Option<(Vec<u8>, io::Error)>,
     failed: bool,
+}
+
+impl Decoded {
+    /// The bytes the failed call had decoded and dropped: the file decoded
+    /// again up to what was handed out, then in 4 KiB pieces up to the
+    /// damage, then (a third pass) byte by byte over the last piece. Only
+    /// damaged files pay for it.
+    fn salvage(&self) -> Vec<u8> {
+        let mut got = self.salvage_from(self.out, 4096);
+        let more = self.salvage_from(self.out + got.len() as u64, 1);
+        got.extend(more);
+        got
+    }
+
+    /// Decode the file again, skip `from` bytes, then read `piece` bytes
+    /// at a time until the damage (at most 64 MiB).
+    fn salvage_from(&self, from: u64, piece: usize) -> Vec<u8> {
+        let Some(path) = &self.path else { return Vec::new() };
+        let Ok(f) = std::fs::File::open(path) else { return Vec::new() };
+        let (mut d, _) = self.codec.raw_decoder(io::BufReader::with_capacity(1 << 16, f));
+        if io::copy(&mut (&mut d).take(from), &mut io::sink()).ok() != Some(from) {
+            return Vec::new();
+        }
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; piece];
+        while got.len() < 64 << 20 {
+            match d.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => got.extend_from_slice(buf.get(..k).unwrap_or_default()),
+            }
+            if piece == 1 && got.len() >= 4096 {
+                break;
+            }
+        }
+        got
+    }
 }
 
 impl Read for Decoded {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some((mut got, e)) = self.salvaged.take() {
+            if got.is_empty() {
+                self.failed = true;
+                return Err(e);
+            }
+            let n = got.len().min(buf.len());
+            buf.get_mut(..n).unwrap_or_default().copy_from_slice(got.get(..n).unwrap_or_default());
+            got.drain(..n);
+            self.out += n as u64;
+            self.salvaged = Some((got, e));
+            return Ok(n);
+        }
         if self.failed {
             return Ok(0);
         }
-        match self.inner.read(buf) {
+        match self.inner.0.read(buf) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
             Err(e) => {
-                self.failed = true;
-                let at = self.pos.0.load(std::sync::atomic::Ordering::Relaxed);
-                Err(io::Error::new(io::ErrorKind::InvalidData, Damaged { codec: self.codec, at, reason: reason(&e) }))
+                let at = self.inner.1.0.load(std::sync::atomic::Ordering::Relaxed);
+                let err =
+                    io::Error::new(io::ErrorKind::InvalidData, Damaged { codec: self.codec, at, reason: reason(&e) });
+                self.salvaged = Some((self.salvage(), err));
+                self.read(buf)
             }
-            ok => ok,
+            Ok(n) => {
+                self.out += n as u64;
+                Ok(n)
+            }
         }
     }
 }

@@ -802,7 +802,7 @@ fn raw_head(path: &Path) -> io::Result<Vec<u8>> {
 /// decoded without error (false: still being written, or damaged).
 fn decoded_head(path: &Path, codec: Codec) -> io::Result<(Vec<u8>, bool)> {
     let f = File::open(path)?;
-    let mut d = codec.decoder(io::BufReader::new(f));
+    let mut d = codec.decoder(io::BufReader::new(f), Some(path));
     let mut head = vec![0u8; PRINT];
     let (n, err) = super::read_full_keep(&mut d, &mut head);
     head.truncate(n);
@@ -826,7 +826,7 @@ fn read_stream(t: &mut Tracked, out: &mut Vec<Change>, budget: &mut u64) {
     if t.stream.is_none() {
         let opened = File::open(&t.path).and_then(|f| {
             let m = f.metadata()?;
-            Ok((codec.decoder(io::BufReader::new(f)), (m.len(), m.modified().ok())))
+            Ok((codec.decoder(io::BufReader::new(f), Some(&t.path)), (m.len(), m.modified().ok())))
         });
         match opened {
             Ok((reader, stamp)) => t.stream = Some(Stream { reader, pos: 0, stamp }),

@@ -253,11 +253,12 @@ impl<R: Read> Read for Counted<R> {
 pub fn open_counted(origin: &Origin, counter: std::sync::Arc<std::sync::atomic::AtomicU64>) -> io::Result<Opened> {
     match origin {
         // A live pipe: sniff what the first read gives, do not wait for 8 KiB.
-        Origin::Stdin => open_reader_with(Box::new(io::stdin()), true),
+        Origin::Stdin => open_reader_with(Box::new(io::stdin()), true, None),
         Origin::File(p) => {
             let f = File::open(p)?;
-            let check = f.try_clone().ok();
-            let mut o = open_reader(Box::new(Counted { inner: f, counter }))?;
+            // Only a regular file can be checked for changes (not a FIFO).
+            let check = f.metadata().is_ok_and(|m| m.is_file()).then(|| f.try_clone().ok()).flatten();
+            let mut o = open_reader_with(Box::new(Counted { inner: f, counter }), false, Some(p))?;
             if !o.compressed {
                 o.file = check;
             }
@@ -273,19 +274,20 @@ pub fn open(origin: &Origin) -> io::Result<Opened> {
 
 /// Sniff an already opened byte stream (gzip, binary).
 pub fn open_reader(raw: Box<dyn Read + Send>) -> io::Result<Opened> {
-    open_reader_with(raw, false)
+    open_reader_with(raw, false, None)
 }
 
 /// [`open_reader`]; `live` sniffs only what one read gives (a pipe that
-/// may stay open), instead of waiting for 8 KiB.
-pub fn open_reader_with(raw: Box<dyn Read + Send>, live: bool) -> io::Result<Opened> {
+/// may stay open), instead of waiting for 8 KiB; `path`: the file the bytes
+/// are (see [`Codec::decoder`]).
+pub fn open_reader_with(raw: Box<dyn Read + Send>, live: bool, path: Option<&Path>) -> io::Result<Opened> {
     let mut raw = BufReader::with_capacity(1 << 16, raw);
     let codec = {
         use io::BufRead;
         Codec::sniff(raw.fill_buf()?)
     };
     let mut reader: Box<dyn Read + Send> = match codec {
-        Some(c) => c.decoder(raw),
+        Some(c) => c.decoder(raw, path),
         None => Box::new(raw),
     };
     // A compressed file damaged within its first 8 KiB: what was decoded
@@ -488,7 +490,7 @@ fn open_at(path: &Path, offset: u64) -> io::Result<Box<dyn Read>> {
     f.seek(SeekFrom::Start(0))?;
     if let Some(c) = Codec::sniff(magic.get(..n).unwrap_or_default()) {
         // Streamed: decoded up to the offset in 64 KiB steps, never held.
-        let mut d = c.decoder(BufReader::new(f));
+        let mut d = c.decoder(BufReader::new(f), Some(path));
         io::copy(&mut (&mut d).take(offset), &mut io::sink())?;
         Ok(d)
     } else {

@@ -159,7 +159,7 @@ fn eager_blocks_hand_out_lines_as_they_arrive() {
             Ok(chunk.len())
         }
     }
-    let opened = open_reader_with(Box::new(Trickle(vec![b"one\n", b"tw", b"o\nthree\n"])), true).unwrap();
+    let opened = open_reader_with(Box::new(Trickle(vec![b"one\n", b"tw", b"o\nthree\n"])), true, None).unwrap();
     // The sniffing read takes what the first read gives: "one\n".
     let mut r = BlockReader::new(opened);
     r.eager = true;

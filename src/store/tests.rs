@@ -206,3 +206,55 @@ fn timeline_merges_later_batches_with_earlier_times_in_place() {
     load_bytes(&mut s, "c.log", b"r4 2026-11-20T08:00:04Z POST /v2/bot/x 200\n");
     assert_eq!(s.timeline(), [2, 0, 3, 1, 4]);
 }
+
+/// A file truncated and written again while it is read (copytruncate
+/// during a report): what was read is kept with a warning, and line
+/// numbers are those of the lines as read, not of the new content.
+#[test]
+fn a_file_changed_while_read_keeps_its_line_numbers_as_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.log");
+    let mut text = String::new();
+    for i in 0..200_000 {
+        text.push_str(&format!("r{i} 2026-11-20T08:00:00Z POST /v2/bot/message/push 200\n"));
+        if i % 1000 == 0 {
+            text.push_str("junk\n\n");
+        }
+    }
+    std::fs::write(&p, &text).unwrap();
+    let (specs, _) = crate::source::discover(std::slice::from_ref(&p)).unwrap();
+    let mut s = Store::new();
+    let mut warnings = Vec::new();
+    // One worker and results not taken: the reader stops part-way, held
+    // back by the full channels.
+    let mut loader = crate::ingest::Loader::start(&mut s, specs, Window::default(), 1, &mut |w| warnings.push(w));
+    let mut last = 0;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let now = loader.bytes_read.load(std::sync::atomic::Ordering::Relaxed);
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    assert!(last < text.len() as u64, "the reader is held part-way");
+    std::fs::write(&p, "new 2026-11-20T09:00:00Z POST /v2/bot/message/push 200\n".repeat(10)).unwrap();
+    while let Some(out) = loader.next_blocking() {
+        loader.apply(&mut s, out, &mut |w| warnings.push(w));
+    }
+    let src = &s.sources[0];
+    assert!(src.partial);
+    assert!(src.error.as_deref().unwrap().contains("changed while reading"), "{:?}", src.error);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let mut want = Vec::new();
+    for (n, l) in text.lines().enumerate() {
+        if !l.is_empty() {
+            want.push(n as u64 + 1);
+        }
+    }
+    assert!(s.len() > 1000);
+    for i in (0..s.len()).step_by(101).chain([s.len() - 1]) {
+        let r = s.get(i as u32).unwrap();
+        assert_eq!(s.line_of(r).unwrap(), want[i], "record {i}");
+    }
+}

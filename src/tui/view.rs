@@ -67,6 +67,9 @@ fn full_time(ms: Millis, utc: bool) -> String {
 /// Untrusted text made safe and cut to `max` characters.
 /// Log text made safe for the terminal (control characters escaped), cut
 /// to `max` columns, user IDs shortened under `--mask-users`.
+/// A line longer than this is shown cut in the detail pane, saying so.
+const LONG_LINE: usize = 64 << 10;
+
 fn safe(s: &str, max: usize) -> String {
     truncate(&crate::mask::apply(&escape_control(s)), max).into_owned()
 }
@@ -432,6 +435,14 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         ident = l.fields.request_id.as_deref().or(l.fields.ip.as_deref()).unwrap_or("").to_owned();
     }
     lines.push(Line::from(format!(" time      {}    source {}", full_time(rec.ts(), app.utc), safe(&place, 60))));
+    let long = text.as_deref().map_or(0, str::len);
+    if long > LONG_LINE {
+        lines.push(Line::from(format!(
+            " length    {} bytes: bodies shown cut at {}; `linelens lookup --format json` prints the line whole",
+            crate::escape::thousands(long as u64),
+            crate::escape::thousands(LONG_LINE as u64)
+        )));
+    }
     if rec.kind() != Kind::Unparsed {
         let status = rec.status();
         let burst = app
@@ -472,10 +483,17 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         for (k, b) in [("body", &f.request_body), ("response", &f.response_body), ("webhook", &f.body)] {
             if let Some(b) = b {
                 let text = b.text();
-                let pretty = serde_json::from_str::<serde_json::Value>(&text)
-                    .ok()
-                    .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                    .unwrap_or_else(|| text.into_owned());
+                let pretty = if text.len() > LONG_LINE {
+                    // Too long to lay out on every frame: its start, marked cut.
+                    let mut cut: String = text.chars().take(LONG_LINE).collect();
+                    cut.push_str(" … [cut]");
+                    cut
+                } else {
+                    serde_json::from_str::<serde_json::Value>(&text)
+                        .ok()
+                        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                        .unwrap_or_else(|| text.into_owned())
+                };
                 for (i, l) in pretty.lines().enumerate() {
                     let label = if i == 0 { k } else { "" };
                     body_lines.push(Line::from(format!(" {label:<9} {}", safe(l, w.saturating_sub(12)))));
