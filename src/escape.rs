@@ -44,7 +44,9 @@ fn json_unsafe(c: char) -> bool {
 /// `\u` escape (`\u009b`). JSON's own structure is ASCII, so any of these
 /// can only be inside a string, where the escape means the same character.
 pub fn json_text(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(json_unsafe) {
+    // Every such character starts with one of these bytes in UTF-8 (C1:
+    // 0xC2; the marks: 0xE2; the BOM: 0xEF): most text has none at all.
+    if memchr::memchr3(0xc2, 0xe2, 0xef, s.as_bytes()).is_none() || !s.chars().any(json_unsafe) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);

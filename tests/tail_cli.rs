@@ -246,3 +246,66 @@ fn a_file_given_by_name_and_replaced_by_rename_again_and_again() {
     assert_eq!(ids.len(), 20, "nothing twice: {ids:?}");
     assert!(t.terminate().success());
 }
+
+/// Out of file descriptors (`ulimit -n`): said once, with how many files
+/// wait; the files followed print each line once; the others follow as
+/// descriptors free up (here: followed files deleted).
+#[test]
+fn out_of_file_descriptors_is_said_once_and_nothing_is_printed_twice() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 150;
+    for i in 0..n {
+        append(&d.path().join(format!("f{i:03}.log")), &line(&format!("f-{i:03}"), 200));
+    }
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 100 && exec \"$0\" tail --from-start \"$1\"")
+        .arg(env!("CARGO_BIN_EXE_linelens"))
+        .arg(d.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let errs = Arc::new(Mutex::new(String::new()));
+    let (out, err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for l in BufReader::new(out).lines().map_while(Result::ok) {
+            let v: Value = serde_json::from_str(&l).unwrap();
+            sink.lock().unwrap().push(v["request_id"].as_str().unwrap_or("").to_owned());
+        }
+    });
+    let esink = errs.clone();
+    std::thread::spawn(move || {
+        for l in BufReader::new(err).lines().map_while(Result::ok) {
+            esink.lock().unwrap().push_str(&(l + "\n"));
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut deleted = std::collections::HashSet::new();
+    loop {
+        let got: Vec<String> = lines.lock().unwrap().clone();
+        let distinct: std::collections::HashSet<&String> = got.iter().collect();
+        assert_eq!(distinct.len(), got.len(), "a line printed twice: {got:?}");
+        if got.len() == n {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {} of {n} printed; stderr: {}", got.len(), errs.lock().unwrap());
+        // Free descriptors: delete the files already printed.
+        if !got.is_empty() && errs.lock().unwrap().contains("out of file descriptors") {
+            for id in &got {
+                if deleted.insert(id.clone()) {
+                    let _ = std::fs::remove_file(d.path().join(format!("{}.log", id.replace('-', ""))));
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stderr = errs.lock().unwrap().clone();
+    assert_eq!(stderr.matches("out of file descriptors").count(), 1, "{stderr}");
+    assert!(stderr.contains("files not followed for now"), "{stderr}");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+}

@@ -101,8 +101,11 @@ pub const SETTLE: Duration = Duration::from_secs(1);
 const READ_BUDGET: u64 = 8 << 20;
 /// Contents remembered after their file was truncated or deleted.
 const HISTORY: usize = 256;
-/// File descriptors left free for scanning directories and judging files.
-const FD_RESERVE: u64 = 64;
+/// File descriptors left free for scanning directories and judging files:
+/// a quarter of the limit, between 8 and 64.
+fn fd_reserve(limit: u64) -> u64 {
+    (limit / 4).clamp(8, 64)
+}
 /// Waiting files (out of descriptors) are retried this often.
 const FD_RETRY: Duration = Duration::from_secs(1);
 
@@ -275,7 +278,7 @@ fn fd_budget() -> (u64, u64) {
     {
         let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(u64::MAX);
         let open = std::fs::read_dir("/proc/self/fd").map_or(16, |d| d.count() as u64);
-        (limit, limit.saturating_sub(open + FD_RESERVE))
+        (limit, limit.saturating_sub(open + fd_reserve(limit)))
     }
     #[cfg(not(unix))]
     {
