@@ -297,6 +297,17 @@ fn numbered(from: usize, to: usize) -> String {
     (from..to).map(|i| format!("2026-12-01T00:00:00Z line {i:06} {}\n", "x".repeat(60))).collect()
 }
 
+/// A directory with `name` holding `n` numbered lines, followed from the
+/// start, and the lines the first poll printed.
+fn started(name: &str, n: usize) -> (tempfile::TempDir, std::path::PathBuf, Follower, Vec<String>) {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join(name);
+    append(&log, &numbered(0, n));
+    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
+    let all = lines(&f.poll());
+    (d, log, f, all)
+}
+
 /// Every printed line, and the ones printed more than once.
 fn twice(all: &[String]) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
@@ -313,11 +324,7 @@ fn age(p: &Path) {
 /// is judged when it has content: a copy of what was read prints nothing.
 #[test]
 fn a_file_created_empty_then_filled_with_a_copy_prints_nothing_twice() {
-    let d = tempfile::tempdir().unwrap();
-    let log = d.path().join("app.log");
-    append(&log, &numbered(0, 200));
-    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
-    let mut all = lines(&f.poll());
+    let (d, log, mut f, mut all) = started("app.log", 200);
     assert_eq!(all.len(), 200);
     let copy = d.path().join("app.log.1");
     fs::write(&copy, "").unwrap();
@@ -336,11 +343,7 @@ fn a_file_created_empty_then_filled_with_a_copy_prints_nothing_twice() {
 /// truncation are only in the copy: they are read from it, once.
 #[test]
 fn copytruncate_with_a_copy_filled_in_pieces_reads_each_line_once() {
-    let d = tempfile::tempdir().unwrap();
-    let log = d.path().join("app.log");
-    append(&log, &numbered(0, 100));
-    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
-    let mut all = lines(&f.poll());
+    let (d, log, mut f, mut all) = started("app.log", 100);
     append(&log, &numbered(100, 150)); // not read yet
     let copy = d.path().join("app.log.1");
     fs::write(&copy, "").unwrap();
@@ -367,11 +370,7 @@ fn copytruncate_with_a_copy_filled_in_pieces_reads_each_line_once() {
 /// renamed; nothing twice.
 #[test]
 fn a_copy_then_a_rename_prints_nothing_twice() {
-    let d = tempfile::tempdir().unwrap();
-    let log = d.path().join("app.log");
-    append(&log, &numbered(0, 100));
-    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
-    let mut all = lines(&f.poll());
+    let (d, log, mut f, mut all) = started("app.log", 100);
     let tmp = d.path().join("tmp");
     fs::copy(&log, &tmp).unwrap();
     all.extend(lines(&f.poll()));
@@ -388,11 +387,7 @@ fn a_copy_then_a_rename_prints_nothing_twice() {
 /// copy of a file read, prints nothing again.
 #[test]
 fn a_gzip_written_in_pieces_is_never_read_as_text() {
-    let d = tempfile::tempdir().unwrap();
-    let log = d.path().join("app.log.1");
-    append(&log, &numbered(0, 300));
-    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
-    let mut all = lines(&f.poll());
+    let (d, log, mut f, mut all) = started("app.log.1", 300);
     let gz = gzip(&fs::read(&log).unwrap());
     let out = d.path().join("app.log.2.gz");
     fs::write(&out, "").unwrap();
@@ -414,11 +409,7 @@ fn a_gzip_written_in_pieces_is_never_read_as_text() {
 /// not read is read from the archive.
 #[test]
 fn an_archive_of_content_truncated_away_reads_only_the_unread_rest() {
-    let d = tempfile::tempdir().unwrap();
-    let log = d.path().join("app.log");
-    append(&log, &numbered(0, 100));
-    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
-    let mut all = lines(&f.poll());
+    let (d, log, mut f, mut all) = started("app.log", 100);
     append(&log, &numbered(100, 120));
     let content = fs::read(&log).unwrap();
     fs::File::options().write(true).open(&log).unwrap().set_len(0).unwrap();
@@ -514,11 +505,7 @@ fn a_large_archive_is_read_in_bounded_pieces() {
 /// not taken for a truncated file and read again.
 #[test]
 fn a_copy_shorter_than_what_was_read_reads_nothing_again() {
-    let d = tempfile::tempdir().unwrap();
-    let log = d.path().join("app.log");
-    append(&log, &numbered(0, 100));
-    let mut f = Follower::new(vec![d.path().to_path_buf()], true);
-    let mut all = lines(&f.poll());
+    let (d, log, mut f, mut all) = started("app.log", 100);
     fs::copy(&log, d.path().join("app.log.1")).unwrap();
     all.extend(lines(&f.poll())); // a shadow of app.log
     append(&log, &numbered(100, 105)); // after the copy: read from app.log
