@@ -340,8 +340,16 @@ impl Follower {
     pub fn adopt(&mut self, known: &[(PathBuf, u64, u64, u64)]) {
         for (path, key, offset, next_line) in known {
             let Ok(meta) = std::fs::metadata(path) else { continue };
-            let (prefix, codec) = read_prefix(path).unwrap_or_default();
             self.next_key = self.next_key.max(key + 1);
+            let head = raw_head(path).unwrap_or_default();
+            if Codec::sniff(&head).is_none() && (head.is_empty() || Codec::undecided(&head)) {
+                // Nothing read yet that tells what it is (logrotate's
+                // archive or copy, created empty): judged when it grows.
+                let p = self.pending_at(path.clone(), *offset, &meta);
+                self.pending.insert(identity(&meta), p);
+                continue;
+            }
+            let (prefix, codec) = read_prefix(path).unwrap_or_default();
             let offset = if codec.is_some() { u64::MAX } else { *offset };
             let t = Tracked::new(*key, path.clone(), offset, *next_line, prefix, codec);
             self.track(identity(&meta), t);

@@ -518,3 +518,22 @@ fn a_copy_shorter_than_what_was_read_reads_nothing_again() {
     assert_eq!(twice(&all), Vec::<String>::new());
     assert_eq!(all.len(), 110);
 }
+
+/// The screen adopts the files it read; one that was empty then (an
+/// archive logrotate had just created) is judged when it fills: as an
+/// archive, never as text.
+#[test]
+fn an_adopted_empty_file_that_becomes_an_archive_is_not_read_as_text() {
+    let (d, log, mut f, mut all) = started("app.log.1", 50);
+    let gzp = d.path().join("app.log.2.gz");
+    fs::write(&gzp, "").unwrap();
+    let mut g = Follower::new(vec![d.path().to_path_buf()], true);
+    g.adopt(&[(log.clone(), 0, fs::metadata(&log).unwrap().len(), 51), (gzp.clone(), 1, 0, 1)]);
+    fs::write(&gzp, gzip(&fs::read(&log).unwrap())).unwrap();
+    age(&gzp);
+    let c = g.poll();
+    assert!(lines(&c).is_empty(), "{c:?}");
+    assert!(c.iter().any(|x| matches!(x, Change::NewSource { compressed: true, .. })), "{c:?}");
+    all.extend(lines(&f.poll()));
+    assert_eq!(all.len(), 50);
+}
