@@ -505,7 +505,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
 /// What the reader learned about a source.
 #[derive(Debug)]
 pub enum SourceInfo {
-    Compressed,
+    Compressed(crate::source::Codec),
     Skipped(String),
     Error(String),
     /// Read to its end, unchanged meanwhile: line numbers can be found by
@@ -707,7 +707,10 @@ impl Loader {
             Out::Info(src, info) => {
                 let Some(s) = store.sources.get_mut(src as usize) else { return false };
                 match info {
-                    SourceInfo::Compressed => s.compressed = true,
+                    SourceInfo::Compressed(c) => {
+                        s.compressed = true;
+                        s.codec = Some(c);
+                    }
                     SourceInfo::Skipped(why) => s.skipped = Some(why),
                     SourceInfo::Error(e) => {
                         warn(format!("{}: {e}", s.display));
@@ -761,7 +764,9 @@ fn read_all(
                 continue;
             }
         };
-        if opened.compressed && !info(&mut seq, src, SourceInfo::Compressed) {
+        if let Some(c) = opened.codec
+            && !info(&mut seq, src, SourceInfo::Compressed(c))
+        {
             return;
         }
         if let Some(why) = opened.skipped {

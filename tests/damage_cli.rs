@@ -60,8 +60,15 @@ fn a_truncated_gzip_keeps_every_line_before_the_damage() {
     assert!(s.records >= whole, "{} < {whole}", s.records);
     let err = s.error.as_deref().unwrap();
     assert!(err.contains("damaged gzip data at byte"), "{err}");
+    assert!(s.partial && s.compressed);
+    assert_eq!(s.compression.as_deref(), Some("gzip"));
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("api.log.2.gz") && stderr.contains("at byte"), "{stderr}");
+    // The text report says it was read in part, not that it is unreadable.
+    let out = linelens().arg("report").arg(d.path()).assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(text.contains("(1 compressed, 0 skipped, 0 unreadable, 1 read in part)"), "{text}");
+    assert!(text.contains("gzip, read in part: damaged gzip data at byte"), "{text}");
 }
 
 #[test]
@@ -114,6 +121,8 @@ fn xz_zstd_and_bzip2_are_read_like_gzip() {
     std::fs::write(d.path().join("archived"), &xz).unwrap();
     let (r, stderr) = json_report(d.path());
     assert!(stderr.is_empty(), "{stderr}");
+    let names: Vec<_> = r.sources.iter().map(|s| s.compression.as_deref().unwrap_or("")).collect();
+    assert_eq!(names, ["xz", "zstd", "bzip2", "xz"]);
     for s in &r.sources {
         assert!(s.compressed, "{}", s.path);
         assert_eq!((s.records, s.unparsed), (500, 0), "{}", s.path);

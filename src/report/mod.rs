@@ -41,8 +41,15 @@ pub struct SourceReport {
     pub unparsed: u64,
     pub header_rows: u64,
     pub compressed: bool,
+    /// `gzip`, `xz`, `zstd` or `bzip2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
     pub skipped: Option<String>,
     pub error: Option<String>,
+    /// Read in part (damaged, or changed while read): `error` says why,
+    /// and what was read is counted.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -163,6 +170,8 @@ impl Report {
                     unparsed: s.unparsed,
                     header_rows: s.header_rows,
                     compressed: s.compressed,
+                    compression: s.codec.map(|c| c.name().to_owned()),
+                    partial: s.partial,
                     skipped: s.skipped.clone(),
                     error: s.error.clone(),
                 })
@@ -326,10 +335,12 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let files = r.sources.len();
     let gz = r.sources.iter().filter(|s| s.compressed).count();
     let skipped = r.sources.iter().filter(|s| s.skipped.is_some()).count();
-    let errors = r.sources.iter().filter(|s| s.error.is_some()).count();
+    let errors = r.sources.iter().filter(|s| s.error.is_some() && !s.partial).count();
+    let partial = r.sources.iter().filter(|s| s.partial).count();
+    let partial = if partial > 0 { format!(", {partial} read in part") } else { String::new() };
     writeln!(
         out,
-        "linelens report · {} file{} ({} gzip, {} skipped, {} unreadable) · {} records · {} unparsed",
+        "linelens report · {} file{} ({} compressed, {} skipped, {} unreadable{partial}) · {} records · {} unparsed",
         thousands(files as u64),
         if files == 1 { "" } else { "s" },
         gz,
@@ -378,13 +389,13 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     for s in &r.sources {
         let mut notes = Vec::new();
         if s.compressed {
-            notes.push("gzip".to_owned());
+            notes.push(s.compression.clone().unwrap_or_else(|| "compressed".into()));
         }
         if let Some(k) = &s.skipped {
             notes.push(format!("skipped: {k}"));
         }
         if let Some(e) = &s.error {
-            notes.push(format!("error: {e}"));
+            notes.push(format!("{}: {e}", if s.partial { "read in part" } else { "error" }));
         }
         let row = format!(
             "  {:<w$}  {:>10}  {:>8}  {:>7}  {}",

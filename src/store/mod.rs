@@ -79,6 +79,9 @@ pub struct Source {
     pub gone: bool,
     pub path: Option<std::path::PathBuf>,
     pub compressed: bool,
+    /// The compression, when known (`compressed` is set for a followed
+    /// archive too).
+    pub codec: Option<crate::source::Codec>,
     pub skipped: Option<String>,
     pub error: Option<String>,
     pub records: u64,
