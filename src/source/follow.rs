@@ -231,6 +231,8 @@ struct Pending {
     /// When `stamp` last changed.
     since: Instant,
     reported: bool,
+    /// It could not be opened for want of a file descriptor.
+    no_fd: bool,
 }
 
 /// Content no longer followed (truncated away or deleted): its start and
@@ -272,11 +274,20 @@ pub struct Follower {
     busy: bool,
 }
 
-/// The soft limit of open files, and the budget of handles under it.
+/// The soft limit of open files, and the budget of handles under it. The
+/// soft limit is first raised as far as the hard limit allows (up to
+/// 65,536), as `tail -F` of thousands of files needs.
 fn fd_budget() -> (u64, u64) {
     #[cfg(unix)]
     {
-        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(u64::MAX);
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let mut lim = getrlimit(Resource::Nofile);
+        let want = lim.maximum.unwrap_or(u64::MAX).min(1 << 16);
+        if lim.current.is_some_and(|c| c < want) {
+            lim.current = Some(want);
+            let _ = setrlimit(Resource::Nofile, lim);
+        }
+        let limit = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
         let open = std::fs::read_dir("/proc/self/fd").map_or(16, |d| d.count() as u64);
         (limit, limit.saturating_sub(open + fd_reserve(limit)))
     }
@@ -332,7 +343,14 @@ impl Follower {
     }
 
     fn pending_at(&self, path: PathBuf, start: u64, meta: &std::fs::Metadata) -> Pending {
-        Pending { path, start, stamp: (meta.len(), meta.modified().ok()), since: Instant::now(), reported: false }
+        Pending {
+            path,
+            start,
+            stamp: (meta.len(), meta.modified().ok()),
+            since: Instant::now(),
+            reported: false,
+            no_fd: false,
+        }
     }
 
     /// Follow files already read to `offset` (the screen's initial load):
@@ -409,8 +427,9 @@ impl Follower {
         self.files.values().filter(|t| t.file.is_some()).count()
     }
 
-    /// Whether the last poll left compressed data unread: poll again soon
-    /// (after checking for signals), without waiting for an event.
+    /// Whether the last poll left data unread (it reads at most 8 MiB):
+    /// poll again soon (after checking for signals), without waiting for
+    /// an event.
     pub fn busy(&self) -> bool {
         self.busy
     }
@@ -556,7 +575,8 @@ impl Follower {
             }
         }
         self.busy = budget == 0;
-        let waiting = self.files.values().filter(|t| t.no_fd).count();
+        let waiting =
+            self.files.values().filter(|t| t.no_fd).count() + self.pending.values().filter(|p| p.no_fd).count();
         if waiting > 0 && !self.fd_said {
             out.push(Change::OutOfDescriptors { not_followed: waiting, limit: self.fd_limit });
             self.fd_said = true;
@@ -586,9 +606,13 @@ impl Follower {
             p.since.elapsed() >= SETTLE || meta.modified().ok().and_then(|m| m.elapsed().ok()) >= Some(SETTLE);
         let start = p.start;
         let head = match raw_head(path) {
-            Ok(h) => h,
+            Ok(h) => {
+                p.no_fd = false;
+                h
+            }
             Err(e) => {
-                if !out_of_fds(&e) && !p.reported {
+                p.no_fd = out_of_fds(&e);
+                if !p.no_fd && !p.reported {
                     p.reported = true;
                     out.push(Change::Unreadable { path: path.to_path_buf(), reason: super::io_reason(&e) });
                 }
