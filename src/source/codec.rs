@@ -99,7 +99,7 @@ impl Codec {
         let counted = Consumed { inner: raw, pos: pos.clone() };
         let inner: Box<dyn Read + Send> = match self {
             Codec::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(counted)),
-            Codec::Xz => Box::new(lzma_rust2::XzReader::new(counted, true)),
+            Codec::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(counted)),
             Codec::Zstd => match zstd::stream::read::Decoder::with_buffer(counted) {
                 Ok(d) => Box::new(d),
                 Err(e) => Box::new(Failing(Some(e))),

@@ -172,3 +172,65 @@ fn eager_blocks_hand_out_lines_as_they_arrive() {
     }
     assert_eq!(rest, b"two\nthree\n");
 }
+
+/// Every format, cut short: read from a file, every line a byte-by-byte
+/// decoder gives before the damage is handed out, then the error names the
+/// codec and the byte.
+#[test]
+fn truncated_archives_of_every_format_keep_the_lines_before_the_damage() {
+    // Little to compress, so that every format has several blocks (a zstd
+    // or bzip2 block is decoded whole or not at all).
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let text: String = (0..8000)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            format!("line {i:05} {x:016x}{:016x}\n", x.rotate_left(29))
+        })
+        .collect();
+    let xz = {
+        let mut w = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        w.write_all(text.as_bytes()).unwrap();
+        w.finish().unwrap()
+    };
+    let bz = {
+        let mut w = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        w.write_all(text.as_bytes()).unwrap();
+        w.finish().unwrap()
+    };
+    let zst = zstd::encode_all(text.as_bytes(), 1).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    for (name, codec, data) in [
+        ("a.gz", Codec::Gzip, gz(text.as_bytes())),
+        ("a.xz", Codec::Xz, xz),
+        ("a.zst", Codec::Zstd, zst),
+        ("a.bz2", Codec::Bzip2, bz),
+    ] {
+        assert_eq!(Codec::sniff(&data), Some(codec), "{name}");
+        let cut = data.get(..data.len() * 3 / 5).unwrap();
+        let p = d.path().join(name);
+        std::fs::write(&p, cut).unwrap();
+        // The most a decoder gives, asked a byte at a time.
+        let mut most = Vec::new();
+        let mut dec = codec.decoder(std::io::BufReader::new(std::io::Cursor::new(cut.to_vec())), None);
+        let mut b = [0u8; 1];
+        while let Ok(1) = dec.read(&mut b) {
+            most.push(b[0]);
+        }
+        let opened = open(&Origin::File(p.clone())).unwrap();
+        let mut r = BlockReader::new(opened);
+        let mut got = Vec::new();
+        while let Some(block) = r.next_block().unwrap() {
+            got.extend(block.data);
+        }
+        let whole = memchr::memchr_iter(b'\n', &most).count();
+        assert!(whole > 0, "{name}");
+        assert!(memchr::memchr_iter(b'\n', &got).count() >= whole, "{name}: fewer lines than a decoder gives");
+        assert!(text.as_bytes().starts_with(&got[..got.len().min(most.len())]), "{name}: only real content");
+        let e = r.error.as_ref().expect("an error at the end");
+        let dmg = codec::damage(e).unwrap_or_else(|| panic!("{name}: {e}"));
+        assert_eq!(dmg.codec, codec);
+        assert!(dmg.at > 0 && dmg.at <= cut.len() as u64, "{name}: {dmg:?}");
+    }
+}

@@ -426,7 +426,7 @@ fn an_archive_of_content_truncated_away_reads_only_the_unread_rest() {
 fn xz_zstd_and_bzip2_archives_are_read() {
     let text = numbered(0, 50);
     let xz = {
-        let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(1)).unwrap();
+        let mut w = liblzma::write::XzEncoder::new(Vec::new(), 1);
         w.write_all(text.as_bytes()).unwrap();
         w.finish().unwrap()
     };
