@@ -140,22 +140,34 @@ impl Flood {
 /// them, or a 2xx reply to one of their events); inbound, a webhook receipt
 /// with an event from them.
 pub fn involves_user(store: &Store, x: &Record, user: Sym, direction: Direction) -> bool {
+    let mut found = false;
+    users_of(store, x, direction, &mut |u| found |= u == user);
+    found
+}
+
+/// Every user a record is part of the traffic of in `direction`, as floods
+/// count it (see [`involves_user`]), passed to `f` (a user may come twice).
+/// Cost: the record's recipients or events, plus one token lookup for a reply.
+pub fn users_of(store: &Store, x: &Record, direction: Direction, f: &mut dyn FnMut(Sym)) {
     match direction {
         Direction::Inbound => {
-            store.webhook_meta(x).is_some_and(|m| store.receipt_events(&m).iter().any(|e| e.user == user))
+            if let Some(m) = store.webhook_meta(x) {
+                store.receipt_events(&m).iter().filter(|e| e.user != NONE).for_each(|e| f(e.user));
+            }
         }
         Direction::Outbound => {
             if x.kind() != Kind::Api || !(200..300).contains(&x.status()) || x.aux == NONE {
-                return false;
+                return;
             }
-            let Some(m) = store.api.get(x.aux) else { return false };
-            store.api_users(m).contains(&user)
-                || (m.token != 0
-                    && Endpoint::of(store.syms.resolve(x.path)) == Endpoint::Reply
-                    && store
-                        .by_reply_token_event
-                        .get(m.token)
-                        .any(|e| store.events.get(e).is_some_and(|e| e.user == user)))
+            let Some(m) = store.api.get(x.aux) else { return };
+            store.api_users(m).iter().for_each(|&u| f(u));
+            if m.token != 0 && Endpoint::of(store.syms.resolve(x.path)) == Endpoint::Reply {
+                for e in store.by_reply_token_event.get(m.token) {
+                    if let Some(e) = store.events.get(e).filter(|e| e.user != NONE) {
+                        f(e.user);
+                    }
+                }
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{Direction, Endpoint, Findings, involves_user};
+use crate::analysis::{Direction, Endpoint, Findings, users_of};
 use crate::model::{AudienceOp, Kind, NONE, Note, Record, RecordId, Response, Sym};
 use crate::signature::SigState;
 use crate::store::{KindFields, Store};
@@ -373,11 +373,15 @@ fn rate_limit_429(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
     }
     for ((mini, class), ids) in by_class {
         let source = if mini { crate::analysis::BurstSource::MiniApp } else { crate::analysis::BurstSource::Api };
+        // The bursts holding one of these 429s: a binary search per burst
+        // in their sorted times, O((bursts + 429s) × log 429s).
+        let mut times: Vec<i64> = ids.iter().filter_map(|&i| cx.store.get(i)).map(Record::ts).collect();
+        times.sort_unstable();
         let bursts = found
             .bursts
             .iter()
             .filter(|b| b.source == source)
-            .filter(|b| ids.iter().filter_map(|&i| cx.store.get(i)).any(|r| (b.start..=b.end).contains(&r.ts())))
+            .filter(|b| times.get(times.partition_point(|&t| t < b.start)).is_some_and(|&t| t <= b.end))
             .count();
         let (sev, what) = match class {
             0 => (Severity::Error, "\"The API rate limit has been exceeded\": slow down and retry with backoff"),
@@ -419,14 +423,37 @@ fn rate_limit_429(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
     }
 }
 
+/// Cost: one sweep over the records, each looked up in its users' floods
+/// (a binary search per user): O(records × users per record × log floods).
 fn same_user_flood(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
-    for f in &found.floods {
-        let records: Vec<RecordId> = cx
-            .store
-            .iter()
-            .filter(|(_, r)| (f.start..=f.end).contains(&r.ts()) && involves_user(cx.store, r, f.user, f.direction))
-            .map(|(id, _)| id)
-            .collect();
+    // Each user's floods per direction, by start (they do not overlap).
+    let mut of_user: HashMap<(Sym, bool), Vec<usize>> = HashMap::new();
+    for (i, f) in found.floods.iter().enumerate() {
+        of_user.entry((f.user, f.direction == Direction::Inbound)).or_default().push(i);
+    }
+    for v in of_user.values_mut() {
+        v.sort_by_key(|&i| found.floods.get(i).map_or(0, |f| f.start));
+    }
+    let mut records: Vec<Vec<RecordId>> = vec![Vec::new(); found.floods.len()];
+    if !of_user.is_empty() {
+        for (id, r) in cx.store.iter() {
+            let Some(t) = r.time() else { continue };
+            for (direction, inbound) in [(Direction::Inbound, true), (Direction::Outbound, false)] {
+                users_of(cx.store, r, direction, &mut |u| {
+                    let Some(list) = of_user.get(&(u, inbound)) else { return };
+                    let k = list.partition_point(|&i| found.floods.get(i).is_some_and(|f| f.start <= t));
+                    if let Some(&i) = k.checked_sub(1).and_then(|k| list.get(k))
+                        && found.floods.get(i).is_some_and(|f| t <= f.end)
+                        && let Some(v) = records.get_mut(i)
+                        && v.last() != Some(&id)
+                    {
+                        v.push(id);
+                    }
+                });
+            }
+        }
+    }
+    for (f, records) in found.floods.iter().zip(records) {
         let secs = (f.end - f.start) as f64 / 1000.0;
         let (sev, msg) = match f.direction {
             Direction::Outbound => (
