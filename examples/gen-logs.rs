@@ -2,8 +2,14 @@
 //! `assets/sample-logs` and the large sets the benchmarks read.
 //!
 //! ```text
-//! cargo run --release --example gen-logs -- --out DIR [--size 50MB] [--seed 1]
+//! cargo run --release --example gen-logs -- --out DIR [--size 50MB] [--hours 1] [--seed 1]
 //! ```
+//!
+//! `--hours N` lays N hours end to end, each with its own planted incidents
+//! (fresh request IDs, tokens and events every hour; the flooded users are
+//! the same ones every hour), the size spread over them: two weeks of a
+//! busy bot with an incident every hour. The rotated parts split the whole
+//! span.
 //!
 //! Layout (one hour of traffic starting at --start):
 //!
@@ -59,6 +65,9 @@ struct Args {
     /// First instant of the hour of traffic.
     #[arg(long, default_value = "2026-11-20T08:00:00Z")]
     start: String,
+    /// Hours of traffic laid end to end, each with its incidents.
+    #[arg(long, default_value_t = 1)]
+    hours: u64,
 }
 
 /// xorshift64*: a tiny deterministic generator. Hand-written so the
@@ -116,6 +125,8 @@ type OutFile = (String, Option<BufWriter<Box<dyn Write>>>);
 struct Writers {
     dir: PathBuf,
     start: i64,
+    /// The whole span written (the rotated parts split it).
+    span: i64,
     files: Vec<OutFile>,
     bytes: u64,
     lines: u64,
@@ -123,7 +134,7 @@ struct Writers {
 
 impl Writers {
     fn name(&self, o: Out, ts: i64) -> &'static str {
-        let part = (ts - self.start) * 10 / HOUR_MS; // tenths of the hour
+        let part = (ts - self.start) * 10 / self.span; // tenths of the span
         match o {
             Out::AApi => "bot-a/api.jsonl",
             Out::AWebhook if part < 5 => "bot-a/webhook.jsonl.1.gz",
@@ -227,6 +238,8 @@ struct Sim {
     users: Vec<String>,
     start: i64,
     reused_token: Option<(i64, String)>,
+    /// Which hour is being planted (0 for the first).
+    hour: u64,
 }
 
 impl Sim {
@@ -369,7 +382,9 @@ impl Sim {
     /// The guideline audit's cases: one that fires per rule, and near misses.
     fn plant_audit(&mut self) {
         // Its own random numbers, so that the rest of the data stays as it was.
-        let rest = std::mem::replace(&mut self.rng, Rng(0x0005_EEDA_0D17_u64 | 1));
+        // Hours after the first get their own stream (fresh IDs).
+        let seed = 0x0005_EEDA_0D17_u64 ^ self.hour.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let rest = std::mem::replace(&mut self.rng, Rng(seed | 1));
         self.plant_audit_cases();
         self.rng = rest;
     }
@@ -764,20 +779,33 @@ fn parse_size(s: &str) -> Result<u64> {
     Ok((n * mult) as u64)
 }
 
-/// Run the simulation for one hour at `rate`, writing to `dir` (or only
-/// counting bytes when `dir` is None). Returns (bytes, lines).
-fn run(dir: Option<&Path>, start: i64, seed: u64, rate: f64) -> Result<(u64, u64)> {
+/// Run the simulation for `hours` hours at `rate`, writing to `dir` (or
+/// only counting bytes when `dir` is None). Returns (bytes, lines).
+fn run(dir: Option<&Path>, start: i64, seed: u64, rate: f64, hours: u64) -> Result<(u64, u64)> {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     // Enough users that background sends never look like a flood.
     let n_users = ((rate * 40.0) as usize).max(300);
     let users = (0..n_users).map(|_| format!("U{}", rng.hex(32))).collect();
-    let mut sim = Sim { rng, heap: BinaryHeap::new(), seq: 0, users, start, reused_token: None };
-    let mut w =
-        Writers { dir: dir.map(Path::to_path_buf).unwrap_or_default(), start, files: Vec::new(), bytes: 0, lines: 0 };
+    let mut sim = Sim { rng, heap: BinaryHeap::new(), seq: 0, users, start, reused_token: None, hour: 0 };
+    let end = start + HOUR_MS * hours.max(1) as i64;
+    let mut w = Writers {
+        dir: dir.map(Path::to_path_buf).unwrap_or_default(),
+        start,
+        span: end - start,
+        files: Vec::new(),
+        bytes: 0,
+        lines: 0,
+    };
     sim.plant();
     let mut t = start;
-    while t < start + HOUR_MS || !sim.heap.is_empty() {
-        if t < start + HOUR_MS {
+    while t < end || !sim.heap.is_empty() {
+        if t < end {
+            if t > start && (t - start) % HOUR_MS == 0 {
+                // The next hour's incidents.
+                sim.hour = ((t - start) / HOUR_MS) as u64;
+                sim.start = t;
+                sim.plant();
+            }
             sim.background(t, rate);
         }
         t += 1000;
@@ -803,10 +831,11 @@ fn main() -> Result<()> {
     let args = Args::parse();
     let target = parse_size(&args.size)?;
     let start = linelens::time::parse_time(&args.start).context("--start: not a time")?;
-    let (probe, _) = run(None, start, args.seed, 10.0)?;
-    let rate = (10.0 * target as f64 / probe as f64).max(0.2);
+    let hours = args.hours.max(1);
+    let (probe, _) = run(None, start, args.seed, 10.0, 1)?;
+    let rate = (10.0 * target as f64 / (probe as f64 * hours as f64)).max(0.2);
     fs::create_dir_all(&args.out)?;
-    let (bytes, lines) = run(Some(&args.out), start, args.seed, rate)?;
+    let (bytes, lines) = run(Some(&args.out), start, args.seed, rate, hours)?;
     eprintln!(
         "wrote {lines} lines, {:.1} MB uncompressed, to {} ({rate:.1} interactions/s)",
         bytes as f64 / 1e6,
