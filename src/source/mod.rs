@@ -531,6 +531,21 @@ pub fn count_newlines(path: &Path, from: u64, to: u64) -> io::Result<u64> {
     }
 }
 
+/// Newlines between two offsets of an open plain file.
+pub fn count_newlines_in(f: &mut File, from: u64, to: u64) -> io::Result<u64> {
+    f.seek(SeekFrom::Start(from))?;
+    let mut r = f.take(to.saturating_sub(from));
+    let mut buf = vec![0u8; 1 << 16];
+    let mut n = 0u64;
+    loop {
+        let k = read_or_end(&mut r, &mut buf)?;
+        if k == 0 {
+            return Ok(n);
+        }
+        n += memchr::memchr_iter(b'\n', buf.get(..k).unwrap_or_default()).count() as u64;
+    }
+}
+
 /// For each of `offsets` (ascending, in the decompressed source), the
 /// number of newlines before it: one pass, however many offsets (for a
 /// gzip source, one decompression instead of one per offset).

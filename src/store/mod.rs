@@ -526,17 +526,30 @@ impl Store {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// Line numbers of many records at once ([`Store::line_of`] each; a
-    /// compressed source is decompressed once for all of its records).
+    /// Line numbers of many records at once. Cost: each byte of a source is
+    /// read at most once, however many records are asked for (a compressed
+    /// source is decompressed once, up to its last record; a plain one is
+    /// read from each record's block start or the previous record, whichever
+    /// is later), so it grows with the data, not with records × block size.
     pub fn lines_of(&self, recs: &[Record]) -> Vec<u64> {
         let mut out = vec![0u64; recs.len()];
         let mut gz: BTreeMap<u32, Vec<(u64, usize)>> = BTreeMap::new();
+        let mut plain: BTreeMap<u32, Vec<(u64, usize)>> = BTreeMap::new();
         for (i, r) in recs.iter().enumerate() {
-            let compressed = self.sources.get(r.source() as usize).is_some_and(|s| s.compressed && s.memory.is_none());
-            if compressed && r.unparsed_line().is_none() {
-                gz.entry(r.source()).or_default().push((r.offset(), i));
-            } else if let Some(slot) = out.get_mut(i) {
-                *slot = self.line_of(r).unwrap_or(0);
+            let src = self.sources.get(r.source() as usize);
+            let on_disk = src.is_some_and(|s| s.memory.is_none() && s.line_marks.is_empty() && s.path.is_some());
+            let to = match (r.unparsed_line(), src) {
+                (None, Some(s)) if on_disk && s.compressed => Some(&mut gz),
+                (None, Some(_)) if on_disk => Some(&mut plain),
+                _ => None,
+            };
+            match to {
+                Some(m) => m.entry(r.source()).or_default().push((r.offset(), i)),
+                None => {
+                    if let Some(slot) = out.get_mut(i) {
+                        *slot = self.line_of(r).unwrap_or(0);
+                    }
+                }
             }
         }
         for (src, mut want) in gz {
@@ -548,6 +561,26 @@ impl Store {
                     if let Some(slot) = out.get_mut(*i) {
                         *slot = n + 1;
                     }
+                }
+            }
+        }
+        for (src, mut want) in plain {
+            let Some(s) = self.sources.get(src as usize) else { continue };
+            let Some(Ok(mut f)) = s.path.as_ref().map(std::fs::File::open) else { continue };
+            want.sort_unstable();
+            // (offset, line) of the cursor: the last place counted to.
+            let mut at: Option<(u64, u64)> = None;
+            for (off, i) in want {
+                let k = s.checkpoints.partition_point(|&(o, _)| o <= off);
+                let block = k.checked_sub(1).and_then(|k| s.checkpoints.get(k)).copied().unwrap_or((0, 1));
+                let (from, line) = match at {
+                    Some(c) if c.0 >= block.0 && c.0 <= off => c,
+                    _ => block,
+                };
+                let Ok(n) = crate::source::count_newlines_in(&mut f, from, off) else { continue };
+                at = Some((off, line + n));
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = line + n;
                 }
             }
         }
