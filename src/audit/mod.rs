@@ -269,6 +269,7 @@ impl Audit {
         out
     }
 
+    /// Cost: one pass over API and MINI App records, a map of (limit, window) buckets: O(records).
     fn rate_limit_pressure(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         // Requests per limit and fixed window (calendar second, minute, hour).
         let mut buckets: HashMap<(usize, Millis), u64> = HashMap::new();
@@ -350,6 +351,7 @@ impl Audit {
     }
 }
 
+/// Cost: one pass over the 4xx/5xx list, then a binary search per burst: O(errors log errors + bursts log errors).
 fn rate_limit_429(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
     let mut by_class: BTreeMap<(bool, u8), Vec<RecordId>> = BTreeMap::new();
     let mut push_to: HashMap<Sym, Vec<RecordId>> = HashMap::new();
@@ -475,6 +477,7 @@ fn same_user_flood(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
     }
 }
 
+/// Cost: one pass over API records, each user symbol checked once (a byte per symbol): O(records + symbols).
 fn invalid_user_id(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut bad: Vec<RecordId> = Vec::new();
     let mut bad_ids: BTreeMap<String, usize> = BTreeMap::new();
@@ -565,6 +568,7 @@ fn invalid_user_id(cx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
+/// Cost: one merge walk over the two reply-token indexes in key order, then the error list: O(tokens + errors).
 fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
     let store = cx.store;
     // Both token indexes walked in key order together: for each token, the
@@ -596,8 +600,8 @@ fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
         }
         if let Some(t) = received {
             for &(id, ts) in &replies {
-                if ts - t > REPLY_LATE_MS {
-                    worst = worst.max(ts - t);
+                if let Some(d) = ts.checked_sub(t).filter(|&d| d > REPLY_LATE_MS) {
+                    worst = worst.max(d);
                     late.push(id);
                 }
             }
@@ -642,6 +646,7 @@ fn takes_retry_key(path: &str) -> bool {
     )
 }
 
+/// Cost: two passes over API records (a binary search in the failures of the same recipients), then the reused keys' records: O(records log failures).
 fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut wrong_endpoint: Vec<RecordId> = Vec::new();
     // Retry keys used more than once (the store indexes them).
@@ -684,14 +689,20 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
     }
     let mut dupes: Vec<RecordId> = Vec::new();
     if !failed.is_empty() {
+        // By time: a send looks only at the failures in the 10 minutes
+        // before it (a binary search), not at all of its recipients' ones.
+        for v in failed.values_mut() {
+            v.sort_unstable();
+        }
         for (id, r) in cx.api_records() {
             if !takes_retry_key(cx.path(r)) || cx.api(r).is_some_and(|m| m.retry_key != 0) {
                 continue;
             }
+            let Some(t) = r.time() else { continue };
             let Some(fails) = recipients(r).and_then(|to| failed.get(&(r.path, to))) else { continue };
-            if let Some(&(_, f)) = fails
-                .iter()
-                .find(|&&(t, f)| f != id && r.ts() > t && r.ts().checked_sub(t).is_some_and(|d| d <= RETRY_WINDOW_MS))
+            let from = fails.partition_point(|&(ft, _)| ft < t.saturating_sub(RETRY_WINDOW_MS));
+            if let Some(&(_, f)) =
+                fails.get(from..).unwrap_or_default().iter().take_while(|&&(ft, _)| ft < t).find(|&&(_, f)| f != id)
             {
                 dupes.extend([f, id]);
             }
@@ -731,6 +742,7 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
     counted(out, cx.store, "retry-key", Severity::Warning, guideline::RETRY_KEY, msg, after_4xx);
 }
 
+/// Cost: one pass over the notes, each audience's operations sorted: O(notes log notes).
 fn audience_churn(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut ops: HashMap<u64, Vec<(Millis, AudienceOp, RecordId)>> = HashMap::new();
     for note in cx.store.notes.iter().filter(|n| n.audience_op != AudienceOp::None) {
@@ -776,6 +788,7 @@ fn audience_churn(cx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
+/// Cost: one pass over webhook receipts: O(records).
 fn webhook_signature(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut invalid = Vec::new();
     let mut missing = Vec::new();
@@ -798,6 +811,7 @@ fn webhook_signature(cx: &Ctx, out: &mut Vec<Finding>) {
     counted(out, cx.store, "webhook-signature", Severity::Error, guideline::SIGNATURE, msg, missing);
 }
 
+/// Cost: one pass over webhook receipts and their events, plus the notes: O(records + events + notes).
 fn webhook_errors(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut failed = Vec::new();
     let mut redelivered = Vec::new();
@@ -856,6 +870,7 @@ fn content_message_id(path: &str) -> Option<&str> {
     tail.starts_with("content").then_some(id)
 }
 
+/// Cost: one pass over API records, a hash lookup each in the unsent set: O(records).
 fn unsent_content(cx: &Ctx, out: &mut Vec<Finding>) {
     if cx.store.unsent.is_empty() {
         return;
@@ -876,6 +891,7 @@ fn unsent_content(cx: &Ctx, out: &mut Vec<Finding>) {
     counted(out, cx.store, "unsent-content", Severity::Error, guideline::UNSEND, msg, hits);
 }
 
+/// Cost: one pass over the records until every source has its 3 examples, then the field counts kept per source: O(records + sources).
 fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
     // The first records of each source, as examples (one pass).
     let mut first: Vec<Vec<RecordId>> = vec![Vec::new(); cx.store.sources.len()];
@@ -976,6 +992,7 @@ fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
+/// Cost: the MINI App token notes sorted once: O(notes log notes).
 fn miniapp_token(cx: &Ctx, out: &mut Vec<Finding>) {
     // The sends by (token used, time): a token's uses are then one run.
     let mut sends: Vec<(u64, Millis, u32)> = Vec::new();
