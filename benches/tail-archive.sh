@@ -12,7 +12,9 @@ bin=target/release/linelens
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 line='{"time":"2026-11-20T08:00:00Z","kind":"api","method":"POST","endpoint":"/v2/bot/message/push","status":200,"request_id":"rep"}'
+set +o pipefail # `yes` ends on SIGPIPE
 yes "$line" | head -c "$((gb * 1000000000))" | gzip -6 > "$dir/huge.log.gz"
+set -o pipefail
 size=$(stat -c %s "$dir/huge.log.gz")
 echo "archive: $size bytes, $gb GB of lines"
 

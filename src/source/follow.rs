@@ -98,7 +98,7 @@ pub const SETTLE: Duration = Duration::from_secs(1);
 /// Bytes read per poll over all files (decompressed bytes for compressed
 /// ones): a large file is read over several polls, in bounded memory, and
 /// a signal is acted on between them.
-const READ_BUDGET: u64 = 8 << 20;
+const READ_BUDGET: u64 = 2 << 20;
 /// Contents remembered after their file was truncated or deleted.
 const HISTORY: usize = 256;
 /// File descriptors left free for scanning directories and judging files:
@@ -427,7 +427,7 @@ impl Follower {
         self.files.values().filter(|t| t.file.is_some()).count()
     }
 
-    /// Whether the last poll left data unread (it reads at most 8 MiB):
+    /// Whether the last poll left data unread (it reads at most 2 MiB):
     /// poll again soon (after checking for signals), without waiting for
     /// an event.
     pub fn busy(&self) -> bool {
@@ -1011,6 +1011,9 @@ fn read_new(t: &mut Tracked, out: &mut Vec<Change>, budget: &mut u64) -> io::Res
     f.seek(SeekFrom::Start(pos))?;
     let mut buf = std::mem::take(&mut t.partial);
     let before = buf.len();
+    // Exactly what will be read: no doubling of the buffer past it.
+    let len = f.metadata().map_or(0, |m| m.len());
+    buf.reserve_exact(len.saturating_sub(pos).min(*budget) as usize);
     let r = f.take(*budget).read_to_end(&mut buf);
     *budget = budget.saturating_sub((buf.len() - before) as u64);
     if let Err(e) = r {
