@@ -361,14 +361,21 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let found = e.analyzer.findings(&store);
             // The analysis state is not needed any more: its memory goes to the audit.
             drop(e.analyzer);
+            if std::env::var_os("LINELENS_MEMORY").is_some() {
+                eprintln!("timing findings {:.2} s", t.elapsed().as_secs_f64());
+                print_status("memory after the findings", &["VmHWM"]);
+            }
+            let t = std::time::Instant::now();
             let audit = e.audit.run(&store, &found);
             if std::env::var_os("LINELENS_MEMORY").is_some() {
                 eprintln!("timing audit {:.2} s", t.elapsed().as_secs_f64());
+                print_status("memory after the audit", &["VmHWM"]);
             }
             let t = std::time::Instant::now();
             let r = Report::build(&store, &found, &audit);
             if std::env::var_os("LINELENS_MEMORY").is_some() {
                 eprintln!("timing report {:.2} s", t.elapsed().as_secs_f64());
+                print_status("memory after the report", &["VmHWM"]);
             }
             masked(out, |out| match args.format {
                 Format::Text => report::write_text(&r, out),

@@ -236,6 +236,65 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Requests per window of one limit.
+enum Windows {
+    /// `counts[w - lo]`, allocated at the first request.
+    Dense {
+        lo: Millis,
+        counts: Vec<u32>,
+        len: usize,
+    },
+    Sparse(HashMap<Millis, u64>),
+}
+
+impl Windows {
+    fn add(&mut self, w: Millis) {
+        if let Windows::Dense { lo, counts, len } = self {
+            if counts.is_empty() {
+                counts.resize(*len, 0);
+            }
+            if let Some(c) = usize::try_from(w.saturating_sub(*lo)).ok().and_then(|i| counts.get_mut(i)) {
+                *c = c.saturating_add(1);
+                return;
+            }
+            // Outside the span read (it cannot be): counted all the same.
+            *self = Windows::Sparse(self.to_map());
+        }
+        if let Windows::Sparse(m) = self {
+            *m.entry(w).or_default() += 1;
+        }
+    }
+
+    fn to_map(&self) -> HashMap<Millis, u64> {
+        match self {
+            Windows::Dense { lo, counts, .. } => counts
+                .iter()
+                .enumerate()
+                .filter(|&(_, &c)| c > 0)
+                .map(|(i, &c)| (lo + i as Millis, u64::from(c)))
+                .collect(),
+            Windows::Sparse(m) => m.clone(),
+        }
+    }
+
+    /// The busiest window (the earliest of equals) and its count.
+    fn peak(&self) -> Option<(u64, Millis)> {
+        let mut best: Option<(u64, Millis)> = None;
+        let mut see = |c: u64, w: Millis| {
+            if c > 0 && best.is_none_or(|(bc, bw)| c > bc || (c == bc && w < bw)) {
+                best = Some((c, w));
+            }
+        };
+        match self {
+            Windows::Dense { lo, counts, .. } => {
+                counts.iter().enumerate().for_each(|(i, &c)| see(u64::from(c), lo + i as Millis));
+            }
+            Windows::Sparse(m) => m.iter().for_each(|(&w, &c)| see(c, w)),
+        }
+        best
+    }
+}
+
 impl Audit {
     /// Every finding, most severe first, then largest count, then earliest.
     pub fn run(&self, store: &Store, found: &Findings) -> Vec<Finding> {
@@ -269,10 +328,27 @@ impl Audit {
         out
     }
 
-    /// Cost: one pass over API and MINI App records, a map of (limit, window) buckets: O(records).
+    /// Cost: one pass over API and MINI App records, counting into each
+    /// limit's windows: a dense array of counts over the span read (4 bytes
+    /// a window) when it is not much larger than the records, else a map.
+    /// O(records + windows); then one pass per limit over its threshold.
     fn rate_limit_pressure(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         // Requests per limit and fixed window (calendar second, minute, hour).
-        let mut buckets: HashMap<(usize, Millis), u64> = HashMap::new();
+        let (first, last) = (cx.store.first.unwrap_or(0), cx.store.last.unwrap_or(0));
+        let records = cx.store.len() as i64;
+        let mut counts: Vec<Windows> = self
+            .limits
+            .iter()
+            .map(|l| {
+                let lo = first.div_euclid(l.per);
+                let n = last.div_euclid(l.per).saturating_sub(lo).saturating_add(1);
+                if (0..=records.saturating_mul(2).max(1 << 16)).contains(&n) {
+                    Windows::Dense { lo, counts: Vec::new(), len: n as usize }
+                } else {
+                    Windows::Sparse(HashMap::new())
+                }
+            })
+            .collect();
         // The limit of each (method, path symbol): a byte per symbol (0 not
         // looked up yet, 1 none, 2 + i limit i); symbols are dense.
         let mut limit_of: Vec<Vec<u8>> = vec![Vec::new(); 9];
@@ -298,17 +374,18 @@ impl Audit {
             };
             if let Some(li) = li
                 && let Some(l) = self.limits.get(li)
+                && let Some(w) = counts.get_mut(li)
             {
-                *buckets.entry((li, r.ts().div_euclid(l.per))).or_default() += 1;
+                w.add(r.ts().div_euclid(l.per));
             }
         }
         let mut peak: BTreeMap<usize, (u64, Millis)> = BTreeMap::new();
-        for (&(li, b), &c) in &buckets {
-            let e = peak.entry(li).or_insert((0, b));
-            if c > e.0 || (c == e.0 && b < e.1) {
-                *e = (c, b);
+        for (li, w) in counts.iter().enumerate() {
+            if let Some(p) = w.peak() {
+                peak.insert(li, p);
             }
         }
+        drop(counts);
         for (li, (count, bucket)) in peak {
             let Some(l) = self.limits.get(li) else { continue };
             let share = count as f64 / l.max as f64;
