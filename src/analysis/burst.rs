@@ -37,6 +37,8 @@ impl Clusters {
         Clusters { gap, by_start: BTreeMap::new() }
     }
 
+    /// Cost: O(log clusters) to find the neighbours, plus the merges it causes
+    /// (each cluster is merged away once): O(n log n) over n responses.
     pub fn add(&mut self, t: Millis, endpoint: Sym) {
         let mut c = Cluster { start: t, end: t, count: 1, endpoints: HashMap::new() };
         c.endpoints.insert(endpoint, 1);

@@ -68,6 +68,9 @@ impl Floods {
         Floods { min, window, users: Vec::new(), dirty: Vec::new() }
     }
 
+    /// Cost: O(1) for a time after the user's last; an earlier one is
+    /// inserted in place, O(that user's times) (files read one after the
+    /// other: a user spread over several files pays it per record).
     pub fn add(&mut self, user: Sym, t: Millis) {
         let i = user as usize;
         if self.users.len() <= i {
@@ -97,6 +100,9 @@ impl Floods {
         }
     }
 
+    /// Cost: each user that changed since the last refresh is recomputed
+    /// over all of its times: O(batches × times) for a user busy in every
+    /// batch (the screen refreshes every 16 blocks, `report` once).
     fn refresh(&mut self) {
         for user in self.dirty.drain(..) {
             if let Some(Some(u)) = self.users.get_mut(user as usize) {

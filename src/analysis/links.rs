@@ -52,7 +52,10 @@ pub fn reparse(store: &Store, rec: &Record) -> Option<Reread> {
 }
 
 /// All links of record `id`. `order` is the store's timeline (for the
-/// inferred link); `infer_window` bounds how far back it looks.
+/// inferred link); `infer_window` bounds how far back it looks. Cost, per
+/// record asked (one selection on the screen, one `lookup`): index look-ups
+/// by token, retry key and accepted ID, a binary search in the timeline and
+/// a walk back over at most `infer_window` of it.
 pub fn links(store: &Store, order: &[RecordId], id: RecordId, infer_window: Millis) -> Links {
     let mut out = Links::default();
     let Some(rec) = store.get(id).copied() else { return out };

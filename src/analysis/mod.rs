@@ -247,6 +247,10 @@ impl Analyzer {
         *self.endpoint_of.entry(path).or_insert_with(|| Endpoint::of(store.syms.resolve(path)))
     }
 
+    /// Cost per record: a burst insert (O(log clusters)), a flood insert per
+    /// user sent to or heard from, and for replies and events the records
+    /// sharing their reply token or event ID (index look-ups; a token is used
+    /// once or twice): O(n log n) over the whole read.
     fn observe(&mut self, store: &Store, id: RecordId, rec: Record) {
         let status = rec.status();
         match rec.kind() {
@@ -449,6 +453,7 @@ impl Analyzer {
     }
 
     /// Everything found so far, most severe first (largest count, then earliest).
+    /// Cost: the clusters and the floods of every user, once: O(responses + users' times).
     pub fn findings(&mut self, store: &Store) -> Findings {
         let mut bursts = Vec::new();
         for (source, clusters) in [(BurstSource::Api, &self.api_429), (BurstSource::MiniApp, &self.miniapp_429)] {
