@@ -51,6 +51,18 @@ struct UserTimes {
     floods: Vec<Span>,
     /// Changed since the floods were computed (and listed in `dirty`).
     dirty: bool,
+    /// `times` has a time appended out of order since it was last sorted.
+    unsorted: bool,
+}
+
+impl UserTimes {
+    fn sort(&mut self) {
+        if self.unsorted {
+            // Runs of sorted times (one per file read): merged in O(n).
+            self.times.sort();
+            self.unsorted = false;
+        }
+    }
 }
 
 /// Event times per user, with floods on demand.
@@ -68,9 +80,10 @@ impl Floods {
         Floods { min, window, users: Vec::new(), dirty: Vec::new() }
     }
 
-    /// Cost: O(1) for a time after the user's last; an earlier one is
-    /// inserted in place, O(that user's times) (files read one after the
-    /// other: a user spread over several files pays it per record).
+    /// Cost: O(1): an earlier time than the user's last is appended too,
+    /// and the times are sorted when the floods are next computed (files are
+    /// read one after the other: a user spread over several of them would
+    /// otherwise pay an insertion in the middle per record).
     pub fn add(&mut self, user: Sym, t: Millis) {
         let i = user as usize;
         if self.users.len() <= i {
@@ -78,10 +91,10 @@ impl Floods {
         }
         let Some(slot) = self.users.get_mut(i) else { return };
         let u = slot.get_or_insert_with(Box::default);
-        // Usually the newest: then this is a push.
-        let at =
-            if u.times.last().is_none_or(|&l| l <= t) { u.times.len() } else { u.times.partition_point(|&x| x <= t) };
-        u.times.insert(at, t);
+        if u.times.last().is_some_and(|&l| t < l) {
+            u.unsorted = true;
+        }
+        u.times.push(t);
         if !u.dirty {
             u.dirty = true;
             self.dirty.push(user);
@@ -90,7 +103,10 @@ impl Floods {
 
     pub fn remove(&mut self, user: Sym, t: Millis) {
         if let Some(Some(u)) = self.users.get_mut(user as usize)
-            && let Ok(at) = u.times.binary_search(&t)
+            && let Ok(at) = {
+                u.sort();
+                u.times.binary_search(&t)
+            }
         {
             u.times.remove(at);
             if !u.dirty {
@@ -106,6 +122,7 @@ impl Floods {
     fn refresh(&mut self) {
         for user in self.dirty.drain(..) {
             if let Some(Some(u)) = self.users.get_mut(user as usize) {
+                u.sort();
                 u.floods = floods(&u.times, self.min, self.window);
                 u.dirty = false;
             }
