@@ -5,9 +5,11 @@
 //! index ranges [j−N+1, j] of hot windows that overlap (share an index);
 //! unions that do not overlap are separate floods.
 //!
-//! Each user keeps a sorted list of times (inserted by binary search, so
+//! Each user keeps a list of times (sorted before floods are computed, so
 //! arrival order does not matter) and the floods computed from it, which
 //! are recomputed only for users whose list changed since the last query.
+//! Most users send or receive a message or two: one time is kept inline
+//! and no flood list is allocated, about 60 bytes per user.
 
 use crate::model::Sym;
 use crate::time::Millis;
@@ -45,10 +47,59 @@ pub fn floods(t: &[Millis], n: usize, w: Millis) -> Vec<Span> {
         .collect()
 }
 
+/// A user's times: one inline, more in a vector.
+#[derive(Debug, Default, Clone)]
+enum Times {
+    #[default]
+    None,
+    One(Millis),
+    Many(Vec<Millis>),
+}
+
+impl Times {
+    fn as_slice(&self) -> &[Millis] {
+        match self {
+            Times::None => &[],
+            Times::One(t) => std::slice::from_ref(t),
+            Times::Many(v) => v,
+        }
+    }
+    fn push(&mut self, t: Millis) {
+        *self = match std::mem::take(self) {
+            Times::None => Times::One(t),
+            Times::One(a) => Times::Many(vec![a, t]),
+            Times::Many(mut v) => {
+                v.push(t);
+                Times::Many(v)
+            }
+        };
+    }
+    fn sort(&mut self) {
+        if let Times::Many(v) = self {
+            // Runs of sorted times (one per file read): merged in O(n).
+            v.sort();
+        }
+    }
+    fn remove(&mut self, at: usize) {
+        match self {
+            Times::One(_) if at == 0 => *self = Times::None,
+            Times::Many(v) if at < v.len() => {
+                v.remove(at);
+            }
+            _ => {}
+        }
+    }
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Times::Many(v) => v.capacity() * 8,
+            _ => 0,
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 struct UserTimes {
-    times: Vec<Millis>,
-    floods: Vec<Span>,
+    times: Times,
     /// Changed since the floods were computed (and listed in `dirty`).
     dirty: bool,
     /// `times` has a time appended out of order since it was last sorted.
@@ -58,26 +109,37 @@ struct UserTimes {
 impl UserTimes {
     fn sort(&mut self) {
         if self.unsorted {
-            // Runs of sorted times (one per file read): merged in O(n).
             self.times.sort();
             self.unsorted = false;
         }
     }
 }
 
+/// No entry for this symbol.
+const NO_ENTRY: u32 = u32::MAX;
+
 /// Event times per user, with floods on demand.
 #[derive(Debug, Clone)]
 pub struct Floods {
     min: usize,
     window: Millis,
-    /// Indexed by user symbol (symbols are dense; most are not users).
-    users: Vec<Option<Box<UserTimes>>>,
+    /// Per user symbol (symbols are dense; most are not users), the index
+    /// of its entry in `entries`, or `NO_ENTRY`.
+    slot: Vec<u32>,
+    entries: Vec<UserTimes>,
+    /// The floods of the users that have any (most never do), by user.
+    floods: std::collections::BTreeMap<Sym, Box<[Span]>>,
     dirty: Vec<Sym>,
 }
 
 impl Floods {
     pub fn new(min: usize, window: Millis) -> Floods {
-        Floods { min, window, users: Vec::new(), dirty: Vec::new() }
+        Floods { min, window, slot: Vec::new(), entries: Vec::new(), floods: Default::default(), dirty: Vec::new() }
+    }
+
+    fn entry_mut(&mut self, user: Sym) -> Option<&mut UserTimes> {
+        let i = *self.slot.get(user as usize)?;
+        self.entries.get_mut(i as usize)
     }
 
     /// Cost: O(1): an earlier time than the user's last is appended too,
@@ -86,12 +148,16 @@ impl Floods {
     /// otherwise pay an insertion in the middle per record).
     pub fn add(&mut self, user: Sym, t: Millis) {
         let i = user as usize;
-        if self.users.len() <= i {
-            self.users.resize_with(i + 1, || None);
+        if self.slot.len() <= i {
+            self.slot.resize(i + 1, NO_ENTRY);
         }
-        let Some(slot) = self.users.get_mut(i) else { return };
-        let u = slot.get_or_insert_with(Box::default);
-        if u.times.last().is_some_and(|&l| t < l) {
+        let Some(slot) = self.slot.get_mut(i) else { return };
+        if *slot == NO_ENTRY {
+            *slot = u32::try_from(self.entries.len()).unwrap_or(NO_ENTRY);
+            self.entries.push(UserTimes::default());
+        }
+        let Some(u) = self.entries.get_mut(*slot as usize) else { return };
+        if u.times.as_slice().last().is_some_and(|&l| t < l) {
             u.unsorted = true;
         }
         u.times.push(t);
@@ -102,12 +168,9 @@ impl Floods {
     }
 
     pub fn remove(&mut self, user: Sym, t: Millis) {
-        if let Some(Some(u)) = self.users.get_mut(user as usize)
-            && let Ok(at) = {
-                u.sort();
-                u.times.binary_search(&t)
-            }
-        {
+        let Some(u) = self.entry_mut(user) else { return };
+        u.sort();
+        if let Ok(at) = u.times.as_slice().binary_search(&t) {
             u.times.remove(at);
             if !u.dirty {
                 u.dirty = true;
@@ -120,11 +183,16 @@ impl Floods {
     /// over all of its times: O(batches × times) for a user busy in every
     /// batch (the screen refreshes every 16 blocks, `report` once).
     fn refresh(&mut self) {
-        for user in self.dirty.drain(..) {
-            if let Some(Some(u)) = self.users.get_mut(user as usize) {
-                u.sort();
-                u.floods = floods(&u.times, self.min, self.window);
-                u.dirty = false;
+        let (min, window) = (self.min, self.window);
+        for user in std::mem::take(&mut self.dirty) {
+            let Some(u) = self.entry_mut(user) else { continue };
+            u.sort();
+            u.dirty = false;
+            let f = floods(u.times.as_slice(), min, window);
+            if f.is_empty() {
+                self.floods.remove(&user);
+            } else {
+                self.floods.insert(user, f.into_boxed_slice());
             }
         }
     }
@@ -132,13 +200,7 @@ impl Floods {
     /// Every flood, per user.
     pub fn all(&mut self) -> Vec<(Sym, Span)> {
         self.refresh();
-        let mut out: Vec<(Sym, Span)> = self
-            .users
-            .iter()
-            .enumerate()
-            .filter_map(|(u, t)| Some((u as Sym, t.as_ref()?)))
-            .flat_map(|(u, t)| t.floods.iter().map(move |f| (u, *f)))
-            .collect();
+        let mut out: Vec<(Sym, Span)> = self.floods.iter().flat_map(|(&u, f)| f.iter().map(move |f| (u, *f))).collect();
         out.sort_by_key(|(u, f)| (f.start, *u));
         out
     }
@@ -146,12 +208,15 @@ impl Floods {
     /// The flood of `user` that an event at `t` belongs to.
     pub fn flood_at(&mut self, user: Sym, t: Millis) -> Option<Span> {
         self.refresh();
-        self.users.get(user as usize)?.as_ref()?.floods.iter().find(|f| f.start <= t && t <= f.end).copied()
+        self.floods.get(&user)?.iter().find(|f| f.start <= t && t <= f.end).copied()
     }
 
     /// Heap bytes held by the time lists.
     pub fn heap_bytes(&self) -> usize {
-        self.users.len() * 8 + self.users.iter().flatten().map(|u| u.times.capacity() * 8 + 64).sum::<usize>()
+        self.slot.capacity() * 4
+            + self.entries.capacity() * std::mem::size_of::<UserTimes>()
+            + self.entries.iter().map(|u| u.times.heap_bytes()).sum::<usize>()
+            + self.floods.values().map(|f| f.len() * 24 + 48).sum::<usize>()
     }
 }
 
