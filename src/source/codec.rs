@@ -56,23 +56,18 @@ impl Codec {
     /// Whether `head`, too short to decide, could still grow into a
     /// compressed file's start (an empty file could become anything).
     pub fn undecided(head: &[u8]) -> bool {
-        if head.len() >= MAGIC_MAX {
+        if head.len() >= MAGIC_MAX || Codec::sniff(head).is_some() {
             return false;
         }
-        let prefix_of = |m: &[u8]| m.starts_with(head) || (head.len() > m.len() && head.starts_with(m));
-        let bz = {
-            let mut m = b"BZh9".to_vec();
-            m.extend_from_slice(BZ_BLOCK);
-            let digit_ok = head.get(3).is_none_or(|d| (b'1'..=b'9').contains(d));
-            let mut probe = head.to_vec();
-            if let Some(d) = probe.get_mut(3) {
-                *d = b'9';
-            }
-            let mut end = b"BZh9".to_vec();
-            end.extend_from_slice(BZ_END);
-            digit_ok && (m.starts_with(&probe) || end.starts_with(&probe))
+        // bzip2's magic has a block-size digit in it.
+        let bzip2 = |tail: &[u8]| {
+            head.iter().enumerate().all(|(i, b)| match i {
+                0..=2 => b"BZh".get(i) == Some(b),
+                3 => (b'1'..=b'9').contains(b),
+                _ => tail.get(i - 4) == Some(b),
+            })
         };
-        (Codec::sniff(head).is_none() && (prefix_of(GZIP) || prefix_of(XZ) || prefix_of(ZSTD))) || bz
+        [GZIP, XZ, ZSTD].iter().any(|m| m.starts_with(head)) || bzip2(BZ_BLOCK) || bzip2(BZ_END)
     }
 
     /// A streaming decoder over `raw` (which must yield the whole file from
@@ -117,7 +112,7 @@ fn is_bzip2(head: &[u8]) -> bool {
 }
 
 /// A reader that fails once with the error it was made with, then ends.
-struct Failing(Option<io::Error>);
+pub(crate) struct Failing(pub(crate) Option<io::Error>);
 
 impl Read for Failing {
     fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
@@ -264,4 +259,32 @@ pub struct Damaged {
 /// The damage an error from a [`Codec::decoder`] describes, if it is one.
 pub fn damage(e: &io::Error) -> Option<&Damaged> {
     e.get_ref().and_then(|inner| inner.downcast_ref::<Damaged>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_and_undecided_starts() {
+        let bz = b"BZh91AY&SY\x00";
+        assert_eq!(Codec::sniff(bz), Some(Codec::Bzip2));
+        assert_eq!(Codec::sniff(b"BZh is a word"), None);
+        for (head, undecided) in [
+            (&b""[..], true),
+            (b"\x1f", true),
+            (b"\x1f\x8b", false), // gzip already
+            (b"\xfd7zX", true),
+            (b"\x28\xb5", true),
+            (b"BZ", true),
+            (b"BZh9", true),
+            (b"BZh91AY", true),
+            (b"BZh0", false), // no block size 0
+            (b"BZh is a", false),
+            (b"2026-12-0", false),
+            (b"{", false),
+        ] {
+            assert_eq!(Codec::undecided(head), undecided, "{head:?}");
+        }
+    }
 }

@@ -324,14 +324,13 @@ impl Follower {
             for (path, meta) in f.scan() {
                 let id = identity(&meta);
                 let head = raw_head(&path).unwrap_or_default();
-                let codec = Codec::sniff(&head);
-                if codec.is_none() && (Codec::undecided(&head) || head.is_empty()) {
+                if Codec::undecided(&head) {
                     // Not yet anything: judged when it has grown (from here).
                     f.pending.insert(id, f.pending_at(path, meta.len(), &meta));
                     continue;
                 }
                 let key = f.new_key();
-                let (prefix, _) = read_prefix(&path).unwrap_or_default();
+                let (prefix, codec) = content_prefix(&path, head);
                 let end = if codec.is_some() { u64::MAX } else { meta.len() };
                 // Line numbers go on from the lines already there.
                 let next_line = if codec.is_some() { 0 } else { super::count_newlines(&path, 0, end).unwrap_or(0) + 1 };
@@ -360,14 +359,14 @@ impl Follower {
             let Ok(meta) = std::fs::metadata(path) else { continue };
             self.next_key = self.next_key.max(key + 1);
             let head = raw_head(path).unwrap_or_default();
-            if Codec::sniff(&head).is_none() && (head.is_empty() || Codec::undecided(&head)) {
+            if Codec::undecided(&head) {
                 // Nothing read yet that tells what it is (logrotate's
                 // archive or copy, created empty): judged when it grows.
                 let p = self.pending_at(path.clone(), *offset, &meta);
                 self.pending.insert(identity(&meta), p);
                 continue;
             }
-            let (prefix, codec) = read_prefix(path).unwrap_or_default();
+            let (prefix, codec) = content_prefix(path, head);
             let offset = if codec.is_some() { u64::MAX } else { *offset };
             let t = Tracked::new(*key, path.clone(), offset, *next_line, prefix, codec);
             self.track(identity(&meta), t);
@@ -801,27 +800,10 @@ fn modified(path: &Path) -> Option<SystemTime> {
 /// Whether a plain tracked file still starts with what was read of it
 /// (through its handle when it has one: the path may name another file).
 fn holds_prefix(t: &Tracked) -> bool {
-    let mut head = vec![0u8; t.prefix.len()];
-    let n = match &t.file {
-        #[cfg(unix)]
-        Some(f) => {
-            use std::os::unix::fs::FileExt;
-            let mut n = 0;
-            while n < head.len() {
-                match f.read_at(head.get_mut(n..).unwrap_or_default(), n as u64) {
-                    Ok(0) | Err(_) => break,
-                    Ok(k) => n += k,
-                }
-            }
-            n
-        }
-        _ => {
-            let Ok(mut f) = File::open(&t.path) else { return true };
-            super::read_full(&mut f, &mut head).unwrap_or(0)
-        }
-    };
-    head.truncate(n);
-    head == t.prefix
+    match &t.file {
+        Some(f) => super::starts_with(f, &t.prefix),
+        None => File::open(&t.path).map_or(true, |f| super::starts_with(&f, &t.prefix)),
+    }
 }
 
 /// A file's first raw bytes (enough for the fingerprint and any magic).
@@ -844,12 +826,16 @@ fn decoded_head(path: &Path, codec: Codec) -> io::Result<(Vec<u8>, bool)> {
     Ok((head, err.is_none()))
 }
 
-/// The first bytes of a file's (decompressed) content, and its codec.
-fn read_prefix(path: &Path) -> io::Result<(Vec<u8>, Option<Codec>)> {
-    let opened = super::open(&Origin::File(path.to_path_buf()))?;
-    let mut head = opened.head;
-    head.truncate(PRINT);
-    Ok((head, opened.codec))
+/// The first bytes of a file's content, decoded if it is compressed, from
+/// its raw first bytes `head`; and its codec.
+fn content_prefix(path: &Path, mut head: Vec<u8>) -> (Vec<u8>, Option<Codec>) {
+    match Codec::sniff(&head) {
+        Some(c) => (decoded_head(path, c).map(|(h, _)| h).unwrap_or_default(), Some(c)),
+        None => {
+            head.truncate(PRINT);
+            (head, None)
+        }
+    }
 }
 
 /// Decode more of a compressed file, within the poll's budget.

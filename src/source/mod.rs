@@ -20,6 +20,7 @@ pub mod codec;
 pub mod follow;
 
 pub use codec::Codec;
+use codec::Failing;
 
 /// Where a source's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,15 +314,6 @@ pub fn open_reader_with(raw: Box<dyn Read + Send>, live: bool, path: Option<&Pat
     Ok(Opened { reader, compressed: codec.is_some(), codec, file: None, skipped, head })
 }
 
-/// A reader that fails once with the error it was made with, then ends.
-struct Failing(Option<io::Error>);
-
-impl Read for Failing {
-    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-        self.0.take().map_or(Ok(0), Err)
-    }
-}
-
 /// A newline-aligned piece of a source.
 #[derive(Debug, Default)]
 pub struct Block {
@@ -382,20 +374,8 @@ impl BlockReader {
                 self.offset
             ));
         }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::FileExt;
-            let mut now = vec![0u8; self.start.len()];
-            let mut n = 0;
-            while n < now.len() {
-                match f.read_at(now.get_mut(n..).unwrap_or_default(), n as u64) {
-                    Ok(0) | Err(_) => break,
-                    Ok(k) => n += k,
-                }
-            }
-            if now.get(..n) != Some(self.start.as_slice()) {
-                return Some("changed while reading: its start was rewritten; what was read is kept".into());
-            }
+        if !starts_with(f, &self.start) {
+            return Some("changed while reading: its start was rewritten; what was read is kept".into());
         }
         None
     }
@@ -448,6 +428,31 @@ impl BlockReader {
             target = (buf.len() * 2).min(MAX_LINE + 1);
         }
     }
+}
+
+/// Whether an open file starts with `expected` now, read without moving
+/// the handle's position where the platform allows (`pread`).
+pub(crate) fn starts_with(f: &File, expected: &[u8]) -> bool {
+    let mut head = vec![0u8; expected.len()];
+    let mut n = 0;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        while n < head.len() {
+            match f.read_at(head.get_mut(n..).unwrap_or_default(), n as u64) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => n += k,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let Ok(mut c) = f.try_clone() else { return true };
+        if c.seek(SeekFrom::Start(0)).is_ok() {
+            n = read_full(&mut c, &mut head).unwrap_or(0);
+        }
+    }
+    head.get(..n) == Some(expected)
 }
 
 /// One read (retried on interruption): whatever is available now.
@@ -519,26 +524,21 @@ fn read_or_end(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
 
 /// Newlines between two offsets of a source (line numbers on demand).
 pub fn count_newlines(path: &Path, from: u64, to: u64) -> io::Result<u64> {
-    let mut r = open_at(path, from)?.take(to.saturating_sub(from));
-    let mut buf = vec![0u8; 1 << 16];
-    let mut n = 0u64;
-    loop {
-        let k = read_or_end(&mut r, &mut buf)?;
-        if k == 0 {
-            return Ok(n);
-        }
-        n += memchr::memchr_iter(b'\n', buf.get(..k).unwrap_or_default()).count() as u64;
-    }
+    newlines_in(&mut open_at(path, from)?.take(to.saturating_sub(from)))
 }
 
 /// Newlines between two offsets of an open plain file.
 pub fn count_newlines_in(f: &mut File, from: u64, to: u64) -> io::Result<u64> {
     f.seek(SeekFrom::Start(from))?;
-    let mut r = f.take(to.saturating_sub(from));
+    newlines_in(&mut f.take(to.saturating_sub(from)))
+}
+
+/// Newlines in what a reader gives, to its end (or to damage).
+fn newlines_in(r: &mut dyn Read) -> io::Result<u64> {
     let mut buf = vec![0u8; 1 << 16];
     let mut n = 0u64;
     loop {
-        let k = read_or_end(&mut r, &mut buf)?;
+        let k = read_or_end(r, &mut buf)?;
         if k == 0 {
             return Ok(n);
         }
