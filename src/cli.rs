@@ -361,22 +361,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let found = e.analyzer.findings(&store);
             // The analysis state is not needed any more: its memory goes to the audit.
             drop(e.analyzer);
-            if std::env::var_os("LINELENS_MEMORY").is_some() {
-                eprintln!("timing findings {:.2} s", t.elapsed().as_secs_f64());
-                print_status("memory after the findings", &["VmHWM"]);
-            }
-            let t = std::time::Instant::now();
+            let t = stage_figures("findings", t);
             let audit = e.audit.run(&store, &found);
-            if std::env::var_os("LINELENS_MEMORY").is_some() {
-                eprintln!("timing audit {:.2} s", t.elapsed().as_secs_f64());
-                print_status("memory after the audit", &["VmHWM"]);
-            }
-            let t = std::time::Instant::now();
+            let t = stage_figures("audit", t);
             let r = Report::build(&store, &found, &audit);
-            if std::env::var_os("LINELENS_MEMORY").is_some() {
-                eprintln!("timing report {:.2} s", t.elapsed().as_secs_f64());
-                print_status("memory after the report", &["VmHWM"]);
-            }
+            stage_figures("report", t);
             masked(out, |out| match args.format {
                 Format::Text => report::write_text(&r, out),
                 Format::Json => report::write_json(&r, out),
@@ -453,6 +442,16 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// With `LINELENS_MEMORY=1`: the time a stage took since `start` and the
+/// peak memory after it. Returns the start of the next stage.
+fn stage_figures(stage: &str, start: std::time::Instant) -> std::time::Instant {
+    if std::env::var_os("LINELENS_MEMORY").is_some() {
+        eprintln!("timing {stage} {:.2} s", start.elapsed().as_secs_f64());
+        print_status(&format!("memory after the {stage}"), &["VmHWM"]);
+    }
+    std::time::Instant::now()
 }
 
 /// With `LINELENS_MEMORY=1`: the peak memory of the whole command, at its end.
