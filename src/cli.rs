@@ -449,7 +449,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
 fn stage_figures(stage: &str, start: std::time::Instant) -> std::time::Instant {
     if std::env::var_os("LINELENS_MEMORY").is_some() {
         eprintln!("timing {stage} {:.2} s", start.elapsed().as_secs_f64());
-        print_status(&format!("memory after the {stage}"), &["VmHWM"]);
+        print_status(&format!("memory after the {stage}"), &["VmHWM", "VmRSS"]);
     }
     std::time::Instant::now()
 }

@@ -238,23 +238,37 @@ impl<'a> Ctx<'a> {
 
 /// Requests per window of one limit.
 enum Windows {
-    /// `counts[w - lo]`, allocated at the first request.
+    /// `counts[w - lo]`, allocated at the first request: a byte a window
+    /// (a second-limit over two weeks: 1.2 MB); a window past 254 requests
+    /// keeps its count in `over` (255 in `counts` says so).
     Dense {
         lo: Millis,
-        counts: Vec<u32>,
+        counts: Vec<u8>,
+        over: HashMap<Millis, u64>,
         len: usize,
     },
     Sparse(HashMap<Millis, u64>),
 }
 
 impl Windows {
+    fn dense(lo: Millis, len: usize) -> Windows {
+        Windows::Dense { lo, counts: Vec::new(), over: HashMap::new(), len }
+    }
+
     fn add(&mut self, w: Millis) {
-        if let Windows::Dense { lo, counts, len } = self {
+        if let Windows::Dense { lo, counts, over, len } = self {
             if counts.is_empty() {
                 counts.resize(*len, 0);
             }
             if let Some(c) = usize::try_from(w.saturating_sub(*lo)).ok().and_then(|i| counts.get_mut(i)) {
-                *c = c.saturating_add(1);
+                match *c {
+                    u8::MAX => *over.entry(w).or_default() += 1,
+                    254 => {
+                        *c = u8::MAX;
+                        over.insert(w, 255);
+                    }
+                    _ => *c += 1,
+                }
                 return;
             }
             // Outside the span read (it cannot be): counted all the same.
@@ -265,32 +279,35 @@ impl Windows {
         }
     }
 
-    fn to_map(&self) -> HashMap<Millis, u64> {
+    /// Each window's count (windows with none left out).
+    fn each(&self, f: &mut dyn FnMut(Millis, u64)) {
         match self {
-            Windows::Dense { lo, counts, .. } => counts
-                .iter()
-                .enumerate()
-                .filter(|&(_, &c)| c > 0)
-                .map(|(i, &c)| (lo + i as Millis, u64::from(c)))
-                .collect(),
-            Windows::Sparse(m) => m.clone(),
+            Windows::Dense { lo, counts, over, .. } => {
+                for (i, &c) in counts.iter().enumerate().filter(|&(_, &c)| c > 0) {
+                    let w = lo + i as Millis;
+                    f(w, if c == u8::MAX { over.get(&w).copied().unwrap_or(0) } else { u64::from(c) });
+                }
+            }
+            Windows::Sparse(m) => m.iter().for_each(|(&w, &c)| f(w, c)),
         }
+    }
+
+    fn to_map(&self) -> HashMap<Millis, u64> {
+        let mut m = HashMap::new();
+        self.each(&mut |w, c| {
+            m.insert(w, c);
+        });
+        m
     }
 
     /// The busiest window (the earliest of equals) and its count.
     fn peak(&self) -> Option<(u64, Millis)> {
         let mut best: Option<(u64, Millis)> = None;
-        let mut see = |c: u64, w: Millis| {
+        self.each(&mut |w, c| {
             if c > 0 && best.is_none_or(|(bc, bw)| c > bc || (c == bc && w < bw)) {
                 best = Some((c, w));
             }
-        };
-        match self {
-            Windows::Dense { lo, counts, .. } => {
-                counts.iter().enumerate().for_each(|(i, &c)| see(u64::from(c), lo + i as Millis));
-            }
-            Windows::Sparse(m) => m.iter().for_each(|(&w, &c)| see(c, w)),
-        }
+        });
         best
     }
 }
@@ -329,7 +346,7 @@ impl Audit {
     }
 
     /// Cost: one pass over API and MINI App records, counting into each
-    /// limit's windows: a dense array of counts over the span read (4 bytes
+    /// limit's windows: a dense array of counts over the span read (a byte
     /// a window) when it is not much larger than the records, else a map.
     /// O(records + windows); then one pass per limit over its threshold.
     fn rate_limit_pressure(&self, cx: &Ctx, out: &mut Vec<Finding>) {
@@ -343,7 +360,7 @@ impl Audit {
                 let lo = first.div_euclid(l.per);
                 let n = last.div_euclid(l.per).saturating_sub(lo).saturating_add(1);
                 if (0..=records.saturating_mul(2).max(1 << 16)).contains(&n) {
-                    Windows::Dense { lo, counts: Vec::new(), len: n as usize }
+                    Windows::dense(lo, n as usize)
                 } else {
                     Windows::Sparse(HashMap::new())
                 }

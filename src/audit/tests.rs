@@ -159,6 +159,34 @@ fn rate_limit_pressure_against_the_table() {
 }
 
 #[test]
+fn rate_limit_pressure_counts_busy_seconds_exactly() {
+    // Windows are counted a byte each; a second past 254 requests keeps its
+    // count aside. 2,000 pushes in one second are the limit; 1,999 are not.
+    let pushes = |n: usize, at: f64| -> Vec<String> { (0..n).map(|i| push(at + 0.0004 * i as f64, U1, 200)).collect() };
+    let mut lines = pushes(300, 5.0); // a busy second that is no peak
+    lines.extend(pushes(2_000, 10.0));
+    let f = audit(&lines);
+    let p = of(&f, "rate-limit-pressure", "POST /v2/bot/message/push");
+    assert_eq!((p.len(), p[0].severity, p[0].count), (1, Severity::Error, 2_000), "{f:#?}");
+    assert!(p[0].message.contains("2026-11-20T08:00:10"), "{}", p[0].message);
+    let f = audit(&pushes(1_999, 10.0));
+    let p = of(&f, "rate-limit-pressure", "POST /v2/bot/message/push");
+    assert_eq!((p[0].severity, p[0].count), (Severity::Warning, 1_999));
+    // Counts either side of a byte's last values (multicast: 200/s).
+    for n in [253, 254, 255, 256, 600] {
+        let lines: Vec<String> = (0..n)
+            .map(|i| {
+                let req = json!({"to": [U1]});
+                api(3.0 + 0.001 * i as f64, "POST", "/v2/bot/message/multicast", 200, req, Value::Null, json!({}))
+            })
+            .collect();
+        let f = audit(&lines);
+        let p = of(&f, "rate-limit-pressure", "POST /v2/bot/message/multicast");
+        assert_eq!((p.len(), p[0].count, p[0].records.len()), (1, n as u64, n), "{n}");
+    }
+}
+
+#[test]
 fn same_user_flood_comes_from_the_analysis() {
     let lines: Vec<String> = (0..10).map(|i| push(i as f64 * 5.0, U1, 200)).collect();
     let f = audit(&lines);
