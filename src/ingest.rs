@@ -451,10 +451,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                 for &u in &users {
                     store.index_user(u, id);
                 }
-                store.by_retry_key.insert(meta.retry_key, id);
-                if kind == Kind::Api {
-                    store.by_reply_token_api.insert(meta.token, id);
-                }
+                store.index_api(id, &meta, kind == Kind::Api);
                 let aux = store.api.push(meta);
                 store.set_aux(id, aux);
             }
@@ -486,8 +483,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                     if e.message_id != 0 && store.syms.resolve(e.event_type) == "unsend" {
                         store.unsent.entry(e.message_id).or_insert(rec.ts());
                     }
-                    store.by_event_id.insert(e.webhook_event_id, ev_idx);
-                    store.by_reply_token_event.insert(e.reply_token, ev_idx);
+                    store.index_event(ev_idx, e);
                     store.index_user(e.user, id);
                 }
                 store.totals.webhook_events += u64::from(meta.events_len);

@@ -63,10 +63,10 @@ pub fn links(store: &Store, order: &[RecordId], id: RecordId, infer_window: Mill
         Kind::Api | Kind::MiniApp => {
             if let Some(meta) = (rec.aux != crate::model::NONE).then(|| store.api.get(rec.aux)).flatten() {
                 if rec.kind() == Kind::Api && meta.token != 0 {
-                    out.answered_events = store.by_reply_token_event.get(meta.token).collect();
+                    out.answered_events = store.events_with_reply_token(meta.token).collect();
                 }
                 if meta.retry_key != 0 {
-                    out.same_retry_key = store.by_retry_key.get(meta.retry_key).filter(|&r| r != id).collect();
+                    out.same_retry_key = store.requests_with_retry_key(meta.retry_key).filter(|&r| r != id).collect();
                     out.same_retry_key.sort_by_key(|&r| store.get(r).map(timeline_key));
                 }
             }
@@ -86,7 +86,7 @@ pub fn links(store: &Store, order: &[RecordId], id: RecordId, infer_window: Mill
             if let Some(meta) = store.webhook_meta(&rec) {
                 for e in store.receipt_events(&meta) {
                     if e.reply_token != 0 {
-                        out.replies.extend(store.by_reply_token_api.get(e.reply_token));
+                        out.replies.extend(store.replies_with_token(e.reply_token));
                     }
                 }
                 out.replies.sort_by_key(|&r| store.get(r).map(timeline_key));

@@ -162,7 +162,7 @@ pub fn users_of(store: &Store, x: &Record, direction: Direction, f: &mut dyn FnM
             let Some(m) = store.api.get(x.aux) else { return };
             store.api_users(m).iter().for_each(|&u| f(u));
             if m.token != 0 && Endpoint::of(store.syms.resolve(x.path)) == Endpoint::Reply {
-                for e in store.by_reply_token_event.get(m.token) {
+                for e in store.events_with_reply_token(m.token) {
                     if let Some(e) = store.events.get(e).filter(|e| e.user != NONE) {
                         f(e.user);
                     }
@@ -292,7 +292,7 @@ impl Analyzer {
     /// Observed reply requests carrying `token`, before record `at`.
     fn replies_with(&mut self, store: &Store, token: u64, at: RecordId) -> Vec<(RecordId, Record)> {
         let mut out = Vec::new();
-        for r in store.by_reply_token_api.get(token) {
+        for r in store.replies_with_token(token) {
             if r >= at {
                 continue;
             }
@@ -313,7 +313,7 @@ impl Analyzer {
         }
         let key = |e: &EventMeta, i: u32| (store.get(e.record).map(timeline_key), i);
         let mine = key(e, idx);
-        store.by_event_id.get(e.webhook_event_id).filter(|&o| o != idx).all(|o| {
+        store.events_with_event_id(e.webhook_event_id).filter(|&o| o != idx).all(|o| {
             let Some(other) = store.events.get(o) else { return true };
             !observed(other, o, at, at_event) || key(other, o) > mine
         })
@@ -322,8 +322,7 @@ impl Analyzer {
     /// Observed unique events carrying reply token `token`, other than `skip`.
     fn unique_events_with(&self, store: &Store, token: u64, at: RecordId, at_event: u32, skip: u32) -> Vec<EventMeta> {
         store
-            .by_reply_token_event
-            .get(token)
+            .events_with_reply_token(token)
             .filter(|&i| i != skip)
             .filter_map(|i| store.events.get(i).map(|e| (i, *e)))
             .filter(|(i, e)| observed(e, *i, at, at_event) && self.is_kept(store, *i, e, at, at_event))
@@ -341,8 +340,7 @@ impl Analyzer {
         // The occurrence kept so far, if any.
         let key = |ev: &EventMeta, i: u32| (store.get(ev.record).map(timeline_key), i);
         let prior = store
-            .by_event_id
-            .get(e.webhook_event_id)
+            .events_with_event_id(e.webhook_event_id)
             .filter(|&o| o != idx)
             .filter_map(|o| store.events.get(o).map(|ev| (o, *ev)))
             .filter(|(o, ev)| observed(ev, *o, at, idx))

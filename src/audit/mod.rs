@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::{Direction, Endpoint, Findings, users_of};
 use crate::model::{AudienceOp, Kind, NONE, Note, Record, RecordId, Response, Sym};
 use crate::signature::SigState;
-use crate::store::{KindFields, Store};
+use crate::store::{KindFields, Store, token_order};
 use crate::time::Millis;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
@@ -662,17 +662,18 @@ fn invalid_user_id(cx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
-/// Cost: one merge walk over the two reply-token indexes in key order, then the error list: O(tokens + errors).
+/// Cost: one merge walk over the two reply-token indexes in key order (each hit verified against its
+/// event or request), then the error list: O(tokens + errors).
 fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
     let store = cx.store;
     // Both token indexes walked in key order together: for each token, the
     // first receipt of its events and the reply requests that used it.
-    let mut events = store.by_reply_token_event.entries().peekable();
+    let mut events = store.reply_token_events().peekable();
     let mut late: Vec<RecordId> = Vec::new();
     let mut twice: Vec<RecordId> = Vec::new();
     let mut worst: Millis = 0;
     let mut replies: Vec<(RecordId, Millis)> = Vec::new();
-    let mut api = store.by_reply_token_api.entries().peekable();
+    let mut api = store.reply_token_requests().peekable();
     while let Some((token, first)) = api.next() {
         replies.clear();
         for id in std::iter::once(first).chain(std::iter::from_fn(|| api.next_if(|e| e.0 == token).map(|e| e.1))) {
@@ -680,7 +681,7 @@ fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
                 replies.push((id, r.ts()));
             }
         }
-        while events.next_if(|e| e.0 < token).is_some() {}
+        while events.next_if(|e| token_order(e.0) < token_order(token)).is_some() {}
         let mut received: Option<Millis> = None;
         while let Some((_, e)) = events.next_if(|e| e.0 == token) {
             let t = store.events.get(e).and_then(|e| store.get(e.record)).map(Record::ts);
@@ -771,7 +772,7 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
             if !takes_retry_key(path) {
                 wrong_endpoint.push(id);
             }
-            if cx.store.by_retry_key.get(key).nth(1).is_some() {
+            if cx.store.requests_with_retry_key(key).nth(1).is_some() {
                 reused.insert(key);
             }
         } else if takes_retry_key(path)
@@ -820,8 +821,11 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
     counted(out, cx.store, "retry-key", Severity::Warning, guideline::RETRY_KEY, msg, wrong_endpoint);
     let mut after_4xx: Vec<RecordId> = Vec::new();
     for key in reused {
-        let mut v: Vec<(Millis, RecordId, u16)> =
-            cx.store.by_retry_key.get(key).filter_map(|i| cx.store.get(i).map(|r| (r.ts(), i, r.status()))).collect();
+        let mut v: Vec<(Millis, RecordId, u16)> = cx
+            .store
+            .requests_with_retry_key(key)
+            .filter_map(|i| cx.store.get(i).map(|r| (r.ts(), i, r.status())))
+            .collect();
         v.sort_unstable();
         if let Some(pos) = v.iter().position(|&(_, _, s)| (400..500).contains(&s))
             && pos + 1 < v.len()

@@ -99,6 +99,40 @@ impl Interner {
     }
 }
 
+/// The order [`Store::reply_token_events`] and
+/// [`Store::reply_token_requests`] walk their tokens in (a 32-bit index's
+/// key first), so that two walks can be merged.
+pub fn token_order(h: u64) -> (u32, u64) {
+    (h as u32, h)
+}
+
+/// A 32-bit index's entries as (full hash, id) in [`token_order`]: each
+/// run of one 32-bit key (a handful of ids, more only on a collision) is
+/// sorted by the full hashes `full` gives.
+fn full_entries<'a>(index: &'a MultiIndex32, full: impl Fn(u32) -> u64 + 'a) -> impl Iterator<Item = (u64, u32)> + 'a {
+    let mut entries = index.entries().peekable();
+    let mut run: Vec<(u64, u32)> = Vec::new();
+    let mut at = 0usize;
+    std::iter::from_fn(move || {
+        while at >= run.len() {
+            run.clear();
+            at = 0;
+            let (key, id) = entries.next()?;
+            run.push((full(id), id));
+            while let Some((_, id)) = entries.next_if(|e| e.0 == key) {
+                run.push((full(id), id));
+            }
+            // An entry whose record no longer says what it was indexed by
+            // (it cannot happen) is left out.
+            run.retain(|&(h, _)| h != 0 && h as u32 as u64 == key);
+            run.sort_unstable();
+        }
+        let e = run.get(at).copied();
+        at += 1;
+        e
+    })
+}
+
 /// One source as the report lists it.
 #[derive(Debug, Clone, Default)]
 pub struct Source {
@@ -274,14 +308,17 @@ pub struct Store {
     pub by_request_id: MultiIndex32,
     /// `x-line-accepted-request-id` → the records (409s) that named it.
     pub by_accepted_id: MultiIndex,
-    /// `x-line-retry-key` → API records.
-    pub by_retry_key: MultiIndex,
+    /// `x-line-retry-key` → API records. The four indexes below keep
+    /// 32-bit hashes (8 bytes an entry, not 12): each hit is verified
+    /// against the full hash its record or event keeps, so read them
+    /// through [`Store::requests_with_retry_key`] and its siblings.
+    by_retry_key: MultiIndex32,
     /// webhookEventId → events.
-    pub by_event_id: MultiIndex,
+    by_event_id: MultiIndex32,
     /// replyToken → events that carried it.
-    pub by_reply_token_event: MultiIndex,
+    by_reply_token_event: MultiIndex32,
     /// replyToken → reply requests that used it.
-    pub by_reply_token_api: MultiIndex,
+    by_reply_token_api: MultiIndex32,
     /// user symbol → records (webhook receipts with an event from the user,
     /// API requests to the user); indexed by symbol, empty for non-users.
     pub by_user: Vec<Vec<RecordId>>,
@@ -485,6 +522,62 @@ impl Store {
         {
             v.push(id);
         }
+    }
+
+    /// Index an API record's retry key and (a reply's) token, from its
+    /// side-table entry.
+    pub fn index_api(&mut self, id: RecordId, meta: &ApiMeta, reply: bool) {
+        self.by_retry_key.insert(meta.retry_key, id);
+        if reply {
+            self.by_reply_token_api.insert(meta.token, id);
+        }
+    }
+
+    /// Index event `idx` by its webhookEventId and reply token.
+    pub fn index_event(&mut self, idx: u32, e: &EventMeta) {
+        self.by_event_id.insert(e.webhook_event_id, idx);
+        self.by_reply_token_event.insert(e.reply_token, idx);
+    }
+
+    /// The side-table entry of an API or MINI App record.
+    pub fn api_meta(&self, id: RecordId) -> Option<ApiMeta> {
+        let r = self.get(id)?;
+        if !matches!(r.kind(), Kind::Api | Kind::MiniApp) || r.aux == NONE {
+            return None;
+        }
+        self.api.get(r.aux).copied()
+    }
+
+    /// API records sent with retry key `key` (a hash).
+    pub fn requests_with_retry_key(&self, key: u64) -> impl Iterator<Item = RecordId> + '_ {
+        self.by_retry_key.get(key).filter(move |&r| self.api_meta(r).is_some_and(|m| m.retry_key == key))
+    }
+
+    /// API records (replies) that used reply token `token`.
+    pub fn replies_with_token(&self, token: u64) -> impl Iterator<Item = RecordId> + '_ {
+        self.by_reply_token_api.get(token).filter(move |&r| self.api_meta(r).is_some_and(|m| m.token == token))
+    }
+
+    /// Events that carried reply token `token`.
+    pub fn events_with_reply_token(&self, token: u64) -> impl Iterator<Item = u32> + '_ {
+        self.by_reply_token_event
+            .get(token)
+            .filter(move |&e| self.events.get(e).is_some_and(|m| m.reply_token == token))
+    }
+
+    /// Events with webhookEventId `id` (a hash).
+    pub fn events_with_event_id(&self, id: u64) -> impl Iterator<Item = u32> + '_ {
+        self.by_event_id.get(id).filter(move |&e| self.events.get(e).is_some_and(|m| m.webhook_event_id == id))
+    }
+
+    /// Every (reply token, event) in [`token_order`].
+    pub fn reply_token_events(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        full_entries(&self.by_reply_token_event, move |e| self.events.get(e).map_or(0, |m| m.reply_token))
+    }
+
+    /// Every (reply token, reply request) in [`token_order`].
+    pub fn reply_token_requests(&self) -> impl Iterator<Item = (u64, RecordId)> + '_ {
+        full_entries(&self.by_reply_token_api, move |r| self.api_meta(r).map_or(0, |m| m.token))
     }
 
     /// Users an API record's body named.

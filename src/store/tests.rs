@@ -41,10 +41,10 @@ fn records_metadata_and_indexes() {
     assert_eq!(s.find_request("R1"), [1]);
     assert_eq!(s.find_request("R2"), [3]);
     assert!(s.find_request("nope").is_empty());
-    assert_eq!(s.by_event_id.get(hash_id("E2")).collect::<Vec<_>>(), [1]);
-    assert_eq!(s.by_reply_token_event.get(hash_id("RT1")).collect::<Vec<_>>(), [0]);
-    assert_eq!(s.by_reply_token_api.get(hash_id("RT1")).collect::<Vec<_>>(), [1]);
-    assert_eq!(s.by_retry_key.get(hash_id("K1")).collect::<Vec<_>>(), [3]);
+    assert_eq!(s.events_with_event_id(hash_id("E2")).collect::<Vec<_>>(), [1]);
+    assert_eq!(s.events_with_reply_token(hash_id("RT1")).collect::<Vec<_>>(), [0]);
+    assert_eq!(s.replies_with_token(hash_id("RT1")).collect::<Vec<_>>(), [1]);
+    assert_eq!(s.requests_with_retry_key(hash_id("K1")).collect::<Vec<_>>(), [3]);
     let alice = s.syms.get("Ualice").unwrap();
     assert_eq!(s.by_user[alice as usize], [0, 3]);
     let mc = s.get(3).unwrap();
@@ -264,4 +264,49 @@ fn a_file_changed_while_read_keeps_its_line_numbers_as_read() {
         let r = s.get(i as u32).unwrap();
         assert_eq!(s.line_of(r).unwrap(), want[i], "record {i}");
     }
+}
+
+/// Two distinct tokens whose hashes share their low 32 bits (found by
+/// search: about 2^16 tries).
+fn colliding_tokens() -> (String, String) {
+    let mut seen: HashMap<u32, String> = HashMap::default();
+    for i in 0u64.. {
+        let t = format!("tok{i}");
+        let low = hash_id(&t) as u32;
+        if let Some(other) = seen.insert(low, t.clone()) {
+            return (other, t);
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn token_and_key_indexes_verify_their_32_bit_hits() {
+    let (a, b) = colliding_tokens();
+    assert_ne!(hash_id(&a), hash_id(&b));
+    let webhook = |token: &str, id: &str| {
+        WEBHOOK.replace("\\\"RT1\\\"", &format!("\\\"{token}\\\"")).replace("\\\"E1\\\"", &format!("\\\"{id}\\\""))
+    };
+    let reply = |token: &str| REPLY.replace("\"RT1\"", &format!("\"{token}\""));
+    let push = |key: &str| MULTICAST.replace("\"K1\"", &format!("\"{key}\""));
+    let lines = [webhook(&a, &a), webhook(&b, &b), reply(&b), reply(&a), reply(&a), push(&a), push(&b)];
+    let s = store_with(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+    // Events 0, 1 (E2) are the first receipt's; 2, 3 the second's.
+    assert_eq!(s.events_with_reply_token(hash_id(&a)).collect::<Vec<_>>(), [0]);
+    assert_eq!(s.events_with_reply_token(hash_id(&b)).collect::<Vec<_>>(), [2]);
+    assert_eq!(s.events_with_event_id(hash_id(&b)).collect::<Vec<_>>(), [2]);
+    assert_eq!(s.replies_with_token(hash_id(&a)).collect::<Vec<_>>(), [3, 4]);
+    assert_eq!(s.replies_with_token(hash_id(&b)).collect::<Vec<_>>(), [2]);
+    assert_eq!(s.requests_with_retry_key(hash_id(&b)).collect::<Vec<_>>(), [6]);
+    // The walks give each token its own entries, in one order for both.
+    let events: Vec<(u64, u32)> = s.reply_token_events().collect();
+    let requests: Vec<(u64, u32)> = s.reply_token_requests().collect();
+    let (ha, hb) = (hash_id(&a), hash_id(&b));
+    let (lo, hi) = if ha < hb { (ha, hb) } else { (hb, ha) };
+    let of = |v: &[(u64, u32)], h: u64| v.iter().filter(|e| e.0 == h).map(|e| e.1).collect::<Vec<_>>();
+    assert_eq!((of(&events, ha), of(&events, hb)), (vec![0], vec![2]));
+    assert_eq!((of(&requests, ha), of(&requests, hb)), (vec![3, 4], vec![2]));
+    let pos = |v: &[(u64, u32)], h: u64| v.iter().position(|e| e.0 == h).unwrap();
+    assert!(pos(&events, lo) < pos(&events, hi) && pos(&requests, lo) < pos(&requests, hi));
+    assert!(events.windows(2).all(|w| token_order(w[0].0) <= token_order(w[1].0)));
 }

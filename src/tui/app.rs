@@ -393,7 +393,7 @@ impl App {
                 s.webhook_meta(x).is_some_and(|m| {
                     s.receipt_events(&m)
                         .iter()
-                        .any(|e| e.reply_token != 0 && !s.by_reply_token_api.contains(e.reply_token))
+                        .any(|e| e.reply_token != 0 && s.replies_with_token(e.reply_token).next().is_none())
                 })
             }),
             AlertKind::Finding(f) => f.records.clone(),
@@ -403,7 +403,7 @@ impl App {
                     && s.api.get(x.aux).is_some_and(|m| {
                         m.token != 0
                             && Endpoint::of(s.syms.resolve(x.path)) == Endpoint::Reply
-                            && !s.by_reply_token_event.contains(m.token)
+                            && s.events_with_reply_token(m.token).next().is_none()
                     })
             }),
         }
@@ -498,12 +498,12 @@ impl App {
                 .store
                 .api
                 .get(r.aux)
-                .is_some_and(|m| m.token != 0 && self.store.by_reply_token_event.contains(m.token)),
+                .is_some_and(|m| m.token != 0 && self.store.events_with_reply_token(m.token).next().is_some()),
             Kind::Webhook => self.store.webhook_meta(r).is_some_and(|m| {
                 self.store
                     .receipt_events(&m)
                     .iter()
-                    .any(|e| e.reply_token != 0 && self.store.by_reply_token_api.contains(e.reply_token))
+                    .any(|e| e.reply_token != 0 && self.store.replies_with_token(e.reply_token).next().is_some())
             }),
             _ => false,
         }
