@@ -314,7 +314,6 @@ impl ParsedBlock {
             record,
             event_type: self.syms.opt(ev.kind.str().as_deref()),
             mode: ev.mode.str().map_or(Mode::None, |m| Mode::parse(&m)),
-            timestamp: ev.timestamp.int().unwrap_or(i64::MIN),
             source_type,
             user: self.syms.opt(src.and_then(|s| s.user_id.str()).as_deref()),
             chat: self.syms.opt(chat.as_deref()),

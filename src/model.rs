@@ -301,15 +301,13 @@ impl Mode {
     }
 }
 
-/// One event object of a logged webhook body. 56 bytes.
+/// One event object of a logged webhook body. 48 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventMeta {
     pub webhook_event_id: u64,
     pub reply_token: u64,
     /// `message.id`, or for an `unsend` event `unsend.messageId`; hashed.
     pub message_id: u64,
-    /// The event's own `timestamp`, UTC ms; `i64::MIN` if absent.
-    pub timestamp: Millis,
     /// The webhook receipt record this event came in.
     pub record: RecordId,
     /// Interned event `type` (unknown types are kept as they are).

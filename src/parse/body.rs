@@ -102,8 +102,6 @@ pub struct Event<'a> {
     pub kind: Loose<'a>,
     #[serde(default, borrow)]
     pub mode: Loose<'a>,
-    #[serde(default, borrow)]
-    pub timestamp: Loose<'a>,
     #[serde(default, borrow, deserialize_with = "lenient")]
     pub source: Option<EventSource<'a>>,
     #[serde(default, borrow)]
