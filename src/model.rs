@@ -90,8 +90,9 @@ impl Method {
     }
 }
 
-/// One line of one source, classified. 24 bytes: at millions of lines the
-/// record is most of linelens' memory (lnav keeps about 48 bytes a line).
+/// One line of one source, classified. 24 bytes as a value; the store keeps
+/// it in 20 (see `store::Stored`): at millions of lines the record is most
+/// of linelens' memory (lnav keeps about 48 bytes a line).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Record {
     /// Where the line starts: source index and byte offset, packed.
@@ -162,7 +163,7 @@ impl Record {
     /// UTC milliseconds. For an unparsed line: the time of the last timed
     /// line before it in the same source (so it sorts beside its
     /// neighbours), or `i64::MIN` when there is none.
-    pub fn ts(&self) -> Millis {
+    pub fn ts(self) -> Millis {
         // Sign-extend the 48-bit field.
         let v = ((self.bits & TS_MASK) << (64 - TS_BITS)) as i64 >> (64 - TS_BITS);
         if v == TS_MIN { i64::MIN } else { v }
@@ -170,7 +171,7 @@ impl Record {
 
     /// The record's time, or `None` for an untimed record: use this, never
     /// [`Record::ts`], in time differences (the sentinel would overflow).
-    pub fn time(&self) -> Option<Millis> {
+    pub fn time(self) -> Option<Millis> {
         Some(self.ts()).filter(|&t| t != i64::MIN)
     }
 
@@ -179,11 +180,11 @@ impl Record {
         self.bits = (self.bits & !TS_MASK) | (v as u64 & TS_MASK);
     }
 
-    pub fn status(&self) -> u16 {
+    pub fn status(self) -> u16 {
         ((self.bits >> TS_BITS) & 0x3ff) as u16
     }
 
-    pub fn kind(&self) -> Kind {
+    pub fn kind(self) -> Kind {
         match (self.bits >> (TS_BITS + 10)) & 0x3 {
             0 => Kind::Api,
             1 => Kind::Webhook,
@@ -192,7 +193,7 @@ impl Record {
         }
     }
 
-    pub fn method(&self) -> Method {
+    pub fn method(self) -> Method {
         const ALL: [Method; 9] = [
             Method::None,
             Method::Get,
@@ -207,21 +208,31 @@ impl Record {
         ALL.get(((self.bits >> (TS_BITS + 12)) & 0xf) as usize).copied().unwrap_or(Method::Other)
     }
 
-    pub fn source(&self) -> u32 {
+    pub fn source(self) -> u32 {
         self.loc.source()
     }
 
-    pub fn offset(&self) -> u64 {
+    pub fn offset(self) -> u64 {
         self.loc.offset()
     }
 
+    /// The packed time, status, kind and method, for compact storage.
+    pub(crate) fn bits(self) -> u64 {
+        self.bits
+    }
+
+    /// A record from [`Record::bits`] and its other fields.
+    pub(crate) fn from_bits(loc: Loc, bits: u64, path: Sym, aux: u32) -> Record {
+        Record { loc, bits, path, aux }
+    }
+
     /// Whether the line carried its own time (unparsed lines do not).
-    pub fn has_time(&self) -> bool {
+    pub fn has_time(self) -> bool {
         self.kind() != Kind::Unparsed
     }
 
     /// The line number of an unparsed line (kept in `aux`).
-    pub fn unparsed_line(&self) -> Option<u32> {
+    pub fn unparsed_line(self) -> Option<u32> {
         (self.kind() == Kind::Unparsed).then_some(self.aux)
     }
 }

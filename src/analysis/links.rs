@@ -40,7 +40,7 @@ pub struct Reread {
 }
 
 pub fn reparse(store: &Store, rec: &Record) -> Option<Reread> {
-    let text = store.line_text(rec).ok()?;
+    let text = store.line_text(*rec).ok()?;
     let mut out = Reread::default();
     if let Parsed::Record(l) = parse_line(&text) {
         out.request_id = l.fields.request_id.map(|c| c.into_owned());
@@ -58,7 +58,7 @@ pub fn reparse(store: &Store, rec: &Record) -> Option<Reread> {
 /// a walk back over at most `infer_window` of it.
 pub fn links(store: &Store, order: &[RecordId], id: RecordId, infer_window: Millis) -> Links {
     let mut out = Links::default();
-    let Some(rec) = store.get(id).copied() else { return out };
+    let Some(rec) = store.get(id) else { return out };
     match rec.kind() {
         Kind::Api | Kind::MiniApp => {
             if let Some(meta) = (rec.aux != crate::model::NONE).then(|| store.api.get(rec.aux)).flatten() {
@@ -83,7 +83,7 @@ pub fn links(store: &Store, order: &[RecordId], id: RecordId, infer_window: Mill
             }
         }
         Kind::Webhook => {
-            if let Some(meta) = store.webhook_meta(&rec) {
+            if let Some(meta) = store.webhook_meta(rec) {
                 for e in store.receipt_events(&meta) {
                     if e.reply_token != 0 {
                         out.replies.extend(store.replies_with_token(e.reply_token));
@@ -112,7 +112,7 @@ fn nearest_webhook_before(
         .get(..pos)?
         .iter()
         .rev()
-        .map_while(|&r| store.get(r).and_then(|x| Some((r, *x, t.checked_sub(x.time()?)?))))
+        .map_while(|&r| store.get(r).and_then(|x| Some((r, x, t.checked_sub(x.time()?)?))))
         .take_while(|&(_, _, gap)| gap <= window)
         .find_map(|(r, x, gap)| (x.kind() == Kind::Webhook).then_some((r, gap)))
 }

@@ -141,14 +141,14 @@ impl Flood {
 /// with an event from them.
 pub fn involves_user(store: &Store, x: &Record, user: Sym, direction: Direction) -> bool {
     let mut found = false;
-    users_of(store, x, direction, &mut |u| found |= u == user);
+    users_of(store, *x, direction, &mut |u| found |= u == user);
     found
 }
 
 /// Every user a record is part of the traffic of in `direction`, as floods
 /// count it (see [`involves_user`]), passed to `f` (a user may come twice).
 /// Cost: the record's recipients or events, plus one token lookup for a reply.
-pub fn users_of(store: &Store, x: &Record, direction: Direction, f: &mut dyn FnMut(Sym)) {
+pub fn users_of(store: &Store, x: Record, direction: Direction, f: &mut dyn FnMut(Sym)) {
     match direction {
         Direction::Inbound => {
             if let Some(m) = store.webhook_meta(x) {
@@ -190,7 +190,7 @@ pub struct Findings {
 }
 
 /// Timeline order of a record: time, then source, then position.
-pub fn timeline_key(r: &Record) -> (Millis, u32, u64) {
+pub fn timeline_key(r: Record) -> (Millis, u32, u64) {
     (r.ts(), r.source(), r.offset())
 }
 
@@ -237,7 +237,7 @@ impl Analyzer {
         while self.next < len {
             let id = self.next;
             if let Some(rec) = store.get(id) {
-                self.observe(store, id, *rec);
+                self.observe(store, id, rec);
             }
             self.next += 1;
         }
@@ -277,7 +277,7 @@ impl Analyzer {
             }
             Kind::MiniApp if status == 429 => self.miniapp_429.add(rec.ts(), rec.path),
             Kind::Webhook => {
-                let Some(meta) = store.webhook_meta(&rec) else { return };
+                let Some(meta) = store.webhook_meta(rec) else { return };
                 for k in 0..meta.events_len {
                     let idx = meta.events_start + k;
                     if let Some(e) = store.events.get(idx).copied() {
@@ -296,7 +296,7 @@ impl Analyzer {
             if r >= at {
                 continue;
             }
-            if let Some(rec) = store.get(r).copied()
+            if let Some(rec) = store.get(r)
                 && self.endpoint(store, rec.path) == Endpoint::Reply
             {
                 out.push((r, rec));

@@ -213,25 +213,25 @@ impl<'a> Ctx<'a> {
         self.notes(id).next().map_or(Response::None, |n| n.response)
     }
 
-    fn path(&self, r: &Record) -> &'a str {
+    fn path(&self, r: Record) -> &'a str {
         if r.path == NONE { "" } else { self.store.syms.resolve(r.path) }
     }
 
-    fn api(&self, r: &Record) -> Option<crate::model::ApiMeta> {
+    fn api(&self, r: Record) -> Option<crate::model::ApiMeta> {
         if !matches!(r.kind(), Kind::Api | Kind::MiniApp) || r.aux == NONE {
             return None;
         }
         self.store.api.get(r.aux).copied()
     }
 
-    fn users(&self, r: &Record) -> &'a [Sym] {
+    fn users(&self, r: Record) -> &'a [Sym] {
         match self.api(r) {
             Some(m) => self.store.api_users.slice(m.users_start, m.users_len),
             None => &[],
         }
     }
 
-    fn api_records(&self) -> impl Iterator<Item = (RecordId, &'a Record)> + 'a {
+    fn api_records(&self) -> impl Iterator<Item = (RecordId, Record)> + 'a {
         self.store.iter().filter(|(_, r)| r.kind() == Kind::Api)
     }
 }
@@ -422,7 +422,7 @@ impl Audit {
                 .filter(|(_, r)| {
                     matches!(r.kind(), Kind::Api | Kind::MiniApp)
                         && r.ts().div_euclid(l.per) == bucket
-                        && l.matches(r.method(), cx.path(r))
+                        && l.matches(r.method(), cx.path(*r))
                 })
                 .map(|(id, _)| id)
                 .collect();
@@ -677,7 +677,7 @@ fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
     while let Some((token, first)) = api.next() {
         replies.clear();
         for id in std::iter::once(first).chain(std::iter::from_fn(|| api.next_if(|e| e.0 == token).map(|e| e.1))) {
-            if let Some(r) = store.get(id).filter(|r| Endpoint::of(cx.path(r)) == Endpoint::Reply) {
+            if let Some(r) = store.get(id).filter(|r| Endpoint::of(cx.path(*r)) == Endpoint::Reply) {
                 replies.push((id, r.ts()));
             }
         }
@@ -754,7 +754,7 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
     // The same send again: the same endpoint and the same recipients. Only
     // where the request body named them (push, multicast); unknown
     // recipients are never taken for the same ones.
-    let recipients = |r: &Record| -> Option<u64> {
+    let recipients = |r: Record| -> Option<u64> {
         match cx.users(r) {
             [] => None,
             [u] => Some(u64::from(*u)),

@@ -78,7 +78,7 @@ pub struct Lookup {
     pub found: Vec<Found>,
 }
 
-fn record_ref(store: &Store, rec: &Record) -> RecordRef {
+fn record_ref(store: &Store, rec: Record) -> RecordRef {
     let text = store.line_text(rec).unwrap_or_default();
     let (target, request_id) = match parse_line(&text) {
         Parsed::Record(l) => (l.target().map(str::to_owned), l.fields.request_id.as_deref().map(str::to_owned)),
@@ -176,7 +176,7 @@ pub fn lookup(store: &mut Store, analyzer: &mut Analyzer, id: &str) -> Option<Lo
     let store: &Store = store;
     let mut found = Vec::new();
     for rid in ids {
-        let Some(rec) = store.get(rid).copied() else { continue };
+        let Some(rec) = store.get(rid) else { continue };
         let l: Links = links(store, store.order(), rid, analyzer.thresholds.infer_window);
         let text = reparse(store, &rec).map(|r| r.text).unwrap_or_default();
         let mut retries = Vec::new();
@@ -225,7 +225,7 @@ pub fn lookup(store: &mut Store, analyzer: &mut Analyzer, id: &str) -> Option<Lo
         let is_reply = crate::analysis::Endpoint::of(store.syms.resolve(rec.path)) == crate::analysis::Endpoint::Reply;
         found.push(Found {
             is_reply,
-            request: record_ref(store, &rec),
+            request: record_ref(store, rec),
             fields: all_fields(&text),
             answered_events: event_refs(store, &l.answered_events),
             retries,

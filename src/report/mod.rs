@@ -110,7 +110,7 @@ impl FindingReport {
         let recs: Vec<crate::model::Record> = findings
             .iter()
             .flat_map(|f| f.records.iter().take(FINDING_EXAMPLES))
-            .filter_map(|&id| store.get(id).copied())
+            .filter_map(|&id| store.get(id))
             .collect();
         let mut lines = store.lines_of(&recs).into_iter();
         let time = |t: i64| (t != i64::MIN).then(|| format_rfc3339(t));

@@ -3,7 +3,8 @@
 //! readers borrow it.
 //!
 //! ```text
-//! records  Vec<Vec<Record>>  chunks of 64Ki records (32 B each): no big reallocation
+//! records  Vec<Vec<Stored>>  chunks of 64Ki records (20 B each): no big reallocation
+//! runs     Vec<Run>          the source and base offset of each run of records
 //! api      Vec<ApiMeta>      for API/MINI lines that logged ids or bodies
 //! webhooks Vec<WebhookMeta>  one per webhook receipt
 //! events   Vec<EventMeta>    one per event object in a logged webhook body
@@ -289,6 +290,29 @@ pub struct Example {
 
 const CHUNK: usize = 1 << 16;
 
+/// A record as the store keeps it: 20 bytes, not 24. The source and the
+/// high part of the offset live in the [`Run`] the record belongs to.
+#[derive(Debug, Clone, Copy)]
+struct Stored {
+    /// [`Record::bits`], low word first (two words keep the struct's
+    /// alignment at 4, so it packs to 20 bytes).
+    bits: [u32; 2],
+    /// Byte offset from the run's base.
+    offset: u32,
+    path: Sym,
+    aux: u32,
+}
+
+/// Consecutive records of one source whose offsets lie within 4 GiB of a
+/// base: a new run starts when the source changes (blocks of several files
+/// committed in turn) or the offset leaves that span.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    first: RecordId,
+    source: u32,
+    base: u64,
+}
+
 /// `Record::aux` with this bit set holds a symbol itself (a webhook
 /// receipt's IP) rather than an index into a side table.
 pub const INLINE: u32 = 1 << 31;
@@ -296,7 +320,11 @@ pub const INLINE: u32 = 1 << 31;
 #[derive(Debug, Default)]
 pub struct Store {
     pub sources: Vec<Source>,
-    chunks: Vec<Vec<Record>>,
+    chunks: Vec<Vec<Stored>>,
+    runs: Vec<Run>,
+    /// Per chunk, the run holding its first record (a look-up searches only
+    /// the runs of one chunk).
+    chunk_runs: Vec<u32>,
     pub syms: Interner,
     pub api: ChunkVec<ApiMeta>,
     /// Users named by API requests (`ApiMeta::users_*` index here).
@@ -380,14 +408,40 @@ impl Store {
         self.chunks.first().is_none_or(Vec::is_empty)
     }
 
-    pub fn get(&self, id: RecordId) -> Option<&Record> {
+    pub fn get(&self, id: RecordId) -> Option<Record> {
         let i = id as usize;
-        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+        let c = i / CHUNK;
+        let st = self.chunks.get(c)?.get(i % CHUNK)?;
+        Some(Self::decode(st, self.run_of(c, id)?))
+    }
+
+    /// The run holding record `id` (in chunk `c`): a binary search over the
+    /// runs that start within the chunk, a handful.
+    fn run_of(&self, c: usize, id: RecordId) -> Option<&Run> {
+        let lo = *self.chunk_runs.get(c)? as usize;
+        let hi = self.chunk_runs.get(c + 1).map_or(self.runs.len(), |&h| h as usize + 1);
+        let runs = self.runs.get(lo..hi)?;
+        let k = runs.partition_point(|r| r.first <= id);
+        runs.get(k.checked_sub(1)?)
+    }
+
+    fn decode(st: &Stored, run: &Run) -> Record {
+        let [lo, hi] = st.bits;
+        let loc = crate::model::Loc::new(run.source, run.base + u64::from(st.offset));
+        Record::from_bits(loc, (u64::from(hi) << 32) | u64::from(lo), st.path, st.aux)
     }
 
     /// All records in commit order.
-    pub fn iter(&self) -> impl Iterator<Item = (RecordId, &Record)> {
-        self.chunks.iter().flatten().enumerate().map(|(i, r)| (i as RecordId, r))
+    pub fn iter(&self) -> impl Iterator<Item = (RecordId, Record)> + '_ {
+        let mut run = 0usize;
+        self.chunks.iter().flatten().enumerate().map(move |(i, st)| {
+            let id = i as RecordId;
+            while self.runs.get(run + 1).is_some_and(|r| r.first <= id) {
+                run += 1;
+            }
+            let r = self.runs.get(run).copied().unwrap_or(Run { first: 0, source: 0, base: 0 });
+            (id, Self::decode(st, &r))
+        })
     }
 
     /// Append a record; returns its id. Updates counters and the generic
@@ -410,12 +464,26 @@ impl Store {
     /// caller appending a whole batch adds once per distinct key.
     pub fn append(&mut self, rec: Record) -> RecordId {
         let id = self.len() as RecordId;
+        let (source, offset) = (rec.source(), rec.offset());
+        let fits = |r: &Run| r.source == source && offset >= r.base && offset - r.base <= u64::from(u32::MAX);
+        if !self.runs.last().is_some_and(fits) {
+            self.runs.push(Run { first: id, source, base: offset });
+        }
+        let base = self.runs.last().map_or(0, |r| r.base);
+        let bits = rec.bits();
+        let st = Stored {
+            bits: [bits as u32, (bits >> 32) as u32],
+            offset: (offset - base) as u32,
+            path: rec.path,
+            aux: rec.aux,
+        };
         match self.chunks.last_mut() {
-            Some(c) if c.len() < CHUNK => c.push(rec),
+            Some(c) if c.len() < CHUNK => c.push(st),
             _ => {
                 let mut c = Vec::with_capacity(CHUNK);
-                c.push(rec);
+                c.push(st);
                 self.chunks.push(c);
+                self.chunk_runs.push(self.runs.len().saturating_sub(1) as u32);
             }
         }
         let src = self.sources.get_mut(rec.source() as usize);
@@ -587,7 +655,7 @@ impl Store {
 
     /// A webhook record's metadata (receipts logged without body or
     /// signature keep only their IP, inline in the record).
-    pub fn webhook_meta(&self, rec: &Record) -> Option<WebhookMeta> {
+    pub fn webhook_meta(&self, rec: Record) -> Option<WebhookMeta> {
         if rec.kind() != Kind::Webhook || rec.aux == NONE {
             return None;
         }
@@ -621,7 +689,7 @@ impl Store {
     /// The text of a record's line, read again from its source (at most
     /// `MAX_LINE_TEXT` bytes; invalid UTF-8 replaced), with the content of
     /// unsent messages replaced (see [`crate::unsend`]).
-    pub fn line_text(&self, rec: &Record) -> std::io::Result<String> {
+    pub fn line_text(&self, rec: Record) -> std::io::Result<String> {
         let text = self.raw_line_text(rec)?;
         Ok(match crate::unsend::redact(&text, &self.unsent) {
             std::borrow::Cow::Borrowed(_) => text,
@@ -629,7 +697,7 @@ impl Store {
         })
     }
 
-    fn raw_line_text(&self, rec: &Record) -> std::io::Result<String> {
+    fn raw_line_text(&self, rec: Record) -> std::io::Result<String> {
         let src = self.sources.get(rec.source() as usize).ok_or_else(|| std::io::Error::other("no such source"))?;
         let bytes = match (&src.memory, &src.path) {
             (Some(mem), _) => {
@@ -668,7 +736,7 @@ impl Store {
                 Some(m) => m.entry(r.source()).or_default().push((r.offset(), i)),
                 None => {
                     if let Some(slot) = out.get_mut(i) {
-                        *slot = self.line_of(r).unwrap_or(0);
+                        *slot = self.line_of(*r).unwrap_or(0);
                     }
                 }
             }
@@ -710,7 +778,7 @@ impl Store {
 
     /// The 1-based line number of a record: kept for unparsed lines, found
     /// for the others by counting newlines from the nearest block start.
-    pub fn line_of(&self, rec: &Record) -> std::io::Result<u64> {
+    pub fn line_of(&self, rec: Record) -> std::io::Result<u64> {
         if let Some(l) = rec.unparsed_line() {
             return Ok(u64::from(l));
         }
@@ -749,7 +817,7 @@ impl Store {
     pub fn memory_breakdown(&self) -> Vec<(&'static str, usize)> {
         use std::mem::size_of;
         vec![
-            ("records", self.len() * size_of::<Record>()),
+            ("records", self.len() * size_of::<Stored>() + self.runs.capacity() * size_of::<Run>()),
             ("order", self.order.len() * 4),
             ("api", self.api.heap_bytes()),
             ("api_users", self.api_users.heap_bytes()),

@@ -124,7 +124,7 @@ fn line_numbers_on_demand_across_blocks_and_files() {
     }
     // Many at once, in any order, several in one block: the same numbers.
     let ids: Vec<usize> = (0..want.len()).rev().step_by(37).chain([0, 1, 2, want.len() - 1]).collect();
-    let recs: Vec<Record> = ids.iter().map(|&i| *s.get(i as u32).unwrap()).collect();
+    let recs: Vec<Record> = ids.iter().map(|&i| s.get(i as u32).unwrap()).collect();
     let got = s.lines_of(&recs);
     for (k, &i) in ids.iter().enumerate() {
         assert_eq!(got[k], want[i], "record {i}");

@@ -343,7 +343,7 @@ impl App {
 
     pub fn selected_record(&self) -> Option<(RecordId, Record)> {
         let id = self.row(self.selected)?;
-        Some((id, *self.store.get(id)?))
+        Some((id, self.store.get(id)?))
     }
 
     fn move_to(&mut self, i: usize) {
@@ -357,9 +357,9 @@ impl App {
     fn seek(&mut self, forward: bool, what: &str, f: impl Fn(&Record) -> bool) {
         let len = self.view_len();
         let hit = if forward {
-            (self.selected + 1..len).find(|&i| self.row(i).and_then(|id| self.store.get(id)).is_some_and(&f))
+            (self.selected + 1..len).find(|&i| self.row(i).and_then(|id| self.store.get(id)).is_some_and(|r| f(&r)))
         } else {
-            (0..self.selected).rev().find(|&i| self.row(i).and_then(|id| self.store.get(id)).is_some_and(&f))
+            (0..self.selected).rev().find(|&i| self.row(i).and_then(|id| self.store.get(id)).is_some_and(|r| f(&r)))
         };
         match hit {
             Some(i) => {
@@ -380,7 +380,7 @@ impl App {
         };
         // The records of `ids` that satisfy `keep`.
         let pick = |ids: &[RecordId], keep: &dyn Fn(&Record) -> bool| -> Vec<RecordId> {
-            ids.iter().copied().filter(|&r| self.store.get(r).is_some_and(keep)).collect()
+            ids.iter().copied().filter(|&r| self.store.get(r).is_some_and(|x| keep(&x))).collect()
         };
         let s = &self.store;
         match &a.kind {
@@ -390,7 +390,7 @@ impl App {
             }
             AlertKind::Flood(f) => pick(&in_range(f.start, f.end), &|x| self.involves_user(x, f.user, f.direction)),
             AlertKind::Unreplied(_) => pick(order, &|x| {
-                s.webhook_meta(x).is_some_and(|m| {
+                s.webhook_meta(*x).is_some_and(|m| {
                     s.receipt_events(&m)
                         .iter()
                         .any(|e| e.reply_token != 0 && s.replies_with_token(e.reply_token).next().is_none())

@@ -425,7 +425,7 @@ fn an_unsent_message_is_not_shown_or_found() {
     assert!(s.contains("[unsent]") && !s.contains("withdrawn"), "{s}");
     // The store's re-read line (the detail pane, the filter, lookup) is redacted.
     let (_, rec) = app.selected_record().unwrap();
-    let text = app.store.line_text(&rec).unwrap();
+    let text = app.store.line_text(rec).unwrap();
     assert!(text.contains("[unsent]") && !text.contains("withdrawn"), "{text}");
     app.on_action(Action::Filter);
     type_text(&mut app, "withdrawn");

@@ -134,12 +134,12 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
     let text = if rec.kind() == Kind::Unparsed {
         let line = rec.unparsed_line().unwrap_or(0);
         let place = format!("{}:{line}", src.map_or("", |x| x.display.as_str()));
-        let body = if src.is_some_and(|x| x.compressed) { String::new() } else { s.line_text(rec).unwrap_or_default() };
+        let body = if src.is_some_and(|x| x.compressed) { String::new() } else { s.line_text(*rec).unwrap_or_default() };
         format!("{marker} {time} {kind} {} {}", safe(&place, 40), safe(&body, width))
     } else {
         let who = match rec.kind() {
             Kind::Webhook => s
-                .webhook_meta(rec)
+                .webhook_meta(*rec)
                 .map(|m| m.ip)
                 .filter(|&ip| ip != NONE)
                 .map_or("-".into(), |ip| s.syms.resolve(ip).to_owned()),
@@ -148,7 +148,7 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
                 s.kept_request_ids.get(&id).map_or_else(|| "-".into(), |r| r.to_string())
             }
             _ => s
-                .line_text(rec)
+                .line_text(*rec)
                 .ok()
                 .and_then(|t| match parse_line(&t) {
                     Parsed::Record(l) => l.fields.request_id.map(|c| c.into_owned()),
@@ -158,10 +158,10 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
         };
         let mut extra = String::new();
         if rec.kind() == Kind::Webhook {
-            extra.push_str(sig_mark(s.webhook_meta(rec).map_or(SigState::Unverifiable, |m| m.sig)));
+            extra.push_str(sig_mark(s.webhook_meta(*rec).map_or(SigState::Unverifiable, |m| m.sig)));
             extra.push(' ');
         }
-        if let Some(m) = s.webhook_meta(rec) {
+        if let Some(m) = s.webhook_meta(*rec) {
             let evs = s.receipt_events(&m);
             let types: Vec<&str> = evs.iter().map(|e| s.syms.resolve(e.event_type)).collect();
             extra.push_str(&types.join(","));
@@ -333,7 +333,7 @@ fn timeline(f: &mut Frame, app: &App, area: Rect) {
     for i in top..(top + h).min(len) {
         let Some(id) = app.row(i) else { continue };
         let Some(rec) = app.store.get(id) else { continue };
-        let (text, mut style, theme) = row_text(app, id, rec, inner.width as usize);
+        let (text, mut style, theme) = row_text(app, id, &rec, inner.width as usize);
         if i == app.selected {
             style = style.patch(theme.selected());
         }
@@ -352,7 +352,7 @@ fn place(s: &crate::store::Store, r: &Record) -> String {
     let line = if src.is_some_and(|x| x.compressed) && r.unparsed_line().is_none() {
         "?".to_owned()
     } else {
-        s.line_of(r).map_or("?".into(), |l| l.to_string())
+        s.line_of(*r).map_or("?".into(), |l| l.to_string())
     };
     format!("{}:{line}", src.map_or("", |x| x.display.as_str()))
 }
@@ -384,7 +384,7 @@ fn finding_detail(f: &mut Frame, app: &App, area: Rect, x: &crate::audit::Findin
     lines.extend(wrapped("finding", &x.message));
     lines.extend(wrapped("guideline", x.guideline));
     lines.push(Line::from(format!(" count     {}    from {} to {}", thousands(x.count), when(x.first), when(x.last))));
-    let places: Vec<String> = x.records.iter().take(3).filter_map(|&id| s.get(id)).map(|r| place(s, r)).collect();
+    let places: Vec<String> = x.records.iter().take(3).filter_map(|&id| s.get(id)).map(|r| place(s, &r)).collect();
     if !places.is_empty() {
         lines.push(Line::from(format!(
             " records   {} · enter shows all {}",
@@ -419,7 +419,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
     let text = if src.is_some_and(|x| x.compressed) {
         app.line_cache.get(&id).map(|t| crate::unsend::redact(t, &s.unsent).into_owned())
     } else {
-        s.line_text(&rec).ok()
+        s.line_text(rec).ok()
     };
     let parsed = text.as_deref().map(parse_line);
     let mut lines: Vec<Line> = Vec::new();
@@ -462,7 +462,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         )));
     }
     if rec.kind() == Kind::Webhook {
-        let state = s.webhook_meta(&rec).map_or(SigState::Unverifiable, |m| m.sig);
+        let state = s.webhook_meta(rec).map_or(SigState::Unverifiable, |m| m.sig);
         let why = match state {
             SigState::Valid => "matches the channel secret",
             SigState::Invalid => "does NOT match the channel secret: forged or altered",
