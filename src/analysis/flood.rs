@@ -9,7 +9,8 @@
 //! arrival order does not matter) and the floods computed from it, which
 //! are recomputed only for users whose list changed since the last query.
 //! Most users send or receive a message or two: one time is kept inline
-//! and no flood list is allocated, about 60 bytes per user.
+//! and no flood list is allocated, about 60 bytes per user. Longer lists
+//! keep 4 bytes a time (an offset from a base all users share).
 
 use crate::model::Sym;
 use crate::time::Millis;
@@ -23,13 +24,18 @@ pub struct Span {
 
 /// Floods of a sorted time list.
 pub fn floods(t: &[Millis], n: usize, w: Millis) -> Vec<Span> {
+    floods_by(t, |&x| x, n, w)
+}
+
+/// [`floods`] over times kept in another form (`at` gives each one's time).
+fn floods_by<T>(t: &[T], at: impl Fn(&T) -> Millis, n: usize, w: Millis) -> Vec<Span> {
     let mut out = Vec::new();
     let n = n.max(1);
     let mut cur: Option<(usize, usize)> = None;
     for j in n - 1..t.len() {
         let first = j + 1 - n;
-        let (Some(&a), Some(&b)) = (t.get(first), t.get(j)) else { continue };
-        if b - a >= w {
+        let (Some(a), Some(b)) = (t.get(first), t.get(j)) else { continue };
+        if at(b).saturating_sub(at(a)) >= w {
             continue;
         }
         cur = match cur {
@@ -43,55 +49,103 @@ pub fn floods(t: &[Millis], n: usize, w: Millis) -> Vec<Span> {
     }
     out.extend(cur);
     out.into_iter()
-        .filter_map(|(s, e)| Some(Span { start: *t.get(s)?, end: *t.get(e)?, count: (e - s + 1) as u64 }))
+        .filter_map(|(s, e)| Some(Span { start: at(t.get(s)?), end: at(t.get(e)?), count: (e - s + 1) as u64 }))
         .collect()
 }
 
-/// A user's times: one inline, more in a vector.
+/// A user's times: one inline, more in a vector: 4 bytes a time as an
+/// offset from the base all users share (the first time seen, less 2^31
+/// ms: ±24 days around it), 8 for a user with a time outside that span.
 #[derive(Debug, Default, Clone)]
 enum Times {
     #[default]
     None,
     One(Millis),
-    Many(Vec<Millis>),
+    Near(Vec<u32>),
+    Far(Vec<Millis>),
 }
 
 impl Times {
-    fn as_slice(&self) -> &[Millis] {
+    fn near(t: Millis, base: Millis) -> Option<u32> {
+        u32::try_from(t.checked_sub(base)?).ok()
+    }
+
+    fn last(&self, base: Millis) -> Option<Millis> {
         match self {
-            Times::None => &[],
-            Times::One(t) => std::slice::from_ref(t),
-            Times::Many(v) => v,
+            Times::None => None,
+            Times::One(t) => Some(*t),
+            Times::Near(v) => v.last().map(|&d| base + i64::from(d)),
+            Times::Far(v) => v.last().copied(),
         }
     }
-    fn push(&mut self, t: Millis) {
-        *self = match std::mem::take(self) {
-            Times::None => Times::One(t),
-            Times::One(a) => Times::Many(vec![a, t]),
-            Times::Many(mut v) => {
+
+    fn push(&mut self, t: Millis, base: Millis) {
+        *self = match (std::mem::take(self), Self::near(t, base)) {
+            (Times::None, _) => Times::One(t),
+            (Times::One(a), Some(d)) => match Self::near(a, base) {
+                Some(da) => Times::Near(vec![da, d]),
+                None => Times::Far(vec![a, t]),
+            },
+            (Times::One(a), None) => Times::Far(vec![a, t]),
+            (Times::Near(mut v), Some(d)) => {
+                v.push(d);
+                Times::Near(v)
+            }
+            (Times::Near(v), None) => {
+                let mut w: Vec<Millis> = v.iter().map(|&d| base + i64::from(d)).collect();
+                w.push(t);
+                Times::Far(w)
+            }
+            (Times::Far(mut v), _) => {
                 v.push(t);
-                Times::Many(v)
+                Times::Far(v)
             }
         };
     }
+
     fn sort(&mut self) {
-        if let Times::Many(v) = self {
-            // Runs of sorted times (one per file read): merged in O(n).
-            v.sort();
-        }
-    }
-    fn remove(&mut self, at: usize) {
+        // Runs of sorted times (one per file read): merged in O(n).
         match self {
-            Times::One(_) if at == 0 => *self = Times::None,
-            Times::Many(v) if at < v.len() => {
-                v.remove(at);
-            }
+            Times::Near(v) => v.sort(),
+            Times::Far(v) => v.sort(),
             _ => {}
         }
     }
+
+    /// Remove one occurrence of `t` (the times are sorted).
+    fn remove(&mut self, t: Millis, base: Millis) -> bool {
+        match self {
+            Times::One(a) if *a == t => *self = Times::None,
+            Times::Near(v) => match Self::near(t, base).map(|d| v.binary_search(&d)) {
+                Some(Ok(at)) => {
+                    v.remove(at);
+                }
+                _ => return false,
+            },
+            Times::Far(v) => match v.binary_search(&t) {
+                Ok(at) => {
+                    v.remove(at);
+                }
+                Err(_) => return false,
+            },
+            _ => return false,
+        }
+        true
+    }
+
+    fn floods(&self, base: Millis, n: usize, w: Millis) -> Vec<Span> {
+        match self {
+            Times::None => Vec::new(),
+            Times::One(t) => floods(std::slice::from_ref(t), n, w),
+            Times::Near(v) => floods_by(v, |&d| base + i64::from(d), n, w),
+            Times::Far(v) => floods(v, n, w),
+        }
+    }
+
     fn heap_bytes(&self) -> usize {
         match self {
-            Times::Many(v) => v.capacity() * 8,
+            Times::Near(v) => v.capacity() * 4,
+            Times::Far(v) => v.capacity() * 8,
             _ => 0,
         }
     }
@@ -130,11 +184,22 @@ pub struct Floods {
     /// The floods of the users that have any (most never do), by user.
     floods: std::collections::BTreeMap<Sym, Box<[Span]>>,
     dirty: Vec<Sym>,
+    /// What times are kept as offsets from (see [`Times`]); set at the
+    /// first time added.
+    base: Option<Millis>,
 }
 
 impl Floods {
     pub fn new(min: usize, window: Millis) -> Floods {
-        Floods { min, window, slot: Vec::new(), entries: Vec::new(), floods: Default::default(), dirty: Vec::new() }
+        Floods {
+            min,
+            window,
+            slot: Vec::new(),
+            entries: Vec::new(),
+            floods: Default::default(),
+            dirty: Vec::new(),
+            base: None,
+        }
     }
 
     fn entry_mut(&mut self, user: Sym) -> Option<&mut UserTimes> {
@@ -156,11 +221,12 @@ impl Floods {
             *slot = u32::try_from(self.entries.len()).unwrap_or(NO_ENTRY);
             self.entries.push(UserTimes::default());
         }
+        let base = *self.base.get_or_insert(t.saturating_sub(1 << 31));
         let Some(u) = self.entries.get_mut(*slot as usize) else { return };
-        if u.times.as_slice().last().is_some_and(|&l| t < l) {
+        if u.times.last(base).is_some_and(|l| t < l) {
             u.unsorted = true;
         }
-        u.times.push(t);
+        u.times.push(t, base);
         if !u.dirty {
             u.dirty = true;
             self.dirty.push(user);
@@ -168,10 +234,10 @@ impl Floods {
     }
 
     pub fn remove(&mut self, user: Sym, t: Millis) {
+        let base = self.base.unwrap_or(0);
         let Some(u) = self.entry_mut(user) else { return };
         u.sort();
-        if let Ok(at) = u.times.as_slice().binary_search(&t) {
-            u.times.remove(at);
+        if u.times.remove(t, base) {
             if !u.dirty {
                 u.dirty = true;
                 self.dirty.push(user);
@@ -183,12 +249,12 @@ impl Floods {
     /// over all of its times: O(batches × times) for a user busy in every
     /// batch (the screen refreshes every 16 blocks, `report` once).
     fn refresh(&mut self) {
-        let (min, window) = (self.min, self.window);
+        let (min, window, base) = (self.min, self.window, self.base.unwrap_or(0));
         for user in std::mem::take(&mut self.dirty) {
             let Some(u) = self.entry_mut(user) else { continue };
             u.sort();
             u.dirty = false;
-            let f = floods(u.times.as_slice(), min, window);
+            let f = u.times.floods(base, min, window);
             if f.is_empty() {
                 self.floods.remove(&user);
             } else {
@@ -275,5 +341,35 @@ mod tests {
         assert!(a.flood_at(1, 10 * S).is_some());
         a.remove(1, 0);
         assert_eq!(a.all()[0].1.count, 24);
+    }
+
+    #[test]
+    fn times_far_from_the_first_are_kept_exactly() {
+        // The first time sets the base for 4-byte offsets (±24 days); a user
+        // with a time outside it keeps 8-byte times. Floods are the same.
+        const DAY: i64 = 86_400 * S;
+        let t0 = 1_763_625_600_000;
+        for far in [t0 + 60 * DAY, t0 - 60 * DAY, t0 + 24 * DAY, t0 - 24 * DAY, -62_135_596_800_000, 64_060_588_800_000] {
+            let mut a = Floods::new(3, 10 * S);
+            a.add(9, t0); // sets the base
+            let mut times: Vec<i64> = (0..4).map(|i| t0 + i * S).collect();
+            times.extend((0..3).map(|i| far + i * S));
+            for &t in &times {
+                a.add(1, t);
+            }
+            let mut sorted = times.clone();
+            sorted.sort_unstable();
+            let want: Vec<(Sym, Span)> = floods(&sorted, 3, 10 * S).into_iter().map(|f| (1, f)).collect();
+            let mut got = a.all();
+            got.sort_by_key(|(u, f)| (*u, f.start));
+            let mut want = want;
+            want.sort_by_key(|(u, f)| (*u, f.start));
+            assert_eq!(got, want, "{far}");
+            assert!(a.flood_at(1, far + S).is_some_and(|f| f.count == 3), "{far}");
+            a.remove(1, far);
+            assert!(a.flood_at(1, far + S).is_none(), "{far}");
+            a.remove(1, t0 + 3 * S);
+            assert_eq!(a.flood_at(1, t0).map(|f| f.count), Some(3), "{far}");
+        }
     }
 }
