@@ -151,19 +151,62 @@ impl Times {
     }
 }
 
-#[derive(Debug, Default, Clone)]
+/// A user's state: 16 bytes (every distinct user has one). One time is
+/// kept here; more move to `Floods::lists`.
+#[derive(Debug, Clone, Copy)]
 struct UserTimes {
-    times: Times,
+    /// The user's only time (when `has_one` and there is no list).
+    one: Millis,
+    /// Index of the user's times in `Floods::lists`, or `NO_LIST`.
+    list: u32,
+    has_one: bool,
     /// Changed since the floods were computed (and listed in `dirty`).
     dirty: bool,
-    /// `times` has a time appended out of order since it was last sorted.
+    /// The times have one appended out of order since they were last sorted.
     unsorted: bool,
 }
 
+const NO_LIST: u32 = u32::MAX;
+
+impl Default for UserTimes {
+    fn default() -> Self {
+        UserTimes { one: 0, list: NO_LIST, has_one: false, dirty: false, unsorted: false }
+    }
+}
+
 impl UserTimes {
-    fn sort(&mut self) {
+    /// The user's times, moved out (put them back with [`UserTimes::put`]).
+    fn take(&self, lists: &mut [Times]) -> Times {
+        match lists.get_mut(self.list as usize) {
+            Some(l) => std::mem::take(l),
+            None if self.has_one => Times::One(self.one),
+            None => Times::None,
+        }
+    }
+
+    fn put(&mut self, times: Times, lists: &mut Vec<Times>) {
+        match times {
+            Times::None | Times::One(_) if self.list == NO_LIST => {
+                self.has_one = matches!(times, Times::One(_));
+                if let Times::One(t) = times {
+                    self.one = t;
+                }
+            }
+            times => match lists.get_mut(self.list as usize) {
+                Some(l) => *l = times,
+                None => {
+                    self.list = u32::try_from(lists.len()).unwrap_or(NO_LIST);
+                    lists.push(times);
+                }
+            },
+        }
+    }
+
+    fn sort(&mut self, lists: &mut [Times]) {
         if self.unsorted {
-            self.times.sort();
+            if let Some(l) = lists.get_mut(self.list as usize) {
+                l.sort();
+            }
             self.unsorted = false;
         }
     }
@@ -181,6 +224,8 @@ pub struct Floods {
     /// of its entry in `entries`, or `NO_ENTRY`.
     slot: Vec<u32>,
     entries: Vec<UserTimes>,
+    /// The times of users with more than one.
+    lists: Vec<Times>,
     /// The floods of the users that have any (most never do), by user.
     floods: std::collections::BTreeMap<Sym, Box<[Span]>>,
     dirty: Vec<Sym>,
@@ -196,15 +241,11 @@ impl Floods {
             window,
             slot: Vec::new(),
             entries: Vec::new(),
+            lists: Vec::new(),
             floods: Default::default(),
             dirty: Vec::new(),
             base: None,
         }
-    }
-
-    fn entry_mut(&mut self, user: Sym) -> Option<&mut UserTimes> {
-        let i = *self.slot.get(user as usize)?;
-        self.entries.get_mut(i as usize)
     }
 
     /// Cost: O(1): an earlier time than the user's last is appended too,
@@ -223,10 +264,12 @@ impl Floods {
         }
         let base = *self.base.get_or_insert(t.saturating_sub(1 << 31));
         let Some(u) = self.entries.get_mut(*slot as usize) else { return };
-        if u.times.last(base).is_some_and(|l| t < l) {
+        let mut times = u.take(&mut self.lists);
+        if times.last(base).is_some_and(|l| t < l) {
             u.unsorted = true;
         }
-        u.times.push(t, base);
+        times.push(t, base);
+        u.put(times, &mut self.lists);
         if !u.dirty {
             u.dirty = true;
             self.dirty.push(user);
@@ -235,9 +278,13 @@ impl Floods {
 
     pub fn remove(&mut self, user: Sym, t: Millis) {
         let base = self.base.unwrap_or(0);
-        let Some(u) = self.entry_mut(user) else { return };
-        u.sort();
-        if u.times.remove(t, base) {
+        let Some(i) = self.slot.get(user as usize).copied() else { return };
+        let Some(u) = self.entries.get_mut(i as usize) else { return };
+        u.sort(&mut self.lists);
+        let mut times = u.take(&mut self.lists);
+        let removed = times.remove(t, base);
+        u.put(times, &mut self.lists);
+        if removed {
             if !u.dirty {
                 u.dirty = true;
                 self.dirty.push(user);
@@ -251,10 +298,15 @@ impl Floods {
     fn refresh(&mut self) {
         let (min, window, base) = (self.min, self.window, self.base.unwrap_or(0));
         for user in std::mem::take(&mut self.dirty) {
-            let Some(u) = self.entry_mut(user) else { continue };
-            u.sort();
+            let Some(i) = self.slot.get(user as usize).copied() else { continue };
+            let Some(u) = self.entries.get_mut(i as usize) else { continue };
+            u.sort(&mut self.lists);
             u.dirty = false;
-            let f = u.times.floods(base, min, window);
+            let f = match self.lists.get(u.list as usize) {
+                Some(l) => l.floods(base, min, window),
+                None if u.has_one => floods(&[u.one], min, window),
+                None => Vec::new(),
+            };
             if f.is_empty() {
                 self.floods.remove(&user);
             } else {
@@ -281,7 +333,8 @@ impl Floods {
     pub fn heap_bytes(&self) -> usize {
         self.slot.capacity() * 4
             + self.entries.capacity() * std::mem::size_of::<UserTimes>()
-            + self.entries.iter().map(|u| u.times.heap_bytes()).sum::<usize>()
+            + self.lists.capacity() * std::mem::size_of::<Times>()
+            + self.lists.iter().map(Times::heap_bytes).sum::<usize>()
             + self.floods.values().map(|f| f.len() * 24 + 48).sum::<usize>()
     }
 }
@@ -344,12 +397,28 @@ mod tests {
     }
 
     #[test]
+    fn a_user_costs_sixteen_bytes_before_its_second_time() {
+        assert_eq!(std::mem::size_of::<UserTimes>(), 16);
+        let mut a = Floods::new(2, 10 * S);
+        for u in 0..1000 {
+            a.add(u, i64::from(u) * S);
+        }
+        assert!(a.lists.is_empty() && a.all().is_empty());
+        a.add(5, 5 * S + 1);
+        assert_eq!((a.lists.len(), a.all()), (1, vec![(5, Span { start: 5 * S, end: 5 * S + 1, count: 2 })]));
+        a.remove(5, 5 * S);
+        a.remove(5, 5 * S + 1);
+        assert!(a.all().is_empty() && a.flood_at(5, 5 * S).is_none());
+    }
+
+    #[test]
     fn times_far_from_the_first_are_kept_exactly() {
         // The first time sets the base for 4-byte offsets (±24 days); a user
         // with a time outside it keeps 8-byte times. Floods are the same.
         const DAY: i64 = 86_400 * S;
         let t0 = 1_763_625_600_000;
-        for far in [t0 + 60 * DAY, t0 - 60 * DAY, t0 + 24 * DAY, t0 - 24 * DAY, -62_135_596_800_000, 64_060_588_800_000] {
+        for far in [t0 + 60 * DAY, t0 - 60 * DAY, t0 + 24 * DAY, t0 - 24 * DAY, -62_135_596_800_000, 64_060_588_800_000]
+        {
             let mut a = Floods::new(3, 10 * S);
             a.add(9, t0); // sets the base
             let mut times: Vec<i64> = (0..4).map(|i| t0 + i * S).collect();

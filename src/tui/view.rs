@@ -134,7 +134,8 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
     let text = if rec.kind() == Kind::Unparsed {
         let line = rec.unparsed_line().unwrap_or(0);
         let place = format!("{}:{line}", src.map_or("", |x| x.display.as_str()));
-        let body = if src.is_some_and(|x| x.compressed) { String::new() } else { s.line_text(*rec).unwrap_or_default() };
+        let body =
+            if src.is_some_and(|x| x.compressed) { String::new() } else { s.line_text(*rec).unwrap_or_default() };
         format!("{marker} {time} {kind} {} {}", safe(&place, 40), safe(&body, width))
     } else {
         let who = match rec.kind() {
