@@ -284,11 +284,9 @@ impl Floods {
         let mut times = u.take(&mut self.lists);
         let removed = times.remove(t, base);
         u.put(times, &mut self.lists);
-        if removed {
-            if !u.dirty {
-                u.dirty = true;
-                self.dirty.push(user);
-            }
+        if removed && !u.dirty {
+            u.dirty = true;
+            self.dirty.push(user);
         }
     }
 
