@@ -203,10 +203,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// The notes of a record (`Store::notes` is in record order).
-    fn notes(&self, id: RecordId) -> impl Iterator<Item = &'a Note> + 'a {
-        let notes = &self.store.notes;
-        let from = notes.partition_point(|n| n.record < id);
-        notes.get(from..).unwrap_or_default().iter().take_while(move |n| n.record == id)
+    fn notes(&self, id: RecordId) -> impl Iterator<Item = Note> + 'a {
+        self.store.notes.of_record(id)
     }
 
     fn response(&self, id: RecordId) -> Response {

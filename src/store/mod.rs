@@ -22,7 +22,7 @@ use foldhash::HashMap;
 pub use chunked::ChunkVec;
 pub use index::{MultiIndex, MultiIndex32};
 
-use crate::model::{ApiMeta, EventMeta, Kind, NONE, Record, RecordId, Sym, WebhookMeta};
+use crate::model::{ApiMeta, EventMeta, Kind, NONE, Note, Record, RecordId, Sym, WebhookMeta};
 use crate::time::Millis;
 
 /// Hash an identifier for the indexes. Never 0 (0 means "absent").
@@ -132,6 +132,84 @@ fn full_entries<'a>(index: &'a MultiIndex32, full: impl Fn(u32) -> u64 + 'a) -> 
         at += 1;
         e
     })
+}
+
+/// The audit's sparse facts ([`Note`]) in commit order, 12 bytes each: the
+/// MINI App tokens and audience of the few notes that have them (24 bytes)
+/// are kept apart.
+#[derive(Debug, Default)]
+pub struct Notes {
+    base: Vec<NoteBase>,
+    ext: Vec<NoteExt>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct NoteBase {
+    record: RecordId,
+    /// Index in `Notes::ext`, or `NONE`.
+    ext: u32,
+    slow_ms: u16,
+    response: crate::model::Response,
+    audience_op: crate::model::AudienceOp,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct NoteExt {
+    token_used: u64,
+    token_returned: u64,
+    audience: u64,
+}
+
+impl Notes {
+    pub fn push(&mut self, n: Note) {
+        let ext = if n.token_used != 0 || n.token_returned != 0 || n.audience != 0 {
+            self.ext.push(NoteExt { token_used: n.token_used, token_returned: n.token_returned, audience: n.audience });
+            u32::try_from(self.ext.len() - 1).unwrap_or(NONE)
+        } else {
+            NONE
+        };
+        let (record, slow_ms, response, audience_op) = (n.record, n.slow_ms, n.response, n.audience_op);
+        self.base.push(NoteBase { record, ext, slow_ms, response, audience_op });
+    }
+
+    fn note(&self, b: &NoteBase) -> Note {
+        let e = self.ext.get(b.ext as usize);
+        Note {
+            record: b.record,
+            response: b.response,
+            audience_op: b.audience_op,
+            slow_ms: b.slow_ms,
+            token_used: e.map_or(0, |e| e.token_used),
+            token_returned: e.map_or(0, |e| e.token_returned),
+            audience: e.map_or(0, |e| e.audience),
+        }
+    }
+
+    pub fn get(&self, i: usize) -> Option<Note> {
+        self.base.get(i).map(|b| self.note(b))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Note> + '_ {
+        self.base.iter().map(|b| self.note(b))
+    }
+
+    /// The notes of record `id` (notes are in record order): a binary search.
+    pub fn of_record(&self, id: RecordId) -> impl Iterator<Item = Note> + '_ {
+        let from = self.base.partition_point(|n| n.record < id);
+        self.base.get(from..).unwrap_or_default().iter().take_while(move |n| n.record == id).map(|b| self.note(b))
+    }
+
+    pub fn len(&self) -> usize {
+        self.base.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.base.is_empty()
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.base.capacity() * std::mem::size_of::<NoteBase>() + self.ext.capacity() * std::mem::size_of::<NoteExt>()
+    }
 }
 
 /// One source as the report lists it.
@@ -360,7 +438,7 @@ pub struct Store {
     pub last: Option<Millis>,
     pub unparsed_examples: Vec<Example>,
     /// Sparse facts for the audit, in commit order.
-    pub notes: Vec<crate::model::Note>,
+    pub notes: Notes,
     /// Messages withdrawn by an `unsend` event: message ID hash → the time
     /// the unsend was received. Their content is never shown.
     pub unsent: HashMap<u64, Millis>,
@@ -834,7 +912,7 @@ impl Store {
             ),
             ("by_user", self.by_user.iter().map(|v| v.capacity() * 4 + 24).sum()),
             ("errors", self.errors.capacity() * 4),
-            ("notes", self.notes.capacity() * size_of::<crate::model::Note>()),
+            ("notes", self.notes.heap_bytes()),
             ("syms", self.syms.heap_bytes()),
         ]
     }
