@@ -176,7 +176,8 @@ impl ParsedBlock {
         let f = &l.fields;
         self.fields.observe(l);
         let idx = self.records.len() as u32;
-        let path = self.syms.opt(l.target().map(parse::endpoint_path));
+        let target = l.target().map(parse::endpoint_path);
+        let path = self.syms.opt(target);
         let mut aux = NONE;
         match l.kind {
             Kind::Webhook => {
@@ -235,7 +236,7 @@ impl ParsedBlock {
                 };
                 let mut note = Note { record: idx, ..Note::default() };
                 let rb = f.request_body.as_ref().and_then(|b| body::parse_request_body(&b.text()));
-                let target = l.target().map(parse::endpoint_path).unwrap_or("");
+                let target = target.unwrap_or("");
                 // The response body matters for errors, MINI App tokens and new audiences only.
                 let wants_response =
                     f.status >= 400 || l.kind == Kind::MiniApp || target.starts_with("/v2/bot/audienceGroup/");

@@ -388,12 +388,15 @@ impl BlockReader {
         loop {
             if !self.eof && buf.len() < target && !(self.eager && buf.contains(&b'\n')) {
                 let start = buf.len();
-                buf.resize(target, 0);
-                let slot = buf.get_mut(start..).unwrap_or_default();
                 let n = if self.eager {
-                    read_once(&mut self.opened.reader, slot)?
+                    buf.resize(target, 0);
+                    read_once(&mut self.opened.reader, buf.get_mut(start..).unwrap_or_default())?
                 } else {
-                    let (n, err) = read_full_keep(&mut self.opened.reader, slot);
+                    // Read into spare capacity: no zeroing of each block first.
+                    buf.reserve_exact(target - start);
+                    let want = (target - start) as u64;
+                    let err = (&mut self.opened.reader).take(want).read_to_end(&mut buf).err();
+                    let n = buf.len() - start;
                     if let Some(e) = err {
                         if self.offset == 0 && start + n == 0 {
                             return Err(e); // nothing readable at all
