@@ -800,58 +800,85 @@ impl Store {
     /// is later), so it grows with the data, not with records × block size.
     pub fn lines_of(&self, recs: &[Record]) -> Vec<u64> {
         let mut out = vec![0u64; recs.len()];
-        let mut gz: BTreeMap<u32, Vec<(u64, usize)>> = BTreeMap::new();
-        let mut plain: BTreeMap<u32, Vec<(u64, usize)>> = BTreeMap::new();
+        // Per source on disk: (offset, index) of the records asked.
+        let mut on_disk: BTreeMap<u32, Vec<(u64, usize)>> = BTreeMap::new();
         for (i, r) in recs.iter().enumerate() {
             let src = self.sources.get(r.source() as usize);
-            let on_disk = src.is_some_and(|s| s.memory.is_none() && s.line_marks.is_empty() && s.path.is_some());
-            let to = match (r.unparsed_line(), src) {
-                (None, Some(s)) if on_disk && s.compressed => Some(&mut gz),
-                (None, Some(_)) if on_disk => Some(&mut plain),
-                _ => None,
-            };
-            match to {
-                Some(m) => m.entry(r.source()).or_default().push((r.offset(), i)),
-                None => {
+            let readable = src.is_some_and(|s| s.memory.is_none() && s.line_marks.is_empty() && s.path.is_some());
+            match r.unparsed_line() {
+                None if readable => on_disk.entry(r.source()).or_default().push((r.offset(), i)),
+                _ => {
                     if let Some(slot) = out.get_mut(i) {
                         *slot = self.line_of(*r).unwrap_or(0);
                     }
                 }
             }
         }
-        for (src, mut want) in gz {
-            let Some(path) = self.sources.get(src as usize).and_then(|s| s.path.as_ref()) else { continue };
+        // One job per source, shared among the cores, archives first:
+        // decompressing them is most of the cost.
+        let compressed = |src: u32| self.sources.get(src as usize).is_some_and(|s| s.compressed);
+        let mut jobs: Vec<(u32, Vec<(u64, usize)>)> = on_disk.into_iter().collect();
+        jobs.sort_by_key(|(src, _)| !compressed(*src));
+        for (_, want) in &mut jobs {
             want.sort_unstable();
-            let offsets: Vec<u64> = want.iter().map(|&(o, _)| o).collect();
-            if let Ok(counts) = crate::source::newlines_before(path, &offsets) {
-                for ((_, i), n) in want.iter().zip(counts) {
-                    if let Some(slot) = out.get_mut(*i) {
-                        *slot = n + 1;
-                    }
-                }
-            }
         }
-        for (src, mut want) in plain {
-            let Some(s) = self.sources.get(src as usize) else { continue };
-            let Some(Ok(mut f)) = s.path.as_ref().map(std::fs::File::open) else { continue };
-            want.sort_unstable();
-            // (offset, line) of the cursor: the last place counted to.
-            let mut at: Option<(u64, u64)> = None;
-            for (off, i) in want {
-                let k = s.checkpoints.partition_point(|&(o, _)| o <= off);
-                let block = k.checked_sub(1).and_then(|k| s.checkpoints.get(k)).copied().unwrap_or((0, 1));
-                let (from, line) = match at {
-                    Some(c) if c.0 >= block.0 && c.0 <= off => c,
-                    _ => block,
-                };
-                let Ok(n) = crate::source::count_newlines_in(&mut f, from, off) else { continue };
-                at = Some((off, line + n));
-                if let Some(slot) = out.get_mut(i) {
-                    *slot = line + n;
-                }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(jobs.len());
+        let found: Vec<Vec<(usize, u64)>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut got = Vec::new();
+                        while let Some((src, want)) = jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                            if compressed(*src) {
+                                self.gz_lines(*src, want, &mut got);
+                            } else {
+                                self.plain_lines(*src, want, &mut got);
+                            }
+                        }
+                        got
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap_or_default()).collect()
+        });
+        for (i, line) in found.into_iter().flatten() {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = line;
             }
         }
         out
+    }
+
+    /// [`Store::lines_of`] for the records of one compressed source at
+    /// `want` (offset, index; sorted): decompressed once, up to the last.
+    fn gz_lines(&self, src: u32, want: &[(u64, usize)], got: &mut Vec<(usize, u64)>) {
+        let Some(path) = self.sources.get(src as usize).and_then(|s| s.path.as_ref()) else { return };
+        let offsets: Vec<u64> = want.iter().map(|&(o, _)| o).collect();
+        if let Ok(counts) = crate::source::newlines_before(path, &offsets) {
+            got.extend(want.iter().zip(counts).map(|(&(_, i), n)| (i, n + 1)));
+        }
+    }
+
+    /// [`Store::lines_of`] for the records of one plain source at `want`
+    /// (offset, index; sorted): from each record's block start or the
+    /// previous record, whichever is later.
+    fn plain_lines(&self, src: u32, want: &[(u64, usize)], got: &mut Vec<(usize, u64)>) {
+        let Some(s) = self.sources.get(src as usize) else { return };
+        let Some(Ok(mut f)) = s.path.as_ref().map(std::fs::File::open) else { return };
+        // (offset, line) of the cursor: the last place counted to.
+        let mut at: Option<(u64, u64)> = None;
+        for &(off, i) in want {
+            let k = s.checkpoints.partition_point(|&(o, _)| o <= off);
+            let block = k.checked_sub(1).and_then(|k| s.checkpoints.get(k)).copied().unwrap_or((0, 1));
+            let (from, line) = match at {
+                Some(c) if c.0 >= block.0 && c.0 <= off => c,
+                _ => block,
+            };
+            let Ok(n) = crate::source::count_newlines_in(&mut f, from, off) else { continue };
+            at = Some((off, line + n));
+            got.push((i, line + n));
+        }
     }
 
     /// The 1-based line number of a record: kept for unparsed lines, found
