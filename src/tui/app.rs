@@ -179,6 +179,9 @@ pub struct App {
     /// for the rate strip.
     rate: std::collections::BTreeMap<i64, (u64, u64)>,
     rated: RecordId,
+    /// The strip's buckets as last computed: (width, records rated then,
+    /// requests, 429/5xx). A frame without new records reuses them.
+    rate_cache: std::cell::RefCell<Option<(usize, RecordId, Vec<u64>, Vec<u64>)>>,
     /// The guideline audit and its last findings (recomputed at most every
     /// couple of seconds: it reads every record).
     pub audit: crate::audit::Audit,
@@ -213,6 +216,7 @@ impl App {
             line_pending: None,
             generation: 0,
             rate: std::collections::BTreeMap::new(),
+            rate_cache: Default::default(),
             rated: 0,
             audit: crate::audit::Audit::default(),
             audit_findings: Vec::new(),
@@ -473,19 +477,17 @@ impl App {
     }
 
     /// Requests and 429/5xx per bucket, `n` buckets over the whole time range.
+    /// Cost: one walk over the seconds with requests, only when records
+    /// arrived since the last call (or the width changed); a frame that
+    /// brings nothing new reuses the last buckets.
     pub fn rate_buckets(&self, n: usize) -> (Vec<u64>, Vec<u64>) {
-        let (mut req, mut bad) = (vec![0u64; n], vec![0u64; n]);
-        let (Some((&first, _)), Some((&last, _))) = (self.rate.first_key_value(), self.rate.last_key_value()) else {
-            return (req, bad);
-        };
-        let span = (last - first + 1).max(1);
-        for (&sec, &(r, b)) in &self.rate {
-            let i = (((sec - first) as i128 * n as i128) / span as i128) as usize;
-            if let (Some(x), Some(y)) = (req.get_mut(i), bad.get_mut(i)) {
-                *x += r;
-                *y += b;
-            }
+        if let Some((w, rated, req, bad)) = self.rate_cache.borrow().as_ref()
+            && (*w, *rated) == (n, self.rated)
+        {
+            return (req.clone(), bad.clone());
         }
+        let (req, bad) = rate_buckets(&self.rate, n);
+        *self.rate_cache.borrow_mut() = Some((n, self.rated, req.clone(), bad.clone()));
         (req, bad)
     }
 
@@ -804,4 +806,31 @@ impl App {
             Action::PrevMatch => self.next_match(false),
         }
     }
+}
+
+/// `n` buckets over the seconds of `rate` (first to last): requests and
+/// 429/5xx per bucket. Second `first + d` falls in bucket ⌊d·n/span⌋; that
+/// index only grows along the sorted seconds, so each bucket's first second
+/// is computed once instead of a division per second.
+pub(crate) fn rate_buckets(rate: &std::collections::BTreeMap<i64, (u64, u64)>, n: usize) -> (Vec<u64>, Vec<u64>) {
+    let (mut req, mut bad) = (vec![0u64; n], vec![0u64; n]);
+    let (Some((&first, _)), Some((&last, _))) = (rate.first_key_value(), rate.last_key_value()) else {
+        return (req, bad);
+    };
+    let (span, n128) = (i128::from(last) - i128::from(first) + 1, n.max(1) as i128);
+    // The first second of bucket i: first + ⌈i·span/n⌉.
+    let edge = |i: usize| i128::from(first) + (i as i128 * span + n128 - 1) / n128;
+    let mut i = 0usize;
+    let mut next = edge(1);
+    for (&sec, &(r, b)) in rate {
+        while i + 1 < n && i128::from(sec) >= next {
+            i += 1;
+            next = edge(i + 1);
+        }
+        if let (Some(x), Some(y)) = (req.get_mut(i), bad.get_mut(i)) {
+            *x += r;
+            *y += b;
+        }
+    }
+    (req, bad)
 }

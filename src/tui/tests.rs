@@ -456,3 +456,38 @@ fn enter_on_a_finding_narrows_to_its_records() {
     let s = screen(&app, 120, 40);
     assert!(s.contains("sig✗") && s.contains("verified  invalid"), "{s}");
 }
+
+#[test]
+fn rate_buckets_match_a_division_per_second() {
+    // The reference: bucket ⌊(sec − first)·n / span⌋, computed per second.
+    let reference = |rate: &std::collections::BTreeMap<i64, (u64, u64)>, n: usize| {
+        let (mut req, mut bad) = (vec![0u64; n], vec![0u64; n]);
+        let (first, last) = (*rate.keys().next().unwrap(), *rate.keys().last().unwrap());
+        let span = (last - first + 1) as i128;
+        for (&sec, &(r, b)) in rate {
+            let i = ((sec - first) as i128 * n as i128 / span) as usize;
+            req[i] += r;
+            bad[i] += b;
+        }
+        (req, bad)
+    };
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for case in 0..200 {
+        let mut rate = std::collections::BTreeMap::new();
+        let spread = [1, 7, 100, 3_600, 1_209_600, 1 << 40][case % 6];
+        let base = next() as i64 % (1 << 35);
+        for _ in 0..(1 + next() % 300) {
+            rate.insert(base + (next() % spread) as i64, (1 + next() % 5, next() % 2));
+        }
+        for n in [1, 2, 3, 10, 111, 113, 500] {
+            assert_eq!(crate::tui::app::rate_buckets(&rate, n), reference(&rate, n), "case {case}, n {n}");
+        }
+    }
+    assert_eq!(crate::tui::app::rate_buckets(&Default::default(), 5), (vec![0; 5], vec![0; 5]));
+}

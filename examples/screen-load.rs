@@ -1,0 +1,139 @@
+//! The screen on a large directory, as a user meets it: `linelens DIR` in a
+//! pseudo-terminal (120×40), its output replayed through a terminal
+//! emulator. Measures the time to the first rows on screen, the time until
+//! every file is read (the header's "indexing" bar gone) beside `linelens
+//! report` on the same directory, how long a key pressed while reading
+//! takes to show (`?` opens the help, `?` closes it; each is timed until
+//! the screen shows it), and the screen's peak memory.
+//!
+//! ```text
+//! bash benches/report.sh --hours        # writes target/bench-data/330h
+//! cargo build --release && cargo run --release --example screen-load -- [DIR]
+//! ```
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+#[path = "common/latency.rs"]
+mod latency;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+const HELP: &str = "Help (any key closes)";
+
+/// "… · 1,234 records · …" in the header row.
+fn record_count(header: &str) -> Option<u64> {
+    let end = header.find(" records")?;
+    let start = header[..end].rfind("· ")? + 2;
+    header[start..end].replace(',', "").trim().parse().ok()
+}
+
+fn peak_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() {
+    let dir = std::env::args().nth(1).unwrap_or_else(|| "target/bench-data/330h".into());
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().and_then(|p| p.parent()).unwrap().join("linelens");
+    assert!(std::path::Path::new(&dir).is_dir(), "{dir}: no such directory (bash benches/report.sh --hours writes it)");
+
+    // `report` on the same directory, for the comparison (page cache warm).
+    let t = Instant::now();
+    let status = std::process::Command::new(&bin).arg("report").arg(&dir).stdout(std::process::Stdio::null()).status();
+    assert!(status.unwrap().success());
+    let t = Instant::now();
+    std::process::Command::new(&bin).arg("report").arg(&dir).stdout(std::process::Stdio::null()).status().unwrap();
+    let report = t.elapsed();
+
+    let pair = native_pty_system().openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let mut cmd = CommandBuilder::new(&bin);
+    cmd.arg(&dir);
+    cmd.env("TERM", "xterm-256color");
+    let start = Instant::now();
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let pid = child.process_id().unwrap();
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut writer = pair.master.take_writer().unwrap();
+    let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(40), nz(120), 0)));
+    // (first rows, every file read), as times since the start.
+    let marks: Arc<Mutex<(Option<Duration>, Option<Duration>)>> = Arc::default();
+    {
+        let (screen, marks) = (screen.clone(), marks.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1 << 16];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut s = screen.lock().unwrap();
+                s.process(&buf[..n]);
+                let text = s.screen().contents();
+                let header = text.lines().next().unwrap_or("");
+                let mut m = marks.lock().unwrap();
+                // First rows: records counted and the row under the header
+                // filled in.
+                let row = text.lines().nth(2).unwrap_or("").trim();
+                if m.0.is_none() && record_count(header).is_some_and(|c| c > 0) && !row.is_empty() {
+                    m.0 = Some(start.elapsed());
+                }
+                if m.0.is_some() && m.1.is_none() && !header.contains("indexing") {
+                    m.1 = Some(start.elapsed());
+                }
+            }
+        });
+    }
+    let shows = |want: bool| screen.lock().unwrap().screen().contents().contains(HELP) == want;
+    let mut keys = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while marks.lock().unwrap().1.is_none() && Instant::now() < deadline {
+        if marks.lock().unwrap().0.is_none() {
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        }
+        // A key while reading: `?` opens the help, `?` closes it.
+        for open in [true, false] {
+            let sent = Instant::now();
+            writer.write_all(b"?").unwrap();
+            writer.flush().unwrap();
+            while !shows(open) && sent.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            if marks.lock().unwrap().1.is_none() {
+                keys.push(sent.elapsed());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (first, read) = *marks.lock().unwrap();
+    let peak = peak_kb(pid);
+    writer.write_all(b"q").unwrap();
+    writer.flush().unwrap();
+    let _ = child.wait();
+    let s = |d: Option<Duration>| d.map_or_else(|| "never".to_owned(), |d| format!("{:.2} s", d.as_secs_f64()));
+    println!("directory {dir}");
+    println!("first rows on screen after {}", s(first));
+    println!(
+        "every file read after {} (`report`: {:.2} s, ratio {})",
+        s(read),
+        report.as_secs_f64(),
+        read.map_or_else(|| "-".into(), |r| format!("{:.2}", r.as_secs_f64() / report.as_secs_f64()))
+    );
+    if let Some(kb) = peak {
+        println!("peak memory of the screen {:.0} MB", kb as f64 / 1024.0);
+    }
+    if keys.is_empty() {
+        println!("no key was timed while reading");
+    } else {
+        latency::print_summary(&format!("{} keys while reading:", keys.len()), &mut keys);
+    }
+}
+
+fn nz(n: u16) -> std::num::NonZero<u16> {
+    std::num::NonZero::new(n).unwrap()
+}
