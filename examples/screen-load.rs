@@ -13,6 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 #[path = "common/latency.rs"]
+#[allow(dead_code)]
 mod latency;
 
 use std::io::{Read, Write};
@@ -42,8 +43,8 @@ fn main() {
     let bin = exe.parent().and_then(|p| p.parent()).unwrap().join("linelens");
     assert!(std::path::Path::new(&dir).is_dir(), "{dir}: no such directory (bash benches/report.sh --hours writes it)");
 
-    // `report` on the same directory, for the comparison (page cache warm).
-    let t = Instant::now();
+    // `report` on the same directory, for the comparison (the first run
+    // warms the page cache).
     let status = std::process::Command::new(&bin).arg("report").arg(&dir).stdout(std::process::Stdio::null()).status();
     assert!(status.unwrap().success());
     let t = Instant::now();

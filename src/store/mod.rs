@@ -212,6 +212,19 @@ impl Notes {
     }
 }
 
+/// How many leading elements of `v` satisfy `before` (which holds for a
+/// prefix of `v`): an exponential search, then a binary one, so a place
+/// near the start costs a few calls of `before`.
+fn gallop<T>(v: &[T], before: impl Fn(&T) -> bool) -> usize {
+    let mut hi = 1usize;
+    while hi <= v.len() && v.get(hi - 1).is_some_and(&before) {
+        hi *= 2;
+    }
+    let lo = hi / 2;
+    let end = hi.min(v.len());
+    lo + v.get(lo..end).unwrap_or_default().partition_point(&before)
+}
+
 /// One source as the report lists it.
 #[derive(Debug, Clone, Default)]
 pub struct Source {
@@ -605,24 +618,27 @@ impl Store {
         let len = self.len() as RecordId;
         let start = self.order.len() as RecordId;
         if start < len {
-            let mut new: Vec<RecordId> = (start..len).collect();
-            new.sort_by_key(|&id| self.key(id));
-            let old_sorted = self.order.last().is_none_or(|&l| new.first().is_none_or(|&f| self.key(l) <= self.key(f)));
+            let mut new: Vec<((Millis, RecordId), RecordId)> = (start..len).map(|id| (self.key(id), id)).collect();
+            new.sort_unstable();
+            let old_sorted = self.order.last().is_none_or(|&l| new.first().is_none_or(|&(f, _)| self.key(l) <= f));
             if old_sorted {
-                self.order.extend(new);
+                self.order.extend(new.into_iter().map(|(_, id)| id));
             } else {
+                // Each new record's place is found by galloping from the
+                // last one's (a few look-ups), and the old records between
+                // two places are copied as a run: O(n) copying and
+                // O(k log(n/k)) look-ups, not a look-up per old record.
                 let old = std::mem::take(&mut self.order);
                 let mut merged = Vec::with_capacity(old.len() + new.len());
-                let (mut a, mut b) = (old.into_iter().peekable(), new.into_iter().peekable());
-                loop {
-                    let take_a = match (a.peek(), b.peek()) {
-                        (Some(&x), Some(&y)) => self.key(x) <= self.key(y),
-                        (Some(_), None) => true,
-                        (None, Some(_)) => false,
-                        (None, None) => break,
-                    };
-                    merged.extend(if take_a { a.next() } else { b.next() });
+                let mut lo = 0usize;
+                for (k, id) in new {
+                    let rest = old.get(lo..).unwrap_or_default();
+                    let at = lo + gallop(rest, |&x| self.key(x) <= k);
+                    merged.extend_from_slice(old.get(lo..at).unwrap_or_default());
+                    merged.push(id);
+                    lo = at;
                 }
+                merged.extend_from_slice(old.get(lo..).unwrap_or_default());
                 self.order = merged;
             }
         }
@@ -829,7 +845,8 @@ impl Store {
                 .map(|_| {
                     scope.spawn(|| {
                         let mut got = Vec::new();
-                        while let Some((src, want)) = jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                        while let Some((src, want)) = jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                        {
                             if compressed(*src) {
                                 self.gz_lines(*src, want, &mut got);
                             } else {

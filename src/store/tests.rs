@@ -310,3 +310,45 @@ fn token_and_key_indexes_verify_their_32_bit_hits() {
     assert!(pos(&events, lo) < pos(&events, hi) && pos(&requests, lo) < pos(&requests, hi));
     assert!(events.windows(2).all(|w| token_order(w[0].0) <= token_order(w[1].0)));
 }
+
+#[test]
+fn gallop_counts_the_prefix() {
+    let v: Vec<u32> = (0..100).collect();
+    for k in [0, 1, 2, 3, 7, 8, 9, 63, 64, 65, 99, 100, 150] {
+        assert_eq!(gallop(&v, |&x| x < k), (k as usize).min(100), "{k}");
+    }
+    assert_eq!(gallop(&[] as &[u32], |_| true), 0);
+}
+
+#[test]
+fn the_timeline_grown_batch_by_batch_is_the_sorted_order() {
+    use crate::model::{Loc, Method};
+    let mut x: u64 = 88172645463325252;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut s = Store::new();
+    s.sources.push(Source::default());
+    let mut all = Vec::new();
+    for batch in 0..40 {
+        // Batches in order, out of order, and overlapping, with equal times.
+        let (base, spread) = match batch % 4 {
+            0 => (batch as i64 * 1000, 1000),
+            1 => (0, 50_000),
+            2 => (20_000, 10),
+            _ => ((next() % 40_000) as i64, 3_000),
+        };
+        for _ in 0..(1 + next() % 200) {
+            let ts = base + (next() % spread) as i64;
+            let id = s.append(Record::new(ts, Loc::new(0, all.len() as u64), Kind::Api, Method::Get, 200, NONE, NONE));
+            all.push((ts, id));
+        }
+        let got = s.timeline().to_vec();
+        let mut want = all.clone();
+        want.sort();
+        assert_eq!(got, want.iter().map(|&(_, id)| id).collect::<Vec<_>>(), "batch {batch}");
+    }
+}

@@ -179,9 +179,8 @@ pub struct App {
     /// for the rate strip.
     rate: std::collections::BTreeMap<i64, (u64, u64)>,
     rated: RecordId,
-    /// The strip's buckets as last computed: (width, records rated then,
-    /// requests, 429/5xx). A frame without new records reuses them.
-    rate_cache: std::cell::RefCell<Option<(usize, RecordId, Vec<u64>, Vec<u64>)>>,
+    /// The strip's buckets as last computed, and the requests rated since.
+    rate_cache: std::cell::RefCell<RateCache>,
     /// The guideline audit and its last findings (recomputed at most every
     /// couple of seconds: it reads every record).
     pub audit: crate::audit::Audit,
@@ -265,11 +264,12 @@ impl App {
             if let Some(r) = self.store.get(self.rated)
                 && matches!(r.kind(), Kind::Api | Kind::MiniApp)
             {
-                let e = self.rate.entry(r.ts().div_euclid(1000)).or_default();
+                let sec = r.ts().div_euclid(1000);
+                let bad = r.status() == 429 || r.status() >= 500;
+                let e = self.rate.entry(sec).or_default();
                 e.0 += 1;
-                if r.status() == 429 || r.status() >= 500 {
-                    e.1 += 1;
-                }
+                e.1 += u64::from(bad);
+                self.rate_cache.get_mut().rated(sec, bad);
             }
             self.rated += 1;
         }
@@ -481,14 +481,30 @@ impl App {
     /// arrived since the last call (or the width changed); a frame that
     /// brings nothing new reuses the last buckets.
     pub fn rate_buckets(&self, n: usize) -> (Vec<u64>, Vec<u64>) {
-        if let Some((w, rated, req, bad)) = self.rate_cache.borrow().as_ref()
-            && (*w, *rated) == (n, self.rated)
-        {
-            return (req.clone(), bad.clone());
+        let range = self.rate.first_key_value().map(|(&f, _)| f).zip(self.rate.last_key_value().map(|(&l, _)| l));
+        let mut c = self.rate_cache.borrow_mut();
+        match range {
+            Some((first, last)) if c.valid && (c.n, c.first, c.last) == (n, first, last) => {
+                // The same width and range: only the requests rated since.
+                let span = i128::from(last) - i128::from(first) + 1;
+                let pending = std::mem::take(&mut c.pending);
+                for (sec, bad) in pending {
+                    let i = ((i128::from(sec) - i128::from(first)) * n as i128 / span) as usize;
+                    if let Some(x) = c.req.get_mut(i) {
+                        *x += 1;
+                    }
+                    if let Some(y) = c.bad.get_mut(i).filter(|_| bad) {
+                        *y += 1;
+                    }
+                }
+            }
+            _ => {
+                let (req, bad) = rate_buckets(&self.rate, n);
+                let (first, last) = range.unwrap_or_default();
+                *c = RateCache { n, first, last, req, bad, pending: Vec::new(), valid: true };
+            }
         }
-        let (req, bad) = rate_buckets(&self.rate, n);
-        *self.rate_cache.borrow_mut() = Some((n, self.rated, req.clone(), bad.clone()));
-        (req, bad)
+        (c.req.clone(), c.bad.clone())
     }
 
     /// Whether a record has an exact link to show (a reply's event, a
@@ -804,6 +820,40 @@ impl App {
             Action::JumpToTime => self.input = Some(Input { kind: InputKind::Time, text: String::new() }),
             Action::NextMatch => self.next_match(true),
             Action::PrevMatch => self.next_match(false),
+        }
+    }
+}
+
+/// The rate strip's buckets for one width and time range, and the requests
+/// rated since they were computed: a frame adds only those (O(new
+/// requests)); a new width or range recomputes them from the per-second
+/// counts (O(seconds)).
+#[derive(Debug, Default)]
+struct RateCache {
+    n: usize,
+    first: i64,
+    last: i64,
+    req: Vec<u64>,
+    bad: Vec<u64>,
+    /// (second, 429/5xx) of each request rated since.
+    pending: Vec<(i64, bool)>,
+    valid: bool,
+}
+
+impl RateCache {
+    /// At most this many requests wait for a frame; past that the buckets
+    /// are recomputed at the next one instead.
+    const PENDING_MAX: usize = 1 << 20;
+
+    fn rated(&mut self, sec: i64, bad: bool) {
+        if !self.valid {
+            return;
+        }
+        if self.pending.len() >= Self::PENDING_MAX {
+            self.valid = false;
+            self.pending = Vec::new();
+        } else {
+            self.pending.push((sec, bad));
         }
     }
 }

@@ -491,3 +491,37 @@ fn rate_buckets_match_a_division_per_second() {
     }
     assert_eq!(crate::tui::app::rate_buckets(&Default::default(), 5), (vec![0; 5], vec![0; 5]));
 }
+
+#[test]
+fn the_rate_strip_adds_new_records_as_a_fresh_one_counts_them() {
+    let line = |i: usize, sec: usize, status: u16| {
+        format!("r{i} 2026-11-20T08:{:02}:{:02}Z POST /v2/bot/message/push {status}\n", sec / 60, sec % 60)
+    };
+    let fresh = |text: &str| {
+        let mut store = Store::new();
+        crate::ingest::load_bytes(&mut store, "a.log", text.as_bytes());
+        App::new(store, Analyzer::new(Thresholds::default()), Keymap::new(&BTreeMap::new()).unwrap(), "t".into())
+    };
+    let mut all = line(0, 0, 200) + &line(1, 3599, 200);
+    let mut app = fresh(&all);
+    let _ = app.rate_buckets(100);
+    for (round, (from, to)) in [(1, 1800), (1800, 3599), (0, 3599)].into_iter().enumerate() {
+        // Within the range: the strip adds them to what it had.
+        let mut more = String::new();
+        for i in 0..300 {
+            let sec = from + (i * 7919) % (to - from);
+            more += &line(1000 * (round + 1) + i, sec, if i % 3 == 0 { 429 } else { 200 });
+        }
+        crate::ingest::load_bytes(app.store_mut().unwrap(), &format!("m{round}.log"), more.as_bytes());
+        app.on_ingested();
+        all += &more;
+        assert_eq!(app.rate_buckets(100), fresh(&all).rate_buckets(100), "round {round}");
+        assert_eq!(app.rate_buckets(37), fresh(&all).rate_buckets(37), "round {round}, another width");
+    }
+    // A record past the range: the buckets are laid out again.
+    let late = "late 2026-11-20T10:00:00Z POST /v2/bot/message/push 500\n";
+    crate::ingest::load_bytes(app.store_mut().unwrap(), "late.log", late.as_bytes());
+    app.on_ingested();
+    all += late;
+    assert_eq!(app.rate_buckets(100), fresh(&all).rate_buckets(100));
+}
