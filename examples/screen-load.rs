@@ -1,5 +1,5 @@
 //! The screen on a large directory, as a user meets it: `linelens DIR` in a
-//! pseudo-terminal (120×40), its output replayed through a terminal
+//! pseudo-terminal (200×50), its output replayed through a terminal
 //! emulator. Measures the time to the first rows on screen, the time until
 //! every file is read (the header's "indexing" bar gone) beside `linelens
 //! report` on the same directory, how long a key pressed while reading
@@ -23,12 +23,16 @@ use std::time::{Duration, Instant};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 const HELP: &str = "Help (any key closes)";
+/// Wide enough for the header's whole progress bar.
+const COLS: u16 = 200;
+const ROWS: u16 = 50;
 
-/// "… · 1,234 records · …" in the header row.
-fn record_count(header: &str) -> Option<u64> {
-    let end = header.find(" records")?;
-    let start = header[..end].rfind("· ")? + 2;
-    header[start..end].replace(',', "").trim().parse().ok()
+/// "┌ Timeline 1,234 ──" in the timeline's title: the rows shown.
+fn timeline_rows(screen: &str) -> Option<u64> {
+    let start = screen.find("Timeline ")? + "Timeline ".len();
+    let rest = &screen[start..];
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == ','))?;
+    rest[..end].replace(',', "").parse().ok()
 }
 
 fn peak_kb(pid: u32) -> Option<u64> {
@@ -51,8 +55,10 @@ fn main() {
     std::process::Command::new(&bin).arg("report").arg(&dir).stdout(std::process::Stdio::null()).status().unwrap();
     let report = t.elapsed();
 
-    let pair = native_pty_system().openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let pair =
+        native_pty_system().openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
     let mut cmd = CommandBuilder::new(&bin);
+    cmd.cwd(std::env::current_dir().unwrap());
     cmd.arg(&dir);
     cmd.env("TERM", "xterm-256color");
     let start = Instant::now();
@@ -61,7 +67,7 @@ fn main() {
     let pid = child.process_id().unwrap();
     let mut reader = pair.master.try_clone_reader().unwrap();
     let mut writer = pair.master.take_writer().unwrap();
-    let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(40), nz(120), 0)));
+    let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(ROWS), nz(COLS), 0)));
     // (first rows, every file read), as times since the start.
     let marks: Arc<Mutex<(Option<Duration>, Option<Duration>)>> = Arc::default();
     {
@@ -77,10 +83,9 @@ fn main() {
                 let text = s.screen().contents();
                 let header = text.lines().next().unwrap_or("");
                 let mut m = marks.lock().unwrap();
-                // First rows: records counted and the row under the header
-                // filled in.
-                let row = text.lines().nth(2).unwrap_or("").trim();
-                if m.0.is_none() && record_count(header).is_some_and(|c| c > 0) && !row.is_empty() {
+                // First rows: the timeline shows records (its title counts
+                // the rows drawn in the same frame).
+                if m.0.is_none() && timeline_rows(&text).is_some_and(|c| c > 0) {
                     m.0 = Some(start.elapsed());
                 }
                 if m.0.is_some() && m.1.is_none() && !header.contains("indexing") {
@@ -112,6 +117,7 @@ fn main() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let (first, read) = *marks.lock().unwrap();
+
     let peak = peak_kb(pid);
     writer.write_all(b"q").unwrap();
     writer.flush().unwrap();

@@ -177,7 +177,7 @@ pub struct App {
     generation: u64,
     /// Requests and 429/5xx responses per second, kept as records arrive,
     /// for the rate strip.
-    rate: std::collections::BTreeMap<i64, (u64, u64)>,
+    rate: Rate,
     rated: RecordId,
     /// The strip's buckets as last computed, and the requests rated since.
     rate_cache: std::cell::RefCell<RateCache>,
@@ -214,7 +214,7 @@ impl App {
             line_cache: std::collections::HashMap::new(),
             line_pending: None,
             generation: 0,
-            rate: std::collections::BTreeMap::new(),
+            rate: Rate::default(),
             rate_cache: Default::default(),
             rated: 0,
             audit: crate::audit::Audit::default(),
@@ -266,9 +266,7 @@ impl App {
             {
                 let sec = r.ts().div_euclid(1000);
                 let bad = r.status() == 429 || r.status() >= 500;
-                let e = self.rate.entry(sec).or_default();
-                e.0 += 1;
-                e.1 += u64::from(bad);
+                self.rate.add(sec, bad);
                 self.rate_cache.get_mut().rated(sec, bad);
             }
             self.rated += 1;
@@ -481,7 +479,7 @@ impl App {
     /// arrived since the last call (or the width changed); a frame that
     /// brings nothing new reuses the last buckets.
     pub fn rate_buckets(&self, n: usize) -> (Vec<u64>, Vec<u64>) {
-        let range = self.rate.first_key_value().map(|(&f, _)| f).zip(self.rate.last_key_value().map(|(&l, _)| l));
+        let range = self.rate.range();
         let mut c = self.rate_cache.borrow_mut();
         match range {
             Some((first, last)) if c.valid && (c.n, c.first, c.last) == (n, first, last) => {
@@ -499,7 +497,7 @@ impl App {
                 }
             }
             _ => {
-                let (req, bad) = rate_buckets(&self.rate, n);
+                let (req, bad) = self.rate.buckets(n);
                 let (first, last) = range.unwrap_or_default();
                 *c = RateCache { n, first, last, req, bad, pending: Vec::new(), valid: true };
             }
@@ -858,29 +856,59 @@ impl RateCache {
     }
 }
 
-/// `n` buckets over the seconds of `rate` (first to last): requests and
-/// 429/5xx per bucket. Second `first + d` falls in bucket ⌊d·n/span⌋; that
-/// index only grows along the sorted seconds, so each bucket's first second
-/// is computed once instead of a division per second.
-pub(crate) fn rate_buckets(rate: &std::collections::BTreeMap<i64, (u64, u64)>, n: usize) -> (Vec<u64>, Vec<u64>) {
-    let (mut req, mut bad) = (vec![0u64; n], vec![0u64; n]);
-    let (Some((&first, _)), Some((&last, _))) = (rate.first_key_value(), rate.last_key_value()) else {
-        return (req, bad);
-    };
-    let (span, n128) = (i128::from(last) - i128::from(first) + 1, n.max(1) as i128);
-    // The first second of bucket i: first + ⌈i·span/n⌉.
-    let edge = |i: usize| i128::from(first) + (i as i128 * span + n128 - 1) / n128;
-    let mut i = 0usize;
-    let mut next = edge(1);
-    for (&sec, &(r, b)) in rate {
-        while i + 1 < n && i128::from(sec) >= next {
-            i += 1;
-            next = edge(i + 1);
-        }
-        if let (Some(x), Some(y)) = (req.get_mut(i), bad.get_mut(i)) {
-            *x += r;
-            *y += b;
+/// Requests and 429/5xx responses per second, and per minute (so that a
+/// bucket spanning hours sums its minutes, not its seconds).
+#[derive(Debug, Default)]
+pub(crate) struct Rate {
+    secs: std::collections::BTreeMap<i64, (u64, u64)>,
+    mins: std::collections::BTreeMap<i64, (u64, u64)>,
+}
+
+impl Rate {
+    pub(crate) fn add(&mut self, sec: i64, bad: bool) {
+        for (map, key) in [(&mut self.secs, sec), (&mut self.mins, sec.div_euclid(60))] {
+            let e = map.entry(key).or_default();
+            e.0 += 1;
+            e.1 += u64::from(bad);
         }
     }
-    (req, bad)
+
+    /// The first and last seconds with a request.
+    fn range(&self) -> Option<(i64, i64)> {
+        Some((*self.secs.keys().next()?, *self.secs.keys().next_back()?))
+    }
+
+    /// Requests and 429/5xx over the seconds `[lo, hi)`: whole minutes from
+    /// the minute counts, the ends from the second counts.
+    fn sum(&self, lo: i64, hi: i64) -> (u64, u64) {
+        let add = |a: (u64, u64), b: &(u64, u64)| (a.0 + b.0, a.1 + b.1);
+        let secs =
+            |a: i64, b: i64| if a < b { self.secs.range(a..b).map(|(_, v)| v).fold((0, 0), add) } else { (0, 0) };
+        let (first_min, end_min) = ((lo + 59).div_euclid(60), hi.div_euclid(60));
+        if first_min >= end_min {
+            return secs(lo, hi);
+        }
+        let whole = self.mins.range(first_min..end_min).map(|(_, v)| v).fold((0, 0), add);
+        let (a, b) = (secs(lo, first_min * 60), secs(end_min * 60, hi));
+        (whole.0 + a.0 + b.0, whole.1 + a.1 + b.1)
+    }
+
+    /// `n` buckets over the seconds from the first to the last: second
+    /// `first + d` falls in bucket ⌊d·n/span⌋, so bucket i covers
+    /// `[first + ⌈i·span/n⌉, first + ⌈(i+1)·span/n⌉)`. Cost: O(n log s +
+    /// minutes + 120 n) for s seconds with requests, not O(s).
+    pub(crate) fn buckets(&self, n: usize) -> (Vec<u64>, Vec<u64>) {
+        let (mut req, mut bad) = (vec![0u64; n], vec![0u64; n]);
+        let Some((first, last)) = self.range() else { return (req, bad) };
+        let (span, n128) = (i128::from(last) - i128::from(first) + 1, n.max(1) as i128);
+        let edge = |i: usize| {
+            let e = i128::from(first) + (i as i128 * span + n128 - 1) / n128;
+            i64::try_from(e).unwrap_or(i64::MAX)
+        };
+        for (i, (r, b)) in req.iter_mut().zip(bad.iter_mut()).enumerate() {
+            let (lo, hi) = (edge(i), edge(i + 1));
+            (*r, *b) = self.sum(lo, hi);
+        }
+        (req, bad)
+    }
 }
