@@ -352,3 +352,39 @@ fn the_timeline_grown_batch_by_batch_is_the_sorted_order() {
         assert_eq!(got, want.iter().map(|&(_, id)| id).collect::<Vec<_>>(), "batch {batch}");
     }
 }
+
+#[test]
+fn records_come_back_whole_across_runs_and_chunks() {
+    use crate::model::{Loc, Method};
+    assert_eq!(std::mem::size_of::<Stored>(), 20);
+    let mut s = Store::new();
+    for _ in 0..3 {
+        s.sources.push(Source::default());
+    }
+    let mut want = Vec::new();
+    // Sources in turn (a run each), offsets past 4 GiB and going back, over
+    // several chunks.
+    let mut offsets = [0u64; 3];
+    for i in 0..(2 * CHUNK + 777) {
+        let src = ((i / 1000) % 3) as u32;
+        let step = if i % 5000 == 4999 { 5 << 30 } else { 200 };
+        let o = &mut offsets[src as usize];
+        *o = if i % 7001 == 7000 { 10 } else { *o + step };
+        let r = Record::new(
+            1_763_625_600_000 + i as i64,
+            Loc::new(src, *o),
+            Kind::Api,
+            Method::Post,
+            (i % 600) as u16,
+            i as u32,
+            NONE,
+        );
+        want.push(r);
+        s.append(r);
+    }
+    for (id, r) in want.iter().enumerate() {
+        assert_eq!(s.get(id as u32), Some(*r), "{id}");
+    }
+    assert_eq!(s.iter().map(|(_, r)| r).collect::<Vec<_>>(), want);
+    assert!(s.runs.len() > 100 && s.chunks.len() == 3);
+}
