@@ -212,17 +212,20 @@ impl Notes {
     }
 }
 
-/// How many leading elements of `v` satisfy `before` (which holds for a
-/// prefix of `v`): an exponential search, then a binary one, so a place
-/// near the start costs a few calls of `before`.
-fn gallop<T>(v: &[T], before: impl Fn(&T) -> bool) -> usize {
+/// How many trailing elements of `v` satisfy `after` (which holds for a
+/// suffix of `v`): an exponential search from the end, then a binary one,
+/// so a place near the end costs a few calls of `after`.
+fn gallop_back<T>(v: &[T], after: impl Fn(&T) -> bool) -> usize {
     let mut hi = 1usize;
-    while hi <= v.len() && v.get(hi - 1).is_some_and(&before) {
+    while hi <= v.len() && v.get(v.len() - hi).is_some_and(&after) {
         hi *= 2;
     }
     let lo = hi / 2;
     let end = hi.min(v.len());
-    lo + v.get(lo..end).unwrap_or_default().partition_point(&before)
+    // Among the elements lo..end from the back, those satisfying `after`
+    // are the last ones: count them with a binary search.
+    let window = v.get(v.len() - end..v.len() - lo).unwrap_or_default();
+    lo + window.len() - window.partition_point(|x| !after(x))
 }
 
 /// One source as the report lists it.
@@ -624,22 +627,27 @@ impl Store {
             if old_sorted {
                 self.order.extend(new.into_iter().map(|(_, id)| id));
             } else {
-                // Each new record's place is found by galloping from the
-                // last one's (a few look-ups), and the old records between
-                // two places are copied as a run: O(n) copying and
+                // Merged in place from the back: each new record's place is
+                // found by galloping back from the last one's (a few
+                // look-ups), and the old records after it move up as one
+                // run. Only the records after the earliest new one move,
+                // with no second copy of the timeline: O(moved) copying and
                 // O(k log(n/k)) look-ups, not a look-up per old record.
-                let old = std::mem::take(&mut self.order);
-                let mut merged = Vec::with_capacity(old.len() + new.len());
-                let mut lo = 0usize;
-                for (k, id) in new {
-                    let rest = old.get(lo..).unwrap_or_default();
-                    let at = lo + gallop(rest, |&x| self.key(x) <= k);
-                    merged.extend_from_slice(old.get(lo..at).unwrap_or_default());
-                    merged.push(id);
-                    lo = at;
+                let mut order = std::mem::take(&mut self.order);
+                let old_len = order.len();
+                order.resize(old_len + new.len(), 0);
+                let (mut end, mut write) = (old_len, order.len());
+                for &(k, id) in new.iter().rev() {
+                    let after = gallop_back(order.get(..end).unwrap_or_default(), |&x| self.key(x) > k);
+                    let from = end - after;
+                    order.copy_within(from..end, write - after);
+                    write -= after + 1;
+                    if let Some(slot) = order.get_mut(write) {
+                        *slot = id;
+                    }
+                    end = from;
                 }
-                merged.extend_from_slice(old.get(lo..).unwrap_or_default());
-                self.order = merged;
+                self.order = order;
             }
         }
         &self.order

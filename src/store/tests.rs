@@ -312,12 +312,13 @@ fn token_and_key_indexes_verify_their_32_bit_hits() {
 }
 
 #[test]
-fn gallop_counts_the_prefix() {
+fn gallop_back_counts_the_suffix() {
     let v: Vec<u32> = (0..100).collect();
-    for k in [0, 1, 2, 3, 7, 8, 9, 63, 64, 65, 99, 100, 150] {
-        assert_eq!(gallop(&v, |&x| x < k), (k as usize).min(100), "{k}");
+    for k in [0, 1, 2, 3, 7, 8, 9, 36, 37, 63, 64, 65, 99, 100, 150] {
+        assert_eq!(gallop_back(&v, |&x| x >= 100 - k.min(100)), (k as usize).min(100), "back {k}");
     }
-    assert_eq!(gallop(&[] as &[u32], |_| true), 0);
+    assert_eq!(gallop_back(&[] as &[u32], |_| true), 0);
+    assert_eq!(gallop_back(&v, |_| false), 0);
 }
 
 #[test]
