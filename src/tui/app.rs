@@ -475,9 +475,9 @@ impl App {
     }
 
     /// Requests and 429/5xx per bucket, `n` buckets over the whole time range.
-    /// Cost: one walk over the seconds with requests, only when records
-    /// arrived since the last call (or the width changed); a frame that
-    /// brings nothing new reuses the last buckets.
+    /// Cost: the requests rated since the last call, when the width and
+    /// the time range are the same; else the buckets laid out again (see
+    /// `Rate::buckets`).
     pub fn rate_buckets(&self, n: usize) -> (Vec<u64>, Vec<u64>) {
         let range = self.rate.range();
         let mut c = self.rate_cache.borrow_mut();
@@ -824,8 +824,8 @@ impl App {
 
 /// The rate strip's buckets for one width and time range, and the requests
 /// rated since they were computed: a frame adds only those (O(new
-/// requests)); a new width or range recomputes them from the per-second
-/// counts (O(seconds)).
+/// requests)); a new width or range lays them out again from the
+/// per-minute and per-second counts.
 #[derive(Debug, Default)]
 struct RateCache {
     n: usize,
