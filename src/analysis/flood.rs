@@ -9,7 +9,7 @@
 //! arrival order does not matter) and the floods computed from it, which
 //! are recomputed only for users whose list changed since the last query.
 //! Most users send or receive a message or two: one time is kept inline
-//! and no flood list is allocated, about 60 bytes per user. Longer lists
+//! in the user's 16 bytes of state and no list is allocated. Longer lists
 //! keep 4 bytes a time (an offset from a base all users share).
 
 use crate::model::Sym;

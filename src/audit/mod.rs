@@ -216,10 +216,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn api(&self, r: Record) -> Option<crate::model::ApiMeta> {
-        if !matches!(r.kind(), Kind::Api | Kind::MiniApp) || r.aux == NONE {
-            return None;
-        }
-        self.store.api.get(r.aux).copied()
+        self.store.api_of(r)
     }
 
     fn users(&self, r: Record) -> &'a [Sym] {

@@ -709,9 +709,14 @@ impl Store {
         self.by_reply_token_event.insert(e.reply_token, idx);
     }
 
-    /// The side-table entry of an API or MINI App record.
+    /// The side-table entry of API or MINI App record `id`.
     pub fn api_meta(&self, id: RecordId) -> Option<ApiMeta> {
-        let r = self.get(id)?;
+        self.api_of(self.get(id)?)
+    }
+
+    /// An API or MINI App record's side-table entry (one that logged no
+    /// IDs or bodies has none).
+    pub fn api_of(&self, r: Record) -> Option<ApiMeta> {
         if !matches!(r.kind(), Kind::Api | Kind::MiniApp) || r.aux == NONE {
             return None;
         }
