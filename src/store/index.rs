@@ -1,8 +1,8 @@
 //! A compact multi-map from hashes to 32-bit ids.
 //!
-//! A sorted run plus an unsorted tail that is merged in when it grows past
-//! an eighth of the run, so inserts are amortised O(log n) and lookups are
-//! a binary search plus a short scan. A HashMap of Vecs would cost several
+//! Sorted levels of geometric sizes plus an unsorted tail (see
+//! [`HashIndex`]): inserts are amortised O(log n) and a look-up is a
+//! directory probe and a short scan per level. A HashMap of Vecs would cost several
 //! times the memory for millions of request IDs.
 //!
 //! `W` is the hash width in 32-bit words: [`MultiIndex`] keeps 64-bit hashes
@@ -38,38 +38,20 @@ pub type MultiIndex = HashIndex<3>;
 /// 32-bit hashes: callers verify hits.
 pub type MultiIndex32 = HashIndex<2>;
 
-#[derive(Debug, Clone)]
-pub struct HashIndex<const N: usize> {
+/// One sorted run with its radix directory: the entries whose key's top
+/// `dir_bits` bits are `b` are `sorted[dir[b]..dir[b + 1]]`. Keys are
+/// uniform hashes, so a bucket holds ~8 entries and a look-up touches a
+/// couple of cache lines instead of binary-searching millions of entries.
+#[derive(Debug, Clone, Default)]
+struct Level<const N: usize> {
     sorted: Vec<Entry<N>>,
-    /// Radix directory over `sorted`: the entries whose key's top `dir_bits`
-    /// bits are `b` are `sorted[dir[b]..dir[b + 1]]`. Keys are uniform
-    /// hashes, so a bucket holds ~8 entries and a look-up touches a couple
-    /// of cache lines instead of binary-searching millions of entries.
     dir: Vec<u32>,
     dir_bits: u32,
-    tail: Vec<Entry<N>>,
-    /// Whether `tail` is sorted too (after [`HashIndex::prepare`]); a
-    /// look-up then binary-searches it instead of scanning it.
-    tail_sorted: bool,
 }
 
-impl<const N: usize> Default for HashIndex<N> {
-    fn default() -> Self {
-        HashIndex { sorted: Vec::new(), dir: Vec::new(), dir_bits: 0, tail: Vec::new(), tail_sorted: true }
-    }
-}
-
-impl<const N: usize> HashIndex<N> {
-    /// The part of a hash this index keeps.
-    fn key(hash: u64) -> u64 {
-        if N >= 3 { hash } else { hash & 0xffff_ffff }
-    }
-
-    /// Width of a kept key in bits.
-    const KEY_BITS: u32 = if N >= 3 { 64 } else { 32 };
-
+impl<const N: usize> Level<N> {
     fn bucket(&self, key: u64) -> usize {
-        if self.dir_bits == 0 { 0 } else { (key >> (Self::KEY_BITS - self.dir_bits)) as usize }
+        if self.dir_bits == 0 { 0 } else { (key >> (HashIndex::<N>::KEY_BITS - self.dir_bits)) as usize }
     }
 
     fn rebuild_dir(&mut self) {
@@ -88,51 +70,25 @@ impl<const N: usize> HashIndex<N> {
         self.dir.push(n as u32);
     }
 
-    /// The slice of `sorted` that may hold `key`.
-    fn candidates(&self, key: u64) -> &[Entry<N>] {
+    /// The entries under `key`.
+    fn run(&self, key: u64) -> impl Iterator<Item = &Entry<N>> {
         let b = self.bucket(key);
-        match (self.dir.get(b), self.dir.get(b + 1)) {
+        let bucket = match (self.dir.get(b), self.dir.get(b + 1)) {
             (Some(&lo), Some(&hi)) => self.sorted.get(lo as usize..hi as usize).unwrap_or_default(),
             _ => &self.sorted,
-        }
+        };
+        let start = bucket.partition_point(|e| e.hash() < key);
+        bucket.get(start..).unwrap_or_default().iter().take_while(move |e| e.hash() == key)
     }
 
-    /// Add `id` under `hash` (0 = absent, ignored).
-    pub fn insert(&mut self, hash: u64, id: u32) {
-        if hash == 0 {
-            return;
-        }
-        let e = Entry::new(Self::key(hash), id);
-        if self.tail.last().is_some_and(|&l| l > e) {
-            self.tail_sorted = false;
-        }
-        self.tail.push(e);
-        if self.tail.len() > 4096.max(self.sorted.len() / 8) {
-            self.merge();
-        }
-    }
-
-    /// Make look-ups fast: sort the tail (a stable sort, cheap on the part
-    /// already sorted). Call after a batch of inserts.
-    pub fn prepare(&mut self) {
-        if self.tail.len() > 1 << 14 {
-            self.merge();
-        } else if !self.tail_sorted {
-            self.tail.sort();
-            self.tail_sorted = true;
-        }
-    }
-
-    /// Merge the tail into the sorted run in place, from the back, so no
-    /// second copy of the run is ever held.
-    fn merge(&mut self) {
-        self.tail.sort_unstable();
-        self.tail_sorted = true;
+    /// Merge the sorted `other` in, in place from the back, so no second
+    /// copy of the run is ever held. Cost: O(len + other.len()).
+    fn absorb(&mut self, other: &[Entry<N>]) {
         let n = self.sorted.len();
-        self.sorted.extend_from_slice(&self.tail);
-        let (mut i, mut j, mut k) = (n, self.tail.len(), self.sorted.len());
+        self.sorted.extend_from_slice(other);
+        let (mut i, mut j, mut k) = (n, other.len(), self.sorted.len());
         while j > 0 {
-            let t = self.tail.get(j - 1).copied();
+            let t = other.get(j - 1).copied();
             let s = if i > 0 { self.sorted.get(i - 1).copied() } else { None };
             let take_sorted = matches!((s, t), (Some(s), Some(t)) if s > t);
             let v = if take_sorted {
@@ -147,16 +103,99 @@ impl<const N: usize> HashIndex<N> {
                 *slot = v;
             }
         }
-        self.tail.clear();
         self.rebuild_dir();
     }
+}
 
-    /// Ids stored under `hash`, ascending in the sorted part, then in insertion order.
+/// Sorted levels, each at most an eighth of the one before (a log-structured
+/// merge), plus an unsorted tail of the inserts since the last
+/// [`HashIndex::prepare`]. A batch becomes a level of its own and only merges
+/// into a larger one when it outgrows an eighth of it, so each entry is moved
+/// O(log n) times over the whole read and no call ever rewrites the whole
+/// index for a small batch (the screen calls `prepare` every few blocks:
+/// merging into one run each time moved every entry per batch, quadratic
+/// over a long read). Look-ups search each level (three or four for
+/// millions of entries).
+#[derive(Debug, Clone)]
+pub struct HashIndex<const N: usize> {
+    /// Largest first.
+    levels: Vec<Level<N>>,
+    tail: Vec<Entry<N>>,
+    /// Whether `tail` is sorted (a look-up then binary-searches it instead
+    /// of scanning it).
+    tail_sorted: bool,
+}
+
+impl<const N: usize> Default for HashIndex<N> {
+    fn default() -> Self {
+        HashIndex { levels: Vec::new(), tail: Vec::new(), tail_sorted: true }
+    }
+}
+
+/// A tail this long becomes a level even without [`HashIndex::prepare`].
+const TAIL_MAX: usize = 1 << 16;
+
+impl<const N: usize> HashIndex<N> {
+    /// The part of a hash this index keeps.
+    fn key(hash: u64) -> u64 {
+        if N >= 3 { hash } else { hash & 0xffff_ffff }
+    }
+
+    /// Width of a kept key in bits.
+    const KEY_BITS: u32 = if N >= 3 { 64 } else { 32 };
+
+    /// Add `id` under `hash` (0 = absent, ignored).
+    pub fn insert(&mut self, hash: u64, id: u32) {
+        if hash == 0 {
+            return;
+        }
+        let e = Entry::new(Self::key(hash), id);
+        if self.tail.last().is_some_and(|&l| l > e) {
+            self.tail_sorted = false;
+        }
+        self.tail.push(e);
+        if self.tail.len() > TAIL_MAX {
+            self.prepare();
+        }
+    }
+
+    /// Make look-ups fast: the tail becomes a sorted level, and levels that
+    /// outgrew an eighth of the one before merge into it. Call after a
+    /// batch of inserts. Cost: O(t log t) for a tail of t, plus merges
+    /// amortised O(log n) per entry inserted.
+    pub fn prepare(&mut self) {
+        if self.tail.is_empty() {
+            return;
+        }
+        if !self.tail_sorted {
+            self.tail.sort_unstable();
+            self.tail_sorted = true;
+        }
+        let mut level = Level { sorted: std::mem::take(&mut self.tail), ..Level::default() };
+        level.rebuild_dir();
+        self.levels.push(level);
+        while self.levels.len() > 1 {
+            let n = self.levels.len();
+            let (small, big) = match (self.levels.get(n - 1), self.levels.get(n - 2)) {
+                (Some(s), Some(b)) => (s.sorted.len(), b.sorted.len()),
+                _ => break,
+            };
+            if small <= big / 8 {
+                break;
+            }
+            let Some(last) = self.levels.pop() else { break };
+            if let Some(prev) = self.levels.last_mut() {
+                prev.absorb(&last.sorted);
+            }
+        }
+    }
+
+    /// Ids stored under `hash`: ascending within each level, levels oldest
+    /// first, then the tail in insertion order (ids inserted in ascending
+    /// order come back ascending).
     pub fn get(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
         let hash = Self::key(hash);
-        let bucket = self.candidates(hash);
-        let start = bucket.partition_point(|e| e.hash() < hash);
-        let run = bucket.get(start..).unwrap_or_default().iter().take_while(move |e| e.hash() == hash);
+        let runs = self.levels.iter().flat_map(move |l| l.run(hash));
         // A sorted tail is binary-searched; an unsorted one scanned.
         let (sorted_tail, unsorted_tail): (&[Entry<N>], &[Entry<N>]) = if self.tail_sorted {
             let at = self.tail.partition_point(|e| e.hash() < hash);
@@ -164,14 +203,13 @@ impl<const N: usize> HashIndex<N> {
         } else {
             (&[], &self.tail)
         };
-        run.chain(sorted_tail.iter().take_while(move |e| e.hash() == hash))
+        runs.chain(sorted_tail.iter().take_while(move |e| e.hash() == hash))
             .chain(unsorted_tail.iter().filter(move |e| e.hash() == hash))
             .map(|e| e.id())
     }
 
     /// Every (key, id), in key order (keys equal: as [`HashIndex::get`]
-    /// gives them). The tail must be sorted ([`HashIndex::prepare`]); an
-    /// unsorted one is sorted in a copy.
+    /// gives them). An unsorted tail is sorted in a copy. Cost: O(n × levels).
     pub fn entries(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         let tail: std::borrow::Cow<'_, [Entry<N>]> = if self.tail_sorted {
             std::borrow::Cow::Borrowed(&self.tail)
@@ -180,15 +218,27 @@ impl<const N: usize> HashIndex<N> {
             t.sort();
             std::borrow::Cow::Owned(t)
         };
-        let mut a = self.sorted.iter().copied().peekable();
-        let mut b = (0..tail.len()).filter_map(move |i| tail.get(i).copied()).peekable();
+        let mut runs: Vec<std::iter::Peekable<Box<dyn Iterator<Item = Entry<N>> + '_>>> = self
+            .levels
+            .iter()
+            .map(|l| (Box::new(l.sorted.iter().copied()) as Box<dyn Iterator<Item = Entry<N>>>).peekable())
+            .collect();
+        runs.push(
+            (Box::new((0..tail.len()).filter_map(move |i| tail.get(i).copied())) as Box<dyn Iterator<Item = Entry<N>>>)
+                .peekable(),
+        );
         std::iter::from_fn(move || {
-            let next = match (a.peek(), b.peek()) {
-                (Some(x), Some(y)) if y.hash() < x.hash() => b.next(),
-                (Some(_), _) => a.next(),
-                (None, _) => b.next(),
-            };
-            next.map(|e| (e.hash(), e.id()))
+            // The run with the smallest next key; the oldest among equals.
+            let mut best: Option<(usize, u64)> = None;
+            for (i, r) in runs.iter_mut().enumerate() {
+                if let Some(e) = r.peek()
+                    && best.is_none_or(|(_, h)| e.hash() < h)
+                {
+                    best = Some((i, e.hash()));
+                }
+            }
+            let (i, _) = best?;
+            runs.get_mut(i).and_then(Iterator::next).map(|e| (e.hash(), e.id()))
         })
     }
 
@@ -197,7 +247,7 @@ impl<const N: usize> HashIndex<N> {
     }
 
     pub fn len(&self) -> usize {
-        self.sorted.len() + self.tail.len()
+        self.levels.iter().map(|l| l.sorted.len()).sum::<usize>() + self.tail.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -205,7 +255,9 @@ impl<const N: usize> HashIndex<N> {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        (self.sorted.capacity() + self.tail.capacity()) * std::mem::size_of::<Entry<N>>() + self.dir.capacity() * 4
+        let entries = self.levels.iter().map(|l| l.sorted.capacity()).sum::<usize>() + self.tail.capacity();
+        let dirs = self.levels.iter().map(|l| l.dir.capacity()).sum::<usize>();
+        entries * std::mem::size_of::<Entry<N>>() + dirs * 4
     }
 }
 
@@ -266,7 +318,7 @@ mod tests {
             ix.insert(k, i as u32);
         }
         ix.prepare();
-        assert!(ix.dir_bits > 8);
+        assert!(ix.levels.iter().any(|l| l.dir_bits > 8));
         for (i, &k) in keys.iter().enumerate().step_by(101) {
             assert_eq!(ix.get(k).collect::<Vec<_>>(), [i as u32]);
         }
@@ -284,5 +336,48 @@ mod tests {
         }
         assert_eq!(ix.get(7).count(), 200);
         assert_eq!(ix.get(u64::MAX << 32 | 7).count(), 200);
+    }
+
+    #[test]
+    fn small_batches_do_not_rewrite_the_index() {
+        let mut ix = MultiIndex32::default();
+        let key = |i: u32| u64::from(i.wrapping_mul(0x9E37_79B9)) | 1;
+        let mut id = 0u32;
+        // A large index, then many small prepared batches, as the screen does.
+        for _ in 0..400_000 {
+            ix.insert(key(id), id);
+            id += 1;
+        }
+        ix.prepare();
+        let big = ix.levels.first().map(|l| l.sorted.len());
+        for _ in 0..40 {
+            for _ in 0..1_000 {
+                ix.insert(key(id), id);
+                id += 1;
+            }
+            ix.prepare();
+        }
+        // 40,000 entries in batches: none reached an eighth of the first level.
+        assert_eq!(ix.levels.first().map(|l| l.sorted.len()), big);
+        assert!(ix.levels.len() <= 6, "{} levels", ix.levels.len());
+        for l in ix.levels.windows(2) {
+            assert!(l[1].sorted.len() <= l[0].sorted.len() / 8);
+        }
+        // Every id is found, and ids under one key come back ascending.
+        for i in (0..id).step_by(97) {
+            assert!(ix.get(key(i)).any(|x| x == i), "{i}");
+        }
+        let mut dup = MultiIndex32::default();
+        for i in 0..50_000u32 {
+            dup.insert(u64::from(i % 7) + 1, i);
+            if i % 1_000 == 999 {
+                dup.prepare();
+            }
+        }
+        let ids: Vec<u32> = dup.get(3).collect();
+        assert_eq!(ids, (0..50_000).filter(|i| i % 7 == 2).collect::<Vec<_>>());
+        let all: Vec<(u64, u32)> = dup.entries().collect();
+        assert_eq!(all.len(), 50_000);
+        assert!(all.windows(2).all(|w| w[0] < w[1]), "key order, ids ascending among equal keys");
     }
 }
