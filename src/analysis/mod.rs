@@ -231,16 +231,30 @@ impl Analyzer {
 
     /// Observe every record committed since the last call.
     pub fn observe_new(&mut self, store: &mut Store) {
+        self.observe_some(store, usize::MAX);
+    }
+
+    /// Observe at most `max` of the records committed since the last call
+    /// (the screen analyses in slices between keys); true when every
+    /// committed record has been observed.
+    pub fn observe_some(&mut self, store: &mut Store, max: usize) -> bool {
         store.prepare_indexes();
         let store: &Store = store;
         let len = store.len() as RecordId;
-        while self.next < len {
+        let end = len.min(self.next.saturating_add(RecordId::try_from(max).unwrap_or(RecordId::MAX)));
+        while self.next < end {
             let id = self.next;
             if let Some(rec) = store.get(id) {
                 self.observe(store, id, rec);
             }
             self.next += 1;
         }
+        self.next >= len
+    }
+
+    /// Whether records committed to `store` wait to be observed.
+    pub fn behind(&self, store: &Store) -> bool {
+        (self.next as usize) < store.len()
     }
 
     fn endpoint(&mut self, store: &Store, path: Sym) -> Endpoint {

@@ -612,6 +612,12 @@ impl Store {
         (self.get(id).map_or(i64::MIN, Record::ts), id)
     }
 
+    /// How many records the timeline holds (less than [`Store::len`] while
+    /// the newest wait to be merged in).
+    pub fn timeline_len(&self) -> usize {
+        self.order.len()
+    }
+
     /// The timeline: record ids ordered by time; ties keep commit order
     /// (which is file order, then line order). Built on first use and
     /// extended as records arrive: the new ids are sorted and merged in, so

@@ -179,6 +179,9 @@ pub struct App {
     /// for the rate strip.
     rate: Rate,
     rated: RecordId,
+    /// Records committed since the timeline, strip and alerts were last
+    /// brought up to date.
+    ingest_due: bool,
     /// The strip's buckets as last computed, and the requests rated since.
     rate_cache: std::cell::RefCell<RateCache>,
     /// The guideline audit and its last findings (recomputed at most every
@@ -217,6 +220,7 @@ impl App {
             rate: Rate::default(),
             rate_cache: Default::default(),
             rated: 0,
+            ingest_due: true,
             audit: crate::audit::Audit::default(),
             audit_findings: Vec::new(),
             audit_stale: true,
@@ -254,29 +258,86 @@ impl App {
     }
 
     /// New records were committed to the store: analyse them, refresh the
-    /// alerts, keep the newest in view when following.
+    /// alerts, keep the newest in view when following. All at once; the
+    /// screen's loop uses [`App::mark_ingested`] and [`App::ingest_slice`]
+    /// while reading, so that a key is never kept waiting.
     pub fn on_ingested(&mut self) {
-        let Some(store) = std::sync::Arc::get_mut(&mut self.store) else { return };
-        self.analyzer.observe_new(store);
-        store.timeline();
-        let len = self.store.len() as RecordId;
-        while self.rated < len {
-            if let Some(r) = self.store.get(self.rated)
-                && matches!(r.kind(), Kind::Api | Kind::MiniApp)
-            {
-                let sec = r.ts().div_euclid(1000);
-                let bad = r.status() == 429 || r.status() >= 500;
-                self.rate.add(sec, bad);
-                self.rate_cache.get_mut().rated(sec, bad);
+        self.ingest_due = true;
+        while self.ingest_slice(None).is_some() {}
+    }
+
+    /// Mark the records committed so far as due to be shown: the next
+    /// slices bring the timeline, the rate strip and the alerts up to date.
+    pub fn mark_ingested(&mut self) {
+        self.ingest_due = true;
+    }
+
+    /// Whether [`App::ingest_slice`] has work (false while a background
+    /// audit shares the store: nothing can be added then).
+    pub fn ingest_pending(&self) -> bool {
+        std::sync::Arc::strong_count(&self.store) == 1 && (self.ingest_due || self.analyzer.behind(&self.store))
+    }
+
+    /// One slice of the work [`App::on_ingested`] does, so the loop can
+    /// answer keys between slices: the analysis of new records for about
+    /// `budget` (all of them with `None`), or, once it has caught up and
+    /// when the records are due, one of: merging them into the timeline,
+    /// rating them for the strip, refreshing the alerts (all three with
+    /// `None`). `None` when there was nothing to do, else whether what the
+    /// screen shows changed. Each slice's cost is bounded by the records
+    /// since the last one (the timeline merge: by the records after the
+    /// earliest new one).
+    pub fn ingest_slice(&mut self, budget: Option<std::time::Duration>) -> Option<bool> {
+        /// Records analysed between checks of the budget.
+        const CHUNK: usize = 4096;
+        let t0 = std::time::Instant::now();
+        let store = std::sync::Arc::get_mut(&mut self.store)?;
+        if self.analyzer.behind(store) {
+            let caught_up = loop {
+                let max = if budget.is_some() { CHUNK } else { usize::MAX };
+                let done = self.analyzer.observe_some(store, max);
+                if done || budget.is_some_and(|b| t0.elapsed() >= b) {
+                    break done;
+                }
+            };
+            if !caught_up || budget.is_some() {
+                return Some(false);
             }
-            self.rated += 1;
         }
+        if !self.ingest_due {
+            return None;
+        }
+        let len = store.len() as RecordId;
+        if store.timeline_len() < store.len() {
+            store.timeline();
+            if budget.is_some() {
+                return Some(true);
+            }
+        }
+        if self.rated < len {
+            while self.rated < len {
+                if let Some(r) = self.store.get(self.rated)
+                    && matches!(r.kind(), Kind::Api | Kind::MiniApp)
+                {
+                    let sec = r.ts().div_euclid(1000);
+                    let bad = r.status() == 429 || r.status() >= 500;
+                    self.rate.add(sec, bad);
+                    self.rate_cache.get_mut().rated(sec, bad);
+                }
+                self.rated += 1;
+            }
+            if budget.is_some() {
+                return Some(true);
+            }
+        }
+        self.ingest_due = false;
         self.findings_stale = true;
         self.audit_stale = true;
         self.refresh_findings();
         if self.follow {
             self.selected = self.view_len().saturating_sub(1);
         }
+        Some(true)
     }
 
     fn refresh_findings(&mut self) {

@@ -33,8 +33,12 @@ use app::App;
 const ALTERNATE_SCROLL_ON: &[u8] = b"\x1b[?1007h";
 const ALTERNATE_SCROLL_OFF: &[u8] = b"\x1b[?1007l";
 
-/// Blocks applied between analyses while reading (keeps frames short).
+/// Blocks applied between updates of the timeline, strip and alerts while
+/// reading (each update costs about the same whatever the number of blocks).
 const BLOCKS_PER_STEP: usize = 16;
+
+/// How long a slice of analysis may keep a key waiting.
+const SLICE: Duration = Duration::from_millis(8);
 
 fn input_thread() -> Receiver<Event> {
     let (tx, rx) = unbounded();
@@ -263,6 +267,8 @@ fn event_loop(
     let mut dirty = true;
     let mut unanalysed = 0usize;
     let mut last_audit = Instant::now();
+    // Every file is read: the audit starts once the analysis catches up.
+    let mut audit_when_analysed = false;
     // A running background audit: its result arrives here.
     let mut audit_rx: Option<Receiver<Vec<crate::audit::Finding>>> = None;
     let mut last_draw = Instant::now().checked_sub(Duration::from_secs(1)).unwrap_or_else(Instant::now);
@@ -285,6 +291,8 @@ fn event_loop(
         let blocks = if loading && !auditing { loader.receiver().clone() } else { never() };
         let audited = audit_rx.clone().unwrap_or_else(never);
         let ticker = if loading { &fast } else { &slow };
+        // With analysis left to do, the loop only looks for what is ready.
+        let idle = if !auditing && app.ingest_pending() { Duration::ZERO } else { Duration::from_secs(3600) };
         let mut warn = |w: String| warnings.push(w);
         select! {
             recv(inputs) -> ev => match ev {
@@ -299,7 +307,7 @@ fn event_loop(
                     dirty = true;
                 }
                 if unanalysed > 0 {
-                    app.on_ingested();
+                    app.mark_ingested();
                     unanalysed = 0;
                 }
             },
@@ -322,19 +330,21 @@ fn event_loop(
                             unanalysed += usize::from(loader.apply(store, l, &mut warn));
                         }
                     }
-                    // The first blocks show at once; later ones in steps.
-                    if unanalysed >= BLOCKS_PER_STEP || app.store.len() < 100_000 {
+                    // The first blocks show at once; later ones in steps,
+                    // analysed in slices between keys.
+                    if app.store.len() < 100_000 {
                         app.on_ingested();
                         unanalysed = 0;
                         dirty = true;
+                    } else if unanalysed >= BLOCKS_PER_STEP {
+                        app.mark_ingested();
+                        unanalysed = 0;
                     }
                 }
                 Err(_) => {
                     loader.finish();
-                    app.on_ingested();
-                    audit_rx = Some(start_audit(app));
-                    last_audit = Instant::now();
-                    app.progress = None;
+                    app.mark_ingested();
+                    audit_when_analysed = true;
                     unanalysed = 0;
                     dirty = true;
                     // From here on, new lines come from following the files.
@@ -361,12 +371,12 @@ fn event_loop(
                     dirty |= changed;
                 }
                 if unanalysed > 0 {
-                    app.on_ingested();
+                    app.mark_ingested();
                     unanalysed = 0;
                 }
                 // The audit reads every record: while following, at most
                 // every AUDIT_EVERY.
-                if !loading && !auditing && app.audit_stale && last_audit.elapsed() >= AUDIT_EVERY {
+                if !loading && !auditing && !audit_when_analysed && app.audit_stale && last_audit.elapsed() >= AUDIT_EVERY {
                     audit_rx = Some(start_audit(app));
                     last_audit = Instant::now();
                 }
@@ -376,10 +386,23 @@ fn event_loop(
                     dirty = true;
                 }
             },
+            default(idle) => {},
         }
         // Drain every queued key before drawing: held keys never lag.
         while let Ok(ev) = inputs.try_recv() {
             dirty |= on_event(app, ev);
+        }
+        // A slice of analysis, unless a key waits (a slice takes at most
+        // about SLICE; the frame after it shows the key).
+        if audit_rx.is_none() && inputs.is_empty() && app.ingest_pending() {
+            dirty |= app.ingest_slice(Some(SLICE)).unwrap_or(false);
+        }
+        if audit_when_analysed && audit_rx.is_none() && !app.ingest_pending() {
+            audit_when_analysed = false;
+            app.progress = None;
+            audit_rx = Some(start_audit(app));
+            last_audit = Instant::now();
+            dirty = true;
         }
         // The detail pane of a compressed record wants its line.
         if let Some(req) = app.line_to_read() {

@@ -532,3 +532,39 @@ fn the_rate_strip_adds_new_records_as_a_fresh_one_counts_them() {
     all += late;
     assert_eq!(app.rate_buckets(100), fresh(&all).rate_buckets(100));
 }
+
+#[test]
+fn analysis_in_slices_ends_where_analysis_at_once_does() {
+    let whole = sample();
+    // The same files read into an app that starts empty, then brought up to
+    // date a slice at a time, as the screen's loop does between keys.
+    let (specs, _) = discover(&[PathBuf::from("assets/sample-logs")]).unwrap();
+    let mut store = Store::new();
+    let secret = std::fs::read_to_string("assets/channel-secret.txt").unwrap();
+    store.secrets = Some(std::sync::Arc::new(crate::signature::Secrets {
+        default: crate::signature::Secret::new(&secret),
+        ..Default::default()
+    }));
+    let keymap = Keymap::new(&BTreeMap::new()).unwrap();
+    let mut sliced = App::new(store, Analyzer::new(Thresholds::default()), keymap, "assets/sample-logs".into());
+    load(sliced.store_mut().unwrap(), &specs, Window::default(), 2, &mut |_| {});
+    sliced.mark_ingested();
+    let mut slices = 0;
+    let mut shown_before_the_end = false;
+    while sliced.ingest_slice(Some(std::time::Duration::ZERO)).is_some() {
+        slices += 1;
+        // Nothing is shown until the analysis has caught up.
+        shown_before_the_end |= sliced.ingest_pending() && sliced.store.order().len() == sliced.store.len();
+        assert!(slices < 100, "slices never end");
+    }
+    // 7,527 records: two slices of analysis, then the timeline, the strip
+    // and the alerts, each a slice of its own.
+    assert_eq!(slices, 5);
+    assert!(shown_before_the_end, "the timeline is merged before the alerts are refreshed");
+    assert!(!sliced.ingest_pending());
+    // The audit runs once the analysis has caught up (the loop starts it).
+    sliced.refresh_audit();
+    assert_eq!(sliced.store.order(), whole.store.order());
+    assert_eq!(sliced.rate_buckets(100), whole.rate_buckets(100));
+    assert_eq!(screen(&sliced, 120, 40), screen(&whole, 120, 40));
+}
