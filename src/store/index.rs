@@ -85,6 +85,9 @@ impl<const N: usize> Level<N> {
     /// copy of the run is ever held. Cost: O(len + other.len()).
     fn absorb(&mut self, other: &[Entry<N>]) {
         let n = self.sorted.len();
+        // Exactly: a doubling would leave up to half the largest level
+        // unused (a large block grows in place, without a copy).
+        self.sorted.reserve_exact(other.len());
         self.sorted.extend_from_slice(other);
         let (mut i, mut j, mut k) = (n, other.len(), self.sorted.len());
         while j > 0 {
@@ -172,6 +175,7 @@ impl<const N: usize> HashIndex<N> {
             self.tail_sorted = true;
         }
         let mut level = Level { sorted: std::mem::take(&mut self.tail), ..Level::default() };
+        level.sorted.shrink_to_fit();
         level.rebuild_dir();
         self.levels.push(level);
         while self.levels.len() > 1 {
