@@ -47,6 +47,9 @@ pub struct ParsedBlock {
     fields: FieldCounts,
     /// Offset and line number of the block's first line.
     checkpoint: (u64, u64),
+    /// The line number a line after the block's would have (the block's
+    /// first plus its newlines).
+    next_line: u64,
     /// (offset, line) of each parsed record, both relative to the
     /// checkpoint, when `marks` is set: the line numbers as read, kept until
     /// the source is known not to have changed while it was read.
@@ -128,6 +131,8 @@ impl ParsedBlock {
             line_no += 1;
             pos = end + 1;
         }
+        // An unterminated last line is still the current line.
+        pb.next_line = line_no - u64::from(data.last().is_some_and(|&b| b != b'\n'));
         if keep_data {
             pb.data = Some(block.data);
         }
@@ -375,6 +380,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         // Blocks arrive in file order, except the start of a followed file
         // that first looked like a copy (see `source::follow`).
         let at = s.checkpoints.partition_point(|&(off, _)| off <= pb.checkpoint.0);
+        if at == s.checkpoints.len() {
+            s.next_line = pb.next_line;
+        }
         s.checkpoints.insert(at, pb.checkpoint);
         if pb.marks {
             s.line_marks.insert(pb.checkpoint.0, std::mem::take(&mut pb.line_marks).into_boxed_slice());

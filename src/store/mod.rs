@@ -256,6 +256,9 @@ pub struct Source {
     /// (byte offset, line number) at the start of each block read: line
     /// numbers of parsed records are found from these on demand.
     pub checkpoints: Vec<(u64, u64)>,
+    /// The line number of the next line to be read (1 before any): where
+    /// following the source goes on counting.
+    pub next_line: u64,
     /// Per block (by its offset), each record's (offset, line) relative to
     /// the block's checkpoint, as read. Kept while the source is read and
     /// after, only when it changed meanwhile (it cannot be counted again).

@@ -132,6 +132,32 @@ fn line_numbers_on_demand_across_blocks_and_files() {
 }
 
 #[test]
+fn the_next_line_number_is_counted_while_reading() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..30_000 {
+        text.push_str(&format!("r{i} 2026-11-20T08:00:00Z POST /v2/bot/message/push 200\n\n"));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).unwrap();
+    std::fs::write(dir.path().join("b.log.1.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(dir.path().join("b.log"), &text).unwrap();
+    std::fs::write(dir.path().join("c.log"), "junk\nr 2026-11-20T08:00:00Z POST /v2/bot/message/push 200").unwrap();
+    std::fs::write(dir.path().join("d.log"), "").unwrap();
+    let (specs, _) = crate::source::discover(&[dir.path().to_path_buf()]).unwrap();
+    let mut s = Store::new();
+    crate::ingest::load(&mut s, &specs, Window::default(), 2, &mut |_| {});
+    let next: Vec<(String, u64)> =
+        s.sources.iter().map(|src| (src.display.rsplit('/').next().unwrap().to_owned(), src.next_line)).collect();
+    assert!(s.sources.iter().take(2).all(|src| src.checkpoints.len() > 2), "several blocks each");
+    // 60,000 lines; an unterminated last line is still line 2; nothing read: line 1.
+    let want = [("b.log", 60_001), ("b.log.1.gz", 60_001), ("c.log", 2), ("d.log", 0)];
+    let want: Vec<(String, u64)> = want.iter().map(|(n, l)| ((*n).to_owned(), *l)).collect();
+    assert_eq!(next, want);
+}
+
+#[test]
 fn text_webhooks_keep_their_ip_inline() {
     let s = store_with(&["203.0.113.9 2026-11-20T08:00:00Z POST /cb 200"]);
     let r = s.get(0).unwrap();

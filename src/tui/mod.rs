@@ -87,11 +87,10 @@ impl Following {
         let mut sources = std::collections::HashMap::new();
         for (i, s) in app.store.sources.iter().enumerate() {
             let Some(path) = &s.path else { continue };
-            // The next line number: from the last block start, count on.
-            let next_line = match s.checkpoints.last() {
-                Some(&(off, line)) => line + crate::source::count_newlines(path, off, s.bytes).unwrap_or(0),
-                None => 1,
-            };
+            // The next line number, as counted while reading (not by
+            // reading the last block again: for an archive, that meant
+            // decompressing it all, half a second with the screen stopped).
+            let next_line = s.next_line.max(1);
             known.push((path.clone(), i as u64, s.bytes, next_line));
             sources.insert(i as u64, i as u32);
         }
