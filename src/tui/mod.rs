@@ -6,11 +6,13 @@
 //! loader         reader + parse workers ─ blocks ────┤
 //! signals        SIGTERM/SIGINT/SIGHUP ──────────────┤  main thread: select!, drain
 //! ticker         250 ms (100 ms while reading) ──────┘  everything queued, apply
-//!                                                        blocks, analyse, draw once
+//!                                                        blocks, analyse a slice
+//!                                                        if no key waits, draw once
 //! ```
 //! The main thread owns the store, the analysis and the view state; nothing
 //! else touches them. It draws only when something changed, at most every
-//! 16 ms, and sleeps in `select!` otherwise (no busy loop).
+//! 16 ms, and sleeps in `select!` otherwise (no busy loop: it only polls
+//! while analysis is left to do, one slice of about 8 ms per turn).
 
 pub mod action;
 pub mod app;
