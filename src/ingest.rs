@@ -71,6 +71,8 @@ pub struct ParsedBlock {
     secrets: Option<std::sync::Arc<Secrets>>,
     /// `record` is the index in `records` until committed.
     notes: Vec<Note>,
+    /// Record lines per format (by `parse::formats::FormatId`).
+    formats: Vec<u64>,
 }
 
 /// A LINE answer slower than this (ms) is noted: LINE's webhook timeout.
@@ -168,6 +170,13 @@ impl ParsedBlock {
                 ));
             }
             Parsed::Record(l) => {
+                let at = usize::from(l.format);
+                if self.formats.len() <= at {
+                    self.formats.resize(at + 1, 0);
+                }
+                if let Some(n) = self.formats.get_mut(at) {
+                    *n += 1;
+                }
                 if self.marks {
                     let rel = |a: u64, b: u64| u32::try_from(a.saturating_sub(b)).unwrap_or(u32::MAX);
                     self.line_marks.push((rel(offset, self.checkpoint.0), rel(line_no, self.checkpoint.1)));
@@ -291,14 +300,17 @@ impl ParsedBlock {
                     self.api.push(meta);
                 }
             }
-            Kind::Unparsed => {}
+            Kind::Http => aux = self.syms.opt(f.ip.as_deref()),
+            Kind::Log | Kind::Unparsed => {}
         }
+        // A `log` record keeps its level where others keep the status.
+        let status = if l.kind == Kind::Log { f.level.map_or(0, |v| v as u16) } else { f.status };
         self.records.push(Record::new(
             f.time,
             Loc::new(self.source, offset),
             l.kind,
             f.method.unwrap_or(Method::None),
-            f.status,
+            status,
             path,
             aux,
         ));
@@ -406,6 +418,14 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     let mut counts: HashMap<(Kind, u16, Sym), u64> = HashMap::default();
     let mut users: Vec<Sym> = Vec::new();
     let mut evs: Vec<EventMeta> = Vec::new();
+    if let Some(source) = store.sources.get_mut(src) {
+        if source.formats.len() < pb.formats.len() {
+            source.formats.resize(pb.formats.len(), 0);
+        }
+        for (c, n) in source.formats.iter_mut().zip(&pb.formats) {
+            *c += n;
+        }
+    }
     for (i, rec) in pb.records.iter().enumerate() {
         let i = i as u32;
         let mut rec = *rec;
@@ -414,8 +434,13 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         if kind == Kind::Unparsed {
             rec.set_ts(source.last_ts.unwrap_or(i64::MIN));
         } else {
-            source.last_ts = Some(rec.ts());
-            if !window.contains(rec.ts()) {
+            // A record whose line has no time (uvicorn, morgan) sorts after
+            // the line before it, as an unparsed line does.
+            match rec.time() {
+                Some(t) => source.last_ts = Some(t),
+                None => rec.set_ts(source.last_ts.unwrap_or(i64::MIN)),
+            }
+            if rec.time().is_some_and(|t| !window.contains(t)) {
                 source.outside_window += 1;
                 while request_ids.next_if(|(r, _)| *r == i).is_some() {}
                 while kept_ids.next_if(|(r, _)| *r == i).is_some() {}
@@ -463,6 +488,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                 let aux = store.api.push(meta);
                 store.set_aux(id, aux);
             }
+            Kind::Http if local_aux != NONE => store.set_aux(id, tr(local_aux)),
             Kind::Webhook if local_aux == NONE || local_aux & INLINE != 0 => {
                 store.signatures.add(SigState::Unverifiable);
                 if local_aux != NONE {

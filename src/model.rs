@@ -32,6 +32,11 @@ pub enum Kind {
     MiniApp,
     /// A line no format recognised; kept and counted, never dropped.
     Unparsed,
+    /// An access-log line that is not a LINE webhook (health checks, other
+    /// routes): counted and shown dimmed, never a webhook.
+    Http,
+    /// Any other timed line (application logging): time, level, message.
+    Log,
 }
 
 impl Kind {
@@ -41,7 +46,75 @@ impl Kind {
             Kind::Webhook => "webhook",
             Kind::MiniApp => "miniapp",
             Kind::Unparsed => "unparsed",
+            Kind::Http => "http",
+            Kind::Log => "log",
         }
+    }
+}
+
+/// The severity a log line states. Kept in a `log` record's status bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[repr(u8)]
+pub enum Level {
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warn => "warn",
+            Level::Info => "info",
+            Level::Debug => "debug",
+        }
+    }
+
+    /// A level word as logging libraries print it, any case, bracketed or
+    /// not (`ERROR`, `[warn]`, `WARNING`, `CRITICAL`, `E` is not one).
+    pub fn parse(word: &str) -> Option<Level> {
+        let w = word.trim_matches(|c: char| matches!(c, '[' | ']' | '(' | ')' | ':' | ',' | '<' | '>'));
+        if w.len() > 8 || w.is_empty() {
+            return None;
+        }
+        let mut buf = [0u8; 8];
+        let lower = buf.get_mut(..w.len())?;
+        lower.copy_from_slice(w.as_bytes());
+        lower.make_ascii_lowercase();
+        Some(match &*lower {
+            b"error" | b"err" | b"fatal" | b"critical" | b"crit" | b"severe" | b"alert" | b"emerg" | b"panic" => {
+                Level::Error
+            }
+            b"warn" | b"warning" => Level::Warn,
+            b"info" | b"notice" => Level::Info,
+            b"debug" | b"trace" | b"fine" | b"verbose" => Level::Debug,
+            _ => return None,
+        })
+    }
+
+    /// pino/bunyan numeric levels (10 trace … 60 fatal) and syslog
+    /// severities are not the same scale; this reads the pino one.
+    pub fn from_pino(n: i64) -> Option<Level> {
+        Some(match n {
+            50.. => Level::Error,
+            40..=49 => Level::Warn,
+            30..=39 => Level::Info,
+            1..=29 => Level::Debug,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn from_code(c: u16) -> Option<Level> {
+        Some(match c {
+            1 => Level::Error,
+            2 => Level::Warn,
+            3 => Level::Info,
+            4 => Level::Debug,
+            _ => return None,
+        })
     }
 }
 
@@ -97,7 +170,7 @@ impl Method {
 pub struct Record {
     /// Where the line starts: source index and byte offset, packed.
     pub loc: Loc,
-    /// Time (48 bits), status (10 bits), kind (2 bits), method (4 bits).
+    /// Time (47 bits), status or log level (10 bits), kind (3 bits), method (4 bits).
     bits: u64,
     /// Interned endpoint path (API, MINI App) or request path (webhook).
     pub path: Sym,
@@ -143,20 +216,20 @@ impl Loc {
     }
 }
 
-const TS_BITS: u32 = 48;
+const TS_BITS: u32 = 47;
 const TS_MIN: i64 = -(1 << (TS_BITS - 1));
 const TS_MAX: i64 = (1 << (TS_BITS - 1)) - 1;
 const TS_MASK: u64 = (1 << TS_BITS) - 1;
 
 impl Record {
-    /// `ts` in UTC milliseconds (`i64::MIN`: no time), clamped to ±4,400
+    /// `ts` in UTC milliseconds (`i64::MIN`: no time), clamped to ±2,200
     /// years; `status` 0 when not logged (kept up to 1023).
     pub fn new(ts: Millis, loc: Loc, kind: Kind, method: Method, status: u16, path: Sym, aux: u32) -> Record {
         let mut r = Record { loc, bits: 0, path, aux };
         r.set_ts(ts);
         r.bits |= u64::from(status.min(1023)) << TS_BITS;
         r.bits |= (kind as u64) << (TS_BITS + 10);
-        r.bits |= (method as u64) << (TS_BITS + 12);
+        r.bits |= (method as u64) << (TS_BITS + 13);
         r
     }
 
@@ -164,7 +237,7 @@ impl Record {
     /// line before it in the same source (so it sorts beside its
     /// neighbours), or `i64::MIN` when there is none.
     pub fn ts(self) -> Millis {
-        // Sign-extend the 48-bit field.
+        // Sign-extend the 47-bit field.
         let v = ((self.bits & TS_MASK) << (64 - TS_BITS)) as i64 >> (64 - TS_BITS);
         if v == TS_MIN { i64::MIN } else { v }
     }
@@ -185,10 +258,12 @@ impl Record {
     }
 
     pub fn kind(self) -> Kind {
-        match (self.bits >> (TS_BITS + 10)) & 0x3 {
+        match (self.bits >> (TS_BITS + 10)) & 0x7 {
             0 => Kind::Api,
             1 => Kind::Webhook,
             2 => Kind::MiniApp,
+            4 => Kind::Http,
+            5 => Kind::Log,
             _ => Kind::Unparsed,
         }
     }
@@ -205,7 +280,7 @@ impl Record {
             Method::Options,
             Method::Other,
         ];
-        ALL.get(((self.bits >> (TS_BITS + 12)) & 0xf) as usize).copied().unwrap_or(Method::Other)
+        ALL.get(((self.bits >> (TS_BITS + 13)) & 0xf) as usize).copied().unwrap_or(Method::Other)
     }
 
     pub fn source(self) -> u32 {
@@ -229,6 +304,22 @@ impl Record {
     /// Whether the line carried its own time (unparsed lines do not).
     pub fn has_time(self) -> bool {
         self.kind() != Kind::Unparsed
+    }
+
+    /// A `log` record's level (kept where other records keep the status).
+    pub fn level(self) -> Option<Level> {
+        if self.kind() == Kind::Log { Level::from_code(self.status()) } else { None }
+    }
+
+    /// Whether the screen's error keys stop here: a LINE request or receipt
+    /// that failed, a server error on another route, an error-level log line.
+    pub fn is_error(self) -> bool {
+        match self.kind() {
+            Kind::Api | Kind::Webhook | Kind::MiniApp => self.status() >= 400,
+            Kind::Http => self.status() >= 500,
+            Kind::Log => self.level() == Some(Level::Error),
+            Kind::Unparsed => false,
+        }
     }
 
     /// The line number of an unparsed line (kept in `aux`).

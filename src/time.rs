@@ -266,6 +266,102 @@ pub fn parse_rfc2822(b: &[u8]) -> Option<Millis> {
     to_millis((i32::try_from(y).ok()?, mo, d), (h, mi, s, ms), off)
 }
 
+/// A zone after a leading time: ` UTC`/`GMT`, `Z`, or an offset, with or
+/// without a space before it. Leaves the cursor where it was when none.
+fn trailing_zone(c: &mut Cur) -> i64 {
+    let save = c.i;
+    c.skip_ws();
+    let rest = c.rest();
+    for (name, off) in [(&b"UTC"[..], 0), (b"GMT", 0), (b"Z", 0), (b"z", 0)] {
+        if rest.starts_with(name) && !rest.get(name.len()).is_some_and(u8::is_ascii_alphanumeric) {
+            c.i += name.len();
+            return off;
+        }
+    }
+    if matches!(c.peek(), Some(b'+' | b'-'))
+        && let Some(Some(o)) = parse_offset(c)
+    {
+        return o;
+    }
+    c.i = save;
+    0
+}
+
+/// A time at the start of a log line, and how many bytes it took. The forms
+/// bot servers and their frameworks print first on a line:
+///
+/// ```text
+/// 2026-11-20T08:00:00.123Z   2026-11-20 08:00:00,123 +0900   (RFC 3339 and relaxations)
+/// 2026/11/20 08:00:00        (Go's log package)
+/// 20/Nov/2026:08:00:00 +0000 (access logs)   20/Nov/2026 08:00:00 (Werkzeug)
+/// Sat Nov 20 08:00:00.123 2026 (Apache error log)
+/// ```
+///
+/// A time without a zone is taken as UTC, as everywhere else.
+pub fn leading_time(s: &str) -> Option<(Millis, usize)> {
+    let b = s.as_bytes();
+    let mut c = Cur { b, i: 0 };
+    let first = c.peek()?;
+    let (date, clock) = if first.is_ascii_digit() {
+        let lead = c.digits_var(4)?;
+        if lead.1 == 4 {
+            // YYYY-MM-DD or YYYY/MM/DD
+            let sep = c.peek().filter(|x| matches!(x, b'-' | b'/'))?;
+            c.i += 1;
+            let mo = c.digits(2)?;
+            if !c.eat(sep) {
+                return None;
+            }
+            let d = c.digits(2)?;
+            if !(c.eat(b'T') || c.eat(b't') || c.eat(b' ')) {
+                return None;
+            }
+            let h = c.digits(2)?;
+            let (mi, sec, ms) = c.clock_rest()?;
+            ((i32::try_from(lead.0).ok()?, mo, d), (h, mi, sec, ms))
+        } else {
+            // DD/Mon/YYYY[: ]HH:MM:SS
+            if !c.eat(b'/') {
+                return None;
+            }
+            let mo = month(c.word())?;
+            if !c.eat(b'/') {
+                return None;
+            }
+            let y = c.digits(4)?;
+            if !(c.eat(b':') || c.eat(b' ')) {
+                return None;
+            }
+            let h = c.digits(2)?;
+            let (mi, sec, ms) = c.clock_rest()?;
+            ((i32::try_from(y).ok()?, mo, lead.0), (h, mi, sec, ms))
+        }
+    } else {
+        // Day Mon DD HH:MM:SS[.fff] YYYY
+        let day = c.word();
+        if day.len() != 3 || !c.eat(b' ') {
+            return None;
+        }
+        let mo = month(c.word())?;
+        c.skip_ws();
+        let (d, _) = c.digits_var(2)?;
+        c.skip_ws();
+        let (h, _) = c.digits_var(2)?;
+        let (mi, sec, ms) = c.clock_rest()?;
+        if !c.eat(b' ') {
+            return None;
+        }
+        let y = c.digits(4)?;
+        ((i32::try_from(y).ok()?, mo, d), (h, mi, sec, ms))
+    };
+    let off = trailing_zone(&mut c);
+    // A time is a whole token: what follows must not continue it.
+    if c.peek().is_some_and(|x| x.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some((to_millis(date, clock, off)?, c.i))
+}
+
 /// RFC 3339 in UTC with milliseconds and `Z`: `2026-11-20T08:00:00.000Z`.
 pub fn format_rfc3339(ms: Millis) -> String {
     match DateTime::<Utc>::from_timestamp_millis(ms) {
@@ -309,6 +405,41 @@ mod tests {
 
     fn t(s: &str) -> Millis {
         DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn leading_times() {
+        // (line, time, the rest of the line after the time)
+        let cases: &[(&str, Option<(&str, &str)>)] = &[
+            (
+                "2025-07-13 23:45:53,732 - werkzeug - INFO - x",
+                Some(("2025-07-13T23:45:53.732Z", " - werkzeug - INFO - x")),
+            ),
+            (
+                "2026-04-23 03:45:19 +0000] [58] [INFO] Starting",
+                Some(("2026-04-23T03:45:19Z", "] [58] [INFO] Starting")),
+            ),
+            ("2020-05-12T06:33:53.362201+00:00 app[web.1]: x", Some(("2020-05-12T06:33:53.362Z", " app[web.1]: x"))),
+            ("2026-11-20T08:00:00.5+09:00 msg", Some(("2026-11-19T23:00:00.500Z", " msg"))),
+            ("2026-03-19 07:00:05,172 ERROR plain", Some(("2026-03-19T07:00:05.172Z", " ERROR plain"))),
+            ("2026-03-19 07:00:05 UTC msg", Some(("2026-03-19T07:00:05Z", " msg"))),
+            ("2022/04/13 06:19:44 linebot: APIError", Some(("2022-04-13T06:19:44Z", " linebot: APIError"))),
+            ("23/Apr/2026:03:44:54 +0000] \"POST", Some(("2026-04-23T03:44:54Z", "] \"POST"))),
+            ("13/Jul/2025 23:45:53] \"POST", Some(("2025-07-13T23:45:53Z", "] \"POST"))),
+            ("Sat Nov 20 08:00:00.123 2026] [error]", Some(("2026-11-20T08:00:00.123Z", "] [error]"))),
+            ("2026-11-20", None),
+            ("2026-11-20T08", None),
+            ("2026-11-20T08:00:00Zulu", None),
+            ("750166+00:00 heroku[router]: at=info", None),
+            ("2023/02/28 - 01:59:59 | 200", None),
+            ("12345 things", None),
+            ("Nov 20 08:00:00 host sshd[1]: x", None),
+            ("", None),
+        ];
+        for (line, want) in cases {
+            let got = leading_time(line).map(|(ms, n)| (ms, line.get(n..).unwrap()));
+            assert_eq!(got, want.map(|(w, rest)| (t(w), rest)), "{line}");
+        }
     }
 
     #[test]

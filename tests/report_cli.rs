@@ -184,7 +184,12 @@ fn sample_logs_report() {
     assert_eq!(r.sources.len(), 9);
     assert!(r.sources.iter().all(|s| s.error.is_none() && s.skipped.is_none()));
     assert_eq!(r.sources.iter().filter(|s| s.compressed).count(), 2);
-    assert_eq!(r.totals.unparsed, 5);
+    // The health check behind the webhook endpoint is an `http` record.
+    assert_eq!((r.totals.unparsed, r.totals.http_requests), (4, 1));
+    assert_eq!(r.status_counts.http.get("200"), Some(&1));
+    let wh = r.sources.iter().find(|s| s.path.ends_with("bot-b/webhook.log")).unwrap();
+    let names: Vec<&str> = wh.formats.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["line-guideline", "ncsa-combined"]);
     assert_eq!(r.status_counts.api.get("429"), Some(&59));
     assert_eq!(r.status_counts.miniapp.get("429"), Some(&8));
     assert!(r.totals.webhook_events > 500);

@@ -153,7 +153,7 @@ fn a_resize_redraws_at_the_new_size() {
     s.wait_for("Timeline");
     s.master.resize(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 }).unwrap();
     // The narrow header and key bar, drawn at the new size.
-    s.wait_for_on("7,527 rec ·", 24, 80);
+    s.wait_for_on("7,528 rec ·", 24, 80);
     s.wait_for_on("f follow q quit", 24, 80);
     s.send("q");
     assert!(s.wait_exit().success());

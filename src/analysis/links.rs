@@ -93,7 +93,7 @@ pub fn links(store: &Store, order: &[RecordId], id: RecordId, infer_window: Mill
                 out.replies.dedup();
             }
         }
-        Kind::Unparsed => {}
+        Kind::Unparsed | Kind::Http | Kind::Log => {}
     }
     out
 }

@@ -11,8 +11,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{Body, Fields, Line};
-use crate::model::{Kind, Method};
+use super::{Body, Fields, Line, formats};
+use crate::model::{Kind, Level, Method};
 use crate::time::{Millis, parse_epoch, parse_time};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -34,6 +34,9 @@ enum Field {
     Body,
     NotificationToken,
     Duration,
+    Level,
+    Message,
+    UserAgent,
 }
 
 fn lookup(k: &str) -> Option<(Field, bool)> {
@@ -82,6 +85,16 @@ fn lookup(k: &str) -> Option<(Field, bool)> {
         b"elapsed_ms" => (Field::Duration, false),
         b"response_time_ms" => (Field::Duration, false),
         b"took_ms" => (Field::Duration, false),
+        b"level" => (Field::Level, true),
+        b"severity" => (Field::Level, false),
+        b"lvl" => (Field::Level, false),
+        b"message" => (Field::Message, true),
+        b"msg" => (Field::Message, false),
+        b"event" => (Field::Message, false),
+        b"textpayload" => (Field::Message, false),
+        b"user_agent" => (Field::UserAgent, true),
+        b"useragent" => (Field::UserAgent, false),
+        b"http_user_agent" => (Field::UserAgent, false),
         _ => return None,
     })
 }
@@ -162,7 +175,7 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for Scalar<'a> {
 /// The raw fields of a JSON line, before the kind is decided.
 #[derive(Default, Debug)]
 struct Raw<'a> {
-    vals: [Option<(Scalar<'a>, bool)>; 17],
+    vals: [Option<(Scalar<'a>, bool)>; 20],
     bodies: [Option<(&'a RawValue, bool)>; 3],
 }
 
@@ -339,8 +352,15 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
         duration_ms: raw.take(Field::Duration).as_ref().and_then(scalar_duration),
         endpoint: None,
         path: None,
+        level: None,
+        message: None,
+        user_agent: None,
     };
     let api_target = endpoint.clone().or_else(|| url.clone());
+    let level = raw.take(Field::Level);
+    let message = raw.take_str(Field::Message);
+    f.user_agent = raw.take_str(Field::UserAgent);
+    let mut format = formats::LINE_JSON;
     let kind = match kind_field.as_ref().and_then(Scalar::as_str).and_then(parse_kind) {
         Some(k) => k,
         None => {
@@ -350,15 +370,27 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
                 Kind::Api
             } else if f.ip.is_some() || f.signature.is_some() || f.body.is_some() {
                 Kind::Webhook
+            } else if let (Some(m), Some(p), true) = (f.method, path.as_deref().or(url.as_deref()), f.status != 0) {
+                // A JSON access line: a webhook receipt or another request.
+                format = formats::JSON_LOG;
+                super::access::classify(m, p, f.user_agent.as_deref())
             } else {
-                return None;
+                // Any other timed JSON line is a log line.
+                f.level = match &level {
+                    Some(Scalar::Str(s)) => Level::parse(s),
+                    Some(Scalar::Int(n)) => Level::from_pino(*n),
+                    _ => None,
+                };
+                f.message = message;
+                format = formats::JSON_LOG;
+                Kind::Log
             }
         }
     };
-    if kind == Kind::Webhook {
+    if kind == Kind::Webhook || kind == Kind::Http {
         f.path = path.or(url).or(endpoint);
-    } else {
+    } else if kind != Kind::Log {
         f.endpoint = endpoint.or(url).or(path);
     }
-    Some(Line { kind, fields: f, extras: None })
+    Some(Line { kind, fields: f, extras: None, format })
 }

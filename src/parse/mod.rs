@@ -2,25 +2,32 @@
 //! formats. Nothing is rejected: a line no format reads is `Unparsed`.
 //!
 //! ```text
-//! line ─▶ blank? ─▶ `{` → json::parse ─▶ Line{kind, Fields}
-//!                   else → text::parse ─▶ Line{kind, Fields}
+//! line ─▶ blank? ─▶ `{` → json::parse ─▶ Line{kind, Fields}  (LINE's JSON, JSON logs)
+//!                   else → text::parse ─▶ Line{kind, Fields}  (the guidelines' formats)
 //!                          header row? ─▶ Header
+//!                          access::parse ─▶ webhook or http   (access logs)
+//!                          logline::parse ─▶ log              (any leading time)
 //!                          otherwise   ─▶ Unparsed
+//!
+//! Each format is listed, with samples, in [`formats::FORMATS`].
 //! ```
 //!
 //! [`Fields`] borrows from the line wherever it can; the store keeps only a
 //! compact form, and the detail views parse the line again when they need
 //! everything.
 
+pub mod access;
 pub mod body;
+pub mod formats;
 pub mod json;
+pub mod logline;
 pub mod text;
 
 use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
-use crate::model::{Kind, Method};
+use crate::model::{Kind, Level, Method};
 use crate::time::Millis;
 
 /// A body as logged: a JSON value, or a string (possibly holding JSON).
@@ -69,6 +76,12 @@ pub struct Fields<'a> {
     pub body: Option<Body<'a>>,
     /// How long the request took, in ms (JSON lines' `duration_ms` and aliases).
     pub duration_ms: Option<u64>,
+    /// A log line's stated severity.
+    pub level: Option<Level>,
+    /// A log line's message (what follows its time, level and logger).
+    pub message: Option<Cow<'a, str>>,
+    /// An access line's client (`LineBotWebhook/2.0` for LINE's webhooks).
+    pub user_agent: Option<Cow<'a, str>>,
 }
 
 /// A classified record line.
@@ -78,6 +91,8 @@ pub struct Line<'a> {
     pub fields: Fields<'a>,
     /// Text formats: whatever follows the status column.
     pub extras: Option<&'a str>,
+    /// Which entry of [`formats::FORMATS`] read the line.
+    pub format: formats::FormatId,
 }
 
 impl Line<'_> {
@@ -116,7 +131,13 @@ pub fn parse_line(line: &str) -> Parsed<'_> {
     if let Some(l) = text::parse(t) {
         return Parsed::Record(l);
     }
-    if text::is_header(t) { Parsed::Header } else { Parsed::Unparsed }
+    if text::is_header(t) {
+        return Parsed::Header;
+    }
+    if let Some(l) = access::parse(t).or_else(|| logline::parse(t)) {
+        return Parsed::Record(l);
+    }
+    Parsed::Unparsed
 }
 
 /// The path of an endpoint URL: scheme, host, query and fragment removed.

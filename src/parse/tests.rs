@@ -200,7 +200,6 @@ fn junk_is_unparsed_never_a_record() {
         "8e36bade yesterday POST https://api.line.me/v2/bot/message/push 200",
         "8e36bade Mon, 05 Jul 2021 08:14:35 GMT FETCH https://api.line.me/v2/bot/message/push 200",
         "203.0.113.1 Mon, 05 Jul 2021 25:10:00 GMT POST /linebot/webhook 200",
-        "{\"level\":\"info\",\"msg\":\"server started\",\"time\":\"2026-11-20T08:00:00Z\"}",
         "{\"kind\":\"api\",\"request_id\":\"x\"}",
         "{not json",
         "[1,2,3]",
@@ -405,5 +404,116 @@ proptest::proptest! {
     #[test]
     fn never_panics_json_like(s in "\\{\"(kind|time|status|body|url)\":[\"0-9a-z{}\\[\\],:. ]{0,60}\\}") {
         let _ = parse_line(&s);
+    }
+}
+
+/// Every sample of every registered format is read by that format and
+/// gives the fields the registry says it must.
+#[test]
+fn every_registered_format_reads_its_samples() {
+    use super::formats::{FORMATS, describe, name};
+    let mut checked = 0;
+    for (id, f) in FORMATS.iter().enumerate() {
+        assert!(!f.samples.is_empty(), "{} has no sample", f.name);
+        for s in f.samples {
+            let Parsed::Record(l) = parse_line(s.line) else { panic!("{}: not a record: {}", f.name, s.line) };
+            assert_eq!(name(l.format), f.name, "read by another format: {}", s.line);
+            assert_eq!(usize::from(l.format), id);
+            for (field, want) in s.fields {
+                assert_eq!(describe(&l, field), *want, "{}: {field} of {}", f.name, s.line);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= FORMATS.len());
+}
+
+#[test]
+fn a_header_row_is_words_only() {
+    // A router line naming method, path and status is a request, not titles.
+    let router = r#"750166+00:00 heroku[router]: at=info method=POST path="/lines/callback/" host=x.herokuapp.com fwd="147.92.150.195" service=591ms status=200 bytes=217"#;
+    let Parsed::Record(l) = parse_line(router) else { panic!("not a record") };
+    assert_eq!((l.kind, l.fields.status, l.fields.ip.as_deref()), (Kind::Webhook, 200, Some("147.92.150.195")));
+    for data in [
+        "method path status 200",
+        "status of method=x",
+        "status method /callback",
+        "\"status\" \"method\"",
+        "[status] [method]",
+    ] {
+        assert!(!matches!(parse_line(data), Parsed::Header), "{data}");
+    }
+    for h in [
+        "Request ID (x-line-request-id) Time of API request HTTP method API endpoint Status code",
+        "Method | Path | Status",
+    ] {
+        assert!(matches!(parse_line(h), Parsed::Header), "{h}");
+    }
+}
+
+/// Access lines: a LINE delivery is a webhook receipt, anything else `http`.
+#[test]
+fn access_lines_by_agent_and_path() {
+    let rows: &[(&str, Kind, &str, u16)] = &[
+        (
+            r#"1.2.3.4 - - [20/Nov/2026:08:00:00 +0000] "POST /anything HTTP/1.1" 200 2 "-" "LineBotWebhook/2.0""#,
+            Kind::Webhook,
+            "1.2.3.4",
+            200,
+        ),
+        (
+            r#"1.2.3.4 - - [20/Nov/2026:08:00:00 +0000] "POST /api/callback/ HTTP/1.1" 502 2 "-" "curl/8""#,
+            Kind::Webhook,
+            "1.2.3.4",
+            502,
+        ),
+        (
+            r#"1.2.3.4 - - [20/Nov/2026:08:00:00 +0000] "GET /callback HTTP/1.1" 405 2 "-" "curl/8""#,
+            Kind::Http,
+            "1.2.3.4",
+            405,
+        ),
+        (r#"1.2.3.4 - - [20/Nov/2026:08:00:00 +0000] "POST /callbacks HTTP/1.1" 200 2"#, Kind::Http, "1.2.3.4", 200),
+        (
+            r#"1.2.3.4 - - [20/Nov/2026:08:00:00 +0000] "POST /webhook?x=1 HTTP/1.1" 200 2"#,
+            Kind::Webhook,
+            "1.2.3.4",
+            200,
+        ),
+        ("INFO:     127.0.0.1:56137 - \"GET /health HTTP/1.1\" 200 OK", Kind::Http, "127.0.0.1", 200),
+        (r#"::ffff:10.0.0.9 - - [20/Nov/2026:08:00:00 +0000] "GET / HTTP/1.1" 200 2"#, Kind::Http, "10.0.0.9", 200),
+    ];
+    for (line, kind, ip, status) in rows {
+        let Parsed::Record(l) = parse_line(line) else { panic!("not a record: {line}") };
+        assert_eq!((l.kind, l.fields.ip.as_deref(), l.fields.status), (*kind, Some(*ip), *status), "{line}");
+    }
+}
+
+/// Timed lines that are not access lines are `log` records; lines without a
+/// leading time stay unparsed.
+#[test]
+fn timed_lines_are_log_records() {
+    let rows: &[(&str, Option<Level>, &str)] = &[
+        ("2026-11-20T08:00:00Z WARNING quota low", Some(Level::Warn), "quota low"),
+        ("2026-11-20 08:00:00.123 [main] ERROR c.e.Bot - push failed", Some(Level::Error), "c.e.Bot - push failed"),
+        ("2026/11/20 08:00:00 listening on :8080", None, "listening on :8080"),
+        (
+            "I, [2026-11-20T08:00:00.123456 #1234]  INFO -- : Started POST \"/x\"",
+            Some(Level::Info),
+            "Started POST \"/x\"",
+        ),
+        ("[Sat Nov 20 08:00:00.123 2026] [core:error] [pid 1] AH00037", None, "[core:error] [pid 1] AH00037"),
+        (r#"{"time":"2026-11-20T08:00:00Z","level":"debug","message":"tick"}"#, Some(Level::Debug), "tick"),
+    ];
+    for (line, level, message) in rows {
+        let Parsed::Record(l) = parse_line(line) else { panic!("not a record: {line}") };
+        assert_eq!(
+            (l.kind, l.fields.level, l.fields.message.as_deref()),
+            (Kind::Log, *level, Some(*message)),
+            "{line}"
+        );
+    }
+    for not_timed in ["Traceback (most recent call last):", "    at Foo.bar (x.js:1:1)", "08:00:00 only a clock"] {
+        assert!(matches!(parse_line(not_timed), Parsed::Unparsed), "{not_timed}");
     }
 }

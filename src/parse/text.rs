@@ -85,7 +85,11 @@ fn split_fields(line: &str, out: &mut [Span; MAX_FIELDS]) -> usize {
 }
 
 /// Whether the line is a column-title row (as printed above the guideline
-/// examples) or a Markdown/ASCII table separator.
+/// examples) or a Markdown/ASCII table separator. A title row is words
+/// only: a line with a digit, `=`, `/`, a quote or a square bracket is data
+/// (a router line saying `method=POST path="/callback" status=500` is a
+/// request, not a header); the guidelines' own title rows, parentheses and
+/// all, stay title rows.
 pub fn is_header(line: &str) -> bool {
     let t = line.trim();
     if t.len() >= 3
@@ -94,12 +98,11 @@ pub fn is_header(line: &str) -> bool {
     {
         return true;
     }
+    if t.bytes().any(|c| c.is_ascii_digit() || matches!(c, b'=' | b'/' | b'"' | b'\'' | b'[' | b']' | b'`')) {
+        return false;
+    }
     let lower = t.to_ascii_lowercase();
-    lower.contains("status")
-        && (lower.contains("method") || lower.contains("endpoint") || lower.contains("path"))
-        && !t
-            .split(|c: char| c.is_whitespace() || c == '|')
-            .any(|w| w.len() == 3 && w.bytes().all(|c| c.is_ascii_digit()))
+    lower.contains("status") && (lower.contains("method") || lower.contains("endpoint") || lower.contains("path"))
 }
 
 fn parse_ip(s: &str) -> bool {
@@ -159,5 +162,6 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
             f.endpoint = Some(endpoint.into());
         }
     }
-    Some(Line { kind, fields: f, extras: extras_start.and_then(|s| line.get(s..)).map(str::trim_end) })
+    let extras = extras_start.and_then(|s| line.get(s..)).map(str::trim_end);
+    Some(Line { kind, fields: f, extras, format: super::formats::LINE_TEXT })
 }

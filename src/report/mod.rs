@@ -32,6 +32,9 @@ pub struct StatusCounts {
     pub api: BTreeMap<String, u64>,
     pub webhook: BTreeMap<String, u64>,
     pub miniapp: BTreeMap<String, u64>,
+    /// Access-log lines that are not LINE webhooks, by status.
+    #[serde(default)]
+    pub http: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -50,6 +53,42 @@ pub struct SourceReport {
     /// and what was read is counted.
     #[serde(default)]
     pub partial: bool,
+    /// The line formats read in this file, most lines first, with
+    /// `unparsed` last; shares are of the file's records and unparsed lines.
+    #[serde(default)]
+    pub formats: Vec<FormatShare>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FormatShare {
+    pub name: String,
+    pub lines: u64,
+    /// Percent, one decimal.
+    pub share: f64,
+}
+
+impl Eq for FormatShare {}
+
+/// A source's lines by format, as the report lists them.
+fn format_shares(s: &crate::store::Source) -> Vec<FormatShare> {
+    let total = s.formats.iter().sum::<u64>() + s.unparsed;
+    let share = |n: u64| if total == 0 { 0.0 } else { (n as f64 * 1000.0 / total as f64).round() / 10.0 };
+    let mut v: Vec<FormatShare> = s
+        .formats
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(id, &n)| FormatShare {
+            name: crate::parse::formats::name(u8::try_from(id).unwrap_or(u8::MAX)).to_owned(),
+            lines: n,
+            share: share(n),
+        })
+        .collect();
+    v.sort_by(|a, b| b.lines.cmp(&a.lines).then_with(|| a.name.cmp(&b.name)));
+    if s.unparsed > 0 {
+        v.push(FormatShare { name: "unparsed".into(), lines: s.unparsed, share: share(s.unparsed) });
+    }
+    v
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -152,7 +191,8 @@ impl Report {
                 Kind::Api => &mut sc.api,
                 Kind::Webhook => &mut sc.webhook,
                 Kind::MiniApp => &mut sc.miniapp,
-                Kind::Unparsed => continue,
+                Kind::Http => &mut sc.http,
+                Kind::Unparsed | Kind::Log => continue,
             };
             *m.entry(status_key(status)).or_default() += n;
         }
@@ -174,6 +214,7 @@ impl Report {
                     partial: s.partial,
                     skipped: s.skipped.clone(),
                     error: s.error.clone(),
+                    formats: format_shares(s),
                 })
                 .collect(),
             unparsed_examples: store
@@ -194,9 +235,10 @@ impl Report {
         }
     }
 
+    /// Every record: LINE's, `http` and `log`.
     pub fn records(&self) -> u64 {
         let t = &self.totals;
-        t.api_requests + t.webhook_receipts + t.miniapp_requests
+        t.api_requests + t.webhook_receipts + t.miniapp_requests + t.http_requests + t.log_entries
     }
 }
 
@@ -364,6 +406,8 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         ("webhook receipts", t.webhook_receipts),
         ("webhook events", t.webhook_events),
         ("MINI App requests", t.miniapp_requests),
+        ("other HTTP requests", t.http_requests),
+        ("log entries", t.log_entries),
         ("header rows", t.header_rows),
         ("unparsed lines", t.unparsed),
     ] {
@@ -374,6 +418,9 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "  {:<10}{}", "api", status_line(&r.status_counts.api))?;
     writeln!(out, "  {:<10}{}", "webhook", status_line(&r.status_counts.webhook))?;
     writeln!(out, "  {:<10}{}", "miniapp", status_line(&r.status_counts.miniapp))?;
+    if !r.status_counts.http.is_empty() {
+        writeln!(out, "  {:<10}{}", "http", status_line(&r.status_counts.http))?;
+    }
     if t.unparsed > 0 {
         writeln!(out)?;
         writeln!(out, "unparsed lines (first {} of {})", r.unparsed_examples.len(), thousands(t.unparsed))?;
@@ -396,6 +443,16 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         if let Some(e) = &s.error {
             notes.push(format!("{}: {e}", if s.partial { "read in part" } else { "error" }));
+        }
+        if !s.formats.is_empty() {
+            let list: Vec<String> = s
+                .formats
+                .iter()
+                .map(
+                    |f| if f.share == 0.0 { format!("{} <0.1 %", f.name) } else { format!("{} {} %", f.name, f.share) },
+                )
+                .collect();
+            notes.push(list.join(", "));
         }
         let row = format!(
             "  {:<w$}  {:>10}  {:>8}  {:>7}  {}",

@@ -253,6 +253,8 @@ pub struct Source {
     pub memory: Option<Vec<u8>>,
     /// Which fields this source's records logged, per kind.
     pub fields: FieldCounts,
+    /// Record lines per format (by `parse::formats::FormatId`).
+    pub formats: Vec<u64>,
     /// (byte offset, line number) at the start of each block read: line
     /// numbers of parsed records are found from these on demand.
     pub checkpoints: Vec<(u64, u64)>,
@@ -302,7 +304,7 @@ impl FieldCounts {
             Kind::Api => Some(&mut self.api),
             Kind::Webhook => Some(&mut self.webhook),
             Kind::MiniApp => Some(&mut self.miniapp),
-            Kind::Unparsed => None,
+            Kind::Unparsed | Kind::Http | Kind::Log => None,
         }
     }
 
@@ -375,6 +377,12 @@ pub struct Totals {
     pub miniapp_requests: u64,
     pub header_rows: u64,
     pub unparsed: u64,
+    /// Access-log lines that are not LINE webhooks.
+    #[serde(default)]
+    pub http_requests: u64,
+    /// Other timed lines (application logging).
+    #[serde(default)]
+    pub log_entries: u64,
 }
 
 /// An unparsed line kept as an example for the report.
@@ -596,12 +604,16 @@ impl Store {
                 match k {
                     Kind::Api => self.totals.api_requests += 1,
                     Kind::Webhook => self.totals.webhook_receipts += 1,
+                    Kind::Http => self.totals.http_requests += 1,
+                    Kind::Log => self.totals.log_entries += 1,
                     _ => self.totals.miniapp_requests += 1,
                 }
                 if let Some(s) = src {
                     s.records += 1;
                 }
-                if status >= 400 {
+                // LINE requests and receipts that failed (the audit's and
+                // the analysis' list; `http` and `log` records are not in it).
+                if status >= 400 && matches!(k, Kind::Api | Kind::Webhook | Kind::MiniApp) {
                     self.errors.push(id);
                 }
                 self.first = Some(self.first.map_or(ts, |f| f.min(ts)));

@@ -180,7 +180,12 @@ fn record_is_compact() {
         );
     }
     let r = Record::new(i64::MAX, Loc::new(0, 0), Kind::Unparsed, Method::None, 0, 0, 42);
-    assert_eq!(r.ts(), (1 << 47) - 1);
+    assert_eq!(r.ts(), (1 << 46) - 1);
+    // Every kind and method survives packing beside the largest status.
+    for kind in [Kind::Api, Kind::Webhook, Kind::MiniApp, Kind::Unparsed, Kind::Http, Kind::Log] {
+        let r = Record::new(-1, Loc::new(1, 2), kind, Method::Other, 1023, 0, 0);
+        assert_eq!((r.ts(), r.kind(), r.method(), r.status()), (-1, kind, Method::Other, 1023));
+    }
     assert_eq!(r.unparsed_line(), Some(42));
     let l = crate::model::Loc::new(70_000, (1 << 40) - 5);
     assert_eq!((l.source(), l.offset()), (70_000, (1 << 40) - 5));

@@ -849,8 +849,8 @@ impl App {
             Action::PageUp => self.move_to(self.selected.saturating_sub(Self::PAGE)),
             Action::First => self.move_to(0),
             Action::Last => self.move_to(usize::MAX),
-            Action::NextError => self.seek(true, "error", |r| r.status() >= 400),
-            Action::PrevError => self.seek(false, "error", |r| r.status() >= 400),
+            Action::NextError => self.seek(true, "error", |r| r.is_error()),
+            Action::PrevError => self.seek(false, "error", |r| r.is_error()),
             Action::Next429 => self.seek(true, "429", |r| r.status() == 429),
             Action::Prev429 => self.seek(false, "429", |r| r.status() == 429),
             Action::Open => match self.pane {

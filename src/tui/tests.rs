@@ -557,7 +557,7 @@ fn analysis_in_slices_ends_where_analysis_at_once_does() {
         shown_before_the_end |= sliced.ingest_pending() && sliced.store.order().len() == sliced.store.len();
         assert!(slices < 100, "slices never end");
     }
-    // 7,527 records: two slices of analysis, then the timeline, the strip
+    // 7,528 records: two slices of analysis, then the timeline, the strip
     // and the alerts, each a slice of its own.
     assert_eq!(slices, 5);
     assert!(shown_before_the_end, "the timeline is merged before the alerts are refreshed");

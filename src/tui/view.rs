@@ -21,7 +21,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::analysis::{BurstSource, Direction};
 use crate::escape::{escape_control, thousands, truncate};
-use crate::model::{Kind, NONE, Record, RecordId};
+use crate::model::{Kind, Level, NONE, Record, RecordId};
 use crate::parse::{Parsed, parse_line};
 use crate::time::Millis;
 
@@ -110,10 +110,14 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
         Kind::Webhook => "WH  ",
         Kind::MiniApp => "MINI",
         Kind::Unparsed => "??? ",
+        Kind::Http => "HTTP",
+        Kind::Log => "LOG ",
     };
-    let status = rec.status();
+    // A `log` record keeps its level in the status bits: not a status.
+    let status = if rec.kind() == Kind::Log { 0 } else { rec.status() };
     let in_burst = app.analyzer.burst_of(rec).is_some();
     let marker = match status {
+        _ if rec.kind() == Kind::Log && rec.is_error() => "!",
         429 if in_burst => "▲",
         429 => "△",
         500..=599 => "‼",
@@ -122,6 +126,14 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
         _ => " ",
     };
     let style = match status {
+        _ if rec.kind() == Kind::Log => match rec.level() {
+            Some(Level::Error) => theme.fg(Color::Red),
+            Some(Level::Warn) => theme.fg(Color::Yellow),
+            _ => theme.fg(Color::DarkGray),
+        },
+        // Other routes' requests are context: dimmed unless the server failed.
+        500..=599 if rec.kind() == Kind::Http => theme.fg(Color::Red),
+        _ if rec.kind() == Kind::Http => theme.fg(Color::DarkGray),
         429 => theme.fg(Color::Magenta),
         500..=599 => theme.fg(Color::Red),
         400..=499 => theme.fg(Color::Yellow),
@@ -137,8 +149,27 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
         let body =
             if src.is_some_and(|x| x.compressed) { String::new() } else { s.line_text(*rec).unwrap_or_default() };
         format!("{marker} {time} {kind} {} {}", safe(&place, 40), safe(&body, width))
+    } else if rec.kind() == Kind::Log {
+        let body = if src.is_some_and(|x| x.compressed) {
+            app.line_cache.get(&id).cloned().unwrap_or_default()
+        } else {
+            s.line_text(*rec).unwrap_or_default()
+        };
+        let message = match parse_line(&body) {
+            Parsed::Record(l) => l.fields.message.map(|m| m.into_owned()).unwrap_or_else(|| body.clone()),
+            _ => body.clone(),
+        };
+        let level = rec.level().map_or("-", Level::as_str);
+        format!("{marker} {time} {kind} {level:<5} {}", safe(&message, width))
     } else {
         let who = match rec.kind() {
+            Kind::Http => {
+                if rec.aux == NONE {
+                    "-".into()
+                } else {
+                    s.syms.resolve(rec.aux).to_owned()
+                }
+            }
             Kind::Webhook => s
                 .webhook_meta(*rec)
                 .map(|m| m.ip)
@@ -430,6 +461,8 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         Kind::Webhook => "Webhook receipt",
         Kind::MiniApp => "MINI App request",
         Kind::Unparsed => "Unparsed line",
+        Kind::Http => "HTTP request (not a LINE webhook)",
+        Kind::Log => "Log entry",
     };
     let mut ident = s.kept_request_ids.get(&id).map(|r| r.to_string()).unwrap_or_default();
     if let Some(Parsed::Record(l)) = &parsed {
@@ -444,7 +477,14 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
             crate::escape::thousands(LONG_LINE as u64)
         )));
     }
-    if rec.kind() != Kind::Unparsed {
+    if let (Kind::Log, Some(Parsed::Record(l))) = (rec.kind(), &parsed) {
+        let level = rec.level().map_or("-", Level::as_str);
+        lines.push(Line::from(format!(" level     {level}")));
+        if let Some(m) = &l.fields.message {
+            lines.push(Line::from(format!(" message   {}", safe(m, w.saturating_sub(12)))));
+        }
+    }
+    if !matches!(rec.kind(), Kind::Unparsed | Kind::Log) {
         let status = rec.status();
         let burst = app
             .analyzer
@@ -475,7 +515,12 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
     }
     if let Some(Parsed::Record(l)) = &parsed {
         let f = &l.fields;
-        for (k, v) in [("retry key", &f.retry_key), ("accepted", &f.accepted_request_id), ("signature", &f.signature)] {
+        for (k, v) in [
+            ("retry key", &f.retry_key),
+            ("accepted", &f.accepted_request_id),
+            ("signature", &f.signature),
+            ("agent", &f.user_agent),
+        ] {
             if let Some(v) = v {
                 lines.push(Line::from(format!(" {k:<9} {}", safe(v, w.saturating_sub(12)))));
             }

@@ -1,0 +1,287 @@
+//! The registry of line formats: each is a name, one line of description
+//! and sample lines with the fields each must give. `linelens formats` lists
+//! them; `report` counts each file's lines by format; one test walks every
+//! sample. Adding a format is a parser, an id here and one entry below.
+//!
+//! Detection order (first match wins; see [`super::parse_line`]): a line
+//! starting with `{` is JSON (LINE's JSON lines, else a JSON log line);
+//! otherwise the guideline's text formats, then access logs, then any line
+//! with a leading time.
+
+/// An index into [`FORMATS`].
+pub type FormatId = u8;
+
+pub const LINE_TEXT: FormatId = 0;
+pub const LINE_JSON: FormatId = 1;
+pub const JSON_LOG: FormatId = 2;
+pub const NCSA: FormatId = 3;
+pub const WERKZEUG: FormatId = 4;
+pub const UVICORN: FormatId = 5;
+pub const HEROKU_ROUTER: FormatId = 6;
+pub const LOGFMT: FormatId = 7;
+pub const PHP_SERVER: FormatId = 8;
+pub const MORGAN: FormatId = 9;
+pub const NGROK: FormatId = 10;
+pub const TIMED_TEXT: FormatId = 11;
+
+/// One sample line and what it must give: `(field, value)` pairs, with the
+/// field names of [`describe`].
+pub struct Sample {
+    pub line: &'static str,
+    pub fields: &'static [(&'static str, &'static str)],
+}
+
+pub struct Format {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub samples: &'static [Sample],
+}
+
+pub static FORMATS: &[Format] = &[
+    Format {
+        name: "line-guideline",
+        description: "the LINE guidelines' request and webhook logs (spaces, tabs or Markdown table rows)",
+        samples: &[
+            Sample {
+                line: "8e36bade-c5d6-4d00-9e69-72244675a9a1 Mon, 05 Jul 2021 08:14:35 GMT POST https://api.line.me/v2/bot/message/push 200",
+                fields: &[
+                    ("kind", "api"),
+                    ("time", "2021-07-05T08:14:35.000Z"),
+                    ("request_id", "8e36bade-c5d6-4d00-9e69-72244675a9a1"),
+                    ("status", "200"),
+                ],
+            },
+            Sample {
+                line: "147.92.150.192\t2026-11-20T08:00:00.123Z\tPOST\t/linebot/webhook\t200",
+                fields: &[("kind", "webhook"), ("ip", "147.92.150.192"), ("path", "/linebot/webhook")],
+            },
+            Sample {
+                line: "| Mon, 16 Jul 2021 10:20:23 GMT | POST | <https://api.line.me/message/v3/notifier/send?target=service> | 200 |",
+                fields: &[("kind", "miniapp"), ("status", "200")],
+            },
+        ],
+    },
+    Format {
+        name: "line-json",
+        description: "JSON lines with a LINE request's or webhook's fields (kind, request_id, endpoint, body, …)",
+        samples: &[Sample {
+            line: r#"{"kind":"api","time":"2026-11-20T08:00:00.123Z","request_id":"8e36bade-c5d6-4d00-9e69-72244675a9a1","method":"POST","endpoint":"https://api.line.me/v2/bot/message/push","status":429}"#,
+            fields: &[("kind", "api"), ("status", "429"), ("endpoint", "https://api.line.me/v2/bot/message/push")],
+        }],
+    },
+    Format {
+        name: "json-log",
+        description: "JSON log lines of pino, winston, bunyan, structlog, logrus, zap: time, level, message",
+        samples: &[
+            Sample {
+                line: r#"{"level":50,"time":1763625600000,"pid":1,"hostname":"bot","msg":"reply failed"}"#,
+                fields: &[
+                    ("kind", "log"),
+                    ("level", "error"),
+                    ("message", "reply failed"),
+                    ("time", "2025-11-20T08:00:00.000Z"),
+                ],
+            },
+            Sample {
+                line: r#"{"level":"warn","ts":1763625600.5,"caller":"bot/main.go:42","msg":"retrying push"}"#,
+                fields: &[
+                    ("kind", "log"),
+                    ("level", "warn"),
+                    ("message", "retrying push"),
+                    ("time", "2025-11-20T08:00:00.500Z"),
+                ],
+            },
+            Sample {
+                line: r#"{"timestamp":"2026-11-20T08:00:00Z","level":"info","event":"webhook handled"}"#,
+                fields: &[("kind", "log"), ("level", "info"), ("message", "webhook handled")],
+            },
+        ],
+    },
+    Format {
+        name: "ncsa-combined",
+        description: "NCSA common/combined access logs: nginx, Apache, gunicorn, Tomcat, morgan combined",
+        samples: &[
+            Sample {
+                line: r#"10.24.4.132 - - [23/Apr/2026:03:44:54 +0000] "POST /callback HTTP/1.1" 200 334 "-" "LineBotWebhook/2.0""#,
+                fields: &[
+                    ("kind", "webhook"),
+                    ("time", "2026-04-23T03:44:54.000Z"),
+                    ("ip", "10.24.4.132"),
+                    ("path", "/callback"),
+                    ("status", "200"),
+                    ("user_agent", "LineBotWebhook/2.0"),
+                ],
+            },
+            Sample {
+                line: r#"::ffff:147.92.150.193 - - [20/Nov/2026:08:00:00 +0900] "POST /bot/hook HTTP/1.1" 500 21 "-" "LineBotWebhook/2.0" 0.812"#,
+                fields: &[
+                    ("kind", "webhook"),
+                    ("time", "2026-11-19T23:00:00.000Z"),
+                    ("ip", "147.92.150.193"),
+                    ("status", "500"),
+                    ("duration_ms", "812"),
+                ],
+            },
+            Sample {
+                line: r#"127.0.0.1 - - [23/Apr/2026:03:45:19 +0000] "HEAD / HTTP/1.1" 200 0 "-" "Go-http-client/1.1""#,
+                fields: &[("kind", "http"), ("method", "HEAD"), ("path", "/"), ("status", "200")],
+            },
+            Sample {
+                line: r#"10.0.0.5 - frank [20/Nov/2026:08:00:00 +0000] "POST /callback HTTP/1.0" 401 12"#,
+                fields: &[("kind", "webhook"), ("status", "401"), ("ip", "10.0.0.5")],
+            },
+        ],
+    },
+    Format {
+        name: "werkzeug",
+        description: "Flask's development server (Werkzeug), bare or through Python's logging",
+        samples: &[
+            Sample {
+                line: r#"127.0.0.1 - - [13/Nov/2018 10:43:13] "POST /callback HTTP/1.1" 400 -"#,
+                fields: &[
+                    ("kind", "webhook"),
+                    ("time", "2018-11-13T10:43:13.000Z"),
+                    ("ip", "127.0.0.1"),
+                    ("status", "400"),
+                ],
+            },
+            Sample {
+                line: r#"2025-07-13 23:45:53,734 - werkzeug - INFO - 127.0.0.1 - - [13/Jul/2025 23:45:53] "POST /callback HTTP/1.1" 400 -"#,
+                fields: &[("kind", "webhook"), ("time", "2025-07-13T23:45:53.000Z"), ("status", "400")],
+            },
+        ],
+    },
+    Format {
+        name: "uvicorn",
+        description: "uvicorn's access lines (FastAPI, Starlette): client address and port, no time",
+        samples: &[
+            Sample {
+                line: r#"INFO:     147.92.150.198:0 - "POST /callback HTTP/1.1" 500 Internal Server Error"#,
+                fields: &[("kind", "webhook"), ("ip", "147.92.150.198"), ("status", "500"), ("time", "-")],
+            },
+            Sample {
+                line: r#"INFO:     2001:b011:15:72db:54cf:69b7:f916:106:0 - "GET /health HTTP/1.1" 200 OK"#,
+                fields: &[("kind", "http"), ("ip", "2001:b011:15:72db:54cf:69b7:f916:106"), ("path", "/health")],
+            },
+        ],
+    },
+    Format {
+        name: "heroku-router",
+        description: "Heroku's router lines (logfmt with fwd=, service=), with or without `heroku logs`' prefix",
+        samples: &[Sample {
+            line: r#"2020-05-12T06:33:53.370531+00:00 heroku[router]: at=info method=POST path="/callback" host=gspace.herokuapp.com request_id=4490fb5a-1f1c-4eec-94ff-20fab045b88e fwd="147.92.150.194" dyno=web.1 connect=0ms service=89ms status=200 bytes=161 protocol=https"#,
+            fields: &[
+                ("kind", "webhook"),
+                ("time", "2020-05-12T06:33:53.370Z"),
+                ("ip", "147.92.150.194"),
+                ("status", "200"),
+                ("duration_ms", "89"),
+                ("path", "/callback"),
+            ],
+        }],
+    },
+    Format {
+        name: "logfmt-access",
+        description: "logfmt lines with method, path and status (Go and Ruby servers, Traefik's common log)",
+        samples: &[Sample {
+            line: r#"time=2026-11-20T08:00:00Z level=info method=GET path=/healthz status=200 duration=3ms remote_addr=10.0.0.1"#,
+            fields: &[("kind", "http"), ("status", "200"), ("duration_ms", "3"), ("ip", "10.0.0.1")],
+        }],
+    },
+    Format {
+        name: "php-server",
+        description: "PHP's built-in web server (`php -S`)",
+        samples: &[Sample {
+            line: "127.0.0.1:55945 [200]: POST /callback - Uncaught DI\\NotFoundException: No entry",
+            fields: &[("kind", "webhook"), ("ip", "127.0.0.1"), ("status", "200"), ("path", "/callback")],
+        }],
+    },
+    Format {
+        name: "morgan",
+        description: "Express morgan's dev, short and tiny formats (no time)",
+        samples: &[
+            Sample {
+                line: "POST /callback 200 12.345 ms - 2",
+                fields: &[("kind", "webhook"), ("status", "200"), ("duration_ms", "12")],
+            },
+            Sample {
+                line: "::1 - POST /webhook HTTP/1.1 500 21 - 3.209 ms",
+                fields: &[("kind", "webhook"), ("status", "500"), ("ip", "::1"), ("duration_ms", "3")],
+            },
+        ],
+    },
+    Format {
+        name: "ngrok",
+        description: "ngrok's console request list",
+        samples: &[Sample {
+            line: "POST /callback                 400 BAD REQUEST",
+            fields: &[("kind", "webhook"), ("status", "400")],
+        }],
+    },
+    Format {
+        name: "timed-text",
+        description: "any other line with a leading time (Python logging, Flask, gunicorn, Go log, Spring Boot, Rails, Apache errors)",
+        samples: &[
+            Sample {
+                line: "2025-07-13 23:45:53,732 - modules.routes.webhook - ERROR - invalid signature",
+                fields: &[("kind", "log"), ("level", "error"), ("time", "2025-07-13T23:45:53.732Z")],
+            },
+            Sample {
+                line: "[2026-04-23 03:45:19 +0000] [58] [INFO] Starting gunicorn 25.3.0",
+                fields: &[("kind", "log"), ("level", "info"), ("message", "Starting gunicorn 25.3.0")],
+            },
+            Sample {
+                line: "2022/04/13 06:19:44 linebot: APIError 400 A message (messages[0]) in the request body is invalid",
+                fields: &[("kind", "log"), ("time", "2022-04-13T06:19:44.000Z"), ("level", "-")],
+            },
+            Sample {
+                line: "[2023-04-01 23:48:37,569] ERROR in app: Exception on /callback [POST]",
+                fields: &[("kind", "log"), ("level", "error"), ("message", "in app: Exception on /callback [POST]")],
+            },
+            Sample {
+                line: "  [pipeline_20260319.log] 2026-03-19 07:10:00,724 ERROR LINE API error: 429",
+                fields: &[("kind", "log"), ("level", "error"), ("message", "LINE API error: 429")],
+            },
+        ],
+    },
+];
+
+/// A format's name (`unparsed` past the end of the registry).
+pub fn name(id: FormatId) -> &'static str {
+    FORMATS.get(usize::from(id)).map_or("unparsed", |f| f.name)
+}
+
+/// The fields of a record line by name, as the samples state them (`-` for
+/// absent): kind, time (RFC 3339), method, path, endpoint, status, ip,
+/// request_id, level, message, user_agent, duration_ms.
+pub fn describe(line: &super::Line, field: &str) -> String {
+    let f = &line.fields;
+    let s = |v: Option<&str>| v.unwrap_or("-").to_owned();
+    match field {
+        "kind" => line.kind.as_str().to_owned(),
+        "time" => {
+            if f.time == i64::MIN {
+                "-".into()
+            } else {
+                crate::time::format_rfc3339(f.time)
+            }
+        }
+        "method" => f.method.map_or("-".into(), |m| m.as_str().to_owned()),
+        "path" => s(f.path.as_deref()),
+        "endpoint" => s(f.endpoint.as_deref()),
+        "status" => {
+            if f.status == 0 {
+                "-".into()
+            } else {
+                f.status.to_string()
+            }
+        }
+        "ip" => s(f.ip.as_deref()),
+        "request_id" => s(f.request_id.as_deref()),
+        "level" => f.level.map_or("-".into(), |l| l.as_str().to_owned()),
+        "message" => s(f.message.as_deref()),
+        "user_agent" => s(f.user_agent.as_deref()),
+        "duration_ms" => f.duration_ms.map_or("-".into(), |d| d.to_string()),
+        _ => format!("(no field {field})"),
+    }
+}
