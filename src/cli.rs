@@ -68,6 +68,16 @@ pub enum Command {
         after_help = "Examples:\n  linelens tail /var/log/linebot | jq -c 'select(.status == 429)'\n  linelens tail --from-start logs/ | head -3\n\nExits 0 on SIGINT, SIGTERM, or when stdout is closed."
     )]
     Tail(TailArgs),
+    /// List the log line formats linelens reads, each with a sample line.
+    #[command(after_help = "Examples:\n  linelens formats\n  linelens formats --format json | jq '.[].name'")]
+    Formats(FormatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FormatsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -413,6 +423,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             };
             crate::tail::run(paths, args.from_start, args.poll, printer, out, &mut |w| warn(&w))?;
         }
+        Some(Command::Formats(args)) => masked(out, |out| match args.format {
+            Format::Text => report::write_formats(out),
+            Format::Json => writeln!(out, "{}", crate::escape::to_json(&report::formats_list(), true)),
+        })?,
         Some(Command::Lookup(args)) => {
             let mut e = args.analysis.engine()?;
             let mut store = load_paths(&args.read, e.store(false), &mut e.analyzer)?;

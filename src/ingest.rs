@@ -202,7 +202,7 @@ impl ParsedBlock {
                     events_len: 0,
                     has_signature: f.signature.is_some(),
                     sig: SigState::Unverifiable,
-                    has_raw_body: f.body.is_some_and(|b| b.is_string()),
+                    has_raw_body: f.body.as_ref().is_some_and(|b| b.is_string()),
                     has_body: f.body.is_some(),
                 };
                 if let Some(b) = &f.body {
@@ -273,7 +273,8 @@ impl ParsedBlock {
                     // The body's `message`, else the body itself (a bot that logs
                     // the message as a string), else a text line's extras.
                     let raw = f.response_body.as_ref().map(|b| b.text());
-                    let message = resp.as_ref().and_then(|r| r.message.as_deref()).or(raw.as_deref()).or(l.extras);
+                    let message =
+                        resp.as_ref().and_then(|r| r.message.as_deref()).or(raw.as_deref()).or(l.extras.as_deref());
                     note.response = message.map_or(Response::Other, Response::classify);
                 }
                 if l.kind == Kind::MiniApp {

@@ -63,7 +63,11 @@ pub fn record_json(text: &str, source: &str, line: u64, p: &Printer) -> Value {
         Parsed::Record(l) => {
             let f = &l.fields;
             m.insert("kind".into(), l.kind.as_str().into());
-            m.insert("time".into(), format_rfc3339(f.time).into());
+            m.insert("format".into(), crate::parse::formats::name(l.format).into());
+            // An access line without a time of its own (uvicorn, morgan) has none here.
+            if f.time != i64::MIN {
+                m.insert("time".into(), format_rfc3339(f.time).into());
+            }
             let mut put = |k: &str, v: Option<&str>| {
                 if let Some(v) = v {
                     m.insert(k.into(), v.into());
@@ -72,14 +76,21 @@ pub fn record_json(text: &str, source: &str, line: u64, p: &Printer) -> Value {
             put("request_id", f.request_id.as_deref());
             put("ip", f.ip.as_deref());
             put("method", f.method.map(|x| x.as_str()));
-            let target = if l.kind == crate::model::Kind::Webhook { "path" } else { "endpoint" };
-            put(target, l.target());
+            let by_path = matches!(l.kind, crate::model::Kind::Webhook | crate::model::Kind::Http);
+            put(if by_path { "path" } else { "endpoint" }, l.target());
+            put("level", f.level.map(|x| x.as_str()));
+            put("message", f.message.as_deref());
+            put("user_agent", f.user_agent.as_deref());
+            put("origin", f.origin.as_deref());
             put("retry_key", f.retry_key.as_deref());
             put("accepted_request_id", f.accepted_request_id.as_deref());
             put("signature", f.signature.as_deref());
             put("notification_token", f.notification_token.as_deref());
             if f.status != 0 {
                 m.insert("status".into(), f.status.into());
+            }
+            if let Some(d) = f.duration_ms {
+                m.insert("duration_ms".into(), d.into());
             }
             for (k, b) in [("request_body", &f.request_body), ("response_body", &f.response_body)] {
                 if let Some(b) = b {
@@ -134,7 +145,9 @@ pub fn record_json(text: &str, source: &str, line: u64, p: &Printer) -> Value {
             m.insert("line".into(), line.into());
             Value::Object(m)
         }
-        Parsed::Blank | Parsed::Header => Value::Null,
+        Parsed::Blank => Value::Null,
+        // Column titles are not records, but a reader of the stream sees them.
+        Parsed::Header => json!({"kind": "header", "source": source, "line": line, "text": text}),
         Parsed::Unparsed => json!({"kind": "unparsed", "source": source, "line": line, "text": text}),
     }
 }

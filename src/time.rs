@@ -287,6 +287,21 @@ fn trailing_zone(c: &mut Cur) -> i64 {
     0
 }
 
+/// A syslog (RFC 3164) time, `Nov 20` `08:00:00`, which has no year: the
+/// current year, or the one before when that would put it more than a day
+/// in the future (a December line read in January). Taken as UTC.
+pub fn syslog_time(mon: &str, day: &str, clock: &str) -> Option<Millis> {
+    let mo = month(mon.as_bytes())?;
+    let d: u32 = day.trim().parse().ok()?;
+    let mut c = Cur { b: clock.as_bytes(), i: 0 };
+    let h = c.digits(2)?;
+    let (mi, s, ms) = c.clock_rest()?;
+    let now = chrono::Utc::now();
+    let year = chrono::Datelike::year(&now);
+    let t = to_millis((year, mo, d), (h, mi, s, ms), 0)?;
+    if t > now.timestamp_millis() + 86_400_000 { to_millis((year - 1, mo, d), (h, mi, s, ms), 0) } else { Some(t) }
+}
+
 /// A time at the start of a log line, and how many bytes it took. The forms
 /// bot servers and their frameworks print first on a line:
 ///

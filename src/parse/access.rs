@@ -28,7 +28,7 @@ use crate::time::{Millis, leading_time};
 
 static NCSA: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
-        r#"(?P<ip>[^\s\[\]"]+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]{3,9}) (?P<path>[^\s"]+)(?: HTTP/[0-9.]+)?" (?P<status>\d{3})(?: (?:\d+|-))?(?: "[^"]*" "(?P<ua>[^"]*)")?(?P<rest>.*)"#,
+        r#"(?:(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.]+:)?(?P<ip>[^\s\[\]"]+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]{3,9}) (?P<path>[^\s"]+)(?: HTTP/[0-9.]+)?" (?P<status>\d{3})(?: (?:\d+|-))?(?: "[^"]*" "(?P<ua>[^"]*)")?(?P<rest>.*)"#,
     )
     .ok()
 });

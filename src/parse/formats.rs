@@ -23,9 +23,16 @@ pub const PHP_SERVER: FormatId = 8;
 pub const MORGAN: FormatId = 9;
 pub const NGROK: FormatId = 10;
 pub const TIMED_TEXT: FormatId = 11;
+pub const CRI: FormatId = 12;
+pub const SYSLOG: FormatId = 13;
+pub const HEROKU_LOGS: FormatId = 14;
+pub const KUBECTL: FormatId = 15;
+pub const COMPOSE: FormatId = 16;
+pub const QUOTED: FormatId = 17;
 
 /// One sample line and what it must give: `(field, value)` pairs, with the
-/// field names of [`describe`].
+/// field names of [`describe`]. An envelope's sample names the format of
+/// the line inside as its `format` field when that line is read.
 pub struct Sample {
     pub line: &'static str,
     pub fields: &'static [(&'static str, &'static str)],
@@ -149,6 +156,10 @@ pub static FORMATS: &[Format] = &[
                 line: r#"2025-07-13 23:45:53,734 - werkzeug - INFO - 127.0.0.1 - - [13/Jul/2025 23:45:53] "POST /callback HTTP/1.1" 400 -"#,
                 fields: &[("kind", "webhook"), ("time", "2025-07-13T23:45:53.000Z"), ("status", "400")],
             },
+            Sample {
+                line: r#"INFO:werkzeug:127.0.0.1 - - [13/May/2025 08:21:12] "POST /callback HTTP/1.1" 200 -"#,
+                fields: &[("kind", "webhook"), ("ip", "127.0.0.1"), ("status", "200")],
+            },
         ],
     },
     Format {
@@ -244,6 +255,106 @@ pub static FORMATS: &[Format] = &[
             },
         ],
     },
+    Format {
+        name: "cri",
+        description: "envelope: Kubernetes CRI log files (containerd, CRI-O): TIME stdout|stderr F|P line",
+        samples: &[
+            Sample {
+                line: "2020-01-26T03:17:29.346494690+00:00 stderr F 2020/01/26 03:17:29 provider.go:117: Defaulting client-id",
+                fields: &[
+                    ("kind", "log"),
+                    ("origin", "stderr"),
+                    ("time", "2020-01-26T03:17:29.000Z"),
+                    ("format", "timed-text"),
+                ],
+            },
+            Sample {
+                line: "2020-12-07T15:32:38.994574754Z stdout P Hello from init container!",
+                fields: &[
+                    ("kind", "log"),
+                    ("origin", "stdout"),
+                    ("time", "2020-12-07T15:32:38.994Z"),
+                    ("message", "Hello from init container!"),
+                ],
+            },
+        ],
+    },
+    Format {
+        name: "syslog",
+        description: "envelope: syslog RFC 5424 (Heroku log drains, octet-counted or not) and RFC 3164, journalctl's short output",
+        samples: &[
+            Sample {
+                line: r#"09 Mar 2020 11:27:45.724309 <158>1 2020-03-09T03:27:45.206870+00:00 heroku router - - at=info method=POST path="/callback" host=x.herokuapp.com fwd="147.92.150.196" dyno=web.1 connect=1ms service=5ms status=200 bytes=137"#,
+                fields: &[
+                    ("kind", "webhook"),
+                    ("time", "2020-03-09T03:27:45.206Z"),
+                    ("ip", "147.92.150.196"),
+                    ("origin", "heroku router"),
+                    ("format", "heroku-router"),
+                ],
+            },
+            Sample {
+                line: "<13>1 2026-11-20T08:00:00Z bot-1 app 42 - - worker started",
+                fields: &[
+                    ("kind", "log"),
+                    ("time", "2026-11-20T08:00:00.000Z"),
+                    ("origin", "bot-1 app[42]"),
+                    ("message", "worker started"),
+                ],
+            },
+            Sample {
+                line: "Feb 04 20:54:13 journalme sshd[937]: Connection closed by 83.234.207.60 [preauth]",
+                fields: &[
+                    ("kind", "log"),
+                    ("origin", "journalme sshd[937]"),
+                    ("message", "Connection closed by 83.234.207.60 [preauth]"),
+                ],
+            },
+        ],
+    },
+    Format {
+        name: "heroku-logs",
+        description: "envelope: `heroku logs` lines, TIME app[web.1]: line / TIME heroku[router]: line",
+        samples: &[
+            Sample {
+                line: r#"2020-05-12T06:33:53.365420+00:00 app[web.1]: 10.113.192.240 - - [12/May/2020:14:33:53 +0800] "POST /callback HTTP/1.1" 200 2 "-" "LineBotWebhook/1.0""#,
+                fields: &[
+                    ("kind", "webhook"),
+                    ("time", "2020-05-12T06:33:53.000Z"),
+                    ("origin", "app[web.1]"),
+                    ("format", "ncsa-combined"),
+                ],
+            },
+            Sample {
+                line: "2020-05-12T06:33:58.642992+00:00 app[web.1]: ***debug msg[Checking]---:",
+                fields: &[("kind", "log"), ("origin", "app[web.1]"), ("time", "2020-05-12T06:33:58.642Z")],
+            },
+        ],
+    },
+    Format {
+        name: "kubectl-prefix",
+        description: "envelope: `kubectl logs --prefix`, [pod/NAME/CONTAINER] line",
+        samples: &[Sample {
+            line: r#"[pod/echo-req-7cfd7bf68f-nk5kr/hello] 172.17.0.1 - - [22/Nov/2020:17:19:05 +0000] "GET /test HTTP/1.1" 200 7269 "-" "Mozilla/5.0""#,
+            fields: &[("kind", "http"), ("origin", "pod/echo-req-7cfd7bf68f-nk5kr/hello"), ("format", "ncsa-combined")],
+        }],
+    },
+    Format {
+        name: "compose",
+        description: "envelope: `docker compose logs`, service-1  | line (colours removed)",
+        samples: &[Sample {
+            line: "db_1            | [2020-03-09T05:34:52,969][WARN ][r.suppressed             ] path: /_msearch",
+            fields: &[("kind", "log"), ("origin", "db_1"), ("level", "warn"), ("format", "timed-text")],
+        }],
+    },
+    Format {
+        name: "json-string",
+        description: "envelope: a line written out as a JSON string (a notebook's outputs), \"…\\n\",",
+        samples: &[Sample {
+            line: r#"    "INFO:werkzeug:127.0.0.1 - - [13/May/2025 08:21:12] \"POST /callback HTTP/1.1\" 200 -\n","#,
+            fields: &[("kind", "webhook"), ("status", "200"), ("format", "werkzeug")],
+        }],
+    },
 ];
 
 /// A format's name (`unparsed` past the end of the registry).
@@ -253,7 +364,7 @@ pub fn name(id: FormatId) -> &'static str {
 
 /// The fields of a record line by name, as the samples state them (`-` for
 /// absent): kind, time (RFC 3339), method, path, endpoint, status, ip,
-/// request_id, level, message, user_agent, duration_ms.
+/// request_id, level, message, user_agent, duration_ms, origin, format.
 pub fn describe(line: &super::Line, field: &str) -> String {
     let f = &line.fields;
     let s = |v: Option<&str>| v.unwrap_or("-").to_owned();
@@ -282,6 +393,8 @@ pub fn describe(line: &super::Line, field: &str) -> String {
         "message" => s(f.message.as_deref()),
         "user_agent" => s(f.user_agent.as_deref()),
         "duration_ms" => f.duration_ms.map_or("-".into(), |d| d.to_string()),
+        "origin" => s(f.origin.as_deref()),
+        "format" => name(line.format).to_owned(),
         _ => format!("(no field {field})"),
     }
 }

@@ -37,6 +37,8 @@ enum Field {
     Level,
     Message,
     UserAgent,
+    Origin,
+    RealtimeUs,
 }
 
 fn lookup(k: &str) -> Option<(Field, bool)> {
@@ -92,6 +94,15 @@ fn lookup(k: &str) -> Option<(Field, bool)> {
         b"msg" => (Field::Message, false),
         b"event" => (Field::Message, false),
         b"textpayload" => (Field::Message, false),
+        b"log" => (Field::Message, false),
+        b"origin" => (Field::Origin, true),
+        b"stream" => (Field::Origin, false),
+        b"_systemd_unit" => (Field::Origin, false),
+        b"unit" => (Field::Origin, false),
+        b"syslog_identifier" => (Field::Origin, false),
+        b"logstreamname" => (Field::Origin, false),
+        b"container_name" => (Field::Origin, false),
+        b"__realtime_timestamp" => (Field::RealtimeUs, true),
         b"user_agent" => (Field::UserAgent, true),
         b"useragent" => (Field::UserAgent, false),
         b"http_user_agent" => (Field::UserAgent, false),
@@ -101,6 +112,7 @@ fn lookup(k: &str) -> Option<(Field, bool)> {
 
 /// The longest key [`lookup`] knows (`x-line-accepted-request-id`).
 const LONGEST_KEY: usize = 26;
+const _: () = assert!("x-line-accepted-request-id".len() == LONGEST_KEY);
 
 /// A scalar value: a string (borrowed when it has no escapes) or a number.
 #[derive(Debug, Clone)]
@@ -175,7 +187,7 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for Scalar<'a> {
 /// The raw fields of a JSON line, before the kind is decided.
 #[derive(Default, Debug)]
 struct Raw<'a> {
-    vals: [Option<(Scalar<'a>, bool)>; 20],
+    vals: [Option<(Scalar<'a>, bool)>; 22],
     bodies: [Option<(&'a RawValue, bool)>; 3],
 }
 
@@ -251,7 +263,7 @@ impl<'a> Raw<'a> {
     }
     fn body(&self, k: Field) -> Option<Body<'a>> {
         let raw = self.bodies.get(body_slot(k)?)?.as_ref()?.0;
-        (raw.get() != "null").then_some(Body { raw })
+        (raw.get() != "null").then_some(Body { raw: Cow::Borrowed(raw) })
     }
 }
 
@@ -327,9 +339,27 @@ pub fn untimed(line: &str) -> bool {
 /// A JSON line as a record, or `None` when it is not one (not an object,
 /// no recognisable kind, or no readable time).
 pub fn parse(line: &str) -> Option<Line<'_>> {
+    parse_at(line, 0)
+}
+
+/// journald's `__REALTIME_TIMESTAMP`: microseconds since the epoch.
+fn realtime_us(v: &Scalar) -> Option<Millis> {
+    let us = match v {
+        Scalar::Str(s) => s.trim().parse::<i64>().ok()?,
+        Scalar::Int(i) => *i,
+        _ => return None,
+    };
+    Some(us.div_euclid(1000))
+}
+
+/// [`parse`] inside `depth` envelopes.
+pub fn parse_at(line: &str, depth: u8) -> Option<Line<'_>> {
     let mut raw = Raw::default();
     fill(line, &mut raw)?;
-    let time = raw.take(Field::Time).as_ref().and_then(scalar_time)?;
+    let time = match raw.take(Field::Time).as_ref().and_then(scalar_time) {
+        Some(t) => t,
+        None => raw.take(Field::RealtimeUs).as_ref().and_then(realtime_us)?,
+    };
     let kind_field = raw.take(Field::Kind);
     let status = raw.take(Field::Status).as_ref().map_or(0, scalar_status);
     let method = raw.take_str(Field::Method).map(|m| Method::parse(&m).unwrap_or(Method::Other));
@@ -355,6 +385,7 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
         level: None,
         message: None,
         user_agent: None,
+        origin: None,
     };
     let api_target = endpoint.clone().or_else(|| url.clone());
     let level = raw.take(Field::Level);
@@ -381,7 +412,28 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
                     Some(Scalar::Int(n)) => Level::from_pino(*n),
                     _ => None,
                 };
-                f.message = message;
+                let origin = raw.take_str(Field::Origin);
+                // An envelope (Docker's json-file, journald, CloudWatch,
+                // Cloud Logging's textPayload) or a logger that logged a
+                // whole line: the line inside is what counts.
+                if let Some(m) = message.as_deref()
+                    && depth < 3
+                    && let super::Parsed::Record(inner) = super::parse_line_at(m.trim_end(), depth + 1)
+                {
+                    let mut inner = inner.into_owned();
+                    if inner.fields.time == i64::MIN {
+                        inner.fields.time = time;
+                    }
+                    if inner.fields.origin.is_none() {
+                        inner.fields.origin = origin.map(|o| Cow::Owned(o.into_owned()));
+                    }
+                    return Some(inner);
+                }
+                f.message = message.map(|m| match m {
+                    Cow::Borrowed(b) => Cow::Borrowed(b.trim_end()),
+                    Cow::Owned(o) => Cow::Owned(o.trim_end().to_owned()),
+                });
+                f.origin = origin;
                 format = formats::JSON_LOG;
                 Kind::Log
             }

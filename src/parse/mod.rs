@@ -18,6 +18,7 @@
 
 pub mod access;
 pub mod body;
+pub mod envelope;
 pub mod formats;
 pub mod json;
 pub mod logline;
@@ -31,10 +32,11 @@ use crate::model::{Kind, Level, Method};
 use crate::time::Millis;
 
 /// A body as logged: a JSON value, or a string (possibly holding JSON).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Body<'a> {
-    /// The JSON text of the value as it appears in the line.
-    pub raw: &'a RawValue,
+    /// The JSON text of the value as it appears in the line (owned when the
+    /// line came out of an envelope that escaped it).
+    pub raw: Cow<'a, RawValue>,
 }
 
 impl<'a> Body<'a> {
@@ -44,16 +46,20 @@ impl<'a> Body<'a> {
     }
 
     /// The body's text: a string value unescaped, any other value as written.
-    pub fn text(&self) -> Cow<'a, str> {
+    pub fn text(&self) -> Cow<'_, str> {
         let raw = self.raw.get();
         if raw.starts_with('"') {
-            match serde_json::from_str::<Cow<'a, str>>(raw) {
+            match serde_json::from_str::<Cow<'_, str>>(raw) {
                 Ok(s) => s,
                 Err(_) => Cow::Borrowed(raw),
             }
         } else {
             Cow::Borrowed(raw)
         }
+    }
+
+    fn into_owned(self) -> Body<'static> {
+        Body { raw: Cow::Owned(self.raw.into_owned()) }
     }
 }
 
@@ -82,6 +88,8 @@ pub struct Fields<'a> {
     pub message: Option<Cow<'a, str>>,
     /// An access line's client (`LineBotWebhook/2.0` for LINE's webhooks).
     pub user_agent: Option<Cow<'a, str>>,
+    /// Where an envelope says the line came from: stream, pod, dyno, unit, host.
+    pub origin: Option<Cow<'a, str>>,
 }
 
 /// A classified record line.
@@ -90,12 +98,48 @@ pub struct Line<'a> {
     pub kind: Kind,
     pub fields: Fields<'a>,
     /// Text formats: whatever follows the status column.
-    pub extras: Option<&'a str>,
+    pub extras: Option<Cow<'a, str>>,
     /// Which entry of [`formats::FORMATS`] read the line.
     pub format: formats::FormatId,
 }
 
+fn owned(c: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
+    c.map(|c| Cow::Owned(c.into_owned()))
+}
+
+impl Fields<'_> {
+    /// The same fields, owning their text.
+    pub fn into_owned(self) -> Fields<'static> {
+        Fields {
+            time: self.time,
+            method: self.method,
+            status: self.status,
+            request_id: owned(self.request_id),
+            endpoint: owned(self.endpoint),
+            path: owned(self.path),
+            ip: owned(self.ip),
+            signature: owned(self.signature),
+            retry_key: owned(self.retry_key),
+            accepted_request_id: owned(self.accepted_request_id),
+            notification_token: owned(self.notification_token),
+            request_body: self.request_body.map(Body::into_owned),
+            response_body: self.response_body.map(Body::into_owned),
+            body: self.body.map(Body::into_owned),
+            duration_ms: self.duration_ms,
+            level: self.level,
+            message: owned(self.message),
+            user_agent: owned(self.user_agent),
+            origin: owned(self.origin),
+        }
+    }
+}
+
 impl Line<'_> {
+    /// The same line, owning its text (for a line read out of an envelope).
+    pub fn into_owned(self) -> Line<'static> {
+        Line { kind: self.kind, fields: self.fields.into_owned(), extras: owned(self.extras), format: self.format }
+    }
+
     /// The endpoint or path as logged (URL or path).
     pub fn target(&self) -> Option<&str> {
         match self.kind {
@@ -117,13 +161,18 @@ pub enum Parsed<'a> {
 
 /// Classify one line (without its line ending).
 pub fn parse_line(line: &str) -> Parsed<'_> {
+    parse_line_at(line, 0)
+}
+
+/// [`parse_line`] inside `depth` envelopes.
+fn parse_line_at(line: &str, depth: u8) -> Parsed<'_> {
     // A byte-order mark (files written by Windows tools) is not content.
     let t = line.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{feff}');
     if t.is_empty() {
         return Parsed::Blank;
     }
     if t.starts_with('{') {
-        return match json::parse(t) {
+        return match json::parse_at(t, depth) {
             Some(l) => Parsed::Record(l),
             None => Parsed::Unparsed,
         };
@@ -133,6 +182,9 @@ pub fn parse_line(line: &str) -> Parsed<'_> {
     }
     if text::is_header(t) {
         return Parsed::Header;
+    }
+    if let Some(p) = envelope::peel(t) {
+        return envelope::inner(p, depth);
     }
     if let Some(l) = access::parse(t).or_else(|| logline::parse(t)) {
         return Parsed::Record(l);

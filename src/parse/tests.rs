@@ -187,7 +187,7 @@ fn text_variants() {
     for row in rows {
         check(row, &rec(row.0));
     }
-    assert_eq!(rec(rows[0].0).extras, Some("12ms retry=1"));
+    assert_eq!(rec(rows[0].0).extras.as_deref(), Some("12ms retry=1"));
 }
 
 #[test]
@@ -240,8 +240,8 @@ fn json_canonical_keys() {
     assert_eq!(l.fields.accepted_request_id.as_deref(), Some("r0"));
     assert_eq!(l.fields.status, 200);
     assert!(!l.fields.request_body.unwrap().is_string());
-    assert!(l.fields.response_body.unwrap().is_string());
-    assert_eq!(l.fields.response_body.unwrap().text(), r#"{"sentMessages":[]}"#);
+    assert!(l.fields.response_body.as_ref().unwrap().is_string());
+    assert_eq!(l.fields.response_body.as_ref().unwrap().text(), r#"{"sentMessages":[]}"#);
 }
 
 #[test]
@@ -417,8 +417,12 @@ fn every_registered_format_reads_its_samples() {
         assert!(!f.samples.is_empty(), "{} has no sample", f.name);
         for s in f.samples {
             let Parsed::Record(l) = parse_line(s.line) else { panic!("{}: not a record: {}", f.name, s.line) };
-            assert_eq!(name(l.format), f.name, "read by another format: {}", s.line);
-            assert_eq!(usize::from(l.format), id);
+            // An envelope's sample names the format of the line inside.
+            let want = s.fields.iter().find(|(k, _)| *k == "format").map_or(f.name, |(_, v)| *v);
+            assert_eq!(name(l.format), want, "read by another format: {}", s.line);
+            if want == f.name {
+                assert_eq!(usize::from(l.format), id);
+            }
             for (field, want) in s.fields {
                 assert_eq!(describe(&l, field), *want, "{}: {field} of {}", f.name, s.line);
             }

@@ -162,6 +162,6 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
             f.endpoint = Some(endpoint.into());
         }
     }
-    let extras = extras_start.and_then(|s| line.get(s..)).map(str::trim_end);
+    let extras = extras_start.and_then(|s| line.get(s..)).map(|x| x.trim_end().into());
     Some(Line { kind, fields: f, extras, format: super::formats::LINE_TEXT })
 }

@@ -127,8 +127,8 @@ fn all_fields(text: &str) -> Map<String, Value> {
             }
         }
         m.insert("status".into(), Value::from(f.status));
-        if let Some(x) = l.extras {
-            m.insert("extras".into(), Value::String(x.to_owned()));
+        if let Some(x) = &l.extras {
+            m.insert("extras".into(), Value::String(x.to_string()));
         }
     }
     m

@@ -466,3 +466,41 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// One entry of `linelens formats --format json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FormatEntry {
+    pub name: String,
+    pub description: String,
+    pub samples: Vec<String>,
+}
+
+/// Every registered line format, in the order they are tried.
+pub fn formats_list() -> Vec<FormatEntry> {
+    crate::parse::formats::FORMATS
+        .iter()
+        .map(|f| FormatEntry {
+            name: f.name.into(),
+            description: f.description.into(),
+            samples: f.samples.iter().map(|s| s.line.to_owned()).collect(),
+        })
+        .collect()
+}
+
+/// `linelens formats`: each format's name, description and first sample.
+pub fn write_formats(out: &mut dyn Write) -> io::Result<()> {
+    let list = formats_list();
+    let w = list.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    for f in &list {
+        writeln!(out, "{:<w$}  {}", f.name, f.description)?;
+        if let Some(s) = f.samples.first() {
+            writeln!(out, "{:<w$}    e.g. {}", "", escape_control(s))?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Tried in this order (JSON lines first when a line starts with {{); the first that reads a line wins. A line no format reads is counted as unparsed and shown, never dropped. Add your own with [[formats]] in the config file."
+    )?;
+    Ok(())
+}

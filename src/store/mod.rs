@@ -320,7 +320,7 @@ impl FieldCounts {
         k.ip += n(f.ip.is_some());
         k.signature += n(f.signature.is_some());
         k.body += n(f.body.is_some());
-        k.raw_body += n(f.body.is_some_and(|b| b.is_string()));
+        k.raw_body += n(f.body.as_ref().is_some_and(|b| b.is_string()));
         k.request_body += n(f.request_body.is_some());
         k.response_body += n(f.response_body.is_some());
         k.notification_token += n(f.notification_token.is_some());

@@ -520,6 +520,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
             ("accepted", &f.accepted_request_id),
             ("signature", &f.signature),
             ("agent", &f.user_agent),
+            ("origin", &f.origin),
         ] {
             if let Some(v) = v {
                 lines.push(Line::from(format!(" {k:<9} {}", safe(v, w.saturating_sub(12)))));
@@ -546,7 +547,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
                 }
             }
         }
-        if let Some(x) = l.extras {
+        if let Some(x) = &l.extras {
             lines.push(Line::from(format!(" extras    {}", safe(x, w.saturating_sub(12)))));
         }
     } else if rec.kind() == Kind::Unparsed {

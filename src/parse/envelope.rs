@@ -1,0 +1,218 @@
+//! Platform envelopes around a log line, peeled before the line is read:
+//!
+//! ```text
+//! 2020-12-07T15:32:38.994574754Z stdout F <line>                 Kubernetes CRI log file
+//! <158>1 2020-03-09T03:27:45.206870+00:00 heroku router - - <line> syslog RFC 5424 (Heroku drains;
+//!                                                                  structured data optional, as
+//!                                                                  Papertrail prints them)
+//! <13>Nov 20 08:00:00 host app[42]: <line>                       syslog RFC 3164
+//! Nov 20 08:00:00 host app[42]: <line>                           journalctl's default output
+//! 2020-05-12T06:33:53.362201+00:00 app[web.1]: <line>            heroku logs
+//! [pod/echo-7cfd7bf68f-nk5kr/hello] <line>                       kubectl logs --prefix
+//! db_1            | <line>                                       docker compose
+//! "<line, JSON-escaped>\n",                                       a line quoted as a JSON string
+//! ```
+//!
+//! JSON envelopes (Docker's json-file, `journalctl -o json`, Cloud Logging,
+//! CloudWatch) are read by the JSON parser, which hands their message here
+//! through [`inner`]. The envelope's time stands when the inner line has
+//! none; its origin (stream, pod, dyno, unit, host) is kept on the record.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::formats::{self, FormatId};
+use super::{Line, Parsed};
+use crate::model::Kind;
+use crate::time::{Millis, leading_time, parse_time};
+
+/// What an envelope holds.
+pub struct Peeled<'a> {
+    pub inner: Cow<'a, str>,
+    pub time: Option<Millis>,
+    pub origin: Option<Cow<'a, str>>,
+    pub format: FormatId,
+}
+
+static CRI: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^(?P<time>\S+) (?P<stream>stdout|stderr) (?:F|P) ?(?P<msg>.*)$").ok());
+
+static SYSLOG_5424: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:^|\s)<\d{1,3}>1 (?P<time>\S+) (?P<host>\S+) (?P<app>\S+) (?P<proc>\S+) \S+ (?:(?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: |$))?(?P<msg>.*)$",
+    )
+    .ok()
+});
+
+static SYSLOG_3164: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:<\d{1,3}>)?(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<clock>\d{2}:\d{2}:\d{2}(?:\.\d+)?) (?P<host>\S+) (?P<tag>[^:\[\s]+)(?:\[(?P<pid>\d+)\])?: ?(?P<msg>.*)$",
+    )
+    .ok()
+});
+
+static HEROKU: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^(?P<time>\S+) (?P<origin>(?:app|heroku)\[[\w.-]+\]): ?(?P<msg>.*)$").ok());
+
+static KUBECTL: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^\[(?P<origin>pod/[^\]\s]+)\] ?(?P<msg>.*)$").ok());
+
+static COMPOSE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^(?P<origin>[A-Za-z0-9][\w.-]*)\s+\| ?(?P<msg>.*)$").ok());
+
+/// ANSI colour and cursor sequences (docker compose colours its prefixes).
+static ANSI: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\x1b\[[0-9;?]*[A-Za-z]").ok());
+
+fn b<'a>(s: &'a str) -> Cow<'a, str> {
+    Cow::Borrowed(s)
+}
+
+/// A text envelope around the line, if there is one.
+pub fn peel(line: &str) -> Option<Peeled<'_>> {
+    let bytes = line.as_bytes();
+    let first = *bytes.first()?;
+    if first == b'"' {
+        return quoted(line);
+    }
+    if first == b'[' && line.starts_with("[pod/") {
+        let c = KUBECTL.as_ref()?.captures(line)?;
+        return Some(Peeled {
+            inner: b(c.name("msg")?.as_str()),
+            time: None,
+            origin: c.name("origin").map(|m| b(m.as_str())),
+            format: formats::KUBECTL,
+        });
+    }
+    if first.is_ascii_digit() {
+        // CRI: TIME stdout|stderr F|P …
+        if let Some(c) = CRI.as_ref().and_then(|r| r.captures(line))
+            && let Some(t) = c.name("time").and_then(|m| parse_time(m.as_str()))
+        {
+            return Some(Peeled {
+                inner: b(c.name("msg")?.as_str()),
+                time: Some(t),
+                origin: c.name("stream").map(|m| b(m.as_str())),
+                format: formats::CRI,
+            });
+        }
+        if memchr::memmem::find(bytes, b"]: ").is_some()
+            && let Some(c) = HEROKU.as_ref().and_then(|r| r.captures(line))
+            && let Some(t) = c.name("time").and_then(|m| parse_time(m.as_str()))
+        {
+            return Some(Peeled {
+                inner: b(c.name("msg")?.as_str()),
+                time: Some(t),
+                origin: c.name("origin").map(|m| b(m.as_str())),
+                format: formats::HEROKU_LOGS,
+            });
+        }
+    }
+    if memchr::memmem::find(bytes, b">1 ").is_some()
+        && let Some(c) = SYSLOG_5424.as_ref().and_then(|r| r.captures(line))
+    {
+        let time = c.name("time").and_then(|m| parse_time(m.as_str()));
+        let origin = match (c.name("app").map(|m| m.as_str()), c.name("proc").map(|m| m.as_str())) {
+            (Some(a), Some(p)) if p != "-" => format!("{a}[{p}]"),
+            (Some(a), _) => a.to_owned(),
+            _ => String::new(),
+        };
+        let host = c.name("host").map_or("-", |m| m.as_str());
+        let origin = if host == "-" { origin } else { format!("{host} {origin}") };
+        return Some(Peeled {
+            inner: b(c.name("msg")?.as_str()),
+            time,
+            origin: Some(Cow::Owned(origin)),
+            format: formats::SYSLOG,
+        });
+    }
+    if (first == b'<' || first.is_ascii_uppercase())
+        && let Some(c) = SYSLOG_3164.as_ref().and_then(|r| r.captures(line))
+    {
+        let time =
+            crate::time::syslog_time(c.name("mon")?.as_str(), c.name("day")?.as_str(), c.name("clock")?.as_str());
+        let tag = c.name("tag").map_or("", |m| m.as_str());
+        let origin = match c.name("pid") {
+            Some(p) => format!("{} {tag}[{}]", c.name("host").map_or("", |m| m.as_str()), p.as_str()),
+            None => format!("{} {tag}", c.name("host").map_or("", |m| m.as_str())),
+        };
+        return Some(Peeled {
+            inner: b(c.name("msg")?.as_str()),
+            time,
+            origin: Some(Cow::Owned(origin)),
+            format: formats::SYSLOG,
+        });
+    }
+    if memchr::memchr(b'|', bytes).is_some() && first.is_ascii_alphanumeric() {
+        let plain = match ANSI.as_ref() {
+            Some(re) if memchr::memchr(0x1b, bytes).is_some() => re.replace_all(line, ""),
+            _ => b(line),
+        };
+        if let Some(c) = COMPOSE.as_ref().and_then(|r| r.captures(&plain)) {
+            let origin = c.name("origin").map(|m| m.as_str().to_owned());
+            let msg = c.name("msg").map(|m| m.as_str().to_owned())?;
+            return Some(Peeled {
+                inner: Cow::Owned(msg),
+                time: None,
+                origin: origin.map(Cow::Owned),
+                format: formats::COMPOSE,
+            });
+        }
+    }
+    None
+}
+
+/// A line written out as a JSON string (`"…\n",` in a notebook's outputs).
+fn quoted(line: &str) -> Option<Peeled<'_>> {
+    let t = line.trim_end();
+    let t = t.strip_suffix(',').unwrap_or(t);
+    if t.len() < 2 || !t.ends_with('"') {
+        return None;
+    }
+    let s: String = serde_json::from_str(t).ok()?;
+    let s = s.trim_end_matches(['\n', '\r']).to_owned();
+    Some(Peeled { inner: Cow::Owned(s), time: None, origin: None, format: formats::QUOTED })
+}
+
+/// Read what an envelope holds. The inner line's own time stands; the
+/// envelope's fills in when it has none. An inner line no format reads is
+/// a `log` record when the envelope gave a time (every timed line is a
+/// record), unparsed otherwise. `depth` bounds envelopes inside envelopes.
+pub fn inner(p: Peeled<'_>, depth: u8) -> Parsed<'_> {
+    let parsed = if depth >= 3 { super::Parsed::Unparsed } else { super::parse_line_at(&p.inner, depth + 1) };
+    let mut line = match parsed {
+        Parsed::Record(l) => l.into_owned(),
+        Parsed::Blank => return Parsed::Blank,
+        Parsed::Header | Parsed::Unparsed => {
+            let Some(time) = p.time else { return Parsed::Unparsed };
+            let message = p.inner.trim();
+            let (level, message) = super::logline::level_and_message(message);
+            Line {
+                kind: Kind::Log,
+                fields: super::Fields {
+                    time,
+                    level,
+                    message: Some(Cow::Owned(message.to_owned())),
+                    ..super::Fields::default()
+                },
+                extras: None,
+                format: p.format,
+            }
+        }
+    };
+    if line.fields.time == i64::MIN
+        && let Some(t) = p.time
+    {
+        line.fields.time = t;
+    }
+    if line.fields.origin.is_none() {
+        line.fields.origin = p.origin.map(|o| Cow::Owned(o.into_owned()));
+    }
+    Parsed::Record(line)
+}
+
+/// A leading time of an RFC 3339 form inside an envelope field.
+pub fn time_of(s: &str) -> Option<Millis> {
+    parse_time(s).or_else(|| leading_time(s).map(|x| x.0))
+}

@@ -1,0 +1,155 @@
+//! Log text LINE bot operators published (`../shared/fixtures/real-world`,
+//! described line by line in its `EXPECTED.md`), read as `EXPECTED.md` says
+//! for what linelens reads so far: webhook receipts from access logs,
+//! routers and envelopes, and every other request as `http`. Skipped with a
+//! note when the folder is not beside the repository.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use linelens::model::Kind;
+use linelens::parse::{Parsed, parse_line};
+
+fn dir() -> Option<PathBuf> {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real-world");
+    if d.is_dir() {
+        Some(d)
+    } else {
+        println!("note: {} is absent; skipping the real-world log checks", d.display());
+        None
+    }
+}
+
+/// Per file: every webhook receipt, as (line, status, sender), and the
+/// lines that are other HTTP requests. No other line may be either.
+#[allow(clippy::type_complexity)]
+const EXPECTED: &[(&str, &[(usize, u16, &str)], &[usize])] = &[
+    ("render-gunicorn-flask-callback_dt79.log", &[(5, 200, "10.24.4.132"), (50, 200, "10.29.69.3")], &[59, 67]),
+    ("heroku-django-cut-debug-callback_coalb.log", &[(37, 200, "147.92.150.195"), (40, 200, "10.150.193.19")], &[]),
+    ("flask-linebotapierror-headers_leftovers-bot.log", &[(40, 500, "127.0.0.1")], &[]),
+    (
+        "heroku-flask-redis-callback_gspace-note.log",
+        &[
+            (3, 200, "10.113.192.240"),
+            (4, 200, "147.92.150.194"),
+            (11, 200, "10.69.244.94"),
+            (12, 200, "147.92.150.194"),
+        ],
+        &[],
+    ),
+    ("go-gin-linebot-apierror-replicate_note.log", &[], &[]),
+    ("go-log-linebot-apierror-flex_kkdai-blog.log", &[], &[]),
+    (
+        "flask-logging-request-body-invalid-signature_minimal-flask.log",
+        &[(13, 400, "127.0.0.1"), (20, 400, "127.0.0.1")],
+        &[],
+    ),
+    (
+        "uvicorn-fastapi-raw-event-dump-redelivery_andrew-line-bot-0528.log",
+        &[(18, 200, "147.92.149.166"), (26, 200, "147.92.149.166")],
+        &[27, 28, 29, 30],
+    ),
+    (
+        "uvicorn-fastapi-missing-signature-verify_andrew-line-bot-0529.log",
+        &[(10, 400, "127.0.0.1"), (13, 200, "147.92.149.165")],
+        &[6, 7, 8],
+    ),
+    ("php-builtin-server-callback-uncaught_line-bot-sdk-php-675.log", &[(1, 200, "127.0.0.1")], &[]),
+    (
+        "envelopes/heroku-syslog-papertrail-callback_cofacts-kb-20200311.log",
+        &[
+            (1, 200, "147.92.150.196"),
+            (2, 200, "147.92.150.196"),
+            (3, 200, "147.92.150.196"),
+            (6, 200, "147.92.150.196"),
+            (7, 200, "147.92.150.196"),
+            (11, 200, "147.92.150.196"),
+        ],
+        &[],
+    ),
+    (
+        "envelopes/jupyter-ipynb-outputs-werkzeug-callback_nsysu-soulink.log",
+        &[(31, 200, "127.0.0.1"), (32, 200, "127.0.0.1"), (33, 200, "127.0.0.1")],
+        &[],
+    ),
+    ("envelopes/docker-json-file-nginx-access_railcar-32.log", &[], &[1, 3]),
+    ("envelopes/kubectl-logs-prefix-nginx_ansible-for-kubernetes-75.log", &[], &[1, 2]),
+    ("envelopes/cri-o-container-logfile-F_crio-3181.log", &[], &[]),
+    ("envelopes/journalctl-o-json-nginx_digitalocean-journalctl-tutorial.log", &[], &[]),
+];
+
+#[test]
+fn webhook_receipts_and_other_requests_as_expected() {
+    let Some(dir) = dir() else { return };
+    for (file, receipts, http) in EXPECTED {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let mut got_wh = BTreeMap::new();
+        let mut got_http = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if let Parsed::Record(l) = parse_line(line) {
+                match l.kind {
+                    Kind::Webhook => {
+                        got_wh.insert(i + 1, (l.fields.status, l.fields.ip.as_deref().unwrap_or("-").to_owned()));
+                    }
+                    Kind::Http => got_http.push(i + 1),
+                    _ => {}
+                }
+            }
+        }
+        let want: BTreeMap<usize, (u16, String)> =
+            receipts.iter().map(|(n, s, ip)| (*n, (*s, (*ip).to_owned()))).collect();
+        assert_eq!(got_wh, want, "{file}: webhook receipts");
+        assert_eq!(got_http, *http, "{file}: other HTTP requests");
+    }
+}
+
+/// The times EXPECTED.md gives for receipts: the access line's own time,
+/// the envelope's when the line has none, none when nothing gives one.
+#[test]
+fn receipt_times() {
+    let Some(dir) = dir() else { return };
+    let time = |file: &str, n: usize| {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let line = text.lines().nth(n - 1).unwrap().to_owned();
+        match parse_line(&line) {
+            Parsed::Record(l) if l.fields.time != i64::MIN => linelens::time::format_rfc3339(l.fields.time),
+            Parsed::Record(_) => "-".into(),
+            _ => panic!("{file}:{n} is not a record"),
+        }
+    };
+    assert_eq!(time("render-gunicorn-flask-callback_dt79.log", 5), "2026-04-23T03:44:54.000Z");
+    // `[12/May/2020:14:33:53 +0800]` inside Heroku's `app[web.1]:` prefix.
+    assert_eq!(time("heroku-flask-redis-callback_gspace-note.log", 3), "2020-05-12T06:33:53.000Z");
+    assert_eq!(time("heroku-flask-redis-callback_gspace-note.log", 4), "2020-05-12T06:33:53.370Z");
+    // The RFC 5424 time, not Papertrail's arrival time before it.
+    assert_eq!(
+        time("envelopes/heroku-syslog-papertrail-callback_cofacts-kb-20200311.log", 3),
+        "2020-03-09T03:27:45.398Z"
+    );
+    // A router line whose date was cut away has no time of its own.
+    assert_eq!(time("heroku-django-cut-debug-callback_coalb.log", 37), "-");
+    assert_eq!(time("heroku-django-cut-debug-callback_coalb.log", 40), "2019-12-23T03:10:02.000Z");
+    // journald's microseconds.
+    assert_eq!(
+        time("envelopes/journalctl-o-json-nginx_digitalocean-journalctl-tutorial.log", 1),
+        "2015-02-03T19:06:04.739Z"
+    );
+}
+
+/// What the router says beyond the request: the service time, the sender
+/// behind the proxy (`fwd`), and the envelope's origin.
+#[test]
+fn router_and_envelope_details() {
+    let Some(dir) = dir() else { return };
+    let text = std::fs::read_to_string(dir.join("heroku-django-cut-debug-callback_coalb.log")).unwrap();
+    let Parsed::Record(l) = parse_line(text.lines().nth(36).unwrap()) else { panic!() };
+    assert_eq!((l.fields.duration_ms, l.fields.path.as_deref()), (Some(591), Some("/lines/callback/")));
+    let text =
+        std::fs::read_to_string(dir.join("envelopes/kubectl-logs-prefix-nginx_ansible-for-kubernetes-75.log")).unwrap();
+    let Parsed::Record(l) = parse_line(text.lines().next().unwrap()) else { panic!() };
+    assert_eq!(l.fields.origin.as_deref(), Some("pod/echo-req-7cfd7bf68f-nk5kr/hello"));
+    let text = std::fs::read_to_string(dir.join("envelopes/docker-json-file-nginx-access_railcar-32.log")).unwrap();
+    let Parsed::Record(l) = parse_line(text.lines().next().unwrap()) else { panic!() };
+    assert_eq!((l.kind, l.fields.origin.as_deref(), l.fields.status), (Kind::Http, Some("stdout"), 200));
+}
