@@ -73,7 +73,24 @@ pub struct ParsedBlock {
     notes: Vec<Note>,
     /// Record lines per format (by `parse::formats::FormatId`).
     formats: Vec<u64>,
+    /// Continuation lines joined to a record of this block: (record
+    /// index, lines), ascending.
+    continued: Vec<(u32, u32)>,
+    /// The record the next continuation line joins, with the lines and
+    /// bytes it has already: none at the block's start, after an unparsed
+    /// line or a header row, or once an entry is full.
+    chain: Option<(u32, u32, u64)>,
+    /// The block's first records that are unparsed lines shaped like
+    /// continuations: they join the source's last record when the block
+    /// before ended in one (decided when committed), else stay unparsed.
+    lead: u32,
+    lead_bytes: u64,
 }
+
+/// A multi-line entry holds at most this many continuation lines and bytes;
+/// what follows is unparsed.
+pub const ENTRY_MAX_LINES: u32 = 10_000;
+pub const ENTRY_MAX_BYTES: u64 = 1 << 20;
 
 /// A LINE answer slower than this (ms) is noted: LINE's webhook timeout.
 pub const SLOW_MS: u64 = 2000;
@@ -151,12 +168,25 @@ impl ParsedBlock {
         let line = u32::try_from(line_no).unwrap_or(u32::MAX);
         match parse::parse_line(&text) {
             Parsed::Blank => {}
-            Parsed::Header => self.header_rows += 1,
+            Parsed::Header => {
+                self.header_rows += 1;
+                self.chain = None;
+            }
+            Parsed::Unparsed if parse::is_continuation(&text) && self.join(raw.len() as u64 + 1) => {}
             Parsed::Unparsed => {
+                let lead = self.chain.is_none()
+                    && self.lead as usize == self.records.len()
+                    && parse::is_continuation(&text)
+                    && self.lead_bytes + (raw.len() as u64) < ENTRY_MAX_BYTES;
+                if lead {
+                    self.lead += 1;
+                    self.lead_bytes += raw.len() as u64 + 1;
+                }
+                self.chain = None;
                 if text.trim_start().starts_with('{') && parse::json::untimed(&text) {
                     self.fields.untimed += 1;
                 }
-                if self.examples.len() < EXAMPLES {
+                if self.examples.len() < EXAMPLES && !lead {
                     self.examples.push((line_no, text.chars().take(EXAMPLE_CHARS).collect()));
                 }
                 self.records.push(Record::new(
@@ -181,9 +211,28 @@ impl ParsedBlock {
                     let rel = |a: u64, b: u64| u32::try_from(a.saturating_sub(b)).unwrap_or(u32::MAX);
                     self.line_marks.push((rel(offset, self.checkpoint.0), rel(line_no, self.checkpoint.1)));
                 }
+                self.chain = Some((self.records.len() as u32, 0, raw.len() as u64 + 1));
                 self.add_record(&l, offset)
             }
         }
+    }
+
+    /// Join a continuation line of `bytes` to the record before, if there
+    /// is one in this block with room left.
+    fn join(&mut self, bytes: u64) -> bool {
+        let Some((idx, lines, size)) = self.chain.as_mut() else { return false };
+        if *lines >= ENTRY_MAX_LINES || *size + bytes > ENTRY_MAX_BYTES {
+            self.chain = None;
+            return false;
+        }
+        *lines += 1;
+        *size += bytes;
+        let idx = *idx;
+        match self.continued.last_mut() {
+            Some((i, n)) if *i == idx => *n += 1,
+            _ => self.continued.push((idx, 1)),
+        }
+        true
     }
 
     fn add_record(&mut self, l: &Line, offset: u64) {
@@ -419,6 +468,26 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     let mut counts: HashMap<(Kind, u16, Sym), u64> = HashMap::default();
     let mut users: Vec<Sym> = Vec::new();
     let mut evs: Vec<EventMeta> = Vec::new();
+    // The block's leading continuation lines join the entry the block
+    // before ended in, if it did.
+    // At most up to the entry's cap; the rest stay unparsed.
+    let mut reopened = None;
+    let joined_lead = match store.sources.get(src).and_then(|s| s.open_entry) {
+        Some((id, lines, bytes)) if pb.lead > 0 && bytes + pb.lead_bytes <= ENTRY_MAX_BYTES => {
+            let n = pb.lead.min(ENTRY_MAX_LINES.saturating_sub(lines));
+            if n > 0 {
+                *store.continued.entry(id).or_default() += n;
+                store.totals.continuation_lines += u64::from(n);
+            }
+            if n == pb.lead {
+                reopened = Some((id, lines + n, bytes + pb.lead_bytes));
+            }
+            n
+        }
+        _ => 0,
+    };
+    let mut continued = pb.continued.iter().peekable();
+    let mut open_entry = None;
     if let Some(source) = store.sources.get_mut(src) {
         if source.formats.len() < pb.formats.len() {
             source.formats.resize(pb.formats.len(), 0);
@@ -429,6 +498,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     }
     for (i, rec) in pb.records.iter().enumerate() {
         let i = i as u32;
+        if i < joined_lead {
+            continue;
+        }
         let mut rec = *rec;
         let Some(source) = store.sources.get_mut(src) else { return };
         let kind = rec.kind();
@@ -458,6 +530,16 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         rec.path = tr(rec.path);
         let local_aux = pb.records.get(i as usize).map_or(NONE, |r| r.aux);
         let id = store.append(rec);
+        while continued.next_if(|(r, _)| *r < i).is_some() {}
+        if let Some((_, n)) = continued.next_if(|(r, _)| *r == i) {
+            store.continued.insert(id, *n);
+            store.totals.continuation_lines += u64::from(*n);
+        }
+        if let Some((c, lines, bytes)) = pb.chain
+            && c == i
+        {
+            open_entry = Some((id, lines, bytes));
+        }
         while let Some(n) = notes.next_if(|n| n.record == i) {
             store.notes.push(Note { record: id, ..*n });
         }
@@ -530,6 +612,17 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     }
     for ((kind, status, path), n) in counts {
         store.add_counts(kind, status, tr(path), n);
+    }
+    // The entry the next block's leading continuations join: this block's
+    // last record when the block ended in it; the same as before when the
+    // block held nothing but continuations of it.
+    let all_joined = joined_lead as usize == pb.records.len();
+    if let Some(s) = store.sources.get_mut(src) {
+        s.open_entry = match (pb.records.is_empty(), all_joined) {
+            (true, _) => s.open_entry, // blank lines only
+            (false, true) => reopened,
+            (false, false) => open_entry,
+        };
     }
 }
 

@@ -157,14 +157,54 @@ fn lines_of(data: &[u8]) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
     data.split(|&c| c == b'\n').map(|raw| String::from_utf8_lossy(raw.strip_suffix(b"\r").unwrap_or(raw)))
 }
 
-/// Print every record of a block of complete lines.
+/// Print every record of a block of complete lines. Continuation lines (a
+/// traceback under a log line) go into the record before them, as
+/// `continuation` (an array of lines), so an entry is printed once; one
+/// that continues an entry printed with an earlier block is printed alone,
+/// as `{"kind":"continuation",…}`.
 fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], p: &Printer) -> std::io::Result<()> {
+    let mut pending: Option<(Value, u32, u64)> = None;
+    let emit = |out: &mut dyn Write, v: &Value| -> std::io::Result<()> {
+        out.write_all(crate::mask::apply(&crate::escape::to_json(v, false)).as_bytes())?;
+        out.write_all(b"\n")
+    };
     for (i, text) in lines_of(data).enumerate() {
-        let v = record_json(&text, source, first_line + i as u64, p);
-        if !v.is_null() {
-            out.write_all(crate::mask::apply(&crate::escape::to_json(&v, false)).as_bytes())?;
-            out.write_all(b"\n")?;
+        let line = first_line + i as u64;
+        if text.trim().is_empty() {
+            continue;
         }
+        let mut v = record_json(&text, source, line, p);
+        if v.get("kind").and_then(Value::as_str) == Some("unparsed") && crate::parse::is_continuation(&text) {
+            if let Some((rec, n, bytes)) = pending.as_mut()
+                && *n < crate::ingest::ENTRY_MAX_LINES
+                && *bytes + text.len() as u64 <= crate::ingest::ENTRY_MAX_BYTES
+            {
+                *n += 1;
+                *bytes += text.len() as u64;
+                if let Some(Value::Array(more)) = rec.get_mut("continuation") {
+                    more.push(Value::String(text.into_owned()));
+                } else if let Some(m) = rec.as_object_mut() {
+                    m.insert("continuation".into(), Value::Array(vec![Value::String(text.into_owned())]));
+                }
+                continue;
+            }
+            if pending.is_none() && i == 0 {
+                v = json!({"kind": "continuation", "source": source, "line": line, "text": text});
+            }
+        }
+        if let Some((rec, _, _)) = pending.take() {
+            emit(out, &rec)?;
+        }
+        let is_record =
+            !matches!(v.get("kind").and_then(Value::as_str), None | Some("unparsed" | "header" | "continuation"));
+        if is_record {
+            pending = Some((v, 0, 0));
+        } else if !v.is_null() {
+            emit(out, &v)?;
+        }
+    }
+    if let Some((rec, _, _)) = pending.take() {
+        emit(out, &rec)?;
     }
     out.flush()
 }

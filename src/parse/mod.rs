@@ -192,6 +192,54 @@ fn parse_line_at(line: &str, depth: u8) -> Parsed<'_> {
     Parsed::Unparsed
 }
 
+/// Whether an unparsed line continues the entry above it: a traceback or
+/// stack frame, an exception's closing line, an indented line, or a line of
+/// brackets (the end of pretty-printed JSON). Such a line joins the record
+/// before it (see `ingest`) instead of standing alone as unparsed.
+pub fn is_continuation(line: &str) -> bool {
+    // Behind an envelope that gives no time of its own (`db_1  | …`).
+    if let Some(p) = envelope::peel(line)
+        && p.time.is_none()
+    {
+        return p.inner != line && is_continuation(&p.inner);
+    }
+    if line.starts_with([' ', '\t']) {
+        return !line.trim().is_empty();
+    }
+    let t = line.trim_end();
+    const STARTS: &[&str] = &[
+        "Traceback (most recent call last)",
+        "Caused by:",
+        "During handling of the above exception",
+        "The above exception was the direct cause",
+        "at ",
+        "... ",
+        "…",
+        "Stack trace:",
+        "goroutine ",
+    ];
+    if STARTS.iter().any(|s| t.starts_with(s)) {
+        return true;
+    }
+    if !t.is_empty() && t.bytes().all(|c| matches!(c, b'{' | b'}' | b'[' | b']' | b',' | b'(' | b')' | b';')) {
+        return true;
+    }
+    is_exception_line(t)
+}
+
+/// `ValueError: …`, `linebot.exceptions.LineBotApiError: …`,
+/// `java.lang.IllegalStateException: …`, `TypeError: …`: a dotted name
+/// ending in Error, Exception, Exit, Interrupt or Warning, then a colon or
+/// the end of the line.
+fn is_exception_line(t: &str) -> bool {
+    let name_end = t.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '$'))).unwrap_or(t.len());
+    let (name, rest) = t.split_at(name_end);
+    let first_ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    first_ok
+        && (rest.is_empty() || rest.starts_with(':'))
+        && ["Error", "Exception", "Exit", "Interrupt", "Warning", "Failure"].iter().any(|s| name.ends_with(s))
+}
+
 /// The path of an endpoint URL: scheme, host, query and fragment removed.
 /// `https://api.line.me/v2/bot/message/push?x=1` → `/v2/bot/message/push`.
 pub fn endpoint_path(s: &str) -> &str {

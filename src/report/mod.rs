@@ -408,6 +408,7 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         ("MINI App requests", t.miniapp_requests),
         ("other HTTP requests", t.http_requests),
         ("log entries", t.log_entries),
+        ("continuation lines", t.continuation_lines),
         ("header rows", t.header_rows),
         ("unparsed lines", t.unparsed),
     ] {

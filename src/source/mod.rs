@@ -582,26 +582,43 @@ pub fn newlines_before(path: &Path, offsets: &[u64]) -> io::Result<Vec<u64>> {
 /// At most `max` bytes are returned. Gzip sources are decompressed up to the
 /// offset (rotated archives are read rarely in detail).
 pub fn read_line_at(path: &Path, offset: u64, max: usize) -> io::Result<Vec<u8>> {
+    read_lines_at(path, offset, 1, max)
+}
+
+/// `n` lines from `offset`, joined by `\n` without their line endings, at
+/// most `max` bytes.
+pub fn read_lines_at(path: &Path, offset: u64, n: usize, max: usize) -> io::Result<Vec<u8>> {
     let mut r = open_at(path, offset)?;
-    let mut out = Vec::new();
+    let mut raw = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
-    while out.len() < max {
+    let mut newlines = 0;
+    while raw.len() < max && newlines < n {
         let k = read_or_end(&mut r, &mut chunk)?;
         if k == 0 {
             break;
         }
         let part = chunk.get(..k).unwrap_or_default();
-        if let Some(i) = memchr::memchr(b'\n', part) {
-            out.extend_from_slice(part.get(..i).unwrap_or_default());
-            break;
+        newlines += memchr::memchr_iter(b'\n', part).count();
+        raw.extend_from_slice(part);
+    }
+    Ok(first_lines(&raw, n, max))
+}
+
+/// The first `n` lines of `data`, joined by `\n` without their line
+/// endings, at most `max` bytes.
+pub fn first_lines(data: &[u8], n: usize, max: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, line) in data.split(|&c| c == b'\n').take(n).enumerate() {
+        if i > 0 {
+            if out.len() >= max {
+                break;
+            }
+            out.push(b'\n');
         }
-        out.extend_from_slice(part);
+        out.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
     }
     out.truncate(max);
-    if out.last() == Some(&b'\r') {
-        out.pop();
-    }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

@@ -255,6 +255,10 @@ pub struct Source {
     pub fields: FieldCounts,
     /// Record lines per format (by `parse::formats::FormatId`).
     pub formats: Vec<u64>,
+    /// The record a continuation line at the start of the next block joins
+    /// (the last one read, when nothing but continuations followed it).
+    /// With the lines and bytes it holds so far (for its cap).
+    pub open_entry: Option<(RecordId, u32, u64)>,
     /// (byte offset, line number) at the start of each block read: line
     /// numbers of parsed records are found from these on demand.
     pub checkpoints: Vec<(u64, u64)>,
@@ -368,6 +372,25 @@ impl SignatureCounts {
     }
 }
 
+/// The first `n` non-blank lines of `text` and the blank ones among them.
+pub fn entry_lines(text: &str, n: usize) -> String {
+    let mut out = String::new();
+    let mut seen = 0;
+    for l in text.split('\n') {
+        if seen == n {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(l);
+        if !l.trim().is_empty() {
+            seen += 1;
+        }
+    }
+    out.trim_end().to_owned()
+}
+
 /// Per-kind totals (the report's `totals` object).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Totals {
@@ -383,6 +406,10 @@ pub struct Totals {
     /// Other timed lines (application logging).
     #[serde(default)]
     pub log_entries: u64,
+    /// Untimed lines joined to the record before them (tracebacks, `at …`
+    /// frames, indented continuations): part of that entry.
+    #[serde(default)]
+    pub continuation_lines: u64,
 }
 
 /// An unparsed line kept as an example for the report.
@@ -468,6 +495,9 @@ pub struct Store {
     pub notes: Notes,
     /// Messages withdrawn by an `unsend` event: message ID hash → the time
     /// the unsend was received. Their content is never shown.
+    /// Records that are multi-line entries: how many lines follow the
+    /// record's own (see `ingest::ENTRY_MAX_LINES`).
+    pub continued: HashMap<RecordId, u32>,
     pub unsent: HashMap<u64, Millis>,
     /// Webhook receipts by signature state.
     pub signatures: SignatureCounts,
@@ -826,21 +856,38 @@ impl Store {
     }
 
     fn raw_line_text(&self, rec: Record) -> std::io::Result<String> {
+        self.raw_lines(rec, 1, MAX_LINE_TEXT)
+    }
+
+    /// `n` lines from the record's (joined by `\n`, line endings removed),
+    /// at most `max` bytes.
+    fn raw_lines(&self, rec: Record, n: usize, max: usize) -> std::io::Result<String> {
         let src = self.sources.get(rec.source() as usize).ok_or_else(|| std::io::Error::other("no such source"))?;
         let bytes = match (&src.memory, &src.path) {
             (Some(mem), _) => {
                 let rest = mem.get(rec.offset() as usize..).unwrap_or_default();
-                let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len()).min(MAX_LINE_TEXT);
-                let mut b = rest.get(..end).unwrap_or_default().to_vec();
-                if b.last() == Some(&b'\r') {
-                    b.pop();
-                }
-                b
+                crate::source::first_lines(rest, n, max)
             }
-            (None, Some(path)) => crate::source::read_line_at(path, rec.offset(), MAX_LINE_TEXT)?,
+            (None, Some(path)) => crate::source::read_lines_at(path, rec.offset(), n, max)?,
             (None, None) => return Err(std::io::Error::other("source cannot be read again")),
         };
         Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// A record's whole entry: its line and the continuation lines joined
+    /// to it (a traceback under a log line), unsent content redacted.
+    pub fn entry_text(&self, id: RecordId, rec: Record) -> std::io::Result<String> {
+        let n = 1 + self.continued.get(&id).copied().unwrap_or(0) as usize;
+        if n == 1 {
+            return self.line_text(rec);
+        }
+        // Blank lines inside the entry are read too; allow for them.
+        let text = self.raw_lines(rec, n * 2 - 1, crate::ingest::ENTRY_MAX_BYTES as usize + MAX_LINE_TEXT)?;
+        let kept = entry_lines(&text, n);
+        Ok(match crate::unsend::redact(&kept, &self.unsent) {
+            std::borrow::Cow::Borrowed(_) => kept,
+            std::borrow::Cow::Owned(s) => s,
+        })
     }
 
     /// Line numbers of many records at once. Cost: each byte of a source is

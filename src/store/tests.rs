@@ -420,3 +420,70 @@ fn records_come_back_whole_across_runs_and_chunks() {
     assert_eq!(s.iter().map(|(_, r)| r).collect::<Vec<_>>(), want);
     assert!(s.runs.len() > 100 && s.chunks.len() == 3);
 }
+
+const TRACEBACK: &str = "2026-11-20 08:00:00,100 ERROR handler failed
+Traceback (most recent call last):
+  File \"app.py\", line 12, in callback
+    handler.handle(body, signature)
+linebot.exceptions.InvalidSignatureError: Invalid signature. signature=abc
+
+During handling of the above exception, another exception occurred:
+ValueError: bad
+2026-11-20 08:00:01,000 INFO next
+junk that is not a continuation
+    indented after junk";
+
+/// Split `text` into blocks at each line index in `cuts` and commit them.
+fn commit_in_blocks(text: &str, cuts: &[usize]) -> Store {
+    let mut s = Store::new();
+    s.sources.push(Source::default());
+    let lines: Vec<&str> = text.lines().collect();
+    let mut bounds = vec![0];
+    bounds.extend(cuts.iter().copied());
+    bounds.push(lines.len());
+    let mut offset = 0u64;
+    for w in bounds.windows(2) {
+        let mut data = lines[w[0]..w[1]].join("\n").into_bytes();
+        data.push(b'\n');
+        let len = data.len() as u64;
+        let pb = ParsedBlock::parse(0, Block { offset, first_line: w[0] as u64 + 1, data }, true);
+        commit(&mut s, pb, Window::default());
+        offset += len;
+    }
+    s
+}
+
+#[test]
+fn a_traceback_joins_the_log_line_before_it_across_blocks() {
+    let n = TRACEBACK.lines().count();
+    // The same entries whether read in one block or cut at every line.
+    for cuts in [vec![], vec![1], vec![3, 5], (1..n).collect::<Vec<_>>()] {
+        let s = commit_in_blocks(TRACEBACK, &cuts);
+        assert_eq!(s.totals.log_entries, 2, "cuts {cuts:?}");
+        // Seven lines follow the error (the blank one is not counted).
+        assert_eq!(s.continued.get(&0), Some(&6), "cuts {cuts:?}");
+        assert_eq!(s.totals.continuation_lines, 6, "cuts {cuts:?}");
+        // The junk line breaks the entry: the indented line after it is unparsed too.
+        assert_eq!(s.totals.unparsed, 2, "cuts {cuts:?}");
+        let text = s.entry_text(0, s.get(0).unwrap()).unwrap();
+        assert!(text.starts_with("2026-11-20 08:00:00,100 ERROR handler failed\nTraceback"), "{text}");
+        assert!(text.ends_with("ValueError: bad"), "{text}");
+    }
+}
+
+#[test]
+fn continuations_with_no_record_before_them_are_unparsed() {
+    let s = commit_in_blocks("  File \"x.py\", line 1\nValueError: x\n2026-11-20T08:00:00Z ok", &[1]);
+    assert_eq!((s.totals.unparsed, s.totals.log_entries, s.totals.continuation_lines), (2, 1, 0));
+}
+
+#[test]
+fn an_entry_stops_growing_at_its_cap() {
+    let mut text = String::from("2026-11-20T08:00:00Z ERROR big\n");
+    for i in 0..(crate::ingest::ENTRY_MAX_LINES + 5) {
+        text.push_str(&format!("    at frame{i}\n"));
+    }
+    let s = commit_in_blocks(&text, &[4000, 9000]);
+    assert_eq!(s.continued.get(&0), Some(&crate::ingest::ENTRY_MAX_LINES));
+    assert_eq!(s.totals.unparsed, 5);
+}

@@ -588,14 +588,15 @@ impl App {
 
     /// The selected record's line, when it comes from a compressed source
     /// and is neither cached nor asked for yet: (id, path, offset) to read.
-    pub fn line_to_read(&mut self) -> Option<(RecordId, std::path::PathBuf, u64)> {
+    pub fn line_to_read(&mut self) -> Option<(RecordId, std::path::PathBuf, u64, usize)> {
         let (id, r) = self.selected_record()?;
         let src = self.store.sources.get(r.source() as usize)?;
         if !src.compressed || self.line_cache.contains_key(&id) || self.line_pending == Some(id) {
             return None;
         }
         self.line_pending = Some(id);
-        Some((id, src.path.clone()?, r.offset()))
+        let lines = 1 + self.store.continued.get(&id).copied().unwrap_or(0) as usize;
+        Some((id, src.path.clone()?, r.offset(), lines))
     }
 
     /// A line read in the background arrived.

@@ -55,7 +55,8 @@ fn input_thread() -> Receiver<Event> {
 }
 
 /// A line to read again: record, file, offset.
-type LineRequest = (u32, std::path::PathBuf, u64);
+/// (record, file, offset, lines of its entry)
+type LineRequest = (u32, std::path::PathBuf, u64, usize);
 
 /// The background reader of compressed sources' lines.
 struct LineReader {
@@ -171,9 +172,11 @@ fn line_reader() -> LineReader {
             while let Ok(newer) = req_rx.try_recv() {
                 req = newer;
             }
-            let (id, path, offset) = req;
-            let text = crate::source::read_line_at(&path, offset, crate::store::MAX_LINE_TEXT)
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
+            let (id, path, offset, lines) = req;
+            let max = if lines > 1 { crate::ingest::ENTRY_MAX_BYTES as usize } else { 0 } + crate::store::MAX_LINE_TEXT;
+            // Blank lines inside an entry are read too; allow for them.
+            let text = crate::source::read_lines_at(&path, offset, lines * 2 - 1, max)
+                .map(|b| crate::store::entry_lines(&String::from_utf8_lossy(&b), lines))
                 .unwrap_or_else(|e| format!("(cannot read the line again: {})", crate::source::io_reason(&e)));
             if res_tx.send((id, text)).is_err() {
                 break;

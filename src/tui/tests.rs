@@ -338,7 +338,7 @@ fn a_compressed_record_is_read_again_in_the_background() {
         .unwrap();
     app.selected = pos;
     app.follow = false;
-    let (id, path, offset) = app.line_to_read().unwrap();
+    let (id, path, offset, _) = app.line_to_read().unwrap();
     assert!(app.line_to_read().is_none(), "asked once");
     assert!(screen(&app, 120, 40).contains("reading the line from the compressed file"));
     let text = String::from_utf8(crate::source::read_line_at(&path, offset, 1 << 20).unwrap()).unwrap();

@@ -155,9 +155,10 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
         } else {
             s.line_text(*rec).unwrap_or_default()
         };
-        let message = match parse_line(&body) {
-            Parsed::Record(l) => l.fields.message.map(|m| m.into_owned()).unwrap_or_else(|| body.clone()),
-            _ => body.clone(),
+        let first = body.lines().next().unwrap_or("");
+        let message = match parse_line(first) {
+            Parsed::Record(l) => l.fields.message.map_or_else(|| first.to_owned(), |m| m.into_owned()),
+            _ => first.to_owned(),
         };
         let level = rec.level().map_or("-", Level::as_str);
         format!("{marker} {time} {kind} {level:<5} {}", safe(&message, width))
@@ -448,14 +449,29 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
     let w = area.width.saturating_sub(4) as usize;
     let src = s.sources.get(rec.source() as usize);
     let place = place(s, &rec);
-    let text = if src.is_some_and(|x| x.compressed) {
+    // The record's whole entry: its line and any continuation lines joined
+    // to it (a traceback), shown after its fields.
+    let entry = if src.is_some_and(|x| x.compressed) {
         app.line_cache.get(&id).map(|t| crate::unsend::redact(t, &s.unsent).into_owned())
     } else {
-        s.line_text(rec).ok()
+        s.entry_text(id, rec).ok()
+    };
+    let (text, more) = match entry.as_deref().map(|e| e.split_once('\n')) {
+        Some(Some((first, rest))) => (Some(first.to_owned()), Some(rest.to_owned())),
+        _ => (entry.clone(), None),
     };
     let parsed = text.as_deref().map(parse_line);
     let mut lines: Vec<Line> = Vec::new();
     let mut body_lines: Vec<Line> = Vec::new();
+    let mut entry_note = None;
+    if let Some(more) = &more {
+        let n = s.continued.get(&id).copied().unwrap_or(0);
+        entry_note = Some(format!(" entry     {} continuation line{} below", n, if n == 1 { "" } else { "s" }));
+        for (i, l) in more.lines().enumerate() {
+            let label = if i == 0 { "then" } else { "" };
+            body_lines.push(Line::from(format!(" {label:<9} {}", safe(l, w.saturating_sub(12)))));
+        }
+    }
     let kind = match rec.kind() {
         Kind::Api => "API request",
         Kind::Webhook => "Webhook receipt",
@@ -554,6 +570,9 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         lines.push(Line::from(format!(" text      {}", safe(text.as_deref().unwrap_or(""), w.saturating_sub(12)))));
     } else if src.is_some_and(|x| x.compressed) {
         lines.push(Line::from(" (reading the line from the compressed file…)"));
+    }
+    if let Some(note) = entry_note {
+        lines.push(Line::from(note));
     }
     // Exact links, then the inferred one, labelled.
     let links = crate::analysis::links::links(s, s.order(), id, app.analyzer.thresholds.infer_window);
