@@ -22,7 +22,15 @@
 //! bot-b/webhook.log         text, RFC 3339 times with milliseconds
 //! miniapp/service-message.log    text with the guideline's Markdown table rows
 //! miniapp/service-message.jsonl  JSON lines with notification tokens
+//! bot-c/nginx-access.log    nginx combined log of a bot behind nginx (LINE's
+//!                           webhooks with LineBotWebhook/2.0, health checks)
+//! bot-c/app.log             the same bot's Python logging in a Kubernetes CRI
+//!                           file, tracebacks included
+//! bot-c/worker.out          a worker's stdout: progress bars nobody can parse
 //! ```
+//!
+//! bot-c draws from a random generator of its own, so adding it left every
+//! other file byte for byte as it was.
 //!
 //! Planted, at fixed minutes: 429 bursts (api ×40 push at :20, api ×12 text at
 //! :10, miniapp ×8 at :35), a 4-response cluster one short of a burst (:40),
@@ -116,6 +124,9 @@ enum Out {
     BWebhook,
     MiniText,
     MiniJson,
+    CNginx,
+    CApp,
+    CWorker,
 }
 
 /// An output file being written (taken when finished).
@@ -145,6 +156,9 @@ impl Writers {
             Out::BWebhook => "bot-b/webhook.log",
             Out::MiniText => "miniapp/service-message.log",
             Out::MiniJson => "miniapp/service-message.jsonl",
+            Out::CNginx => "bot-c/nginx-access.log",
+            Out::CApp => "bot-c/app.log",
+            Out::CWorker => "bot-c/worker.out",
         }
     }
 
@@ -207,6 +221,36 @@ fn rfc3339(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// A Python traceback as a LINE SDK raises it, one line a time.
+const TRACEBACK: &[&str] = &[
+    "Traceback (most recent call last):",
+    "  File \"/app/bot/app.py\", line 58, in callback",
+    "    handler.handle(body, signature)",
+    "  File \"/app/bot/handlers.py\", line 31, in on_message",
+    "    api.reply_message(ReplyMessageRequest(reply_token=event.reply_token, messages=msgs))",
+    "linebot.v3.messaging.exceptions.ApiException: (400)",
+    "Reason: Bad Request",
+];
+
+/// nginx's combined format with `$request_time` after it.
+#[allow(clippy::too_many_arguments)]
+fn nginx(ms: i64, ip: &str, method: &str, path: &str, status: u16, bytes: u64, ua: &str, secs: f64) -> String {
+    let t = DateTime::<Utc>::from_timestamp_millis(ms).unwrap().format("%d/%b/%Y:%H:%M:%S +0000");
+    format!("{ip} - - [{t}] \"{method} {path} HTTP/1.1\" {status} {bytes} \"-\" \"{ua}\" {secs:.3}")
+}
+
+/// Python's logging: `2026-11-20 08:00:00,123 INFO bot.callback: message`.
+fn python_log(ms: i64, level: &str, logger: &str, msg: &str) -> String {
+    let t = DateTime::<Utc>::from_timestamp_millis(ms).unwrap().format("%Y-%m-%d %H:%M:%S,%3f");
+    format!("{t} {level} {logger}: {msg}")
+}
+
+/// A Kubernetes CRI log file line.
+fn cri(ms: i64, stream: &str, line: &str) -> String {
+    let t = DateTime::<Utc>::from_timestamp_millis(ms).unwrap().format("%Y-%m-%dT%H:%M:%S%.9fZ");
+    format!("{t} {stream} F {line}")
+}
+
 fn rfc1123(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap().format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
@@ -240,6 +284,8 @@ struct Sim {
     reused_token: Option<(i64, String)>,
     /// Which hour is being planted (0 for the first).
     hour: u64,
+    /// bot-c's own generator (see the module notes).
+    rng_c: Rng,
 }
 
 impl Sim {
@@ -633,8 +679,69 @@ impl Sim {
         }
     }
 
+    /// bot-c, behind nginx, logging with Python's logging under a CRI
+    /// envelope: a webhook now and then, a health check every 10 s.
+    fn background_c(&mut self, t: i64, rate: f64) {
+        if (t / 1000) % 10 == 0 {
+            let ts = t + self.rng_c.below(1000) as i64;
+            let l = nginx(ts, "10.0.3.1", "GET", "/healthz", 200, 2, "kube-probe/1.29", 0.001);
+            self.emit(ts, Out::CNginx, l);
+        }
+        if self.rng_c.chance((rate * 0.04).min(0.9)) {
+            let ts = t + self.rng_c.below(1000) as i64;
+            self.webhook_c(ts, 200);
+        }
+    }
+
+    /// One webhook to bot-c: the app's log lines, then nginx's access line.
+    fn webhook_c(&mut self, ts: i64, status: u16) {
+        let ip = format!("147.92.150.{}", 190 + self.rng_c.below(10));
+        let user = format!("U{}", self.rng_c.hex(32));
+        let took = 15 + self.rng_c.below(60) as i64;
+        let l = python_log(ts + 2, "INFO", "bot.callback", &format!("webhook: 1 event (message) from {user}"));
+        self.emit(ts + 2, Out::CApp, cri(ts + 2, "stdout", &l));
+        if status >= 500 {
+            let at = ts + took - 2;
+            let l = python_log(at, "ERROR", "bot.app", "Exception on /callback [POST]");
+            self.emit(at, Out::CApp, cri(at, "stderr", &l));
+            for (i, frame) in TRACEBACK.iter().enumerate() {
+                self.emit(at, Out::CApp, cri(at + i as i64 / 4, "stderr", frame));
+            }
+        } else {
+            let l = python_log(ts + took - 1, "INFO", "bot.reply", "replied 200");
+            self.emit(ts + took - 1, Out::CApp, cri(ts + took - 1, "stdout", &l));
+        }
+        let secs = took as f64 / 1000.0;
+        let l = nginx(ts + took, &ip, "POST", "/callback", status, 2, "LineBotWebhook/2.0", secs);
+        self.emit(ts + took, Out::CNginx, l);
+    }
+
+    /// bot-c's incident at :25: six deliveries answered 500 (the handler
+    /// raised), and a worker's stdout full of progress bars.
+    fn plant_c(&mut self) {
+        let m = |start: i64, min: i64| start + min * 60_000;
+        let start = self.start;
+        for i in 0..6 {
+            self.webhook_c(m(start, 25) + i * 10_000, 500);
+        }
+        for i in 0..25 {
+            let ts = m(start, 40) + i * 2_000;
+            let line = format!(
+                "Batches: {:>3}%|{:<10}| {}/25 [00:{:02}<00:00, 12.5it/s]",
+                i * 4,
+                "█".repeat((i / 3) as usize),
+                i,
+                i * 2
+            );
+            self.emit(ts, Out::CWorker, line);
+        }
+    }
+
     /// The incidents a report must find, at fixed minutes of the hour.
-    fn plant(&mut self) {
+    fn plant(&mut self, with_c: bool) {
+        if with_c {
+            self.plant_c();
+        }
         let start = self.start;
         let m = |min: i64| start + min * 60_000;
         // 429 burst on push, bot-a: 40 responses from :20:00 to :20:29.
@@ -782,11 +889,15 @@ fn parse_size(s: &str) -> Result<u64> {
 /// Run the simulation for `hours` hours at `rate`, writing to `dir` (or
 /// only counting bytes when `dir` is None). Returns (bytes, lines).
 fn run(dir: Option<&Path>, start: i64, seed: u64, rate: f64, hours: u64) -> Result<(u64, u64)> {
+    // The size is calibrated without bot-c (it came later; leaving it out of
+    // the calibration keeps the other files as they were).
+    let with_c = dir.is_some();
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     // Enough users that background sends never look like a flood.
     let n_users = ((rate * 40.0) as usize).max(300);
     let users = (0..n_users).map(|_| format!("U{}", rng.hex(32))).collect();
-    let mut sim = Sim { rng, heap: BinaryHeap::new(), seq: 0, users, start, reused_token: None, hour: 0 };
+    let rng_c = Rng(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1);
+    let mut sim = Sim { rng, heap: BinaryHeap::new(), seq: 0, users, start, reused_token: None, hour: 0, rng_c };
     let end = start + HOUR_MS * hours.max(1) as i64;
     let mut w = Writers {
         dir: dir.map(Path::to_path_buf).unwrap_or_default(),
@@ -796,7 +907,7 @@ fn run(dir: Option<&Path>, start: i64, seed: u64, rate: f64, hours: u64) -> Resu
         bytes: 0,
         lines: 0,
     };
-    sim.plant();
+    sim.plant(with_c);
     let mut t = start;
     while t < end || !sim.heap.is_empty() {
         if t < end {
@@ -804,9 +915,12 @@ fn run(dir: Option<&Path>, start: i64, seed: u64, rate: f64, hours: u64) -> Resu
                 // The next hour's incidents.
                 sim.hour = ((t - start) / HOUR_MS) as u64;
                 sim.start = t;
-                sim.plant();
+                sim.plant(with_c);
             }
             sim.background(t, rate);
+            if with_c {
+                sim.background_c(t, rate);
+            }
         }
         t += 1000;
         while sim.heap.peek().is_some_and(|Reverse((ts, ..))| *ts < t) {

@@ -85,6 +85,8 @@ pub struct ParsedBlock {
     /// before ended in one (decided when committed), else stay unparsed.
     lead: u32,
     lead_bytes: u64,
+    /// Unparsed lines by shape: count, first line number and text.
+    shapes: HashMap<String, (u64, u64, String)>,
 }
 
 /// A multi-line entry holds at most this many continuation lines and bytes;
@@ -186,8 +188,15 @@ impl ParsedBlock {
                 if text.trim_start().starts_with('{') && parse::json::untimed(&text) {
                     self.fields.untimed += 1;
                 }
-                if self.examples.len() < EXAMPLES && !lead {
-                    self.examples.push((line_no, text.chars().take(EXAMPLE_CHARS).collect()));
+                if !lead {
+                    if self.examples.len() < EXAMPLES {
+                        self.examples.push((line_no, text.chars().take(EXAMPLE_CHARS).collect()));
+                    }
+                    let e = self
+                        .shapes
+                        .entry(crate::store::shape(&text))
+                        .or_insert_with(|| (0, line_no, text.chars().take(EXAMPLE_CHARS).collect()));
+                    e.0 += 1;
                 }
                 self.records.push(Record::new(
                     i64::MIN,
@@ -478,6 +487,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
             if n > 0 {
                 *store.continued.entry(id).or_default() += n;
                 store.totals.continuation_lines += u64::from(n);
+                if let Some(s) = store.sources.get_mut(src) {
+                    s.continuation_lines += u64::from(n);
+                }
             }
             if n == pb.lead {
                 reopened = Some((id, lines + n, bytes + pb.lead_bytes));
@@ -489,6 +501,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     let mut continued = pb.continued.iter().peekable();
     let mut open_entry = None;
     if let Some(source) = store.sources.get_mut(src) {
+        for (shape, (n, line, text)) in pb.shapes.drain() {
+            source.add_shape(&shape, n, line, &text);
+        }
         if source.formats.len() < pb.formats.len() {
             source.formats.resize(pb.formats.len(), 0);
         }
@@ -534,6 +549,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         if let Some((_, n)) = continued.next_if(|(r, _)| *r == i) {
             store.continued.insert(id, *n);
             store.totals.continuation_lines += u64::from(*n);
+            if let Some(s) = store.sources.get_mut(src) {
+                s.continuation_lines += u64::from(*n);
+            }
         }
         if let Some((c, lines, bytes)) = pb.chain
             && c == i

@@ -181,15 +181,28 @@ fn closed_stdout_exits_quietly() {
 fn sample_logs_report() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sample-logs");
     let r = json_report(&[sample.to_str().unwrap()]);
-    assert_eq!(r.sources.len(), 9);
+    assert_eq!(r.sources.len(), 12);
     assert!(r.sources.iter().all(|s| s.error.is_none() && s.skipped.is_none()));
     assert_eq!(r.sources.iter().filter(|s| s.compressed).count(), 2);
-    // The health check behind the webhook endpoint is an `http` record.
-    assert_eq!((r.totals.unparsed, r.totals.http_requests), (4, 1));
-    assert_eq!(r.status_counts.http.get("200"), Some(&1));
-    let wh = r.sources.iter().find(|s| s.path.ends_with("bot-b/webhook.log")).unwrap();
-    let names: Vec<&str> = wh.formats.iter().map(|f| f.name.as_str()).collect();
+    // Health checks are `http` records; bot-c's nginx log holds its
+    // webhook receipts, six answered 500 at :25.
+    assert_eq!((r.totals.unparsed, r.totals.http_requests), (29, 361));
+    assert_eq!(r.status_counts.http.get("200"), Some(&361));
+    assert_eq!(r.status_counts.webhook.get("500"), Some(&9));
+    let src = |p: &str| r.sources.iter().find(|s| s.path.ends_with(p)).unwrap();
+    let names: Vec<&str> = src("bot-b/webhook.log").formats.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["line-guideline", "ncsa-combined"]);
+    let nginx = src("bot-c/nginx-access.log");
+    assert_eq!((nginx.line_records, nginx.http_requests, nginx.no_line_traffic), (190, 360, false));
+    // bot-c's Python logging in a CRI file: log entries, the six tracebacks
+    // joined to their error lines (6 lines each).
+    let app = src("bot-c/app.log");
+    assert_eq!((app.log_entries, app.continuation_lines, app.unparsed), (386, 36, 0));
+    assert!(src("bot-c/worker.out").no_line_traffic);
+    assert_eq!(
+        r.unparsed_shapes.first().map(|s| (s.shape.as_str(), s.count)),
+        Some(("Batches: 0%|█ | 0/0 [0:0<0:0, 0.0it/s]", 22))
+    );
     assert_eq!(r.status_counts.api.get("429"), Some(&59));
     assert_eq!(r.status_counts.miniapp.get("429"), Some(&8));
     assert!(r.totals.webhook_events > 500);

@@ -53,6 +53,7 @@ pub mod guideline {
     pub const WEBHOOK_LOGS: &str = "Messaging API development guidelines › Save logs for webhooks received";
     pub const HELPFUL_LOGS: &str = "Messaging API development guidelines › Save logs (helpful data to save in a log)";
     pub const MINI_LOGS: &str = "LINE MINI App development guidelines › Saving logs › Service message API request logs";
+    pub const READABLE_LOGS: &str = "Messaging API development guidelines › Save logs (logs an investigation can read: add the format with [[formats]])";
     pub const REPLY_TOKEN: &str =
         "Messaging API reference › Send reply message (a reply token is used once, soon after its webhook)";
     pub const RETRY_KEY: &str = "Messaging API reference › Retry a failed API request (X-Line-Retry-Key on push, multicast, narrowcast, broadcast)";
@@ -91,6 +92,7 @@ pub const RULES: &[&str] = &[
     "webhook-errors",
     "unsent-content",
     "log-completeness",
+    "log-readability",
     "miniapp-token",
 ];
 
@@ -321,6 +323,7 @@ impl Audit {
                 webhook_errors(&cx, &mut out);
                 unsent_content(&cx, &mut out);
                 log_completeness(&cx, &mut out);
+                log_readability(&cx, &mut out);
                 out
             });
             let mut out = Vec::new();
@@ -989,7 +992,7 @@ fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
     // The first records of each source, as examples (one pass).
     let mut first: Vec<Vec<RecordId>> = vec![Vec::new(); cx.store.sources.len()];
     let mut open = first.len();
-    for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() != Kind::Unparsed) {
+    for (id, r) in cx.store.iter().filter(|(_, r)| matches!(r.kind(), Kind::Api | Kind::Webhook | Kind::MiniApp)) {
         if let Some(v) = first.get_mut(r.source() as usize)
             && v.len() < 3
         {
@@ -1082,6 +1085,75 @@ fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
             let msg = format!("{}: {} (helpful when investigating)", s.display, helpful.join("; "));
             out.push(finding(cx.store, "log-completeness", Severity::Info, g, msg, 0, examples));
         }
+    }
+}
+
+/// A file this large with nothing read, or this share unparsed, is flagged.
+const READABLE_MIN_LINES: u64 = 20;
+const READABLE_MAX_UNPARSED_PERCENT: u64 = 10;
+
+/// Files linelens cannot read well: more than 20 lines and no LINE request
+/// or receipt recognised, or more than 10 % of the lines unparsed (`audit
+/// --fail-on warning` then fails on logs it cannot read).
+/// Cost: one pass over the sources, then one over the records for up to 20
+/// unparsed examples of each flagged file: O(records + sources).
+fn log_readability(cx: &Ctx, out: &mut Vec<Finding>) {
+    let flagged: Vec<usize> = cx
+        .store
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            let lines = s.lines();
+            lines > READABLE_MIN_LINES
+                && (s.line_records == 0 || s.unparsed * 100 > lines * READABLE_MAX_UNPARSED_PERCENT)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if flagged.is_empty() {
+        return;
+    }
+    let mut is_flagged = vec![false; cx.store.sources.len()];
+    for &i in &flagged {
+        if let Some(f) = is_flagged.get_mut(i) {
+            *f = true;
+        }
+    }
+    let mut examples: HashMap<u32, Vec<RecordId>> = HashMap::default();
+    for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() == Kind::Unparsed) {
+        if is_flagged.get(r.source() as usize).copied().unwrap_or(false) {
+            let v = examples.entry(r.source()).or_default();
+            if v.len() < 20 {
+                v.push(id);
+            }
+        }
+    }
+    for si in flagged {
+        let Some(s) = cx.store.sources.get(si) else { continue };
+        let lines = s.lines();
+        let pct = (s.unparsed * 1000 / lines.max(1)) as f64 / 10.0;
+        let shapes = crate::report::shapes(cx.store, Some(si as u32), 3);
+        let shown: Vec<String> = shapes
+            .iter()
+            .map(|x| format!("\"{}\" ×{}", crate::escape::truncate(&x.shape, 40), n(x.count as usize)))
+            .collect();
+        let what = if s.line_records == 0 { "no LINE request or receipt recognised; " } else { "" };
+        let msg = format!(
+            "{}: {what}{pct} % of {} lines unparsed{}",
+            s.display,
+            n(lines as usize),
+            if shown.is_empty() { String::new() } else { format!("; largest shapes {}", shown.join(", ")) }
+        );
+        let ex = examples.remove(&(si as u32)).unwrap_or_default();
+        out.push(finding(
+            cx.store,
+            "log-readability",
+            Severity::Warning,
+            guideline::READABLE_LOGS,
+            msg,
+            s.unparsed,
+            ex,
+        ));
     }
 }
 

@@ -17,6 +17,9 @@
 //! CloudWatch) are read by the JSON parser, which hands their message here
 //! through [`inner`]. The envelope's time stands when the inner line has
 //! none; its origin (stream, pod, dyno, unit, host) is kept on the record.
+//! An inner line no format reads becomes a `log` record with the envelope's
+//! time, unless it continues an entry (a traceback line): then it joins the
+//! record above it, as it would without the envelope.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -184,6 +187,9 @@ pub fn inner(p: Peeled<'_>, depth: u8) -> Parsed<'_> {
     let mut line = match parsed {
         Parsed::Record(l) => l.into_owned(),
         Parsed::Blank => return Parsed::Blank,
+        // A traceback line in a CRI file has the envelope's time, but it
+        // continues the entry above it: left unparsed for ingestion to join.
+        Parsed::Unparsed if super::is_continuation(&p.inner) => return Parsed::Unparsed,
         Parsed::Header | Parsed::Unparsed => {
             let Some(time) = p.time else { return Parsed::Unparsed };
             let message = p.inner.trim();

@@ -197,10 +197,9 @@ fn parse_line_at(line: &str, depth: u8) -> Parsed<'_> {
 /// brackets (the end of pretty-printed JSON). Such a line joins the record
 /// before it (see `ingest`) instead of standing alone as unparsed.
 pub fn is_continuation(line: &str) -> bool {
-    // Behind an envelope that gives no time of its own (`db_1  | …`).
-    if let Some(p) = envelope::peel(line)
-        && p.time.is_none()
-    {
+    // Behind an envelope (`db_1  | …`, a CRI file's `… stderr F …`): the
+    // line inside decides.
+    if let Some(p) = envelope::peel(line) {
         return p.inner != line && is_continuation(&p.inner);
     }
     if line.starts_with([' ', '\t']) {

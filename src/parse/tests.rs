@@ -134,7 +134,7 @@ fn text_variants() {
             "POST",
             "/callback",
             200,
-            Some("[::1]"),
+            Some("::1"),
         ),
         (
             "2026-11-20T08:00:00Z GET https://api.line.me/message/v3/notifier/token 200",
@@ -519,5 +519,24 @@ fn timed_lines_are_log_records() {
     }
     for not_timed in ["Traceback (most recent call last):", "    at Foo.bar (x.js:1:1)", "08:00:00 only a clock"] {
         assert!(matches!(parse_line(not_timed), Parsed::Unparsed), "{not_timed}");
+    }
+}
+
+#[test]
+fn an_address_with_a_port_is_a_sender_and_login_is_api() {
+    let l = rec("147.92.150.198:443 2026-11-20T08:00:00Z POST /callback 200");
+    assert_eq!(
+        (l.kind, l.fields.ip.as_deref(), l.fields.request_id.as_deref()),
+        (Kind::Webhook, Some("147.92.150.198"), None)
+    );
+    let l = rec("[2001:db8::1]:8443 2026-11-20T08:00:00Z POST /callback 200");
+    assert_eq!((l.kind, l.fields.ip.as_deref()), (Kind::Webhook, Some("2001:db8::1")));
+    for endpoint in [
+        "https://api.line.me/v2/profile",
+        "https://api.line.me/oauth2/v2.1/token",
+        "https://access.line.me/dialog/bot/accountLink",
+    ] {
+        let line = format!("2026-11-20T08:00:00Z GET {endpoint} 200");
+        assert_eq!(rec(&line).kind, Kind::Api, "{endpoint}");
     }
 }

@@ -105,9 +105,24 @@ pub fn is_header(line: &str) -> bool {
     lower.contains("status") && (lower.contains("method") || lower.contains("endpoint") || lower.contains("path"))
 }
 
-fn parse_ip(s: &str) -> bool {
-    let s = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(s);
-    s.parse::<IpAddr>().is_ok()
+/// An IP address, with or without a port (`147.92.150.198:443`,
+/// `[2001:db8::1]:443`): the sender of a webhook, never a request ID.
+/// Returns the address without the port.
+fn parse_ip(s: &str) -> Option<&str> {
+    let bare = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(s);
+    if bare.parse::<IpAddr>().is_ok() {
+        return Some(bare);
+    }
+    if let Some((host, port)) = s.rsplit_once(':')
+        && !port.is_empty()
+        && port.bytes().all(|c| c.is_ascii_digit())
+    {
+        let host = host.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(host);
+        if host.parse::<IpAddr>().is_ok() {
+            return Some(host);
+        }
+    }
+    None
 }
 
 /// An HTTP status: three digits, 100..=599.
@@ -121,8 +136,9 @@ pub fn parse_status(s: &str) -> Option<u16> {
 
 /// Paths a 4-field line may carry that belong to the Messaging API, not to a
 /// MINI App: such a line is an API request logged without its request ID.
+/// LINE Login's endpoints count as API traffic too, never MINI App.
 fn is_messaging_api_path(path: &str) -> bool {
-    ["/v2/bot/", "/v2/oauth", "/v3/bot/", "/oauth2/"].iter().any(|p| path.starts_with(p))
+    ["/v2/bot/", "/v2/oauth", "/v3/bot/", "/oauth2/", "/v2/profile"].iter().any(|p| path.starts_with(p))
 }
 
 /// Try the three text formats. `None`: not one of them.
@@ -142,10 +158,11 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
     let endpoint = field(m + 1)?;
     let status = parse_status(field(m + 2)?)?;
     let first = field(0)?;
-    let (kind, time, id) = if parse_ip(first) {
-        (Kind::Webhook, parse_time(span(1, m)?)?, Some(first))
+    let (kind, time, id) = if let Some(ip) = parse_ip(first) {
+        (Kind::Webhook, parse_time(span(1, m)?)?, Some(ip))
     } else if let Some(t) = span(0, m).and_then(parse_time) {
-        let k = if is_messaging_api_path(super::endpoint_path(endpoint)) { Kind::Api } else { Kind::MiniApp };
+        let login = endpoint.contains("access.line.me");
+        let k = if login || is_messaging_api_path(super::endpoint_path(endpoint)) { Kind::Api } else { Kind::MiniApp };
         (k, t, None)
     } else {
         (Kind::Api, parse_time(span(1, m)?)?, Some(first).filter(|s| *s != "-"))

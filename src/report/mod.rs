@@ -53,6 +53,19 @@ pub struct SourceReport {
     /// and what was read is counted.
     #[serde(default)]
     pub partial: bool,
+    /// What the file holds: LINE requests and receipts, other HTTP
+    /// requests, log entries, lines joined to an entry above.
+    #[serde(default)]
+    pub line_records: u64,
+    #[serde(default)]
+    pub http_requests: u64,
+    #[serde(default)]
+    pub log_entries: u64,
+    #[serde(default)]
+    pub continuation_lines: u64,
+    /// The file had lines but no LINE request or receipt was recognised.
+    #[serde(default)]
+    pub no_line_traffic: bool,
     /// The line formats read in this file, most lines first, with
     /// `unparsed` last; shares are of the file's records and unparsed lines.
     #[serde(default)]
@@ -92,6 +105,39 @@ fn format_shares(s: &crate::store::Source) -> Vec<FormatShare> {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ShapeReport {
+    pub shape: String,
+    pub count: u64,
+    pub example: UnparsedExample,
+}
+
+/// The largest shapes of unparsed lines, over `sources` (all when `None`).
+pub fn shapes(store: &crate::store::Store, only: Option<u32>, top: usize) -> Vec<ShapeReport> {
+    let mut merged: std::collections::BTreeMap<&str, (u64, &str, u64, &str)> = std::collections::BTreeMap::new();
+    for (i, src) in store.sources.iter().enumerate() {
+        if only.is_some_and(|o| o as usize != i) {
+            continue;
+        }
+        // The bucket past the per-file cap is no shape to show.
+        for (shape, (n, line, text)) in src.shapes.iter().filter(|(k, _)| &***k != crate::store::OTHER_SHAPES) {
+            let e = merged.entry(shape).or_insert((0, src.display.as_str(), *line, text));
+            e.0 += n;
+        }
+    }
+    let mut v: Vec<ShapeReport> = merged
+        .into_iter()
+        .map(|(shape, (count, source, line, text))| ShapeReport {
+            shape: shape.to_owned(),
+            count,
+            example: UnparsedExample { source: source.to_owned(), line, text: text.to_owned() },
+        })
+        .collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.shape.cmp(&b.shape)));
+    v.truncate(top);
+    v
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct UnparsedExample {
     pub source: String,
     pub line: u64,
@@ -106,6 +152,9 @@ pub struct Report {
     pub status_counts: StatusCounts,
     pub sources: Vec<SourceReport>,
     pub unparsed_examples: Vec<UnparsedExample>,
+    /// Unparsed lines grouped by shape (numbers aside), the ten largest.
+    #[serde(default)]
+    pub unparsed_shapes: Vec<ShapeReport>,
     /// 429 bursts, most responses first.
     pub bursts: Vec<BurstReport>,
     /// Per-user floods, most messages first.
@@ -215,6 +264,11 @@ impl Report {
                     skipped: s.skipped.clone(),
                     error: s.error.clone(),
                     formats: format_shares(s),
+                    line_records: s.line_records,
+                    http_requests: s.http,
+                    log_entries: s.logs,
+                    continuation_lines: s.continuation_lines,
+                    no_line_traffic: s.line_records == 0 && s.lines() > 0,
                 })
                 .collect(),
             unparsed_examples: store
@@ -226,6 +280,7 @@ impl Report {
                     text: e.text.clone(),
                 })
                 .collect(),
+            unparsed_shapes: shapes(store, None, 10),
             bursts: findings.bursts.iter().map(BurstReport::from).collect(),
             floods: findings.floods.iter().map(FloodReport::from).collect(),
             correlation: findings.correlation,
@@ -429,6 +484,21 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             let text = crate::escape::truncate(&e.text, 100).into_owned();
             writeln!(out, "  {}:{}  {}", escape_control(&e.source), e.line, escape_control(&text))?;
         }
+        if !r.unparsed_shapes.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "unparsed lines by shape (numbers as 0; the {} largest)", r.unparsed_shapes.len())?;
+            for sh in &r.unparsed_shapes {
+                let shape = crate::escape::truncate(&sh.shape, 60).into_owned();
+                writeln!(
+                    out,
+                    "  {:>8}  {:<60}  e.g. {}:{}",
+                    thousands(sh.count),
+                    escape_control(&shape),
+                    escape_control(&sh.example.source),
+                    sh.example.line
+                )?;
+            }
+        }
     }
     writeln!(out)?;
     writeln!(out, "files")?;
@@ -444,6 +514,9 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         if let Some(e) = &s.error {
             notes.push(format!("{}: {e}", if s.partial { "read in part" } else { "error" }));
+        }
+        if s.no_line_traffic {
+            notes.push("no LINE traffic recognised".into());
         }
         if !s.formats.is_empty() {
             let list: Vec<String> = s

@@ -259,6 +259,16 @@ pub struct Source {
     /// (the last one read, when nothing but continuations followed it).
     /// With the lines and bytes it holds so far (for its cap).
     pub open_entry: Option<(RecordId, u32, u64)>,
+    /// Records of LINE traffic (API, webhook, MINI App), `http` and `log`.
+    pub line_records: u64,
+    pub http: u64,
+    pub logs: u64,
+    /// Lines joined to the record above them.
+    pub continuation_lines: u64,
+    /// Unparsed lines by shape (see [`shape`]): count and the first one's
+    /// line number and text. At most [`MAX_SHAPES`] shapes; the rest are
+    /// counted under `(other shapes)`.
+    pub shapes: HashMap<Box<str>, (u64, u64, Box<str>)>,
     /// (byte offset, line number) at the start of each block read: line
     /// numbers of parsed records are found from these on demand.
     pub checkpoints: Vec<(u64, u64)>,
@@ -369,6 +379,52 @@ impl SignatureCounts {
             SigState::Missing => self.missing += 1,
             SigState::Unverifiable => self.unverifiable += 1,
         }
+    }
+}
+
+/// Where unparsed lines past a file's first [`MAX_SHAPES`] shapes are counted.
+pub const OTHER_SHAPES: &str = "(other shapes)";
+
+/// Distinct unparsed shapes kept per source.
+pub const MAX_SHAPES: usize = 32;
+
+/// An unparsed line's shape, to group lines that differ only in their
+/// numbers: its first six words, each cut at 24 characters, digit runs as
+/// `0` and runs of one symbol as one (`-----`, a progress bar's `████`).
+pub fn shape(line: &str) -> String {
+    let mut out = String::new();
+    for w in line.split_whitespace().take(6) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let mut last: Option<char> = None;
+        for c in w.chars().take(24) {
+            let c = if c.is_ascii_digit() { '0' } else { c };
+            let repeat = last == Some(c) && !c.is_alphabetic();
+            if !repeat {
+                out.push(c);
+            }
+            last = Some(c);
+        }
+    }
+    out
+}
+
+impl Source {
+    /// Add unparsed lines of one shape.
+    pub fn add_shape(&mut self, shape: &str, n: u64, line: u64, text: &str) {
+        let key: Box<str> = if self.shapes.len() >= MAX_SHAPES && !self.shapes.contains_key(shape) {
+            OTHER_SHAPES.into()
+        } else {
+            shape.into()
+        };
+        let e = self.shapes.entry(key).or_insert_with(|| (0, line, text.into()));
+        e.0 += n;
+    }
+
+    /// All lines read that are not blank: records, continuations, unparsed, header rows.
+    pub fn lines(&self) -> u64 {
+        self.records + self.continuation_lines + self.unparsed + self.header_rows
     }
 }
 
@@ -640,6 +696,11 @@ impl Store {
                 }
                 if let Some(s) = src {
                     s.records += 1;
+                    match k {
+                        Kind::Http => s.http += 1,
+                        Kind::Log => s.logs += 1,
+                        _ => s.line_records += 1,
+                    }
                 }
                 // LINE requests and receipts that failed (the audit's and
                 // the analysis' list; `http` and `log` records are not in it).

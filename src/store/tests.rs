@@ -487,3 +487,12 @@ fn an_entry_stops_growing_at_its_cap() {
     assert_eq!(s.continued.get(&0), Some(&crate::ingest::ENTRY_MAX_LINES));
     assert_eq!(s.totals.unparsed, 5);
 }
+
+#[test]
+fn unparsed_shapes_set_numbers_and_repeats_aside() {
+    assert_eq!(shape("panic: index 12 of [3] is out of range"), "panic: index 0 of [0] is");
+    assert_eq!(shape("Batches:  40%|████      | 10/25"), shape("Batches: 8%|█ | 2/25"));
+    assert_eq!(shape("--------"), shape("----"));
+    assert_ne!(shape("GET /health"), shape("GET /ready"));
+    assert_eq!(shape("a b c d e f g h"), "a b c d e f");
+}

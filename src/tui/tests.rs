@@ -557,9 +557,9 @@ fn analysis_in_slices_ends_where_analysis_at_once_does() {
         shown_before_the_end |= sliced.ingest_pending() && sliced.store.order().len() == sliced.store.len();
         assert!(slices < 100, "slices never end");
     }
-    // 7,528 records: two slices of analysis, then the timeline, the strip
-    // and the alerts, each a slice of its own.
-    assert_eq!(slices, 5);
+    // 8,493 records: three slices of analysis (4,096 a slice), then the
+    // timeline, the strip and the alerts, each a slice of its own.
+    assert_eq!(slices, 6);
     assert!(shown_before_the_end, "the timeline is merged before the alerts are refreshed");
     assert!(!sliced.ingest_pending());
     // The audit runs once the analysis has caught up (the loop starts it).

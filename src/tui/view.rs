@@ -236,9 +236,17 @@ fn header(app: &App, width: u16) -> Line<'static> {
     let follow = if gone > 0 { format!("{follow} · {gone} gone") } else { follow.to_owned() };
     let records = thousands(s.len() as u64 - s.totals.unparsed);
     let plural = if files == 1 { "" } else { "s" };
+    // Over a tenth of the lines unread: say how much, so nobody trusts an
+    // empty timeline (`linelens report` lists the shapes).
+    let lines = s.len() as u64 + s.totals.continuation_lines;
+    let share = if lines > 0 && s.totals.unparsed * 10 > lines {
+        format!(" ({}%)", s.totals.unparsed * 100 / lines)
+    } else {
+        String::new()
+    };
     let mut text = if width >= 110 {
         format!(
-            " linelens  {} · {files} file{plural} · {records} records · {} unparsed · {range} {zone} · {follow}",
+            " linelens  {} · {files} file{plural} · {records} records · {} unparsed{share} · {range} {zone} · {follow}",
             safe(&app.title, 40),
             thousands(s.totals.unparsed)
         )
@@ -247,7 +255,7 @@ fn header(app: &App, width: u16) -> Line<'static> {
         let short =
             |t: Option<Millis>| t.map(|t| clock(t, app.utc).get(..8).unwrap_or("").to_owned()).unwrap_or_default();
         format!(
-            " linelens · {files} file{plural} · {records} rec · {} unparsed · {}→{} {zone} · {}",
+            " linelens · {files} file{plural} · {records} rec · {} unparsed{share} · {}→{} {zone} · {}",
             thousands(s.totals.unparsed),
             short(s.first),
             short(s.last),
