@@ -55,7 +55,7 @@ pub enum Command {
     Report(ReportArgs),
     /// Show one request by its x-line-request-id, with everything linked to it.
     #[command(
-        after_help = "Examples:\n  linelens lookup --request-id 8e36bade-c5d6-4d00-9e69-72244675a9a1 /var/log/linebot\n  linelens lookup --request-id 8e36bade-c5d6-4d00-9e69-72244675a9a1 --format json logs/ | jq .found[0].retries\n\nExit status 1 when no record has that request ID."
+        after_help = "Examples:\n  linelens lookup --request-id 8e36bade-c5d6-4d00-9e69-72244675a9a1 /var/log/linebot\n  linelens lookup --request-id 8e36bade-c5d6-4d00-9e69-72244675a9a1 --format json logs/ | jq .records[0].retries\n\nWhen no record carries the ID, every line whose text holds it is listed (text_matches).\nExit status 1 when the ID is found nowhere."
     )]
     Lookup(LookupArgs),
     /// Check the logs against LINE's development guidelines; exit 1 on findings at or above --fail-on.
@@ -280,7 +280,7 @@ pub enum CliError {
     Usage(String),
     #[error(transparent)]
     Missing(#[from] source::MissingPath),
-    #[error("no record has request ID {0}")]
+    #[error("no record has request ID {0}, and no line holds it")]
     NotFound(String),
     #[error("{0}")]
     Findings(String),

@@ -123,8 +123,8 @@ fn lookup_a_reply_shows_the_event_it_answered() {
     let home = tempfile::tempdir().unwrap();
     let id = request_id("bot-a/api.jsonl", "message/reply", 3);
     let l = lookup(home.path(), &id);
-    assert_eq!(l.found.len(), 1);
-    let f = &l.found[0];
+    assert_eq!(l.records.len(), 1);
+    let f = &l.records[0];
     assert_eq!(f.request.request_id.as_deref(), Some(id.as_str()));
     assert_eq!(f.answered_events.len(), 1);
     let e = &f.answered_events[0];
@@ -140,12 +140,12 @@ fn lookup_a_reply_shows_the_event_it_answered() {
 fn lookup_a_409_shows_its_retries_and_the_accepted_request() {
     let home = tempfile::tempdir().unwrap();
     let id = request_id("bot-a/api.jsonl", "\"status\":409", 0);
-    let f = lookup(home.path(), &id).found.remove(0);
+    let f = lookup(home.path(), &id).records.remove(0);
     let rel: Vec<(&str, Option<u16>)> = f.retries.iter().map(|r| (r.relation.as_str(), r.record.status)).collect();
     assert_eq!(rel, [("same retry key", Some(500)), ("same retry key", Some(200)), ("accepted request", Some(200))]);
     // and the accepted request points back at the 409
     let accepted = f.retries[2].record.request_id.clone().unwrap();
-    let g = lookup(home.path(), &accepted).found.remove(0);
+    let g = lookup(home.path(), &accepted).records.remove(0);
     assert!(g.retries.iter().any(|r| r.relation == "accepted by" && r.record.status == Some(409)));
 }
 
@@ -153,14 +153,14 @@ fn lookup_a_409_shows_its_retries_and_the_accepted_request() {
 fn lookup_shows_burst_and_flood_membership_and_inferred_links() {
     let home = tempfile::tempdir().unwrap();
     let id = request_id("bot-a/api.jsonl", "\"status\":429", 5);
-    let f = lookup(home.path(), &id).found.remove(0);
+    let f = lookup(home.path(), &id).records.remove(0);
     assert_eq!(f.burst.as_ref().map(|b| b.count), Some(40));
     let id = request_id("bot-a/api.jsonl", "U68be2a33f1b2c4d5e6f708192a3b8a49", 0);
-    let f = lookup(home.path(), &id).found.remove(0);
+    let f = lookup(home.path(), &id).records.remove(0);
     assert_eq!(f.floods.iter().map(|x| x.count).collect::<Vec<_>>(), [25]);
     // a text-log reply has no body: only an inferred link, labelled so
     let id = request_id("bot-b/api.log", "message/reply", 2);
-    let f = lookup(home.path(), &id).found.remove(0);
+    let f = lookup(home.path(), &id).records.remove(0);
     assert!(f.answered_events.is_empty());
     let i = f.inferred_webhook.expect("a webhook shortly before");
     assert_eq!(i.label, "inferred by time");
@@ -181,4 +181,46 @@ fn lookup_of_an_unknown_id_exits_1() {
         .code(1)
         .stdout("")
         .stderr(predicate::str::contains("00000000-0000-0000-0000-000000000000"));
+}
+
+/// An ID no record carries is searched for in every line's text: found in
+/// text, exit 0 with the lines; found nowhere, exit 1.
+#[test]
+fn lookup_falls_back_to_the_text_of_every_line() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, b"2026-11-20 08:00:01,000 ERROR push failed request_id=abc-123 status=429\n")
+        .unwrap();
+    std::fs::write(dir.path().join("app.log.1.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("app.log"),
+        "Error occurred: LineBotApiError: status_code=400, request_id=abc-123\nunrelated\n",
+    )
+    .unwrap();
+    let out = linelens(home.path())
+        .args(["lookup", "--request-id", "abc-123", "--format", "json"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let l: Lookup = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(l.records.is_empty());
+    let got: Vec<(String, u64, String)> = l
+        .text_matches
+        .iter()
+        .map(|m| (Path::new(&m.source).file_name().unwrap().to_string_lossy().into_owned(), m.line, m.kind.clone()))
+        .collect();
+    assert_eq!(got, [("app.log".into(), 1, "unparsed".into()), ("app.log.1.gz".into(), 1, "log".into())]);
+    linelens(home.path())
+        .args(["lookup", "--request-id", "abc-123"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("app.log:1  [unparsed]  Error occurred"));
+    linelens(home.path())
+        .args(["lookup", "--request-id", "zzz-999"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no line holds it"));
 }

@@ -200,7 +200,7 @@ fn a_record_on_a_line_longer_than_16_mib_is_found_by_lookup() {
     let out = linelens().args(["lookup", "--format", "json", "--request-id", "long-1"]).arg(&p).assert().success();
     let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(
-        v["found"].as_array().map(Vec::len),
+        v["records"].as_array().map(Vec::len),
         Some(1),
         "{}",
         &String::from_utf8_lossy(&out.get_output().stdout)[..200]

@@ -75,7 +75,73 @@ pub struct Found {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Lookup {
     pub request_id: String,
-    pub found: Vec<Found>,
+    /// The records that carry the ID as their request ID.
+    #[serde(alias = "found")]
+    pub records: Vec<Found>,
+    /// When no record does: every line whose text holds the ID, whatever
+    /// it was read as (at most [`MAX_TEXT_MATCHES`]).
+    #[serde(default)]
+    pub text_matches: Vec<TextMatch>,
+}
+
+/// A line holding the ID in its text.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TextMatch {
+    pub source: String,
+    pub line: u64,
+    /// What the line was read as: `api`, `webhook`, `http`, `log`, `unparsed`, `header`…
+    pub kind: String,
+    pub text: String,
+}
+
+/// Lines listed at most by a text search.
+pub const MAX_TEXT_MATCHES: usize = 100;
+
+/// Every line of every source that holds `id` (a byte search, line by
+/// line; compressed sources are decoded again, as a stream).
+pub fn text_matches(store: &Store, id: &str) -> Vec<TextMatch> {
+    use std::io::BufRead;
+    let mut out = Vec::new();
+    if id.is_empty() {
+        return out;
+    }
+    let finder = memchr::memmem::Finder::new(id.as_bytes());
+    for src in &store.sources {
+        let reader: Box<dyn std::io::Read> = match (&src.memory, &src.path) {
+            (Some(mem), _) => Box::new(std::io::Cursor::new(mem.clone())),
+            (None, Some(path)) => match crate::source::open_from_start(path) {
+                Ok(r) => r,
+                Err(_) => continue,
+            },
+            (None, None) => continue,
+        };
+        let mut r = std::io::BufReader::with_capacity(1 << 16, reader);
+        let mut buf = Vec::new();
+        let mut line = 0u64;
+        loop {
+            buf.clear();
+            match r.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            line += 1;
+            if finder.find(&buf).is_none() {
+                continue;
+            }
+            let text = String::from_utf8_lossy(buf.strip_suffix(b"\n").unwrap_or(&buf));
+            let text = text.strip_suffix('\r').unwrap_or(&text).to_owned();
+            let kind = match parse_line(&text) {
+                Parsed::Record(l) => l.kind.as_str().to_owned(),
+                Parsed::Header => "header".to_owned(),
+                Parsed::Blank | Parsed::Unparsed => "unparsed".to_owned(),
+            };
+            out.push(TextMatch { source: src.display.clone(), line, kind, text });
+            if out.len() >= MAX_TEXT_MATCHES {
+                return out;
+            }
+        }
+    }
+    out
 }
 
 fn record_ref(store: &Store, rec: Record) -> RecordRef {
@@ -166,11 +232,17 @@ fn event_refs(store: &Store, ids: &[u32]) -> Vec<EventRef> {
     out
 }
 
-/// Look up every record with request ID `id`. `None` when there is none.
+/// Look up every record with request ID `id`; when there is none, every
+/// line whose text holds it. `None` when it is found nowhere.
 pub fn lookup(store: &mut Store, analyzer: &mut Analyzer, id: &str) -> Option<Lookup> {
     let ids = store.find_request(id);
     if ids.is_empty() {
-        return None;
+        let text_matches = text_matches(store, id);
+        return (!text_matches.is_empty()).then(|| Lookup {
+            request_id: id.to_owned(),
+            records: Vec::new(),
+            text_matches,
+        });
     }
     store.timeline();
     let store: &Store = store;
@@ -234,7 +306,7 @@ pub fn lookup(store: &mut Store, analyzer: &mut Analyzer, id: &str) -> Option<Lo
             inferred_webhook,
         });
     }
-    Some(Lookup { request_id: id.to_owned(), found })
+    Some(Lookup { request_id: id.to_owned(), records: found, text_matches: Vec::new() })
 }
 
 pub fn write_json(l: &Lookup, out: &mut dyn Write) -> io::Result<()> {
@@ -259,7 +331,21 @@ fn pretty(v: &Value) -> String {
 }
 
 pub fn write_text(l: &Lookup, out: &mut dyn Write) -> io::Result<()> {
-    for (n, f) in l.found.iter().enumerate() {
+    if l.records.is_empty() && !l.text_matches.is_empty() {
+        writeln!(
+            out,
+            "no record has request ID {}; it appears in the text of {}{} line{} (not understood as a LINE request carrying it):",
+            escape_control(&l.request_id),
+            if l.text_matches.len() >= MAX_TEXT_MATCHES { "at least " } else { "" },
+            l.text_matches.len(),
+            if l.text_matches.len() == 1 { "" } else { "s" }
+        )?;
+        for m in &l.text_matches {
+            let text = crate::escape::truncate(&m.text, 160).into_owned();
+            writeln!(out, "  {}:{}  [{}]  {}", escape_control(&m.source), m.line, m.kind, escape_control(&text))?;
+        }
+    }
+    for (n, f) in l.records.iter().enumerate() {
         if n > 0 {
             writeln!(out)?;
         }

@@ -491,6 +491,11 @@ pub(crate) fn read_full_keep(r: &mut dyn Read, buf: &mut [u8]) -> (usize, Option
 }
 
 /// Open a source for reading from `offset` of its (decompressed) bytes.
+/// A source from its start, decoded when compressed (streamed).
+pub fn open_from_start(path: &Path) -> io::Result<Box<dyn Read>> {
+    open_at(path, 0)
+}
+
 fn open_at(path: &Path, offset: u64) -> io::Result<Box<dyn Read>> {
     let mut f = File::open(path)?;
     let mut magic = [0u8; codec::MAGIC_MAX];
