@@ -75,6 +75,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct FormatsArgs {
+    /// Config file (its [[formats]] are listed first).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -209,7 +212,8 @@ impl AnalysisArgs {
             Some(p) => CliError::Usage(format!("config {}: {e}", p.display())),
             None => CliError::Usage(e),
         };
-        let limits = crate::audit::limits::with_overrides(&file.rate_limits).map_err(in_file)?;
+        let limits = crate::audit::limits::with_overrides(&file.rate_limits).map_err(&in_file)?;
+        file.install_formats().map_err(&in_file)?;
         let secrets = self.privacy.apply(&file, path.as_deref())?;
         Ok(Engine { analyzer, audit: crate::audit::Audit { limits }, secrets, file })
     }
@@ -416,6 +420,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 }
             }
             let (file, path) = config::load(args.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+            file.install_formats().map_err(|e| match &path {
+                Some(p) => CliError::Usage(format!("config {}: {e}", p.display())),
+                None => CliError::Usage(e),
+            })?;
             let printer = crate::tail::Printer {
                 with_text: args.with_text,
                 secrets: args.privacy.apply(&file, path.as_deref())?,
@@ -423,10 +431,17 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             };
             crate::tail::run(paths, args.from_start, args.poll, printer, out, &mut |w| warn(&w))?;
         }
-        Some(Command::Formats(args)) => masked(out, |out| match args.format {
-            Format::Text => report::write_formats(out),
-            Format::Json => writeln!(out, "{}", crate::escape::to_json(&report::formats_list(), true)),
-        })?,
+        Some(Command::Formats(args)) => {
+            let (file, path) = config::load(args.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+            file.install_formats().map_err(|e| match &path {
+                Some(p) => CliError::Usage(format!("config {}: {e}", p.display())),
+                None => CliError::Usage(e),
+            })?;
+            masked(out, |out| match args.format {
+                Format::Text => report::write_formats(out),
+                Format::Json => writeln!(out, "{}", crate::escape::to_json(&report::formats_list(), true)),
+            })?;
+        }
         Some(Command::Lookup(args)) => {
             let mut e = args.analysis.engine()?;
             let mut store = load_paths(&args.read, e.store(false), &mut e.analyzer)?;

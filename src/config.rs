@@ -79,6 +79,23 @@ pub struct FileConfig {
     /// as the audit checks them (replacing or adding to the built-in table).
     #[serde(default)]
     pub rate_limits: std::collections::BTreeMap<String, String>,
+    /// Line formats of the user's own, tried before the built-in ones.
+    #[serde(default)]
+    pub formats: Vec<crate::parse::user::FormatConfig>,
+    /// Paths LINE posts webhooks to, besides `/callback` and `/webhook`
+    /// (access-log lines of a POST to one are webhook receipts).
+    #[serde(default)]
+    pub webhook_paths: Vec<String>,
+}
+
+impl FileConfig {
+    /// Compile the file's formats and install them, with its webhook paths,
+    /// for this process.
+    pub fn install_formats(&self) -> Result<(), String> {
+        let formats = crate::parse::user::compile(&self.formats)?;
+        crate::parse::user::install(formats, self.webhook_paths.clone());
+        Ok(())
+    }
 }
 
 /// Threshold values given on the command line (all optional).

@@ -326,6 +326,11 @@ impl ParsedBlock {
                         self.users.push(s);
                     }
                     meta.users_len = self.users.len() as u32 - meta.users_start;
+                } else if let Some(u) = f.user_id.as_deref() {
+                    // A user format's line naming its recipient.
+                    let s = self.syms.intern(u);
+                    self.users.push(s);
+                    meta.users_len = 1;
                 }
                 if f.status >= 400 {
                     // The body's `message`, else the body itself (a bot that logs

@@ -61,11 +61,17 @@ static NGROK: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// The paths a LINE webhook is posted to when the user agent was not
 /// logged: `/callback` and `/webhook`, and any path ending in them, with or
-/// without a trailing slash or a query.
+/// without a trailing slash or a query; and the config's `webhook_paths`.
 pub fn is_webhook_path(path: &str) -> bool {
     let p = super::endpoint_path(path);
     let p = p.strip_suffix('/').unwrap_or(p);
-    ["/callback", "/webhook"].iter().any(|w| p.ends_with(w)) || matches!(p, "callback" | "webhook")
+    let configured = super::user::installed().map_or(&[][..], |u| u.webhook_paths.as_slice());
+    ["/callback", "/webhook"].iter().any(|w| p.ends_with(w))
+        || matches!(p, "callback" | "webhook")
+        || configured.iter().any(|w| {
+            let w = w.strip_suffix('/').unwrap_or(w);
+            !w.is_empty() && (p == w || p.ends_with(w))
+        })
 }
 
 /// LINE's webhook deliveries say `LineBotWebhook/2.0`.

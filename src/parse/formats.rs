@@ -357,9 +357,14 @@ pub static FORMATS: &[Format] = &[
     },
 ];
 
-/// A format's name (`unparsed` past the end of the registry).
+/// A format's name: a built-in one, then the user's (see `user`),
+/// `unparsed` past them.
 pub fn name(id: FormatId) -> &'static str {
-    FORMATS.get(usize::from(id)).map_or("unparsed", |f| f.name)
+    let i = usize::from(id);
+    if let Some(f) = FORMATS.get(i) {
+        return f.name;
+    }
+    super::user::installed().and_then(|u| u.formats.get(i - FORMATS.len())).map_or("unparsed", |f| f.name.as_str())
 }
 
 /// The fields of a record line by name, as the samples state them (`-` for
@@ -394,6 +399,7 @@ pub fn describe(line: &super::Line, field: &str) -> String {
         "user_agent" => s(f.user_agent.as_deref()),
         "duration_ms" => f.duration_ms.map_or("-".into(), |d| d.to_string()),
         "origin" => s(f.origin.as_deref()),
+        "user_id" => s(f.user_id.as_deref()),
         "format" => name(line.format).to_owned(),
         _ => format!("(no field {field})"),
     }

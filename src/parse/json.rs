@@ -386,6 +386,7 @@ pub fn parse_at(line: &str, depth: u8) -> Option<Line<'_>> {
         message: None,
         user_agent: None,
         origin: None,
+        user_id: None,
     };
     let api_target = endpoint.clone().or_else(|| url.clone());
     let level = raw.take(Field::Level);

@@ -23,6 +23,7 @@ pub mod formats;
 pub mod json;
 pub mod logline;
 pub mod text;
+pub mod user;
 
 use std::borrow::Cow;
 
@@ -90,6 +91,8 @@ pub struct Fields<'a> {
     pub user_agent: Option<Cow<'a, str>>,
     /// Where an envelope says the line came from: stream, pod, dyno, unit, host.
     pub origin: Option<Cow<'a, str>>,
+    /// A user a user format's line names (an API request's recipient).
+    pub user_id: Option<Cow<'a, str>>,
 }
 
 /// A classified record line.
@@ -130,6 +133,7 @@ impl Fields<'_> {
             message: owned(self.message),
             user_agent: owned(self.user_agent),
             origin: owned(self.origin),
+            user_id: owned(self.user_id),
         }
     }
 }
@@ -170,6 +174,10 @@ fn parse_line_at(line: &str, depth: u8) -> Parsed<'_> {
     let t = line.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{feff}');
     if t.is_empty() {
         return Parsed::Blank;
+    }
+    // The user's own formats come first (see `user`).
+    if let Some(l) = user::parse(t) {
+        return Parsed::Record(l);
     }
     if t.starts_with('{') {
         return match json::parse_at(t, depth) {

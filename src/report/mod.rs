@@ -549,15 +549,21 @@ pub struct FormatEntry {
     pub samples: Vec<String>,
 }
 
-/// Every registered line format, in the order they are tried.
+/// Every line format, in the order they are tried: the config's own, then
+/// the built-in ones.
 pub fn formats_list() -> Vec<FormatEntry> {
-    crate::parse::formats::FORMATS
-        .iter()
+    let user = crate::parse::user::installed().map(|u| u.formats.as_slice()).unwrap_or_default();
+    user.iter()
         .map(|f| FormatEntry {
+            name: f.name.clone(),
+            description: "from the config file ([[formats]])".into(),
+            samples: f.samples.iter().map(|s| s.line.clone()).collect(),
+        })
+        .chain(crate::parse::formats::FORMATS.iter().map(|f| FormatEntry {
             name: f.name.into(),
             description: f.description.into(),
             samples: f.samples.iter().map(|s| s.line.to_owned()).collect(),
-        })
+        }))
         .collect()
 }
 
