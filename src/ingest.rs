@@ -85,6 +85,9 @@ pub struct ParsedBlock {
     /// before ended in one (decided when committed), else stay unparsed.
     lead: u32,
     lead_bytes: u64,
+    /// The last record's line was the first part of a split line (a CRI
+    /// `P` line): the next line joins it whatever it is.
+    partial: bool,
     /// Unparsed lines by shape: count, first line number and text.
     shapes: HashMap<String, (u64, u64, String)>,
 }
@@ -168,7 +171,21 @@ impl ParsedBlock {
             Err(_) => String::from_utf8_lossy(raw),
         };
         let line = u32::try_from(line_no).unwrap_or(u32::MAX);
-        match parse::parse_line(&text) {
+        if self.partial && !text.trim().is_empty() && self.join(raw.len() as u64 + 1) {
+            // The rest of a split line (its last part ends the joining).
+            self.partial = parse::envelope::is_partial(&text);
+            return;
+        }
+        self.partial = false;
+        let parsed = parse::parse_line(&text);
+        // (LINE's own formats are never the first part of a split line: not checked.)
+        if let Parsed::Record(l) = &parsed
+            && l.format > parse::formats::LINE_JSON
+            && parse::envelope::is_partial(&text)
+        {
+            self.partial = true;
+        }
+        match parsed {
             Parsed::Blank => {}
             Parsed::Header => {
                 self.header_rows += 1;

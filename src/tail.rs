@@ -164,6 +164,9 @@ fn lines_of(data: &[u8]) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
 /// as `{"kind":"continuation",…}`.
 fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], p: &Printer) -> std::io::Result<()> {
     let mut pending: Option<(Value, u32, u64)> = None;
+    // The pending record's line was split by its runtime (a CRI `P` line):
+    // the next line is its rest, whatever it looks like.
+    let mut split = false;
     let emit = |out: &mut dyn Write, v: &Value| -> std::io::Result<()> {
         out.write_all(crate::mask::apply(&crate::escape::to_json(v, false)).as_bytes())?;
         out.write_all(b"\n")
@@ -173,8 +176,14 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
         if text.trim().is_empty() {
             continue;
         }
-        let mut v = record_json(&text, source, line, p);
-        if v.get("kind").and_then(Value::as_str) == Some("unparsed") && crate::parse::is_continuation(&text) {
+        let rest_of_split = std::mem::take(&mut split) && pending.is_some();
+        if rest_of_split {
+            split = crate::parse::envelope::is_partial(&text);
+        }
+        let mut v = if rest_of_split { Value::Null } else { record_json(&text, source, line, p) };
+        if rest_of_split
+            || (v.get("kind").and_then(Value::as_str) == Some("unparsed") && crate::parse::is_continuation(&text))
+        {
             if let Some((rec, n, bytes)) = pending.as_mut()
                 && *n < crate::ingest::ENTRY_MAX_LINES
                 && *bytes + text.len() as u64 <= crate::ingest::ENTRY_MAX_BYTES
@@ -188,6 +197,10 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
                 }
                 continue;
             }
+            if v.is_null() {
+                // The rest of a split line past the entry's cap: on its own.
+                v = record_json(&text, source, line, p);
+            }
             if pending.is_none() && i == 0 {
                 v = json!({"kind": "continuation", "source": source, "line": line, "text": text});
             }
@@ -198,6 +211,7 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
         let is_record =
             !matches!(v.get("kind").and_then(Value::as_str), None | Some("unparsed" | "header" | "continuation"));
         if is_record {
+            split = crate::parse::envelope::is_partial(&text);
             pending = Some((v, 0, 0));
         } else if !v.is_null() {
             emit(out, &v)?;

@@ -218,6 +218,31 @@ pub fn inner(p: Peeled<'_>, depth: u8) -> Parsed<'_> {
     Parsed::Record(line)
 }
 
+/// Whether the line is the first part of a line its runtime split: a CRI
+/// file's `P` (partial) line, or a Docker json-file entry whose `log` does
+/// not end in a newline. Ingestion joins what follows, up to the last part,
+/// to it. A partial line at the end of the input stays as it is.
+pub fn is_partial(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.starts_with('{') {
+        if memchr::memmem::find(t.as_bytes(), b"\"log\"").is_none() {
+            return false;
+        }
+        #[derive(serde::Deserialize)]
+        struct Docker<'a> {
+            #[serde(borrow)]
+            log: Option<Cow<'a, str>>,
+            stream: Option<Cow<'a, str>>,
+        }
+        return serde_json::from_str::<Docker>(t)
+            .ok()
+            .is_some_and(|d| d.stream.is_some() && d.log.is_some_and(|l| !l.ends_with('\n')));
+    }
+    let mut it = t.splitn(4, ' ');
+    let (Some(time), Some(stream), Some(tag)) = (it.next(), it.next(), it.next()) else { return false };
+    tag == "P" && matches!(stream, "stdout" | "stderr") && time.starts_with(|c: char| c.is_ascii_digit())
+}
+
 /// A leading time of an RFC 3339 form inside an envelope field.
 pub fn time_of(s: &str) -> Option<Millis> {
     parse_time(s).or_else(|| leading_time(s).map(|x| x.0))

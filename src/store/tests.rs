@@ -496,3 +496,18 @@ fn unparsed_shapes_set_numbers_and_repeats_aside() {
     assert_ne!(shape("GET /health"), shape("GET /ready"));
     assert_eq!(shape("a b c d e f g h"), "a b c d e f");
 }
+
+#[test]
+fn a_line_split_by_its_runtime_is_one_record() {
+    let text = "2026-11-20T08:00:00.1Z stdout P 2026-11-20 08:00:00,100 ERROR reply fail\n\
+                2026-11-20T08:00:00.2Z stdout P ed with 400\n\
+                2026-11-20T08:00:00.3Z stdout F  (Invalid reply token)\n\
+                2026-11-20T08:00:01Z stdout F 2026-11-20 08:00:01,000 INFO next\n\
+                {\"log\":\"first half \",\"stream\":\"stderr\",\"time\":\"2026-11-20T08:00:02Z\"}\n\
+                {\"log\":\"second half\\n\",\"stream\":\"stderr\",\"time\":\"2026-11-20T08:00:02Z\"}\n\
+                2026-11-20T08:00:03Z stdout P never finished";
+    let s = commit_in_blocks(text, &[]);
+    assert_eq!((s.totals.log_entries, s.totals.continuation_lines, s.totals.unparsed), (4, 3, 0));
+    assert_eq!(s.continued.get(&0), Some(&2));
+    assert!(s.entry_text(0, s.get(0).unwrap()).unwrap().ends_with("(Invalid reply token)"));
+}

@@ -732,12 +732,16 @@ impl App {
             for &u in s.api_users(m) {
                 push(&mut users, u);
             }
+        } else if r.kind() == Kind::Http {
+            push(&mut ip, r.aux);
         }
         let plain = src.is_some_and(|x| !x.compressed);
         Some(Row {
             id,
             kind: r.kind().as_str(),
-            status: r.status(),
+            // A log record's status bits hold its level, which is no status.
+            status: if r.kind() == Kind::Log { 0 } else { r.status() },
+            level: r.level().map_or("", crate::model::Level::as_str),
             path: if r.path == NONE { String::new() } else { s.syms.resolve(r.path).to_owned() },
             ip,
             users,

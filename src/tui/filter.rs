@@ -8,10 +8,11 @@
 //! ```
 //!
 //! Terms are separated by spaces and must all match. `kind:api|webhook|wh|
-//! miniapp|mini|unparsed`, `status:429` (or `4xx`, `5xx`), `user:`, `path:`,
-//! `ip:`, `type:` (event type) and `id:` (request ID) match a substring,
-//! without regard to case; any other word is matched fuzzily (skim) against
-//! all of those fields.
+//! miniapp|mini|http|log|unparsed`, `status:429` (or `4xx`, `5xx`),
+//! `level:error` (log entries), `user:`, `path:`, `ip:`, `type:` (event
+//! type), `id:` (request ID) and `origin:` (the envelope's stream, pod,
+//! dyno, unit or host) match a substring, without regard to case; any other
+//! word is matched fuzzily (skim) against all of those fields.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct Row {
     pub id: RecordId,
     pub kind: &'static str,
     pub status: u16,
+    /// A log entry's level (`error`…), else empty.
+    pub level: &'static str,
     pub path: String,
     pub ip: String,
     pub users: String,
@@ -44,6 +47,7 @@ pub struct Row {
 enum Term {
     Kind(String),
     Status(String),
+    Level(String),
     Field(Field, String),
     Fuzzy(String),
 }
@@ -55,6 +59,7 @@ enum Field {
     Ip,
     Type,
     Id,
+    Origin,
 }
 
 /// A parsed query.
@@ -72,6 +77,8 @@ impl Query {
                 match lower.split_once(':') {
                     Some(("kind", v)) => Term::Kind(v.to_owned()),
                     Some(("status", v)) => Term::Status(v.to_owned()),
+                    Some(("level", v)) => Term::Level(v.to_owned()),
+                    Some(("origin", v)) => Term::Field(Field::Origin, v.to_owned()),
                     Some(("user", v)) => Term::Field(Field::User, v.to_owned()),
                     Some(("path", v)) => Term::Field(Field::Path, v.to_owned()),
                     Some(("ip", v)) => Term::Field(Field::Ip, v.to_owned()),
@@ -88,12 +95,14 @@ impl Query {
         self.terms.is_empty()
     }
 
-    /// Whether matching needs the request ID (read again from disk).
-    fn needs_id(&self) -> bool {
-        self.terms.iter().any(|t| matches!(t, Term::Fuzzy(_) | Term::Field(Field::Id, _)))
+    /// Whether matching needs the line again (request ID, origin: read
+    /// again from disk).
+    fn needs_line(&self) -> bool {
+        self.terms.iter().any(|t| matches!(t, Term::Fuzzy(_) | Term::Field(Field::Id | Field::Origin, _)))
     }
 
-    fn matches(&self, row: &Row, id: &str, m: &SkimMatcherV2) -> bool {
+    fn matches(&self, row: &Row, line: &Reread, m: &SkimMatcherV2) -> bool {
+        let id = line.request_id.as_str();
         let has = |hay: &str, needle: &str| hay.to_lowercase().contains(needle);
         self.terms.iter().all(|t| match t {
             Term::Kind(k) => {
@@ -113,6 +122,8 @@ impl Query {
             Term::Field(Field::Ip, v) => has(&row.ip, v),
             Term::Field(Field::Type, v) => has(&row.types, v),
             Term::Field(Field::Id, v) => has(id, v),
+            Term::Field(Field::Origin, v) => has(&line.origin, v),
+            Term::Level(l) => !row.level.is_empty() && row.level.starts_with(l.as_str()),
             Term::Fuzzy(w) => {
                 let hay =
                     format!("{id} {} {} {} {} {} {}", row.path, row.ip, row.users, row.types, row.status, row.kind);
@@ -166,30 +177,42 @@ impl Worker {
 
 /// Match rows (on the worker thread).
 pub fn match_rows(q: &Query, rows: &[Row], m: &SkimMatcherV2) -> Vec<RecordId> {
-    let needs_id = q.needs_id();
+    let needs_line = q.needs_line();
     rows.iter()
         .filter(|row| {
-            let id = if needs_id { request_id(row) } else { String::new() };
-            q.matches(row, &id, m)
+            let line = if needs_line { reread(row) } else { Reread::default() };
+            q.matches(row, &line, m)
         })
         .map(|r| r.id)
         .collect()
 }
 
-fn request_id(row: &Row) -> String {
-    if let Some(id) = &row.request_id {
-        return id.clone();
-    }
+/// What matching reads from the line itself.
+#[derive(Debug, Default)]
+struct Reread {
+    request_id: String,
+    origin: String,
+}
+
+fn reread(row: &Row) -> Reread {
     let text = match (&row.text, &row.reread) {
         (Some(t), _) => t.clone(),
         (None, Some((path, offset))) => crate::source::read_line_at(path, *offset, 1 << 20)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default(),
-        _ => return String::new(),
+        // Compressed sources: the request ID the store keeps.
+        _ => return Reread { request_id: row.request_id.clone().unwrap_or_default(), origin: String::new() },
     };
     match crate::parse::parse_line(&text) {
-        crate::parse::Parsed::Record(l) => l.fields.request_id.map(|c| c.into_owned()).unwrap_or_default(),
-        _ => String::new(),
+        crate::parse::Parsed::Record(l) => Reread {
+            request_id: row
+                .request_id
+                .clone()
+                .or_else(|| l.fields.request_id.map(|c| c.into_owned()))
+                .unwrap_or_default(),
+            origin: l.fields.origin.map(|c| c.into_owned()).unwrap_or_default(),
+        },
+        _ => Reread::default(),
     }
 }
 
@@ -202,6 +225,7 @@ mod tests {
             id: 1,
             kind,
             status,
+            level: "",
             path: path.into(),
             ip: "147.92.150.192".into(),
             users: users.into(),
@@ -228,5 +252,17 @@ mod tests {
         assert!(!hit("zzzz"));
         assert!(hit("ip:147.92 type:mess"));
         assert!(Query::parse("  ").is_empty());
+    }
+
+    #[test]
+    fn origin_and_level() {
+        let m = SkimMatcherV2::default();
+        let mut r = row("log", 0, "", "");
+        r.level = "error";
+        r.text = Some("2026-11-20T08:00:00.5Z stderr F 2026-11-20 08:00:00,500 ERROR boom".into());
+        let hit = |q: &str| !match_rows(&Query::parse(q), std::slice::from_ref(&r), &m).is_empty();
+        assert!(hit("origin:stderr kind:log level:err"));
+        assert!(!hit("origin:stdout"));
+        assert!(!hit("level:warn"));
     }
 }

@@ -571,6 +571,9 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
                 }
             }
         }
+        if let Some(ms) = f.duration_ms {
+            lines.push(Line::from(format!(" took      {ms} ms (as the server logged it)")));
+        }
         if let Some(x) = &l.extras {
             lines.push(Line::from(format!(" extras    {}", safe(x, w.saturating_sub(12)))));
         }
