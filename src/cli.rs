@@ -60,7 +60,7 @@ pub enum Command {
     Lookup(LookupArgs),
     /// Check the logs against LINE's development guidelines; exit 1 on findings at or above --fail-on.
     #[command(
-        after_help = "Examples:\n  linelens audit assets/sample-logs\n  linelens audit --fail-on warning --format json /var/log/linebot | jq '.[] | .rule'\n  LINE_CHANNEL_SECRET=... linelens audit --since 1h /var/log/linebot   (cron: exit 1 on errors)\n\nRules: rate-limit-429, rate-limit-pressure, same-user-flood, invalid-user-id, reply-token, retry-key, audience-churn, webhook-signature, webhook-errors, unsent-content, log-completeness, miniapp-token."
+        after_help = "Examples:\n  linelens audit assets/sample-logs\n  linelens audit --fail-on warning --format json /var/log/linebot | jq '.[] | .rule'\n  LINE_CHANNEL_SECRET=... linelens audit --since 1h /var/log/linebot   (cron: exit 1 on errors)\n\nRules: rate-limit-429, rate-limit-pressure, same-user-flood, invalid-user-id, reply-token, retry-key, audience-churn, webhook-signature, webhook-errors, unsent-content, log-completeness, log-readability, miniapp-token."
     )]
     Audit(AuditArgs),
     /// Follow files (through rotation) and print each new record as one JSON line.

@@ -52,7 +52,7 @@ impl Action {
             Action::Filter => "filter: fuzzy text, and kind: status: user: path: ip: type: id: terms",
             Action::NextMatch => "next match of the last filter in the current view",
             Action::PrevMatch => "previous match of the last filter in the current view",
-            Action::NextError => "next error (4xx/5xx)",
+            Action::NextError => "next error (4xx/5xx, error logs)",
             Action::PrevError => "previous error",
             Action::Next429 => "next 429",
             Action::Prev429 => "previous 429",
