@@ -16,7 +16,8 @@ const MARKDOWN_MINI: &str =
 const JSON_API: &str = r#"{"level":"info","kind":"api","time":"2026-11-20T08:00:00.123Z","request_id":"8e36bade-c5d6-4d00-9e69-72244675a9a1","method":"POST","endpoint":"https://api.line.me/v2/bot/message/push","status":200,"request_body":{"to":"U4af4980629abcdef0123456789abcdef","messages":[{"type":"text","text":"Your order has shipped."}]},"response_body":{"sentMessages":[{"id":"461230966842064897","quoteToken":"IStG5h1Tz7b..."}]},"x-line-retry-key":"123e4567-e89b-12d3-a456-426614174000","duration_ms":87}"#;
 const JSON_WEBHOOK: &str = r#"{"level":"info","kind":"webhook","time":"2026-11-20T08:00:00.123Z","ip":"147.92.150.192","method":"POST","path":"/linebot/webhook","status":200,"x-line-signature":"GhRKmvmHys4Pi8DxkF4+EayaH0OqtJtaZxgTD9fMDLs=","body":"{\"destination\":\"U8e742f61d673b39c7fff3cecb7536ef0\",\"events\":[{\"type\":\"message\",\"mode\":\"active\",\"timestamp\":1763625600000,\"source\":{\"type\":\"user\",\"userId\":\"U4af4980629abcdef0123456789abcdef\"},\"webhookEventId\":\"01FZ74A0TDDPYRVKNK77XKC3ZR\",\"deliveryContext\":{\"isRedelivery\":false},\"replyToken\":\"0f3779fba3b349968c5d07db31eab56f\",\"message\":{\"id\":\"444573844083572737\",\"type\":\"text\",\"quoteToken\":\"q3Plxr4AgKd...\",\"text\":\"What time do you open today?\"}}]}","duration_ms":12}"#;
 
-const NCSA: &str = r#"147.92.150.193 - - [20/Nov/2026:08:00:00 +0000] "POST /callback HTTP/1.1" 200 2 "-" "LineBotWebhook/2.0" 0.034"#;
+const NCSA: &str =
+    r#"147.92.150.193 - - [20/Nov/2026:08:00:00 +0000] "POST /callback HTTP/1.1" 200 2 "-" "LineBotWebhook/2.0" 0.034"#;
 const HEROKU: &str = r#"2020-05-12T06:33:53.370531+00:00 heroku[router]: at=info method=POST path="/callback" host=gspace.herokuapp.com request_id=4490fb5a-1f1c-4eec-94ff-20fab045b88e fwd="147.92.150.194" dyno=web.1 connect=0ms service=89ms status=200 bytes=161 protocol=https"#;
 
 fn lines(c: &mut Criterion) {
@@ -32,7 +33,10 @@ fn lines(c: &mut Criterion) {
         ("uvicorn", "INFO:     147.92.150.198:0 - \"POST /callback HTTP/1.1\" 500 Internal Server Error"),
         ("heroku_router", HEROKU),
         ("timed_text", "2025-07-13 23:45:53,732 - modules.routes.webhook - ERROR - invalid signature"),
-        ("cri_timed_text", "2020-01-26T03:17:29.346494690+00:00 stderr F 2020/01/26 03:17:29 provider.go:117: Defaulting"),
+        (
+            "cri_timed_text",
+            "2020-01-26T03:17:29.346494690+00:00 stderr F 2020/01/26 03:17:29 provider.go:117: Defaulting",
+        ),
         ("json_log", r#"{"level":50,"time":1763625600000,"pid":1,"hostname":"bot","msg":"reply failed"}"#),
         ("traceback_line", "  File \"/app/bot/app.py\", line 58, in callback"),
     ] {

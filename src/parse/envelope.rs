@@ -39,9 +39,6 @@ pub struct Peeled<'a> {
     pub format: FormatId,
 }
 
-static CRI: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^(?P<time>\S+) (?P<stream>stdout|stderr) (?:F|P) ?(?P<msg>.*)$").ok());
-
 static SYSLOG_5424: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
         r"(?:^|\s)<\d{1,3}>1 (?P<time>\S+) (?P<host>\S+) (?P<app>\S+) (?P<proc>\S+) \S+ (?:(?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: |$))?(?P<msg>.*)$",
@@ -55,9 +52,6 @@ static SYSLOG_3164: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
     .ok()
 });
-
-static HEROKU: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^(?P<time>\S+) (?P<origin>(?:app|heroku)\[[\w.-]+\]): ?(?P<msg>.*)$").ok());
 
 static KUBECTL: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"^\[(?P<origin>pod/[^\]\s]+)\] ?(?P<msg>.*)$").ok());
@@ -89,25 +83,27 @@ pub fn peel(line: &str) -> Option<Peeled<'_>> {
         });
     }
     if first.is_ascii_digit() {
+        // By hand: these are split on their spaces, no regex needed.
+        let mut words = line.splitn(4, ' ');
+        let (w0, w1, w2) = (words.next().unwrap_or(""), words.next().unwrap_or(""), words.next().unwrap_or(""));
         // CRI: TIME stdout|stderr F|P …
-        if let Some(c) = CRI.as_ref().and_then(|r| r.captures(line))
-            && let Some(t) = c.name("time").and_then(|m| parse_time(m.as_str()))
+        if matches!(w1, "stdout" | "stderr")
+            && matches!(w2, "F" | "P")
+            && let Some(t) = parse_time(w0)
         {
-            return Some(Peeled {
-                inner: b(c.name("msg")?.as_str()),
-                time: Some(t),
-                origin: c.name("stream").map(|m| b(m.as_str())),
-                format: formats::CRI,
-            });
+            let msg = line.get(w0.len() + w1.len() + w2.len() + 3..).unwrap_or("");
+            return Some(Peeled { inner: b(msg), time: Some(t), origin: Some(b(w1)), format: formats::CRI });
         }
-        if memchr::memmem::find(bytes, b"]: ").is_some()
-            && let Some(c) = HEROKU.as_ref().and_then(|r| r.captures(line))
-            && let Some(t) = c.name("time").and_then(|m| parse_time(m.as_str()))
+        // heroku logs: TIME app[web.1]: … / TIME heroku[router]: …
+        if (w1.starts_with("app[") || w1.starts_with("heroku["))
+            && let Some(origin) = w1.strip_suffix(':').filter(|o| o.ends_with(']'))
+            && let Some(t) = parse_time(w0)
         {
+            let msg = line.get(w0.len() + w1.len() + 2..).unwrap_or("");
             return Some(Peeled {
-                inner: b(c.name("msg")?.as_str()),
+                inner: b(msg),
                 time: Some(t),
-                origin: c.name("origin").map(|m| b(m.as_str())),
+                origin: Some(b(origin)),
                 format: formats::HEROKU_LOGS,
             });
         }

@@ -161,7 +161,8 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
     let (kind, time, id) = if let Some(ip) = parse_ip(first) {
         (Kind::Webhook, parse_time(span(1, m)?)?, Some(ip))
     } else if let Some(t) = span(0, m).and_then(parse_time) {
-        let login = endpoint.contains("access.line.me");
+        let host = endpoint.split_once("://").map_or("", |(_, rest)| rest);
+        let login = host.starts_with("access.line.me");
         let k = if login || is_messaging_api_path(super::endpoint_path(endpoint)) { Kind::Api } else { Kind::MiniApp };
         (k, t, None)
     } else {
