@@ -90,6 +90,8 @@ pub struct ParsedBlock {
     partial: bool,
     /// Unparsed lines by shape: count, first line number and text.
     shapes: HashMap<String, (u64, u64, String)>,
+    /// The block's first header rows: (line number, text).
+    header_examples: Vec<(u64, String)>,
 }
 
 /// A multi-line entry holds at most this many continuation lines and bytes;
@@ -190,6 +192,9 @@ impl ParsedBlock {
             Parsed::Header => {
                 self.header_rows += 1;
                 self.chain = None;
+                if self.header_examples.len() < EXAMPLES {
+                    self.header_examples.push((line_no, text.chars().take(EXAMPLE_CHARS).collect()));
+                }
             }
             Parsed::Unparsed if parse::is_continuation(&text) && self.join(raw.len() as u64 + 1) => {}
             Parsed::Unparsed => {
@@ -488,6 +493,11 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     for (line, text) in pb.examples.drain(..) {
         if store.unparsed_examples.len() < EXAMPLES {
             store.unparsed_examples.push(Example { source: pb.source, line, text });
+        }
+    }
+    for (line, text) in pb.header_examples.drain(..) {
+        if store.header_examples.len() < EXAMPLES {
+            store.header_examples.push(Example { source: pb.source, line, text });
         }
     }
     let mut request_ids = pb.request_ids.iter().peekable();

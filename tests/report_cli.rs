@@ -199,6 +199,9 @@ fn sample_logs_report() {
     let app = src("bot-c/app.log");
     assert_eq!((app.log_entries, app.continuation_lines, app.unparsed), (386, 36, 0));
     assert!(src("bot-c/worker.out").no_line_traffic);
+    // Header rows are listed where they are.
+    assert_eq!(r.header_row_examples.len(), 5);
+    assert!(r.header_row_examples.iter().any(|e| e.source.ends_with("bot-b/api.log") && e.line == 1));
     assert_eq!(
         r.unparsed_shapes.first().map(|s| (s.shape.as_str(), s.count)),
         Some(("Batches: 0%|█ | 0/0 [0:0<0:0, 0.0it/s]", 22))

@@ -152,6 +152,9 @@ pub struct Report {
     pub status_counts: StatusCounts,
     pub sources: Vec<SourceReport>,
     pub unparsed_examples: Vec<UnparsedExample>,
+    /// The first header rows (column titles: neither records nor unparsed).
+    #[serde(default)]
+    pub header_row_examples: Vec<UnparsedExample>,
     /// Unparsed lines grouped by shape (numbers aside), the ten largest.
     #[serde(default)]
     pub unparsed_shapes: Vec<ShapeReport>,
@@ -281,6 +284,15 @@ impl Report {
                 })
                 .collect(),
             unparsed_shapes: shapes(store, None, 10),
+            header_row_examples: store
+                .header_examples
+                .iter()
+                .map(|e| UnparsedExample {
+                    source: store.sources.get(e.source as usize).map(|s| s.display.clone()).unwrap_or_default(),
+                    line: e.line,
+                    text: e.text.clone(),
+                })
+                .collect(),
             bursts: findings.bursts.iter().map(BurstReport::from).collect(),
             floods: findings.floods.iter().map(FloodReport::from).collect(),
             correlation: findings.correlation,
@@ -476,6 +488,14 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "  {:<10}{}", "miniapp", status_line(&r.status_counts.miniapp))?;
     if !r.status_counts.http.is_empty() {
         writeln!(out, "  {:<10}{}", "http", status_line(&r.status_counts.http))?;
+    }
+    if !r.header_row_examples.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "header rows (first {} of {})", r.header_row_examples.len(), thousands(t.header_rows))?;
+        for e in &r.header_row_examples {
+            let text = crate::escape::truncate(&e.text, 100).into_owned();
+            writeln!(out, "  {}:{}  {}", escape_control(&e.source), e.line, escape_control(&text))?;
+        }
     }
     if t.unparsed > 0 {
         writeln!(out)?;

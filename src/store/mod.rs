@@ -547,6 +547,8 @@ pub struct Store {
     pub first: Option<Millis>,
     pub last: Option<Millis>,
     pub unparsed_examples: Vec<Example>,
+    /// The first header rows (column titles), with where they are.
+    pub header_examples: Vec<Example>,
     /// Sparse facts for the audit, in commit order.
     pub notes: Notes,
     /// Messages withdrawn by an `unsend` event: message ID hash → the time
