@@ -179,7 +179,17 @@ fn quoted(line: &str) -> Option<Peeled<'_>> {
 /// a `log` record when the envelope gave a time (every timed line is a
 /// record), unparsed otherwise. `depth` bounds envelopes inside envelopes.
 pub fn inner(p: Peeled<'_>, depth: u8) -> Parsed<'_> {
-    let parsed = if depth >= 3 { super::Parsed::Unparsed } else { super::parse_line_at(&p.inner, depth + 1) };
+    let parsed = if depth >= 3 {
+        super::Parsed::Unparsed
+    } else if p.inner.trim_start().starts_with('{') {
+        // A JSON logger's line without a time of its own takes the envelope's.
+        match super::json::parse_timed(p.inner.trim(), depth + 1, p.time) {
+            Some(l) => Parsed::Record(l),
+            None => Parsed::Unparsed,
+        }
+    } else {
+        super::parse_line_at(&p.inner, depth + 1)
+    };
     let mut line = match parsed {
         Parsed::Record(l) => l.into_owned(),
         Parsed::Blank => return Parsed::Blank,

@@ -78,7 +78,7 @@ pub static FORMATS: &[Format] = &[
     },
     Format {
         name: "json-log",
-        description: "JSON log lines of pino, winston, bunyan, structlog, logrus, zap: time, level, message",
+        description: "JSON log lines of pino, winston, bunyan, structlog, logrus, zap: time, level, message; Cloud Logging's httpRequest",
         samples: &[
             Sample {
                 line: r#"{"level":50,"time":1763625600000,"pid":1,"hostname":"bot","msg":"reply failed"}"#,
@@ -101,6 +101,16 @@ pub static FORMATS: &[Format] = &[
             Sample {
                 line: r#"{"timestamp":"2026-11-20T08:00:00Z","level":"info","event":"webhook handled"}"#,
                 fields: &[("kind", "log"), ("level", "info"), ("message", "webhook handled")],
+            },
+            Sample {
+                line: r#"{"httpRequest":{"requestMethod":"POST","requestUrl":"https://bot-x.a.run.app/callback","status":500,"remoteIp":"147.92.150.195","userAgent":"LineBotWebhook/2.0","latency":"2.512s"},"severity":"ERROR","timestamp":"2026-11-20T08:00:00.5Z"}"#,
+                fields: &[
+                    ("kind", "webhook"),
+                    ("status", "500"),
+                    ("ip", "147.92.150.195"),
+                    ("path", "/callback"),
+                    ("duration_ms", "2512"),
+                ],
             },
         ],
     },
@@ -250,6 +260,15 @@ pub static FORMATS: &[Format] = &[
                 fields: &[("kind", "log"), ("level", "error"), ("message", "in app: Exception on /callback [POST]")],
             },
             Sample {
+                line: r#"2026-11-20T08:00:00.123456789Z {"level":"warn","msg":"retrying push"}"#,
+                fields: &[
+                    ("kind", "log"),
+                    ("level", "warn"),
+                    ("format", "json-log"),
+                    ("time", "2026-11-20T08:00:00.123Z"),
+                ],
+            },
+            Sample {
                 line: "  [pipeline_20260319.log] 2026-03-19 07:10:00,724 ERROR LINE API error: 429",
                 fields: &[("kind", "log"), ("level", "error"), ("message", "LINE API error: 429")],
             },
@@ -266,6 +285,16 @@ pub static FORMATS: &[Format] = &[
                     ("origin", "stderr"),
                     ("time", "2020-01-26T03:17:29.000Z"),
                     ("format", "timed-text"),
+                ],
+            },
+            Sample {
+                line: r#"2026-11-20T08:00:01.5Z stdout F {"level":50,"pid":1,"msg":"reply failed"}"#,
+                fields: &[
+                    ("kind", "log"),
+                    ("level", "error"),
+                    ("origin", "stdout"),
+                    ("time", "2026-11-20T08:00:01.500Z"),
+                    ("format", "json-log"),
                 ],
             },
             Sample {

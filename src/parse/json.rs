@@ -39,6 +39,7 @@ enum Field {
     UserAgent,
     Origin,
     RealtimeUs,
+    HttpRequest,
 }
 
 fn lookup(k: &str) -> Option<(Field, bool)> {
@@ -103,6 +104,7 @@ fn lookup(k: &str) -> Option<(Field, bool)> {
         b"logstreamname" => (Field::Origin, false),
         b"container_name" => (Field::Origin, false),
         b"__realtime_timestamp" => (Field::RealtimeUs, true),
+        b"httprequest" => (Field::HttpRequest, true),
         b"user_agent" => (Field::UserAgent, true),
         b"useragent" => (Field::UserAgent, false),
         b"http_user_agent" => (Field::UserAgent, false),
@@ -188,7 +190,7 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for Scalar<'a> {
 #[derive(Default, Debug)]
 struct Raw<'a> {
     vals: [Option<(Scalar<'a>, bool)>; 22],
-    bodies: [Option<(&'a RawValue, bool)>; 3],
+    bodies: [Option<(&'a RawValue, bool)>; 4],
 }
 
 fn slot(k: Field) -> usize {
@@ -200,6 +202,7 @@ fn body_slot(k: Field) -> Option<usize> {
         Field::RequestBody => Some(0),
         Field::ResponseBody => Some(1),
         Field::Body => Some(2),
+        Field::HttpRequest => Some(3),
         _ => None,
     }
 }
@@ -342,6 +345,44 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
     parse_at(line, 0)
 }
 
+/// Cloud Logging's `httpRequest` object, as far as linelens reads it.
+struct HttpRequest {
+    method: Method,
+    url: String,
+    status: u16,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    latency_ms: Option<u64>,
+}
+
+fn http_request(raw: &str) -> Option<HttpRequest> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct H<'a> {
+        #[serde(borrow)]
+        request_method: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        request_url: Option<Cow<'a, str>>,
+        status: Option<Scalar<'a>>,
+        #[serde(borrow)]
+        remote_ip: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        user_agent: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        latency: Option<Cow<'a, str>>,
+    }
+    let h: H = serde_json::from_str(raw).ok()?;
+    let status = h.status.as_ref().map_or(0, scalar_status);
+    Some(HttpRequest {
+        method: Method::parse(h.request_method.as_deref()?)?,
+        url: h.request_url?.into_owned(),
+        status: (status != 0).then_some(status)?,
+        ip: h.remote_ip.map(Cow::into_owned),
+        user_agent: h.user_agent.map(Cow::into_owned),
+        latency_ms: h.latency.as_deref().and_then(|l| scalar_duration(&Scalar::Str(Cow::Borrowed(l)))),
+    })
+}
+
 /// journald's `__REALTIME_TIMESTAMP`: microseconds since the epoch.
 fn realtime_us(v: &Scalar) -> Option<Millis> {
     let us = match v {
@@ -354,11 +395,17 @@ fn realtime_us(v: &Scalar) -> Option<Millis> {
 
 /// [`parse`] inside `depth` envelopes.
 pub fn parse_at(line: &str, depth: u8) -> Option<Line<'_>> {
+    parse_timed(line, depth, None)
+}
+
+/// [`parse_at`], with the time of an envelope around the line for a line
+/// that has none of its own.
+pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Option<Line<'_>> {
     let mut raw = Raw::default();
     fill(line, &mut raw)?;
     let time = match raw.take(Field::Time).as_ref().and_then(scalar_time) {
         Some(t) => t,
-        None => raw.take(Field::RealtimeUs).as_ref().and_then(realtime_us)?,
+        None => raw.take(Field::RealtimeUs).as_ref().and_then(realtime_us).or(envelope_time)?,
     };
     let kind_field = raw.take(Field::Kind);
     let status = raw.take(Field::Status).as_ref().map_or(0, scalar_status);
@@ -402,6 +449,16 @@ pub fn parse_at(line: &str, depth: u8) -> Option<Line<'_>> {
                 Kind::Api
             } else if f.ip.is_some() || f.signature.is_some() || f.body.is_some() {
                 Kind::Webhook
+            } else if let Some(h) = raw.body(Field::HttpRequest).as_ref().and_then(|b| http_request(b.raw.get())) {
+                // Cloud Logging's request log (Cloud Run, load balancers).
+                f.method = Some(h.method);
+                f.status = h.status;
+                f.ip = h.ip.map(Cow::Owned);
+                f.user_agent = h.user_agent.map(Cow::Owned);
+                f.duration_ms = h.latency_ms;
+                let kind = super::access::classify(h.method, &h.url, f.user_agent.as_deref());
+                f.path = Some(Cow::Owned(super::endpoint_path(&h.url).to_owned()));
+                return Some(Line { kind, fields: f, extras: None, format: formats::JSON_LOG });
             } else if let (Some(m), Some(p), true) = (f.method, path.as_deref().or(url.as_deref()), f.status != 0) {
                 // A JSON access line: a webhook receipt or another request.
                 format = formats::JSON_LOG;

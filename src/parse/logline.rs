@@ -68,9 +68,18 @@ pub fn level_and_message(rest: &str) -> (Option<Level>, &str) {
     (None, body)
 }
 
-/// A timed line as a `log` record, or the access line inside it.
-pub fn parse(line: &str) -> Option<Line<'_>> {
+/// A timed line as a `log` record; a JSON line after the time (`kubectl
+/// logs --timestamps` of a JSON logger) is read as that line, with this
+/// time when it has none.
+pub fn parse(line: &str, depth: u8) -> Option<Line<'_>> {
     let (time, rest) = leading(line)?;
+    let json = rest.trim_start();
+    if depth < 3
+        && json.starts_with('{')
+        && let Some(inner) = super::json::parse_timed(json, depth + 1, Some(time))
+    {
+        return Some(inner);
+    }
     let (level, message) = level_and_message(rest);
     let f = Fields {
         time,

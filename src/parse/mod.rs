@@ -194,7 +194,7 @@ fn parse_line_at(line: &str, depth: u8) -> Parsed<'_> {
     if let Some(p) = envelope::peel(t) {
         return envelope::inner(p, depth);
     }
-    if let Some(l) = access::parse(t).or_else(|| logline::parse(t)) {
+    if let Some(l) = access::parse(t).or_else(|| logline::parse(t, depth)) {
         return Parsed::Record(l);
     }
     Parsed::Unparsed
