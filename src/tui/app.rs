@@ -323,6 +323,16 @@ impl App {
                     let bad = r.status() == 429 || r.status() >= 500;
                     self.rate.add(sec, bad);
                     self.rate_cache.get_mut().rated(sec, bad);
+                } else if let Some(r) = self.store.get(self.rated)
+                    && r.kind() == Kind::Log
+                    && r.is_error()
+                    && let Some(t) = r.time()
+                {
+                    // An error-level log entry marks the strip's lower row
+                    // (it is not a request).
+                    let sec = t.div_euclid(1000);
+                    self.rate.add_mark(sec);
+                    self.rate_cache.get_mut().marked(sec);
                 }
                 self.rated += 1;
             }
@@ -547,9 +557,9 @@ impl App {
                 // The same width and range: only the requests rated since.
                 let span = i128::from(last) - i128::from(first) + 1;
                 let pending = std::mem::take(&mut c.pending);
-                for (sec, bad) in pending {
+                for (sec, request, bad) in pending {
                     let i = ((i128::from(sec) - i128::from(first)) * n as i128 / span) as usize;
-                    if let Some(x) = c.req.get_mut(i) {
+                    if let Some(x) = c.req.get_mut(i).filter(|_| request) {
                         *x += 1;
                     }
                     if let Some(y) = c.bad.get_mut(i).filter(|_| bad) {
@@ -899,8 +909,8 @@ struct RateCache {
     last: i64,
     req: Vec<u64>,
     bad: Vec<u64>,
-    /// (second, 429/5xx) of each request rated since.
-    pending: Vec<(i64, bool)>,
+    /// (second, a request?, 429/5xx or error?) of each record rated since.
+    pending: Vec<(i64, bool, bool)>,
     valid: bool,
 }
 
@@ -910,6 +920,15 @@ impl RateCache {
     const PENDING_MAX: usize = 1 << 20;
 
     fn rated(&mut self, sec: i64, bad: bool) {
+        self.push(sec, true, bad);
+    }
+
+    /// An error that is not a request (an error-level log entry).
+    fn marked(&mut self, sec: i64) {
+        self.push(sec, false, true);
+    }
+
+    fn push(&mut self, sec: i64, request: bool, bad: bool) {
         if !self.valid {
             return;
         }
@@ -917,7 +936,7 @@ impl RateCache {
             self.valid = false;
             self.pending = Vec::new();
         } else {
-            self.pending.push((sec, bad));
+            self.pending.push((sec, request, bad));
         }
     }
 }
@@ -939,7 +958,14 @@ impl Rate {
         }
     }
 
-    /// The first and last seconds with a request.
+    /// An error that is not a request: the lower row only.
+    pub(crate) fn add_mark(&mut self, sec: i64) {
+        for (map, key) in [(&mut self.secs, sec), (&mut self.mins, sec.div_euclid(60))] {
+            map.entry(key).or_default().1 += 1;
+        }
+    }
+
+    /// The first and last seconds with a request (or a marked error).
     fn range(&self) -> Option<(i64, i64)> {
         Some((*self.secs.keys().next()?, *self.secs.keys().next_back()?))
     }

@@ -296,6 +296,7 @@ fn rate_strip(app: &App, width: u16) -> Vec<Line<'static>> {
     let (req, bad) = app.rate_buckets(w);
     vec![
         Line::from(vec![Span::raw(format!("{:<label$}", " req")), Span::styled(bars(&req), theme.fg(Color::Cyan))]),
+        // 429 and 5xx responses, and error-level log entries.
         Line::from(vec![Span::raw(format!("{:<label$}", " 429/5xx")), Span::styled(bars(&bad), theme.fg(Color::Red))]),
     ]
 }
