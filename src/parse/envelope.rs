@@ -94,6 +94,20 @@ pub fn peel(line: &str) -> Option<Peeled<'_>> {
             let msg = line.get(w0.len() + w1.len() + w2.len() + 3..).unwrap_or("");
             return Some(Peeled { inner: b(msg), time: Some(t), origin: Some(b(w1)), format: formats::CRI });
         }
+        // journalctl -o short-iso: TIME HOST TAG[PID]: …
+        if let Some(tag) = w2.strip_suffix(':')
+            && !w1.is_empty()
+            && !w1.contains(['[', ']', ':', '='])
+            && crate::model::Level::parse(w1).is_none()
+            && crate::model::Level::parse(tag).is_none()
+            && tag.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && tag.chars().all(|c| c.is_ascii_alphanumeric() || "[]._-@/".contains(c))
+            && let Some(t) = parse_time(w0)
+        {
+            let msg = line.get(w0.len() + w1.len() + w2.len() + 3..).unwrap_or("");
+            let origin = Cow::Owned(format!("{w1} {tag}"));
+            return Some(Peeled { inner: b(msg), time: Some(t), origin: Some(origin), format: formats::SYSLOG });
+        }
         // heroku logs: TIME app[web.1]: … / TIME heroku[router]: …
         if (w1.starts_with("app[") || w1.starts_with("heroku["))
             && let Some(origin) = w1.strip_suffix(':').filter(|o| o.ends_with(']'))

@@ -332,6 +332,10 @@ pub static FORMATS: &[Format] = &[
                 ],
             },
             Sample {
+                line: "2015-02-04T20:54:13+0000 journalme sshd[937]: Connection closed by 83.234.207.60 [preauth]",
+                fields: &[("kind", "log"), ("origin", "journalme sshd[937]"), ("time", "2015-02-04T20:54:13.000Z")],
+            },
+            Sample {
                 line: "Feb 04 20:54:13 journalme sshd[937]: Connection closed by 83.234.207.60 [preauth]",
                 fields: &[
                     ("kind", "log"),

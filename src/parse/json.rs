@@ -207,6 +207,66 @@ fn body_slot(k: Field) -> Option<usize> {
     }
 }
 
+/// A message: a string, or (journald's `MESSAGE` when it is not valid
+/// UTF-8) an array of bytes, read lossily.
+struct MessageValue<'a>(Scalar<'a>);
+
+impl<'de: 'a, 'a> de::Deserialize<'de> for MessageValue<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = MessageValue<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a message")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(MessageValue(Scalar::Str(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(MessageValue(Scalar::Str(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(MessageValue(Scalar::Str(Cow::Owned(v))))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                let mut bytes = Vec::new();
+                let mut all_bytes = true;
+                while let Some(x) = s.next_element::<Scalar>()? {
+                    match x {
+                        Scalar::Int(i) if (0..=255).contains(&i) => bytes.push(i as u8),
+                        _ => all_bytes = false,
+                    }
+                }
+                Ok(MessageValue(if all_bytes {
+                    Scalar::Str(Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()))
+                } else {
+                    Scalar::Other
+                }))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(MessageValue(Scalar::Other))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(MessageValue(Scalar::Other))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(MessageValue(Scalar::Other))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(MessageValue(Scalar::Other))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(MessageValue(Scalar::Other))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(MessageValue(Scalar::Other))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
 /// Fills a [`Raw`] in place: the struct is large (one slot per field), and
 /// returning it by value through serde copied it twice a line.
 struct Fill<'r, 'de>(&'r mut Raw<'de>);
@@ -239,7 +299,8 @@ impl<'de> Visitor<'de> for Fill<'_, 'de> {
                 }
                 continue;
             }
-            let v: Scalar<'de> = m.next_value()?;
+            let v: Scalar<'de> =
+                if key == Field::Message { m.next_value::<MessageValue>()?.0 } else { m.next_value()? };
             if let Some(s) = raw.vals.get_mut(slot(key))
                 && (canonical || s.as_ref().is_none_or(|(_, c)| !c))
             {

@@ -499,6 +499,11 @@ fn access_lines_by_agent_and_path() {
 fn timed_lines_are_log_records() {
     let rows: &[(&str, Option<Level>, &str)] = &[
         ("2026-11-20T08:00:00Z WARNING quota low", Some(Level::Warn), "quota low"),
+        (
+            "2026-11-20T08:00:00.5Z INFO bot.callback: webhook handled",
+            Some(Level::Info),
+            "bot.callback: webhook handled",
+        ),
         ("2026-11-20 08:00:00.123 [main] ERROR c.e.Bot - push failed", Some(Level::Error), "c.e.Bot - push failed"),
         ("2026/11/20 08:00:00 listening on :8080", None, "listening on :8080"),
         (
@@ -508,6 +513,12 @@ fn timed_lines_are_log_records() {
         ),
         ("[Sat Nov 20 08:00:00.123 2026] [core:error] [pid 1] AH00037", None, "[core:error] [pid 1] AH00037"),
         (r#"{"time":"2026-11-20T08:00:00Z","level":"debug","message":"tick"}"#, Some(Level::Debug), "tick"),
+        // journald: MESSAGE as bytes when it is not valid UTF-8.
+        (
+            r#"{"__REALTIME_TIMESTAMP":"1422990364739502","MESSAGE":[104,105,255],"_SYSTEMD_UNIT":"bot.service"}"#,
+            None,
+            "hi\u{fffd}",
+        ),
     ];
     for (line, level, message) in rows {
         let Parsed::Record(l) = parse_line(line) else { panic!("not a record: {line}") };
