@@ -109,6 +109,11 @@ pub fn is_header(line: &str) -> bool {
 /// `[2001:db8::1]:443`): the sender of a webhook, never a request ID.
 /// Returns the address without the port.
 fn parse_ip(s: &str) -> Option<&str> {
+    // Most first fields are request IDs: a byte outside an address's
+    // alphabet (the UUID's `-`) rejects them before any parsing.
+    if !s.bytes().all(|c| c.is_ascii_hexdigit() || matches!(c, b'.' | b':' | b'[' | b']')) {
+        return None;
+    }
     let bare = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(s);
     if bare.parse::<IpAddr>().is_ok() {
         return Some(bare);
