@@ -111,6 +111,17 @@ pub struct ShapeReport {
     pub example: UnparsedExample,
 }
 
+/// Lines kept as examples, with their file's name.
+fn examples(store: &crate::store::Store, list: &[crate::store::Example]) -> Vec<UnparsedExample> {
+    list.iter()
+        .map(|e| UnparsedExample {
+            source: store.sources.get(e.source as usize).map(|s| s.display.clone()).unwrap_or_default(),
+            line: e.line,
+            text: e.text.clone(),
+        })
+        .collect()
+}
+
 /// The largest shapes of unparsed lines, over `sources` (all when `None`).
 pub fn shapes(store: &crate::store::Store, only: Option<u32>, top: usize) -> Vec<ShapeReport> {
     let mut merged: std::collections::BTreeMap<&str, (u64, &str, u64, &str)> = std::collections::BTreeMap::new();
@@ -274,25 +285,9 @@ impl Report {
                     no_line_traffic: s.line_records == 0 && s.lines() > 0,
                 })
                 .collect(),
-            unparsed_examples: store
-                .unparsed_examples
-                .iter()
-                .map(|e| UnparsedExample {
-                    source: store.sources.get(e.source as usize).map(|s| s.display.clone()).unwrap_or_default(),
-                    line: e.line,
-                    text: e.text.clone(),
-                })
-                .collect(),
+            unparsed_examples: examples(store, &store.unparsed_examples),
             unparsed_shapes: shapes(store, None, 10),
-            header_row_examples: store
-                .header_examples
-                .iter()
-                .map(|e| UnparsedExample {
-                    source: store.sources.get(e.source as usize).map(|s| s.display.clone()).unwrap_or_default(),
-                    line: e.line,
-                    text: e.text.clone(),
-                })
-                .collect(),
+            header_row_examples: examples(store, &store.header_examples),
             bursts: findings.bursts.iter().map(BurstReport::from).collect(),
             floods: findings.floods.iter().map(FloodReport::from).collect(),
             correlation: findings.correlation,

@@ -709,8 +709,12 @@ impl Store {
                 if status >= 400 && matches!(k, Kind::Api | Kind::Webhook | Kind::MiniApp) {
                     self.errors.push(id);
                 }
-                self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
-                self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
+                // A record whose line had no time, with no timed line
+                // before it, is in no time range.
+                if ts != i64::MIN {
+                    self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
+                    self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
+                }
             }
         }
         id

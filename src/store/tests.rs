@@ -511,3 +511,13 @@ fn a_line_split_by_its_runtime_is_one_record() {
     assert_eq!(s.continued.get(&0), Some(&2));
     assert!(s.entry_text(0, s.get(0).unwrap()).unwrap().ends_with("(Invalid reply token)"));
 }
+
+#[test]
+fn an_untimed_record_with_nothing_before_it_is_in_no_time_range() {
+    let s = store_with(&[
+        r#"INFO:     147.92.150.198:0 - "POST /callback HTTP/1.1" 200 OK"#,
+        "r1 2026-11-20T08:00:00Z POST /v2/bot/message/push 200",
+    ]);
+    assert_eq!(s.totals.webhook_receipts, 1);
+    assert_eq!(s.first, parse_time("2026-11-20T08:00:00Z"));
+}
