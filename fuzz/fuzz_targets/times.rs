@@ -10,6 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = linelens::time::parse_rfc2822(data);
     let _ = linelens::time::parse_time_arg(&text, 1_764_547_200_000);
     let _ = linelens::time::parse_duration(&text);
+    let _ = linelens::time::leading_time(&text);
     if let Some(t) = linelens::time::parse_time(&text) {
         let _ = linelens::time::format_rfc3339(t);
     }
