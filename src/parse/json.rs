@@ -40,6 +40,8 @@ enum Field {
     Origin,
     RealtimeUs,
     HttpRequest,
+    Request,
+    JsonPayload,
 }
 
 fn lookup(k: &str) -> Option<(Field, bool)> {
@@ -105,6 +107,8 @@ fn lookup(k: &str) -> Option<(Field, bool)> {
         b"container_name" => (Field::Origin, false),
         b"__realtime_timestamp" => (Field::RealtimeUs, true),
         b"httprequest" => (Field::HttpRequest, true),
+        b"request" => (Field::Request, true),
+        b"jsonpayload" => (Field::JsonPayload, true),
         b"user_agent" => (Field::UserAgent, true),
         b"useragent" => (Field::UserAgent, false),
         b"http_user_agent" => (Field::UserAgent, false),
@@ -190,7 +194,7 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for Scalar<'a> {
 #[derive(Default, Debug)]
 struct Raw<'a> {
     vals: [Option<(Scalar<'a>, bool)>; 22],
-    bodies: [Option<(&'a RawValue, bool)>; 4],
+    bodies: [Option<(&'a RawValue, bool)>; 6],
 }
 
 fn slot(k: Field) -> usize {
@@ -203,6 +207,8 @@ fn body_slot(k: Field) -> Option<usize> {
         Field::ResponseBody => Some(1),
         Field::Body => Some(2),
         Field::HttpRequest => Some(3),
+        Field::Request => Some(4),
+        Field::JsonPayload => Some(5),
         _ => None,
     }
 }
@@ -444,6 +450,52 @@ fn http_request(raw: &str) -> Option<HttpRequest> {
     })
 }
 
+/// Caddy's `request` object, as far as linelens reads it.
+struct CaddyRequest {
+    method: Method,
+    uri: String,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+fn caddy_request(raw: &str) -> Option<CaddyRequest> {
+    #[derive(serde::Deserialize)]
+    struct R<'a> {
+        #[serde(borrow)]
+        method: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        uri: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        remote_ip: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        client_ip: Option<Cow<'a, str>>,
+        #[serde(default)]
+        headers: std::collections::BTreeMap<String, Vec<String>>,
+    }
+    let r: R = serde_json::from_str(raw).ok()?;
+    let user_agent =
+        r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("user-agent")).and_then(|(_, v)| v.first().cloned());
+    Some(CaddyRequest {
+        method: Method::parse(r.method.as_deref()?)?,
+        uri: r.uri?.into_owned(),
+        ip: r.client_ip.or(r.remote_ip).map(Cow::into_owned),
+        user_agent,
+    })
+}
+
+/// `jsonPayload.message` (or `msg`) of a Cloud Logging entry.
+fn payload_message(raw: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct P<'a> {
+        #[serde(borrow)]
+        message: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        msg: Option<Cow<'a, str>>,
+    }
+    let p: P = serde_json::from_str(raw).ok()?;
+    p.message.or(p.msg).map(Cow::into_owned)
+}
+
 /// journald's `__REALTIME_TIMESTAMP`: microseconds since the epoch.
 fn realtime_us(v: &Scalar) -> Option<Millis> {
     let us = match v {
@@ -474,6 +526,7 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
     let url = raw.take_str(Field::Url);
     let endpoint = raw.take_str(Field::Endpoint);
     let path = raw.take_str(Field::Path);
+    let duration = raw.take(Field::Duration);
     let mut f = Fields {
         time,
         method,
@@ -487,7 +540,7 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
         request_body: raw.body(Field::RequestBody),
         response_body: raw.body(Field::ResponseBody),
         body: raw.body(Field::Body),
-        duration_ms: raw.take(Field::Duration).as_ref().and_then(scalar_duration),
+        duration_ms: duration.as_ref().and_then(scalar_duration),
         endpoint: None,
         path: None,
         level: None,
@@ -520,6 +573,22 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
                 let kind = super::access::classify(h.method, &h.url, f.user_agent.as_deref());
                 f.path = Some(Cow::Owned(super::endpoint_path(&h.url).to_owned()));
                 return Some(Line { kind, fields: f, extras: None, format: formats::JSON_LOG });
+            } else if f.status != 0
+                && let Some(c) = raw.body(Field::Request).as_ref().and_then(|b| caddy_request(b.raw.get()))
+            {
+                // Caddy's access log: the request as an object, the
+                // duration in seconds.
+                f.method = Some(c.method);
+                f.ip = c.ip.map(Cow::Owned);
+                f.user_agent = c.user_agent.map(Cow::Owned);
+                f.duration_ms = match &duration {
+                    Some(Scalar::Float(x)) if x.is_finite() && *x >= 0.0 => Some((x * 1000.0).round() as u64),
+                    Some(Scalar::Int(x)) if *x >= 0 => Some(*x as u64 * 1000),
+                    _ => None,
+                };
+                let kind = super::access::classify(c.method, &c.uri, f.user_agent.as_deref());
+                f.path = Some(Cow::Owned(super::endpoint_path(&c.uri).to_owned()));
+                return Some(Line { kind, fields: f, extras: None, format: formats::JSON_LOG });
             } else if let (Some(m), Some(p), true) = (f.method, path.as_deref().or(url.as_deref()), f.status != 0) {
                 // A JSON access line: a webhook receipt or another request.
                 format = formats::JSON_LOG;
@@ -532,6 +601,10 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
                     _ => None,
                 };
                 let origin = raw.take_str(Field::Origin);
+                // Cloud Logging's structured entries: the message inside `jsonPayload`.
+                let message = message.or_else(|| {
+                    raw.body(Field::JsonPayload).as_ref().and_then(|b| payload_message(b.raw.get())).map(Cow::Owned)
+                });
                 // An envelope (Docker's json-file, journald, CloudWatch,
                 // Cloud Logging's textPayload) or a logger that logged a
                 // whole line: the line inside is what counts.
