@@ -78,7 +78,7 @@ pub static FORMATS: &[Format] = &[
     },
     Format {
         name: "json-log",
-        description: "JSON log lines of pino, winston, bunyan, structlog, logrus, zap: time, level, message; Cloud Logging's httpRequest and jsonPayload; Caddy's access log",
+        description: "JSON log lines of pino, winston, bunyan, structlog, logrus, zap: time, level, message; Cloud Logging's httpRequest and jsonPayload; Caddy's and Traefik's access logs",
         samples: &[
             Sample {
                 line: r#"{"level":50,"time":1763625600000,"pid":1,"hostname":"bot","msg":"reply failed"}"#,

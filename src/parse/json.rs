@@ -42,6 +42,7 @@ enum Field {
     HttpRequest,
     Request,
     JsonPayload,
+    Resource,
 }
 
 fn lookup(k: &str) -> Option<(Field, bool)> {
@@ -109,6 +110,7 @@ fn lookup(k: &str) -> Option<(Field, bool)> {
         b"httprequest" => (Field::HttpRequest, true),
         b"request" => (Field::Request, true),
         b"jsonpayload" => (Field::JsonPayload, true),
+        b"resource" => (Field::Resource, true),
         b"user_agent" => (Field::UserAgent, true),
         b"useragent" => (Field::UserAgent, false),
         b"http_user_agent" => (Field::UserAgent, false),
@@ -194,7 +196,7 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for Scalar<'a> {
 #[derive(Default, Debug)]
 struct Raw<'a> {
     vals: [Option<(Scalar<'a>, bool)>; 22],
-    bodies: [Option<(&'a RawValue, bool)>; 6],
+    bodies: [Option<(&'a RawValue, bool)>; 7],
 }
 
 fn slot(k: Field) -> usize {
@@ -209,6 +211,7 @@ fn body_slot(k: Field) -> Option<usize> {
         Field::HttpRequest => Some(3),
         Field::Request => Some(4),
         Field::JsonPayload => Some(5),
+        Field::Resource => Some(6),
         _ => None,
     }
 }
@@ -483,6 +486,58 @@ fn caddy_request(raw: &str) -> Option<CaddyRequest> {
     })
 }
 
+/// Traefik's JSON access line, as far as linelens reads it.
+struct Traefik {
+    method: Method,
+    path: String,
+    status: u16,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    duration_ns: Option<u64>,
+}
+
+fn traefik(line: &str) -> Option<Traefik> {
+    memchr::memmem::find(line.as_bytes(), b"\"DownstreamStatus\"")?;
+    #[derive(serde::Deserialize)]
+    struct T<'a> {
+        #[serde(rename = "RequestMethod", borrow)]
+        method: Option<Cow<'a, str>>,
+        #[serde(rename = "RequestPath", borrow)]
+        path: Option<Cow<'a, str>>,
+        #[serde(rename = "DownstreamStatus")]
+        status: Option<u16>,
+        #[serde(rename = "ClientHost", borrow)]
+        ip: Option<Cow<'a, str>>,
+        #[serde(rename = "request_User-Agent", borrow)]
+        user_agent: Option<Cow<'a, str>>,
+        #[serde(rename = "Duration")]
+        duration: Option<u64>,
+    }
+    let t: T = serde_json::from_str(line).ok()?;
+    Some(Traefik {
+        method: Method::parse(t.method.as_deref()?)?,
+        path: t.path?.into_owned(),
+        status: t.status.filter(|s| (100..=599).contains(s))?,
+        ip: t.ip.map(Cow::into_owned),
+        user_agent: t.user_agent.map(Cow::into_owned),
+        duration_ns: t.duration,
+    })
+}
+
+/// Where a Cloud Logging entry came from: its `resource.labels` service,
+/// container, pod or function.
+fn resource_origin(raw: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct R {
+        #[serde(default)]
+        labels: std::collections::BTreeMap<String, String>,
+    }
+    let r: R = serde_json::from_str(raw).ok()?;
+    ["service_name", "container_name", "pod_name", "function_name", "module_id", "instance_id"]
+        .iter()
+        .find_map(|k| r.labels.get(*k).filter(|v| !v.is_empty()).cloned())
+}
+
 /// `jsonPayload.message` (or `msg`) of a Cloud Logging entry.
 fn payload_message(raw: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
@@ -570,8 +625,21 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
                 f.ip = h.ip.map(Cow::Owned);
                 f.user_agent = h.user_agent.map(Cow::Owned);
                 f.duration_ms = h.latency_ms;
+                f.origin =
+                    raw.body(Field::Resource).as_ref().and_then(|b| resource_origin(b.raw.get())).map(Cow::Owned);
                 let kind = super::access::classify(h.method, &h.url, f.user_agent.as_deref());
                 f.path = Some(Cow::Owned(super::endpoint_path(&h.url).to_owned()));
+                return Some(Line { kind, fields: f, extras: None, format: formats::JSON_LOG });
+            } else if let Some(t) = traefik(line) {
+                // Traefik's JSON access log: its own key names, the
+                // duration in nanoseconds.
+                f.method = Some(t.method);
+                f.status = t.status;
+                f.ip = t.ip.map(Cow::Owned);
+                f.user_agent = t.user_agent.map(Cow::Owned);
+                f.duration_ms = t.duration_ns.map(|ns| ns / 1_000_000);
+                let kind = super::access::classify(t.method, &t.path, f.user_agent.as_deref());
+                f.path = Some(Cow::Owned(super::endpoint_path(&t.path).to_owned()));
                 return Some(Line { kind, fields: f, extras: None, format: formats::JSON_LOG });
             } else if f.status != 0
                 && let Some(c) = raw.body(Field::Request).as_ref().and_then(|b| caddy_request(b.raw.get()))
@@ -600,7 +668,9 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
                     Some(Scalar::Int(n)) => Level::from_pino(*n),
                     _ => None,
                 };
-                let origin = raw.take_str(Field::Origin);
+                let origin = raw.take_str(Field::Origin).or_else(|| {
+                    raw.body(Field::Resource).as_ref().and_then(|b| resource_origin(b.raw.get())).map(Cow::Owned)
+                });
                 // Cloud Logging's structured entries: the message inside `jsonPayload`.
                 let message = message.or_else(|| {
                     raw.body(Field::JsonPayload).as_ref().and_then(|b| payload_message(b.raw.get())).map(Cow::Owned)
