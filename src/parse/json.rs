@@ -415,17 +415,40 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
     parse_at(line, 0)
 }
 
-/// Cloud Logging's `httpRequest` object, as far as linelens reads it.
-struct HttpRequest {
+/// A request as a proxy or platform logs it in JSON of its own shape.
+struct JsonAccess {
     method: Method,
-    url: String,
+    /// Path or URL.
+    target: String,
     status: u16,
     ip: Option<String>,
     user_agent: Option<String>,
-    latency_ms: Option<u64>,
+    duration_ms: Option<u64>,
+    origin: Option<String>,
 }
 
-fn http_request(raw: &str) -> Option<HttpRequest> {
+/// Cloud Logging's `httpRequest`, Traefik's keys, or Caddy's `request`
+/// object (`status` and `duration`, in seconds, at the top).
+fn json_access(raw: &Raw, line: &str, status: u16, duration: Option<&Scalar>) -> Option<JsonAccess> {
+    if let Some(mut a) = raw.body(Field::HttpRequest).as_ref().and_then(|b| http_request(b.raw.get())) {
+        a.origin = raw.body(Field::Resource).as_ref().and_then(|b| resource_origin(b.raw.get()));
+        return Some(a);
+    }
+    if let Some(a) = traefik(line) {
+        return Some(a);
+    }
+    let mut a = raw.body(Field::Request).as_ref().and_then(|b| caddy_request(b.raw.get()))?;
+    a.status = (status != 0).then_some(status)?;
+    a.duration_ms = match duration {
+        Some(Scalar::Float(x)) if x.is_finite() && *x >= 0.0 => Some((x * 1000.0).round() as u64),
+        Some(Scalar::Int(x)) if *x >= 0 => Some(*x as u64 * 1000),
+        _ => None,
+    };
+    Some(a)
+}
+
+/// Cloud Logging's `httpRequest` object.
+fn http_request(raw: &str) -> Option<JsonAccess> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct H<'a> {
@@ -443,25 +466,19 @@ fn http_request(raw: &str) -> Option<HttpRequest> {
     }
     let h: H = serde_json::from_str(raw).ok()?;
     let status = h.status.as_ref().map_or(0, scalar_status);
-    Some(HttpRequest {
+    Some(JsonAccess {
         method: Method::parse(h.request_method.as_deref()?)?,
-        url: h.request_url?.into_owned(),
+        target: h.request_url?.into_owned(),
         status: (status != 0).then_some(status)?,
         ip: h.remote_ip.map(Cow::into_owned),
         user_agent: h.user_agent.map(Cow::into_owned),
-        latency_ms: h.latency.as_deref().and_then(|l| scalar_duration(&Scalar::Str(Cow::Borrowed(l)))),
+        duration_ms: h.latency.as_deref().and_then(|l| scalar_duration(&Scalar::Str(Cow::Borrowed(l)))),
+        origin: None,
     })
 }
 
-/// Caddy's `request` object, as far as linelens reads it.
-struct CaddyRequest {
-    method: Method,
-    uri: String,
-    ip: Option<String>,
-    user_agent: Option<String>,
-}
-
-fn caddy_request(raw: &str) -> Option<CaddyRequest> {
+/// Caddy's `request` object (the status and duration are the caller's).
+fn caddy_request(raw: &str) -> Option<JsonAccess> {
     #[derive(serde::Deserialize)]
     struct R<'a> {
         #[serde(borrow)]
@@ -478,25 +495,19 @@ fn caddy_request(raw: &str) -> Option<CaddyRequest> {
     let r: R = serde_json::from_str(raw).ok()?;
     let user_agent =
         r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("user-agent")).and_then(|(_, v)| v.first().cloned());
-    Some(CaddyRequest {
+    Some(JsonAccess {
         method: Method::parse(r.method.as_deref()?)?,
-        uri: r.uri?.into_owned(),
+        target: r.uri?.into_owned(),
+        status: 0,
         ip: r.client_ip.or(r.remote_ip).map(Cow::into_owned),
         user_agent,
+        duration_ms: None,
+        origin: None,
     })
 }
 
-/// Traefik's JSON access line, as far as linelens reads it.
-struct Traefik {
-    method: Method,
-    path: String,
-    status: u16,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    duration_ns: Option<u64>,
-}
-
-fn traefik(line: &str) -> Option<Traefik> {
+/// Traefik's JSON access line: its own key names, the duration in nanoseconds.
+fn traefik(line: &str) -> Option<JsonAccess> {
     memchr::memmem::find(line.as_bytes(), b"\"DownstreamStatus\"")?;
     #[derive(serde::Deserialize)]
     struct T<'a> {
@@ -514,13 +525,14 @@ fn traefik(line: &str) -> Option<Traefik> {
         duration: Option<u64>,
     }
     let t: T = serde_json::from_str(line).ok()?;
-    Some(Traefik {
+    Some(JsonAccess {
         method: Method::parse(t.method.as_deref()?)?,
-        path: t.path?.into_owned(),
+        target: t.path?.into_owned(),
         status: t.status.filter(|s| (100..=599).contains(s))?,
         ip: t.ip.map(Cow::into_owned),
         user_agent: t.user_agent.map(Cow::into_owned),
-        duration_ns: t.duration,
+        duration_ms: t.duration.map(|ns| ns / 1_000_000),
+        origin: None,
     })
 }
 
@@ -618,44 +630,16 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
                 Kind::Api
             } else if f.ip.is_some() || f.signature.is_some() || f.body.is_some() {
                 Kind::Webhook
-            } else if let Some(h) = raw.body(Field::HttpRequest).as_ref().and_then(|b| http_request(b.raw.get())) {
-                // Cloud Logging's request log (Cloud Run, load balancers).
-                f.method = Some(h.method);
-                f.status = h.status;
-                f.ip = h.ip.map(Cow::Owned);
-                f.user_agent = h.user_agent.map(Cow::Owned);
-                f.duration_ms = h.latency_ms;
-                f.origin =
-                    raw.body(Field::Resource).as_ref().and_then(|b| resource_origin(b.raw.get())).map(Cow::Owned);
-                let kind = super::access::classify(h.method, &h.url, f.user_agent.as_deref());
-                f.path = Some(Cow::Owned(super::endpoint_path(&h.url).to_owned()));
-                return Some(Line { kind, fields: f, extras: None, format: formats::JSON_LOG });
-            } else if let Some(t) = traefik(line) {
-                // Traefik's JSON access log: its own key names, the
-                // duration in nanoseconds.
-                f.method = Some(t.method);
-                f.status = t.status;
-                f.ip = t.ip.map(Cow::Owned);
-                f.user_agent = t.user_agent.map(Cow::Owned);
-                f.duration_ms = t.duration_ns.map(|ns| ns / 1_000_000);
-                let kind = super::access::classify(t.method, &t.path, f.user_agent.as_deref());
-                f.path = Some(Cow::Owned(super::endpoint_path(&t.path).to_owned()));
-                return Some(Line { kind, fields: f, extras: None, format: formats::JSON_LOG });
-            } else if f.status != 0
-                && let Some(c) = raw.body(Field::Request).as_ref().and_then(|b| caddy_request(b.raw.get()))
-            {
-                // Caddy's access log: the request as an object, the
-                // duration in seconds.
-                f.method = Some(c.method);
-                f.ip = c.ip.map(Cow::Owned);
-                f.user_agent = c.user_agent.map(Cow::Owned);
-                f.duration_ms = match &duration {
-                    Some(Scalar::Float(x)) if x.is_finite() && *x >= 0.0 => Some((x * 1000.0).round() as u64),
-                    Some(Scalar::Int(x)) if *x >= 0 => Some(*x as u64 * 1000),
-                    _ => None,
-                };
-                let kind = super::access::classify(c.method, &c.uri, f.user_agent.as_deref());
-                f.path = Some(Cow::Owned(super::endpoint_path(&c.uri).to_owned()));
+            } else if let Some(a) = json_access(&raw, line, f.status, duration.as_ref()) {
+                // A request logged by a proxy or platform in its own shape.
+                f.method = Some(a.method);
+                f.status = a.status;
+                f.ip = a.ip.map(Cow::Owned);
+                f.user_agent = a.user_agent.map(Cow::Owned);
+                f.duration_ms = a.duration_ms;
+                f.origin = a.origin.map(Cow::Owned);
+                let kind = super::access::classify(a.method, &a.target, f.user_agent.as_deref());
+                f.path = Some(Cow::Owned(super::endpoint_path(&a.target).to_owned()));
                 return Some(Line { kind, fields: f, extras: None, format: formats::JSON_LOG });
             } else if let (Some(m), Some(p), true) = (f.method, path.as_deref().or(url.as_deref()), f.status != 0) {
                 // A JSON access line: a webhook receipt or another request.
