@@ -187,6 +187,9 @@ impl ParsedBlock {
         {
             self.partial = true;
         }
+        // Whether an unparsed line continues the entry above (decided once:
+        // it may peel an envelope).
+        let continues = matches!(parsed, Parsed::Unparsed) && parse::is_continuation(&text);
         match parsed {
             Parsed::Blank => {}
             Parsed::Header => {
@@ -196,11 +199,11 @@ impl ParsedBlock {
                     self.header_examples.push((line_no, text.chars().take(EXAMPLE_CHARS).collect()));
                 }
             }
-            Parsed::Unparsed if parse::is_continuation(&text) && self.join(raw.len() as u64 + 1) => {}
+            Parsed::Unparsed if continues && self.join(raw.len() as u64 + 1) => {}
             Parsed::Unparsed => {
-                let lead = self.chain.is_none()
+                let lead = continues
+                    && self.chain.is_none()
                     && self.lead as usize == self.records.len()
-                    && parse::is_continuation(&text)
                     && self.lead_bytes + (raw.len() as u64) < ENTRY_MAX_BYTES;
                 if lead {
                     self.lead += 1;
@@ -490,16 +493,8 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         }
     }
     store.add_header_rows(pb.source, pb.header_rows);
-    for (line, text) in pb.examples.drain(..) {
-        if store.unparsed_examples.len() < EXAMPLES {
-            store.unparsed_examples.push(Example { source: pb.source, line, text });
-        }
-    }
-    for (line, text) in pb.header_examples.drain(..) {
-        if store.header_examples.len() < EXAMPLES {
-            store.header_examples.push(Example { source: pb.source, line, text });
-        }
-    }
+    keep_examples(&mut store.unparsed_examples, pb.source, pb.examples.drain(..));
+    keep_examples(&mut store.header_examples, pb.source, pb.header_examples.drain(..));
     let mut request_ids = pb.request_ids.iter().peekable();
     let mut kept_ids = pb.kept_ids.iter().peekable();
     let mut accepted_ids = pb.accepted_ids.iter().peekable();
@@ -516,13 +511,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     let joined_lead = match store.sources.get(src).and_then(|s| s.open_entry) {
         Some((id, lines, bytes)) if pb.lead > 0 && bytes + pb.lead_bytes <= ENTRY_MAX_BYTES => {
             let n = pb.lead.min(ENTRY_MAX_LINES.saturating_sub(lines));
-            if n > 0 {
-                *store.continued.entry(id).or_default() += n;
-                store.totals.continuation_lines += u64::from(n);
-                if let Some(s) = store.sources.get_mut(src) {
-                    s.continuation_lines += u64::from(n);
-                }
-            }
+            store.add_continuations(id, n);
             if n == pb.lead {
                 reopened = Some((id, lines + n, bytes + pb.lead_bytes));
             }
@@ -579,11 +568,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         let id = store.append(rec);
         while continued.next_if(|(r, _)| *r < i).is_some() {}
         if let Some((_, n)) = continued.next_if(|(r, _)| *r == i) {
-            store.continued.insert(id, *n);
-            store.totals.continuation_lines += u64::from(*n);
-            if let Some(s) = store.sources.get_mut(src) {
-                s.continuation_lines += u64::from(*n);
-            }
+            store.add_continuations(id, *n);
         }
         if let Some((c, lines, bytes)) = pb.chain
             && c == i
@@ -673,6 +658,15 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
             (false, true) => reopened,
             (false, false) => open_entry,
         };
+    }
+}
+
+/// Keep a block's example lines, up to [`EXAMPLES`] in all.
+fn keep_examples(kept: &mut Vec<Example>, source: u32, lines: impl Iterator<Item = (u64, String)>) {
+    for (line, text) in lines {
+        if kept.len() < EXAMPLES {
+            kept.push(Example { source, line, text });
+        }
     }
 }
 

@@ -186,11 +186,13 @@ fn quoted_pair(s: &str) -> Option<(&str, &str)> {
     Some((s.get(..e)?, s.get(e + 1..)?))
 }
 
-fn addr_port<'a>(line: &'a str, re: &LazyLock<Option<Regex>>, format: FormatId) -> Option<Hit<'a>> {
-    let c = re.as_ref()?.captures(line)?;
+/// `[TIME] ADDR:PORT [STATUS]: METHOD PATH` (the time optional).
+fn php(line: &str) -> Option<Hit<'_>> {
+    memchr::memmem::find(line.as_bytes(), b"]: ")?;
+    let c = PHP.as_ref()?.captures(line)?;
     Some(Hit {
-        format,
-        time: outer_time(line.trim_start_matches(['[', ' '])).or_else(|| outer_time(line)),
+        format: formats::PHP_SERVER,
+        time: outer_time(line),
         method: Method::parse(c.name("method")?.as_str())?,
         path: c.name("path")?.as_str(),
         status: status(c.name("status")?.as_str())?,
@@ -225,11 +227,6 @@ fn uvicorn(line: &str) -> Option<Hit<'_>> {
         ua: None,
         duration_ms: None,
     })
-}
-
-fn php(line: &str) -> Option<Hit<'_>> {
-    memchr::memmem::find(line.as_bytes(), b"]: ")?;
-    addr_port(line, &PHP, formats::PHP_SERVER)
 }
 
 fn request_line(line: &str) -> Option<Hit<'_>> {

@@ -647,6 +647,19 @@ impl Store {
         id
     }
 
+    /// Join `n` more continuation lines to record `id`'s entry, counted in
+    /// the totals and in its source's coverage.
+    pub fn add_continuations(&mut self, id: RecordId, n: u32) {
+        if n == 0 {
+            return;
+        }
+        *self.continued.entry(id).or_default() += n;
+        self.totals.continuation_lines += u64::from(n);
+        if let Some(src) = self.get(id).and_then(|r| self.sources.get_mut(r.source() as usize)) {
+            src.continuation_lines += u64::from(n);
+        }
+    }
+
     /// Count `n` records of a kind, status and path (see [`Store::append`]).
     pub fn add_counts(&mut self, kind: Kind, status: u16, path: Sym, n: u64) {
         *self.status_counts.entry((kind, status)).or_default() += n;
