@@ -522,7 +522,11 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     let mut continued = pb.continued.iter().peekable();
     let mut open_entry = None;
     if let Some(source) = store.sources.get_mut(src) {
-        for (shape, (n, line, text)) in pb.shapes.drain() {
+        // In the order the shapes first appear, so that which ones a file
+        // keeps under its cap does not depend on the map's hashing.
+        let mut shapes: Vec<_> = pb.shapes.drain().collect();
+        shapes.sort_unstable_by_key(|(_, (_, line, _))| *line);
+        for (shape, (n, line, text)) in shapes {
             source.add_shape(&shape, n, line, &text);
         }
         if source.formats.len() < pb.formats.len() {

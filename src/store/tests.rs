@@ -521,3 +521,18 @@ fn an_untimed_record_with_nothing_before_it_is_in_no_time_range() {
     assert_eq!(s.totals.webhook_receipts, 1);
     assert_eq!(s.first, parse_time("2026-11-20T08:00:00Z"));
 }
+
+#[test]
+fn a_file_keeps_the_shapes_it_meets_first() {
+    // More distinct shapes than a file keeps: the first ones met stay,
+    // the rest are counted together, whatever the hashing.
+    let word = |i: usize| format!("junk {}{}", char::from(b'a' + (i / 26) as u8), char::from(b'a' + (i % 26) as u8));
+    let lines: Vec<String> = (0..crate::store::MAX_SHAPES + 10).map(word).collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let s = store_with(&refs);
+    let kept = &s.sources[0].shapes;
+    assert_eq!(kept.len(), crate::store::MAX_SHAPES + 1);
+    assert!((0..crate::store::MAX_SHAPES).all(|i| kept.contains_key(word(i).as_str())));
+    assert!(!kept.contains_key(word(crate::store::MAX_SHAPES).as_str()));
+    assert_eq!(kept.get(crate::store::OTHER_SHAPES).map(|e| e.0), Some(10));
+}
