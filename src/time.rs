@@ -302,6 +302,25 @@ pub fn syslog_time(mon: &str, day: &str, clock: &str) -> Option<Millis> {
     if t > now.timestamp_millis() + 86_400_000 { to_millis((year - 1, mo, d), (h, mi, s, ms), 0) } else { Some(t) }
 }
 
+/// A time of day alone at the start of a line (`08:00:00.123`, logback's
+/// and log4j's default `%d{HH:mm:ss.SSS}`): how many bytes it took. It has
+/// no date, so it gives no instant by itself.
+pub fn leading_clock(s: &str) -> Option<usize> {
+    let mut c = Cur { b: s.as_bytes(), i: 0 };
+    let h = c.digits(2)?;
+    if !c.eat(b':') {
+        return None;
+    }
+    let mi = c.digits(2)?;
+    if !c.eat(b':') {
+        return None;
+    }
+    let sec = c.digits(2)?;
+    let _ = c.fraction();
+    let ok = h < 24 && mi < 60 && sec <= 60 && matches!(c.peek(), Some(b' ' | b'\t' | b'|' | b']'));
+    ok.then_some(c.i)
+}
+
 /// A time at the start of a log line, and how many bytes it took. The forms
 /// bot servers and their frameworks print first on a line:
 ///

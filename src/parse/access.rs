@@ -161,7 +161,11 @@ fn ncsa_at(line: &str, close: usize) -> Option<Hit<'_>> {
         Some((ua, rest)) => (Some(ua), rest),
         None => (None, more),
     };
-    let duration_ms = rest.split_whitespace().next().filter(|t| t.contains('.')).and_then(|t| duration(t, false));
+    // Or Traefik's common log: `… "AGENT" COUNT "ROUTER" "SERVER" 3ms`.
+    let duration_ms = match rest.split_whitespace().next().filter(|t| t.contains('.')) {
+        Some(t) => duration(t, false),
+        None => rest.split_whitespace().last().filter(|t| t.ends_with("ms")).and_then(|t| duration(t, true)),
+    };
     // `23/Apr/2026:03:44:54 +0000` is the CLF form; Werkzeug's has a space
     // instead of the colon and no zone.
     let format = if time_text.get(11..12) == Some(" ") { formats::WERKZEUG } else { formats::NCSA };

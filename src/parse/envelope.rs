@@ -11,6 +11,8 @@
 //! [pod/echo-7cfd7bf68f-nk5kr/hello] <line>                       kubectl logs --prefix
 //! db_1            | <line>                                       docker compose
 //! "<line, JSON-escaped>\n",                                       a line quoted as a JSON string
+//! [NAMESPACE ]bot-7cfd7bf68f-nk5kr web <line>                    stern (colours removed)
+//! 2026-11-20T08:00:00.123000+00:00 STREAM <line>                 aws logs tail (detailed)
 //! ```
 //!
 //! JSON envelopes (Docker's json-file, `journalctl -o json`, Cloud Logging,
@@ -108,6 +110,17 @@ pub fn peel(line: &str) -> Option<Peeled<'_>> {
             let origin = Cow::Owned(format!("{w1} {tag}"));
             return Some(Peeled { inner: b(msg), time: Some(t), origin: Some(origin), format: formats::SYSLOG });
         }
+        // aws logs tail (detailed): TIME STREAM …, the time as Python's
+        // `isoformat(timespec='microseconds')` prints a UTC time.
+        if w0.len() == 32
+            && w0.ends_with("+00:00")
+            && w0.as_bytes().get(19) == Some(&b'.')
+            && is_stream_name(w1)
+            && let Some(t) = parse_time(w0)
+        {
+            let msg = line.get(w0.len() + w1.len() + 2..).unwrap_or("");
+            return Some(Peeled { inner: b(msg), time: Some(t), origin: Some(b(w1)), format: formats::CLOUDWATCH });
+        }
         // heroku logs: TIME app[web.1]: … / TIME heroku[router]: …
         if (w1.starts_with("app[") || w1.starts_with("heroku["))
             && let Some(origin) = w1.strip_suffix(':').filter(|o| o.ends_with(']'))
@@ -157,6 +170,15 @@ pub fn peel(line: &str) -> Option<Peeled<'_>> {
             format: formats::SYSLOG,
         });
     }
+    if first.is_ascii_lowercase() || first.is_ascii_digit() || first == 0x1b {
+        let plain = match ANSI.as_ref() {
+            Some(re) if memchr::memchr(0x1b, bytes).is_some() => re.replace_all(line, ""),
+            _ => b(line),
+        };
+        if let Some(p) = stern(&plain) {
+            return Some(p);
+        }
+    }
     if memchr::memchr(b'|', bytes).is_some() && first.is_ascii_alphanumeric() {
         let plain = match ANSI.as_ref() {
             Some(re) if memchr::memchr(0x1b, bytes).is_some() => re.replace_all(line, ""),
@@ -174,6 +196,57 @@ pub fn peel(line: &str) -> Option<Peeled<'_>> {
         }
     }
     None
+}
+
+/// A CloudWatch log stream's name (`2026/11/20/[$LATEST]f897…`,
+/// `ecs/web/5e2f…`, `i-0abc…`): one word that is not a level or a tag.
+fn is_stream_name(w: &str) -> bool {
+    !w.is_empty()
+        && !w.ends_with(':')
+        && !w.contains(['=', '"'])
+        && crate::model::Level::parse(w).is_none()
+        && crate::model::Level::parse(w.trim_matches(|c| c == '[' || c == ']')).is_none()
+}
+
+/// A Kubernetes pod name made by a controller: a lowercase DNS name that
+/// ends in `-` and the five characters Kubernetes draws its random suffixes
+/// from (no vowels, no 0, 1 or 3), as in `bot-7cfd7bf68f-nk5kr`.
+fn is_pod_name(w: &str) -> bool {
+    let Some((stem, suffix)) = w.rsplit_once('-') else { return false };
+    suffix.len() == 5
+        && suffix.bytes().all(|c| b"bcdfghjklmnpqrstvwxz2456789".contains(&c))
+        && !stem.is_empty()
+        && is_dns_name(stem)
+}
+
+fn is_dns_name(w: &str) -> bool {
+    !w.is_empty()
+        && w.len() <= 253
+        && w.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
+        && !w.starts_with('-')
+}
+
+/// stern's default output: `[NAMESPACE ]POD CONTAINER line`. Only a pod
+/// name of a controller's shape is taken as one (see [`is_pod_name`]): two
+/// plain words at the start of a line are far more often just words.
+fn stern(line: &str) -> Option<Peeled<'static>> {
+    let mut words = line.splitn(4, ' ');
+    let (w0, w1, w2) = (words.next()?, words.next()?, words.next());
+    let origin_end = if is_pod_name(w0) && is_dns_name(w1) {
+        w0.len() + 1 + w1.len()
+    } else if is_dns_name(w0) && is_pod_name(w1) && w2.is_some_and(is_dns_name) {
+        w0.len() + w1.len() + w2.map_or(0, str::len) + 2
+    } else {
+        return None;
+    };
+    let origin = line.get(..origin_end)?;
+    let msg = line.get(origin_end + 1..).unwrap_or("");
+    Some(Peeled {
+        inner: Cow::Owned(msg.to_owned()),
+        time: None,
+        origin: Some(Cow::Owned(origin.replace(' ', "/"))),
+        format: formats::STERN,
+    })
 }
 
 /// A line written out as a JSON string (`"…\n",` in a notebook's outputs).

@@ -29,6 +29,8 @@ pub const HEROKU_LOGS: FormatId = 14;
 pub const KUBECTL: FormatId = 15;
 pub const COMPOSE: FormatId = 16;
 pub const QUOTED: FormatId = 17;
+pub const STERN: FormatId = 18;
+pub const CLOUDWATCH: FormatId = 19;
 
 /// One sample line and what it must give: `(field, value)` pairs, with the
 /// field names of [`describe`]. An envelope's sample names the format of
@@ -116,7 +118,7 @@ pub static FORMATS: &[Format] = &[
     },
     Format {
         name: "ncsa-combined",
-        description: "NCSA common/combined access logs: nginx, Apache, gunicorn, Tomcat, morgan combined",
+        description: "NCSA common/combined access logs: nginx, Apache, gunicorn, Tomcat, morgan combined, Traefik's common log",
         samples: &[
             Sample {
                 line: r#"10.24.4.132 - - [23/Apr/2026:03:44:54 +0000] "POST /callback HTTP/1.1" 200 334 "-" "LineBotWebhook/2.0""#,
@@ -146,6 +148,10 @@ pub static FORMATS: &[Format] = &[
             Sample {
                 line: r#"10.0.0.5 - frank [20/Nov/2026:08:00:00 +0000] "POST /callback HTTP/1.0" 401 12"#,
                 fields: &[("kind", "webhook"), ("status", "401"), ("ip", "10.0.0.5")],
+            },
+            Sample {
+                line: r#"192.168.1.1 - - [20/Nov/2026:08:00:00 +0000] "POST /callback HTTP/1.1" 200 2 "-" "LineBotWebhook/2.0" 1 "bot@docker" "http://10.0.0.2:80" 3ms"#,
+                fields: &[("kind", "webhook"), ("ip", "192.168.1.1"), ("duration_ms", "3")],
             },
         ],
     },
@@ -241,7 +247,7 @@ pub static FORMATS: &[Format] = &[
     },
     Format {
         name: "timed-text",
-        description: "any other line with a leading time (Python logging, Flask, gunicorn, Go log, Spring Boot, Rails, Apache errors)",
+        description: "any other line with a leading time (Python logging, Flask, gunicorn, Go log, Spring Boot, Rails, logback, Apache errors)",
         samples: &[
             Sample {
                 line: "2025-07-13 23:45:53,732 - modules.routes.webhook - ERROR - invalid signature",
@@ -271,6 +277,29 @@ pub static FORMATS: &[Format] = &[
             Sample {
                 line: "  [pipeline_20260319.log] 2026-03-19 07:10:00,724 ERROR LINE API error: 429",
                 fields: &[("kind", "log"), ("level", "error"), ("message", "LINE API error: 429")],
+            },
+            Sample {
+                line: "08:00:02.123 [main] ERROR c.e.bot.Callback - reply failed",
+                fields: &[
+                    ("kind", "log"),
+                    ("level", "error"),
+                    ("time", "-"),
+                    ("message", "c.e.bot.Callback - reply failed"),
+                ],
+            },
+            Sample {
+                line: "08:00:01 POST /callback 200 12.345 ms - 2",
+                fields: &[("kind", "webhook"), ("time", "-"), ("duration_ms", "12"), ("format", "morgan")],
+            },
+            Sample {
+                line: "2026/11/20 08:00:00.123\tINFO\thttp.log.access\thandled request\t{\"request\": {\"remote_ip\": \"203.0.113.5\", \"method\": \"POST\", \"uri\": \"/callback\", \"headers\": {\"User-Agent\": [\"LineBotWebhook/2.0\"]}}, \"duration\": 0.012, \"status\": 200}",
+                fields: &[
+                    ("kind", "webhook"),
+                    ("time", "2026-11-20T08:00:00.123Z"),
+                    ("ip", "203.0.113.5"),
+                    ("duration_ms", "12"),
+                    ("format", "json-log"),
+                ],
             },
         ],
     },
@@ -387,6 +416,45 @@ pub static FORMATS: &[Format] = &[
             line: r#"    "INFO:werkzeug:127.0.0.1 - - [13/May/2025 08:21:12] \"POST /callback HTTP/1.1\" 200 -\n","#,
             fields: &[("kind", "webhook"), ("status", "200"), ("format", "werkzeug")],
         }],
+    },
+    Format {
+        name: "stern",
+        description: "envelope: stern's output, [NAMESPACE ]POD CONTAINER line (colours removed)",
+        samples: &[
+            Sample {
+                line: r#"bot-7cfd7bf68f-nk5kr web 10.0.0.1 - - [22/Nov/2026:17:19:05 +0000] "POST /callback HTTP/1.1" 200 2 "-" "LineBotWebhook/2.0""#,
+                fields: &[("kind", "webhook"), ("origin", "bot-7cfd7bf68f-nk5kr/web"), ("format", "ncsa-combined")],
+            },
+            Sample {
+                line: "\x1b[32mprod\x1b[0m \x1b[32mbot-7cfd7bf68f-nk5kr\x1b[0m \x1b[33mweb\x1b[0m 2026-11-20T08:00:00.5Z ERROR reply failed",
+                fields: &[
+                    ("kind", "log"),
+                    ("origin", "prod/bot-7cfd7bf68f-nk5kr/web"),
+                    ("level", "error"),
+                    ("time", "2026-11-20T08:00:00.500Z"),
+                    ("format", "timed-text"),
+                ],
+            },
+        ],
+    },
+    Format {
+        name: "cloudwatch",
+        description: "envelope: `aws logs tail` (detailed: TIME STREAM line; short: TIME line); CloudWatch's JSON events are read as JSON",
+        samples: &[
+            Sample {
+                line: "2026-11-20T08:00:00.123000+00:00 2026/11/20/[$LATEST]f897b8fa9432936332 ERROR reply failed: 429",
+                fields: &[
+                    ("kind", "log"),
+                    ("origin", "2026/11/20/[$LATEST]f897b8fa9432936332"),
+                    ("time", "2026-11-20T08:00:00.123Z"),
+                    ("level", "error"),
+                ],
+            },
+            Sample {
+                line: r#"2026-11-20T08:00:00.123000+00:00 ecs/bot/5e2f 203.0.113.9 - - [20/Nov/2026:08:00:00 +0000] "POST /callback HTTP/1.1" 200 2 "-" "LineBotWebhook/2.0""#,
+                fields: &[("kind", "webhook"), ("origin", "ecs/bot/5e2f"), ("format", "ncsa-combined")],
+            },
+        ],
     },
 ];
 

@@ -106,6 +106,8 @@ fn lookup(k: &str) -> Option<(Field, bool)> {
         b"syslog_identifier" => (Field::Origin, false),
         b"logstreamname" => (Field::Origin, false),
         b"container_name" => (Field::Origin, false),
+        b"podname" => (Field::Origin, false),
+        b"containername" => (Field::Origin, false),
         b"__realtime_timestamp" => (Field::RealtimeUs, true),
         b"httprequest" => (Field::HttpRequest, true),
         b"request" => (Field::Request, true),

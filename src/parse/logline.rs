@@ -68,15 +68,49 @@ pub fn level_and_message(rest: &str) -> (Option<Level>, &str) {
     (None, body)
 }
 
-/// A timed line as a `log` record; a JSON line after the time (`kubectl
-/// logs --timestamps` of a JSON logger) is read as that line, with this
-/// time when it has none.
+/// A line that starts with a time of day and no date (logback's default
+/// `08:00:00.123 [main] INFO …`): its time comes from an envelope, or
+/// from the record before it.
+fn leading_clock(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    let t = t.strip_prefix('[').unwrap_or(t);
+    crate::time::leading_clock(t).and_then(|n| t.get(n..))
+}
+
+/// A timed line as a `log` record. What follows the time may be a line of
+/// its own: a JSON line (`kubectl logs --timestamps` of a JSON logger), an
+/// access line without a time (`aws logs tail --format short` of morgan's
+/// output), or Caddy's console access log (`TIME\tINFO\thttp.log.access\t
+/// handled request\t{"request":…}`): read as that, with this time when it
+/// has none.
 pub fn parse(line: &str, depth: u8) -> Option<Line<'_>> {
-    let (time, rest) = leading(line)?;
+    let (time, rest) = match leading(line) {
+        Some(x) => x,
+        None => (i64::MIN, leading_clock(line)?),
+    };
     let json = rest.trim_start();
+    let timed = (time != i64::MIN).then_some(time);
     if depth < 3
         && json.starts_with('{')
-        && let Some(inner) = super::json::parse_timed(json, depth + 1, Some(time))
+        && let Some(inner) = super::json::parse_timed(json, depth + 1, timed)
+    {
+        return Some(inner);
+    }
+    if json.starts_with(|c: char| c.is_ascii_uppercase())
+        && crate::model::Method::parse(json.split(' ').next().unwrap_or("")).is_some()
+        && let Some(mut inner) = super::access::parse(json)
+    {
+        if inner.fields.time == i64::MIN {
+            inner.fields.time = time;
+        }
+        return Some(inner);
+    }
+    if depth < 3
+        && json.ends_with('}')
+        && let Some(at) = memchr::memmem::find(json.as_bytes(), b"\t{")
+        && let Some(obj) = json.get(at + 1..)
+        && let Some(inner) = super::json::parse_timed(obj, depth + 1, timed)
+        && matches!(inner.kind, Kind::Http | Kind::Webhook)
     {
         return Some(inner);
     }

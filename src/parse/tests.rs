@@ -528,8 +528,38 @@ fn timed_lines_are_log_records() {
             "{line}"
         );
     }
-    for not_timed in ["Traceback (most recent call last):", "    at Foo.bar (x.js:1:1)", "08:00:00 only a clock"] {
+    for not_timed in
+        ["Traceback (most recent call last):", "    at Foo.bar (x.js:1:1)", "08:00 not a clock", "25:00:00 x"]
+    {
         assert!(matches!(parse_line(not_timed), Parsed::Unparsed), "{not_timed}");
+    }
+    // A time of day alone (logback's default pattern) is a log line with no
+    // instant of its own; an envelope's time fills it in.
+    let l = rec("08:00:02.123 [main] ERROR c.e.Bot - reply failed");
+    assert_eq!((l.kind, l.fields.time, l.fields.level), (Kind::Log, i64::MIN, Some(Level::Error)));
+    let l = rec("2026-11-20T08:00:02.5Z stdout F 08:00:02.123 [main] INFO c.e.Bot - ok");
+    assert_eq!(
+        (l.kind, l.fields.time, l.fields.origin.as_deref()),
+        (Kind::Log, t("2026-11-20T08:00:02.5Z"), Some("stdout"))
+    );
+}
+
+#[test]
+fn stern_only_with_a_controllers_pod_name() {
+    let l = rec("bot-7cfd7bf68f-nk5kr web 2026-11-20T08:00:00Z ERROR reply failed");
+    assert_eq!((l.kind, l.fields.origin.as_deref()), (Kind::Log, Some("bot-7cfd7bf68f-nk5kr/web")));
+    let l = rec("prod bot-84b9c-x2x4z web 2026-11-20T08:00:00Z INFO ok");
+    assert_eq!(l.fields.origin.as_deref(), Some("prod/bot-84b9c-x2x4z/web"));
+    // Plain words, a suffix with a vowel or of another length, upper case:
+    // not stern, so nothing is peeled off.
+    for line in [
+        "error occurred while sending",
+        "hello-world web 2026-11-20T08:00:00Z INFO ok",
+        "bot-7cfd7bf68f-nk5k web 2026-11-20T08:00:00Z INFO ok",
+        "Bot-7cfd7bf68f-nk5kr web 2026-11-20T08:00:00Z INFO ok",
+    ] {
+        let peeled = crate::parse::envelope::peel(line);
+        assert!(peeled.is_none_or(|p| p.format != crate::parse::formats::STERN), "{line}");
     }
 }
 
