@@ -700,6 +700,8 @@ struct Job {
     keep_ids: bool,
     /// Keep line numbers as read (a file that may change while read).
     marks: bool,
+    /// The file's last modification: the year of year-less times.
+    modified: Option<crate::time::Millis>,
     block: Block,
 }
 
@@ -903,7 +905,9 @@ impl Loader {
 
 fn parse_worker(rx: &Receiver<Job>, tx: &Sender<(u64, Out)>, secrets: Option<&std::sync::Arc<Secrets>>) {
     for job in rx {
-        let pb = ParsedBlock::parse_marked(job.source, job.block, job.keep, job.keep_ids, secrets.cloned(), job.marks);
+        let pb = crate::time::with_reference(job.modified, || {
+            ParsedBlock::parse_marked(job.source, job.block, job.keep, job.keep_ids, secrets.cloned(), job.marks)
+        });
         if tx.send((job.seq, Out::Block(Box::new(pb)))).is_err() {
             return;
         }
@@ -950,12 +954,19 @@ fn read_all(
         // A plain file can change while it is read (it is live); a
         // compressed one is read again to count lines, standard input kept.
         let marks = opened.file.is_some();
+        let modified = match &spec.origin {
+            Origin::File(path) => std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| chrono::DateTime::<chrono::Utc>::from(t).timestamp_millis().into()),
+            Origin::Stdin => None,
+        };
         let mut reader = BlockReader::new(opened);
         reader.eager = keep; // standard input: show lines as they come
         loop {
             match reader.next_block() {
                 Ok(Some(block)) => {
-                    if jobs.send(Job { seq, source: src, keep, keep_ids, marks, block }).is_err() {
+                    if jobs.send(Job { seq, source: src, keep, keep_ids, marks, modified, block }).is_err() {
                         return;
                     }
                     seq += 1;

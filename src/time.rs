@@ -287,19 +287,38 @@ fn trailing_zone(c: &mut Cur) -> i64 {
     0
 }
 
+thread_local! {
+    /// The instant a year-less time is read against (see [`syslog_time`]).
+    static REFERENCE: std::cell::Cell<Option<Millis>> = const { std::cell::Cell::new(None) };
+}
+
+/// Run `f` with year-less times read against `at` (a file's last
+/// modification: its lines were written before it) instead of now.
+/// `None` keeps the reference in force.
+pub fn with_reference<T>(at: Option<Millis>, f: impl FnOnce() -> T) -> T {
+    if at.is_none() {
+        return f();
+    }
+    let before = REFERENCE.with(|r| r.replace(at));
+    let out = f();
+    REFERENCE.with(|r| r.set(before));
+    out
+}
+
 /// A syslog (RFC 3164) time, `Nov 20` `08:00:00`, which has no year: the
-/// current year, or the one before when that would put it more than a day
-/// in the future (a December line read in January). Taken as UTC.
+/// year of the file's last change (or of now, for a live stream), or the
+/// year before when that would put the line more than a day after it (a
+/// December line in a file last written in January). Taken as UTC.
 pub fn syslog_time(mon: &str, day: &str, clock: &str) -> Option<Millis> {
     let mo = month(mon.as_bytes())?;
     let d: u32 = day.trim().parse().ok()?;
     let mut c = Cur { b: clock.as_bytes(), i: 0 };
     let h = c.digits(2)?;
     let (mi, s, ms) = c.clock_rest()?;
-    let now = chrono::Utc::now();
-    let year = chrono::Datelike::year(&now);
+    let reference = REFERENCE.with(std::cell::Cell::get).unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+    let year = chrono::DateTime::from_timestamp_millis(reference).map_or(1970, |t| chrono::Datelike::year(&t));
     let t = to_millis((year, mo, d), (h, mi, s, ms), 0)?;
-    if t > now.timestamp_millis() + 86_400_000 { to_millis((year - 1, mo, d), (h, mi, s, ms), 0) } else { Some(t) }
+    if t > reference + 86_400_000 { to_millis((year - 1, mo, d), (h, mi, s, ms), 0) } else { Some(t) }
 }
 
 /// A time of day alone at the start of a line (`08:00:00.123`, logback's

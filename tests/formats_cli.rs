@@ -88,3 +88,18 @@ fn a_failing_sample_is_a_config_error() {
         .code(2)
         .stderr(predicate::str::contains("format nginx-timed: sample 1: status is \"200\", not \"404\""));
 }
+
+#[test]
+fn a_syslog_time_takes_its_year_from_the_files_last_change() {
+    // `Dec 31` in a file last written on 1 January 2024 was written in 2023,
+    // whatever year the tool runs in.
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("syslog");
+    std::fs::write(&path, "Dec 31 23:59:00 host app[1]: worker started\nJan  1 00:00:05 host app[1]: tick\n").unwrap();
+    let jan_first = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_704_103_200); // 2024-01-01T10:00:00Z
+    std::fs::File::options().write(true).open(&path).unwrap().set_modified(jan_first).unwrap();
+    let out = linelens(home.path()).args(["report", "--format", "json"]).arg(&path).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["time_range"]["first"], "2023-12-31T23:59:00.000Z");
+    assert_eq!(v["time_range"]["last"], "2024-01-01T00:00:05.000Z");
+}

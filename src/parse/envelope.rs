@@ -274,6 +274,9 @@ pub fn inner(p: Peeled<'_>, depth: u8) -> Parsed<'_> {
             Some(l) => Parsed::Record(l),
             None => Parsed::Unparsed,
         }
+    } else if p.time.is_some() {
+        // A year-less inner time (syslog's) takes its year from the envelope's.
+        crate::time::with_reference(p.time, || super::parse_line_at(&p.inner, depth + 1))
     } else {
         super::parse_line_at(&p.inner, depth + 1)
     };

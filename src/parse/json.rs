@@ -666,7 +666,10 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
                 // whole line: the line inside is what counts.
                 if let Some(m) = message.as_deref()
                     && depth < 3
-                    && let super::Parsed::Record(inner) = super::parse_line_at(m.trim_end(), depth + 1)
+                    && let super::Parsed::Record(inner) =
+                        crate::time::with_reference(Some(time).filter(|&t| t != i64::MIN), || {
+                            super::parse_line_at(m.trim_end(), depth + 1)
+                        })
                 {
                     let mut inner = inner.into_owned();
                     if inner.fields.time == i64::MIN {

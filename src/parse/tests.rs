@@ -581,3 +581,11 @@ fn an_address_with_a_port_is_a_sender_and_login_is_api() {
         assert_eq!(rec(&line).kind, Kind::Api, "{endpoint}");
     }
 }
+
+#[test]
+fn a_syslog_line_in_an_envelope_takes_the_envelopes_year() {
+    let l = rec("2019-12-31T23:59:30Z stdout F Dec 31 23:59:00 host app[1]: worker started");
+    assert_eq!(l.fields.time, t("2019-12-31T23:59:00Z"));
+    let l = rec(r#"{"log":"Jan  1 00:00:05 host app[1]: tick\n","stream":"stdout","time":"2020-01-01T00:00:06Z"}"#);
+    assert_eq!(l.fields.time, t("2020-01-01T00:00:05Z"));
+}
