@@ -90,6 +90,11 @@ pub struct ParsedBlock {
     partial: bool,
     /// Unparsed lines by shape: count, first line number and text.
     shapes: HashMap<String, (u64, u64, String)>,
+    /// The lines of a pretty-printed JSON object being gathered (see
+    /// `parse::pretty`): (line, offset, line number), its indent and bytes.
+    pretty: Vec<(Vec<u8>, u64, u64)>,
+    pretty_indent: usize,
+    pretty_bytes: u64,
     /// The block's first header rows: (line number, text).
     header_examples: Vec<(u64, String)>,
 }
@@ -157,6 +162,8 @@ impl ParsedBlock {
             line_no += 1;
             pos = end + 1;
         }
+        // An object still open at the block's end: its lines as they are.
+        pb.replay_pretty();
         // An unterminated last line is still the current line.
         pb.next_line = line_no - u64::from(data.last().is_some_and(|&b| b != b'\n'));
         if keep_data {
@@ -165,8 +172,61 @@ impl ParsedBlock {
         pb
     }
 
-    /// Classify one line (without its line ending) and add it.
+    /// Add one line (without its line ending): gathered into a
+    /// pretty-printed JSON object when it opens or continues one, else
+    /// classified on its own.
     pub fn add_line(&mut self, raw: &[u8], offset: u64, line_no: u64) {
+        if !self.pretty.is_empty() {
+            self.pretty_bytes += raw.len() as u64 + 1;
+            self.pretty.push((raw.to_vec(), offset, line_no));
+            if parse::pretty::closes(&String::from_utf8_lossy(raw), self.pretty_indent) {
+                self.finish_pretty();
+            } else if self.pretty.len() > ENTRY_MAX_LINES as usize || self.pretty_bytes > ENTRY_MAX_BYTES {
+                self.replay_pretty();
+            }
+            return;
+        }
+        if !self.partial
+            && raw.trim_ascii_end().last() == Some(&b'{')
+            && let Some(indent) = parse::pretty::opens(&String::from_utf8_lossy(raw))
+        {
+            self.pretty_indent = indent;
+            self.pretty_bytes = raw.len() as u64 + 1;
+            self.pretty.push((raw.to_vec(), offset, line_no));
+            return;
+        }
+        self.add_plain(raw, offset, line_no);
+    }
+
+    /// A gathered object: one record when its lines read as one, else
+    /// each line on its own.
+    fn finish_pretty(&mut self) {
+        let lines = std::mem::take(&mut self.pretty);
+        let texts: Vec<std::borrow::Cow<'_, str>> = lines.iter().map(|(r, _, _)| String::from_utf8_lossy(r)).collect();
+        let joined = parse::pretty::join(texts.iter().map(|t| t.as_ref()));
+        let (Parsed::Record(l), Some((first, offset, line_no))) = (parse::parse_line(&joined), lines.first()) else {
+            self.pretty = lines;
+            self.replay_pretty();
+            return;
+        };
+        self.add_parsed_record(&l, first.len(), *offset, *line_no);
+        for (raw, offset, line_no) in lines.iter().skip(1) {
+            // (A blank line inside is not a line of the entry.)
+            if !raw.trim_ascii().is_empty() && !self.join(raw.len() as u64 + 1) {
+                self.add_plain(raw, *offset, *line_no);
+            }
+        }
+    }
+
+    /// The gathered lines, each read on its own.
+    fn replay_pretty(&mut self) {
+        for (raw, offset, line_no) in std::mem::take(&mut self.pretty) {
+            self.add_plain(&raw, offset, line_no);
+        }
+    }
+
+    /// Classify one line (without its line ending) and add it.
+    fn add_plain(&mut self, raw: &[u8], offset: u64, line_no: u64) {
         // Valid UTF-8 is the rule; the lossy conversion is only for junk.
         let text = match std::str::from_utf8(raw) {
             Ok(s) => std::borrow::Cow::Borrowed(s),
@@ -233,22 +293,26 @@ impl ParsedBlock {
                     line,
                 ));
             }
-            Parsed::Record(l) => {
-                let at = usize::from(l.format);
-                if self.formats.len() <= at {
-                    self.formats.resize(at + 1, 0);
-                }
-                if let Some(n) = self.formats.get_mut(at) {
-                    *n += 1;
-                }
-                if self.marks {
-                    let rel = |a: u64, b: u64| u32::try_from(a.saturating_sub(b)).unwrap_or(u32::MAX);
-                    self.line_marks.push((rel(offset, self.checkpoint.0), rel(line_no, self.checkpoint.1)));
-                }
-                self.chain = Some((self.records.len() as u32, 0, raw.len() as u64 + 1));
-                self.add_record(&l, offset)
-            }
+            Parsed::Record(l) => self.add_parsed_record(&l, raw.len(), offset, line_no),
         }
+    }
+
+    /// A record line of `len` bytes: counted by format, marked, and open
+    /// for continuation lines.
+    fn add_parsed_record(&mut self, l: &Line, len: usize, offset: u64, line_no: u64) {
+        let at = usize::from(l.format);
+        if self.formats.len() <= at {
+            self.formats.resize(at + 1, 0);
+        }
+        if let Some(n) = self.formats.get_mut(at) {
+            *n += 1;
+        }
+        if self.marks {
+            let rel = |a: u64, b: u64| u32::try_from(a.saturating_sub(b)).unwrap_or(u32::MAX);
+            self.line_marks.push((rel(offset, self.checkpoint.0), rel(line_no, self.checkpoint.1)));
+        }
+        self.chain = Some((self.records.len() as u32, 0, len as u64 + 1));
+        self.add_record(l, offset)
     }
 
     /// Join a continuation line of `bytes` to the record before, if there

@@ -171,18 +171,51 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
         out.write_all(crate::mask::apply(&crate::escape::to_json(v, false)).as_bytes())?;
         out.write_all(b"\n")
     };
-    for (i, text) in lines_of(data).enumerate() {
+    let all: Vec<std::borrow::Cow<'_, str>> = lines_of(data).collect();
+    // Lines of a pretty-printed object already printed with its record.
+    let mut skip_to = 0usize;
+    for (i, text) in all.iter().enumerate() {
         let line = first_line + i as u64;
-        if text.trim().is_empty() {
+        if i < skip_to || text.trim().is_empty() {
             continue;
+        }
+        if !split
+            && let Some(indent) = crate::parse::pretty::opens(text)
+            && let Some(end) = all
+                .iter()
+                .skip(i + 1)
+                .take(crate::ingest::ENTRY_MAX_LINES as usize)
+                .position(|l| crate::parse::pretty::closes(l, indent))
+        {
+            let lines = all.get(i..=i + 1 + end).unwrap_or_default();
+            let joined = crate::parse::pretty::join(lines.iter().map(|l| l.as_ref()));
+            let mut v = record_json(&joined, source, line, p);
+            if !matches!(v.get("kind").and_then(Value::as_str), None | Some("unparsed" | "header")) {
+                if let Some((rec, _, _)) = pending.take() {
+                    emit(out, &rec)?;
+                }
+                let more: Vec<Value> = lines
+                    .iter()
+                    .skip(1)
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| Value::String(l.to_string()))
+                    .collect();
+                let (n, bytes) = (more.len() as u32, lines.iter().skip(1).map(|l| l.len() as u64).sum());
+                if let Some(m) = v.as_object_mut() {
+                    m.insert("continuation".into(), Value::Array(more));
+                }
+                pending = Some((v, n, bytes));
+                skip_to = i + 2 + end;
+                continue;
+            }
         }
         let rest_of_split = std::mem::take(&mut split) && pending.is_some();
         if rest_of_split {
-            split = crate::parse::envelope::is_partial(&text);
+            split = crate::parse::envelope::is_partial(text);
         }
-        let mut v = if rest_of_split { Value::Null } else { record_json(&text, source, line, p) };
+        let mut v = if rest_of_split { Value::Null } else { record_json(text, source, line, p) };
         if rest_of_split
-            || (v.get("kind").and_then(Value::as_str) == Some("unparsed") && crate::parse::is_continuation(&text))
+            || (v.get("kind").and_then(Value::as_str) == Some("unparsed") && crate::parse::is_continuation(text))
         {
             if let Some((rec, n, bytes)) = pending.as_mut()
                 && *n < crate::ingest::ENTRY_MAX_LINES
@@ -191,15 +224,15 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
                 *n += 1;
                 *bytes += text.len() as u64;
                 if let Some(Value::Array(more)) = rec.get_mut("continuation") {
-                    more.push(Value::String(text.into_owned()));
+                    more.push(Value::String(text.to_string()));
                 } else if let Some(m) = rec.as_object_mut() {
-                    m.insert("continuation".into(), Value::Array(vec![Value::String(text.into_owned())]));
+                    m.insert("continuation".into(), Value::Array(vec![Value::String(text.to_string())]));
                 }
                 continue;
             }
             if v.is_null() {
                 // The rest of a split line past the entry's cap: on its own.
-                v = record_json(&text, source, line, p);
+                v = record_json(text, source, line, p);
             }
             if pending.is_none() && i == 0 {
                 v = json!({"kind": "continuation", "source": source, "line": line, "text": text});
@@ -211,7 +244,7 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
         let is_record =
             !matches!(v.get("kind").and_then(Value::as_str), None | Some("unparsed" | "header" | "continuation"));
         if is_record {
-            split = crate::parse::envelope::is_partial(&text);
+            split = crate::parse::envelope::is_partial(text);
             pending = Some((v, 0, 0));
         } else if !v.is_null() {
             emit(out, &v)?;

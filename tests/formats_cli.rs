@@ -103,3 +103,49 @@ fn a_syslog_time_takes_its_year_from_the_files_last_change() {
     assert_eq!(v["time_range"]["first"], "2023-12-31T23:59:00.000Z");
     assert_eq!(v["time_range"]["last"], "2024-01-01T00:00:05.000Z");
 }
+
+/// A Cloud Logging request entry, pretty-printed as `gcloud logging read
+/// --format json` prints it (inside its array: indented by two).
+fn pretty_entry(i: usize) -> String {
+    format!(
+        "  {{\n    \"httpRequest\": {{\n      \"requestMethod\": \"POST\",\n      \"requestUrl\": \"https://bot.example.com/callback\",\n      \"status\": 500,\n      \"userAgent\": \"LineBotWebhook/2.0\",\n      \"remoteIp\": \"147.92.150.{}\",\n      \"latency\": \"0.{:03}s\"\n    }},\n    \"resource\": {{\n      \"labels\": {{\n        \"service_name\": \"bot\"\n      }}\n    }},\n    \"severity\": \"ERROR\",\n    \"timestamp\": \"2026-11-20T08:{:02}:{:02}.{:03}Z\"\n  }},\n",
+        i % 250,
+        i % 1000,
+        (i / 60) % 60,
+        i % 60,
+        i % 1000
+    )
+}
+
+#[test]
+fn pretty_printed_entries_are_one_record_each_across_blocks() {
+    // More than two read blocks of entries: the ones a block's end would
+    // cut stay whole.
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("cloudrun.json");
+    let n = 4000;
+    let mut text = String::from("[\n");
+    for i in 0..n {
+        text.push_str(&pretty_entry(i));
+    }
+    text.push_str("]\n");
+    assert!(text.len() > 2 * (512 << 10), "{}", text.len());
+    std::fs::write(&path, &text).unwrap();
+    let out = linelens(home.path()).args(["report", "--format", "json"]).arg(&path).assert();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["totals"]["webhook_receipts"], n as u64, "{}", v["totals"]);
+    // `[` stands alone, visible; `]` closes the last entry.
+    assert_eq!(v["totals"]["unparsed"], 1);
+    assert_eq!(v["totals"]["continuation_lines"], (n * 16 + 1) as u64);
+    // `tail` prints each entry once, as one record.
+    let out = linelens(home.path())
+        .args(["tail", "--from-start"])
+        .arg(&path)
+        .timeout(std::time::Duration::from_secs(3))
+        .assert();
+    let records = String::from_utf8_lossy(&out.get_output().stdout)
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"webhook\""))
+        .count();
+    assert_eq!(records, n);
+}

@@ -22,6 +22,7 @@ pub mod envelope;
 pub mod formats;
 pub mod json;
 pub mod logline;
+pub mod pretty;
 pub mod text;
 pub mod user;
 

@@ -416,7 +416,9 @@ impl BlockReader {
             let cut = if self.eof {
                 Some(buf.len())
             } else {
-                memchr::memrchr(b'\n', &buf).map(|i| i + 1).or((buf.len() > MAX_LINE).then_some(MAX_LINE))
+                memchr::memrchr(b'\n', &buf)
+                    .map(|i| if self.eager { i + 1 } else { entry_cut(&buf, i + 1) })
+                    .or((buf.len() > MAX_LINE).then_some(MAX_LINE))
             };
             if let Some(cut) = cut {
                 self.carry = buf.split_off(cut);
@@ -431,6 +433,46 @@ impl BlockReader {
             target = (buf.len() * 2).min(MAX_LINE + 1);
         }
     }
+}
+
+/// How far back a block's end may move to keep an entry whole.
+const ENTRY_WINDOW: usize = 64 << 10;
+
+/// Where to end a block whose last complete line ends at `cut`: before the
+/// line that starts the entry the next line belongs to, when the next line
+/// continues one (it starts with a space or tab, or closes a bracket: a
+/// traceback, a pretty-printed JSON object) and that start is within
+/// [`ENTRY_WINDOW`]; else at `cut`. An entry inside one block is joined by
+/// the block's parser alone (a pretty-printed object can only be read
+/// whole there).
+fn entry_cut(buf: &[u8], cut: usize) -> usize {
+    let starts_entry = |at: usize| -> bool {
+        let rest = buf.get(at..).unwrap_or_default();
+        let line = rest.get(..memchr::memchr(b'\n', rest).unwrap_or(rest.len())).unwrap_or_default();
+        match line.first() {
+            None => true,
+            Some(b' ' | b'\t') => line.trim_ascii() == b"{",
+            Some(b'}' | b']') => false,
+            Some(_) => true,
+        }
+    };
+    // The next line is incomplete here; its first bytes are enough.
+    if cut >= buf.len() || starts_entry(cut) {
+        return cut;
+    }
+    let floor = cut.saturating_sub(ENTRY_WINDOW);
+    let mut end = cut - 1; // the newline ending the line before
+    while end > floor {
+        let start = memchr::memrchr(b'\n', buf.get(floor..end).unwrap_or_default()).map_or(floor, |i| floor + i + 1);
+        if start == 0 || start == floor {
+            break;
+        }
+        if starts_entry(start) {
+            return start;
+        }
+        end = start - 1;
+    }
+    cut
 }
 
 /// Whether an open file starts with `expected` now, read without moving

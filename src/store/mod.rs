@@ -936,7 +936,17 @@ impl Store {
     }
 
     fn raw_line_text(&self, rec: Record) -> std::io::Result<String> {
-        self.raw_lines(rec, 1, MAX_LINE_TEXT)
+        let text = self.raw_lines(rec, 1, MAX_LINE_TEXT)?;
+        // A record read from a pretty-printed object: the whole object, as
+        // one line (see `parse::pretty`).
+        if rec.kind() != Kind::Unparsed && crate::parse::pretty::opens(&text).is_some() {
+            let lines = crate::ingest::ENTRY_MAX_LINES as usize + 1;
+            let more = self.raw_lines(rec, lines, crate::ingest::ENTRY_MAX_BYTES as usize + MAX_LINE_TEXT)?;
+            if let Some(joined) = crate::parse::pretty::gather(&more) {
+                return Ok(joined);
+            }
+        }
+        Ok(text)
     }
 
     /// `n` lines from the record's (joined by `\n`, line endings removed),

@@ -536,3 +536,26 @@ fn a_file_keeps_the_shapes_it_meets_first() {
     assert!(!kept.contains_key(word(crate::store::MAX_SHAPES).as_str()));
     assert_eq!(kept.get(crate::store::OTHER_SHAPES).map(|e| e.0), Some(10));
 }
+
+#[test]
+fn a_pretty_printed_object_is_one_record_read_again_whole() {
+    let s = store_with(&[
+        // No time: not a record as a whole, so each line is read alone.
+        "{",
+        r#"  "note": "no time here""#,
+        "}",
+        "{",
+        r#"  "timestamp": "2026-11-20T08:00:00Z","#,
+        r#"  "severity": "ERROR","#,
+        r#"  "textPayload": "reply failed: 429""#,
+        "}",
+    ]);
+    assert_eq!((s.totals.log_entries, s.totals.unparsed, s.totals.continuation_lines), (1, 3, 4));
+    let (id, rec) = (0..s.len() as u32).map(|i| (i, s.get(i).unwrap())).find(|(_, r)| r.kind() == Kind::Log).unwrap();
+    let again = s.line_text(rec).unwrap();
+    assert_eq!(
+        again,
+        r#"{ "timestamp": "2026-11-20T08:00:00Z", "severity": "ERROR", "textPayload": "reply failed: 429" }"#
+    );
+    assert!(s.entry_text(id, rec).unwrap().ends_with("\"reply failed: 429\"\n}"));
+}
