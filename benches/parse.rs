@@ -20,6 +20,9 @@ const NCSA: &str =
     r#"147.92.150.193 - - [20/Nov/2026:08:00:00 +0000] "POST /callback HTTP/1.1" 200 2 "-" "LineBotWebhook/2.0" 0.034"#;
 const HEROKU: &str = r#"2020-05-12T06:33:53.370531+00:00 heroku[router]: at=info method=POST path="/callback" host=gspace.herokuapp.com request_id=4490fb5a-1f1c-4eec-94ff-20fab045b88e fwd="147.92.150.194" dyno=web.1 connect=0ms service=89ms status=200 bytes=161 protocol=https"#;
 
+const STERN: &str = r#"bot-7cfd7bf68f-nk5kr web 10.0.0.1 - - [22/Nov/2026:17:19:05 +0000] "POST /callback HTTP/1.1" 200 2 "-" "LineBotWebhook/2.0""#;
+const CADDY: &str = "2026/11/20 08:00:00.123\tINFO\thttp.log.access\thandled request\t{\"request\": {\"remote_ip\": \"203.0.113.5\", \"method\": \"POST\", \"uri\": \"/callback\", \"headers\": {\"User-Agent\": [\"LineBotWebhook/2.0\"]}}, \"duration\": 0.012, \"status\": 200}";
+
 fn lines(c: &mut Criterion) {
     let mut g = c.benchmark_group("parse_line");
     for (name, line) in [
@@ -39,6 +42,13 @@ fn lines(c: &mut Criterion) {
         ),
         ("json_log", r#"{"level":50,"time":1763625600000,"pid":1,"hostname":"bot","msg":"reply failed"}"#),
         ("traceback_line", "  File \"/app/bot/app.py\", line 58, in callback"),
+        ("stern_ncsa", STERN),
+        (
+            "cloudwatch_timed",
+            "2026-11-20T08:00:00.123000+00:00 2026/11/20/[$LATEST]f897b8fa9432936332 ERROR reply failed: 429",
+        ),
+        ("logback_clock", "08:00:02.123 [main] ERROR c.e.bot.Callback - reply failed"),
+        ("caddy_console", CADDY),
     ] {
         g.throughput(Throughput::Bytes(line.len() as u64));
         g.bench_function(name, |b| b.iter(|| black_box(parse_line(black_box(line))).is_some_record()));

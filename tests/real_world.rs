@@ -153,3 +153,21 @@ fn router_and_envelope_details() {
     let Parsed::Record(l) = parse_line(text.lines().next().unwrap()) else { panic!() };
     assert_eq!((l.kind, l.fields.origin.as_deref(), l.fields.status), (Kind::Http, Some("stdout"), 200));
 }
+
+/// Cloud Logging entries exported pretty-printed: entries 1 and 3 are Cloud
+/// Run requests (GET → 500), entry 2 a traceback in `textPayload`.
+#[test]
+fn pretty_printed_cloud_logging_entries() {
+    let Some(dir) = dir() else { return };
+    let data = std::fs::read(dir.join("envelopes/gcp-cloud-logging-cloudrun-export_palios-taey.log")).unwrap();
+    let mut s = linelens::store::Store::new();
+    linelens::ingest::load_bytes(&mut s, "gcp", &data);
+    let recs: Vec<_> = (0..s.len() as u32).map(|i| s.get(i).unwrap()).collect();
+    let got: Vec<(Kind, u16)> = recs.iter().map(|r| (r.kind(), r.status())).collect();
+    assert_eq!(got.iter().filter(|g| **g == (Kind::Http, 500)).count(), 2, "{got:?}");
+    assert_eq!(got.iter().filter(|g| g.0 == Kind::Log).count(), 1, "{got:?}");
+    assert_eq!((s.totals.unparsed, s.len()), (0, 3));
+    let mut lines = s.lines_of(&recs);
+    lines.sort_unstable();
+    assert_eq!(lines, [1, 37, 64]);
+}
