@@ -95,6 +95,11 @@ pub struct ParsedBlock {
     pretty: Vec<(Vec<u8>, u64, u64)>,
     pretty_indent: usize,
     pretty_bytes: u64,
+    /// The last few SDK errors read (status, request ID and message hashed):
+    /// the same error printed again with its request ID, or untimed inside
+    /// an entry (a traceback's cause chain, an error printed then raised),
+    /// continues the entry instead of counting twice.
+    recent_errors: Vec<u64>,
     /// The block's first header rows: (line number, text).
     header_examples: Vec<(u64, String)>,
 }
@@ -240,6 +245,26 @@ impl ParsedBlock {
         }
         self.partial = false;
         let parsed = parse::parse_line(&text);
+        if let Parsed::Record(l) = &parsed
+            && l.format == parse::formats::SDK_ERROR
+        {
+            let f = &l.fields;
+            let key = hash_id(&format!(
+                "{}\u{1f}{}\u{1f}{}",
+                f.status,
+                f.request_id.as_deref().unwrap_or(""),
+                f.message.as_deref().unwrap_or("")
+            ));
+            // (Two timed lines without a request ID are two calls.)
+            let same = f.request_id.is_some() || f.time == i64::MIN;
+            if same && self.recent_errors.contains(&key) && self.join(raw.len() as u64 + 1) {
+                return;
+            }
+            if self.recent_errors.len() >= 8 {
+                self.recent_errors.remove(0);
+            }
+            self.recent_errors.push(key);
+        }
         // (LINE's own formats are never the first part of a split line: not checked.)
         if let Parsed::Record(l) = &parsed
             && l.format > parse::formats::LINE_JSON
@@ -368,11 +393,20 @@ impl ParsedBlock {
                         meta.events_len = wb.events.len() as u32;
                     }
                 }
+                // A line that reported the signature rejected.
+                match f.signature_failure {
+                    Some(parse::sdk::SignatureFailure::Invalid) => {
+                        meta.sig = SigState::Invalid;
+                        meta.has_signature = true;
+                    }
+                    Some(parse::sdk::SignatureFailure::Missing) => meta.sig = SigState::Missing,
+                    None => {}
+                }
                 if let Some(ms) = f.duration_ms.filter(|&ms| ms > SLOW_MS) {
                     let slow_ms = u16::try_from(ms).unwrap_or(u16::MAX);
                     self.notes.push(Note { record: idx, slow_ms, ..Note::default() });
                 }
-                if meta.has_body || meta.has_signature {
+                if meta.has_body || meta.has_signature || meta.sig != SigState::Unverifiable {
                     aux = self.webhooks.len() as u32;
                     self.webhooks.push(meta);
                 } else if meta.ip != NONE {

@@ -183,6 +183,32 @@ fn lookup_of_an_unknown_id_exits_1() {
         .stderr(predicate::str::contains("00000000-0000-0000-0000-000000000000"));
 }
 
+/// SDKs' error output carries request IDs: `lookup` finds them as records.
+#[test]
+fn lookup_finds_the_request_id_of_an_sdk_error() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bot.log"),
+        "[2023-04-01 23:48:37,569] ERROR in app: Exception on /callback [POST]\n\
+         Traceback (most recent call last):\n\
+         \x20 File \"app.py\", line 58, in callback\n\
+         linebot.exceptions.LineBotApiError: LineBotApiError: status_code=400, request_id=f3a62d1e-fe44-4848-995f-88013d707d95, error_response={\"details\": [], \"message\": \"Invalid reply token\"}, headers={}\n",
+    )
+    .unwrap();
+    let out = linelens(home.path())
+        .args(["lookup", "--request-id", "f3a62d1e-fe44-4848-995f-88013d707d95", "--format", "json"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let l: Lookup = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(l.records.len(), 1, "{l:?}");
+    assert!(l.text_matches.is_empty());
+    let out = linelens(home.path()).args(["report", "--format", "json"]).arg(dir.path()).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["status_counts"]["api"]["400"], 1, "{}", v["status_counts"]);
+}
+
 /// An ID no record carries is searched for in every line's text: found in
 /// text, exit 0 with the lines; found nowhere, exit 1.
 #[test]
@@ -193,11 +219,7 @@ fn lookup_falls_back_to_the_text_of_every_line() {
     std::io::Write::write_all(&mut gz, b"2026-11-20 08:00:01,000 ERROR push failed request_id=abc-123 status=429\n")
         .unwrap();
     std::fs::write(dir.path().join("app.log.1.gz"), gz.finish().unwrap()).unwrap();
-    std::fs::write(
-        dir.path().join("app.log"),
-        "Error occurred: LineBotApiError: status_code=400, request_id=abc-123\nunrelated\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("app.log"), "Error occurred: push failed, request abc-123\nunrelated\n").unwrap();
     let out = linelens(home.path())
         .args(["lookup", "--request-id", "abc-123", "--format", "json"])
         .arg(dir.path())

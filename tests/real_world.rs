@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use linelens::model::Kind;
-use linelens::parse::{Parsed, parse_line};
+use linelens::parse::{Parsed, formats, parse_line};
 
 fn dir() -> Option<PathBuf> {
     let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real-world");
@@ -88,8 +88,9 @@ fn webhook_receipts_and_other_requests_as_expected() {
         let mut got_http = Vec::new();
         for (i, line) in text.lines().enumerate() {
             if let Parsed::Record(l) = parse_line(line) {
+                let from_text = [formats::WEBHOOK_BODY, formats::SIGNATURE_FAILURE].contains(&l.format);
                 match l.kind {
-                    Kind::Webhook => {
+                    Kind::Webhook if !from_text => {
                         got_wh.insert(i + 1, (l.fields.status, l.fields.ip.as_deref().unwrap_or("-").to_owned()));
                     }
                     Kind::Http => got_http.push(i + 1),
@@ -170,4 +171,69 @@ fn pretty_printed_cloud_logging_entries() {
     let mut lines = s.lines_of(&recs);
     lines.sort_unstable();
     assert_eq!(lines, [1, 37, 64]);
+}
+
+/// Each file read through the store as `report` reads it: (kind, status,
+/// request ID, format) of every record from SDK output, logged bodies and
+/// signature failures, in line order.
+type FromText = (Kind, u16, Option<String>, &'static str);
+
+fn from_text(dir: &Path, file: &str) -> Vec<FromText> {
+    let data = std::fs::read(dir.join(file)).unwrap();
+    let mut s = linelens::store::Store::new();
+    linelens::ingest::load_bytes(&mut s, file, &data);
+    let recs: Vec<_> = (0..s.len() as u32).map(|i| s.get(i).unwrap()).collect();
+    let lines = s.lines_of(&recs);
+    let mut out: Vec<(u64, FromText)> = Vec::new();
+    for (r, n) in recs.iter().zip(lines) {
+        let text = s.line_text(*r).unwrap();
+        if let Parsed::Record(l) = parse_line(&text) {
+            let name = formats::name(l.format);
+            if ["sdk-error", "webhook-body", "signature-failure"].contains(&name) {
+                out.push((n, (l.kind, l.fields.status, l.fields.request_id.map(|x| x.into_owned()), name)));
+            }
+        }
+    }
+    out.sort_by_key(|x| x.0);
+    out.into_iter().map(|x| x.1).collect()
+}
+
+/// EXPECTED.md's API errors, logged bodies and signature failures; the same
+/// error printed twice (printed then raised, a cause chain) counted once.
+#[test]
+fn sdk_errors_bodies_and_signature_failures() {
+    let Some(dir) = dir() else { return };
+    let api = |status: u16, id: Option<&str>| (Kind::Api, status, id.map(str::to_owned), "sdk-error");
+    let body = (Kind::Webhook, 0, None, "webhook-body");
+    let sig = (Kind::Webhook, 0, None, "signature-failure");
+    let cases: &[(&str, Vec<FromText>)] = &[
+        (
+            "flask-linebotapierror-headers_leftovers-bot.log",
+            vec![
+                api(400, Some("06f06056-7d52-4117-99c7-def1df68e570")),
+                api(400, Some("f3a62d1e-fe44-4848-995f-88013d707d95")),
+            ],
+        ),
+        ("go-log-linebot-apierror-flex_kkdai-blog.log", vec![api(400, None)]),
+        ("go-gin-linebot-apierror-replicate_note.log", vec![api(400, None)]),
+        ("java-springboot-badrequest-invalid-reply-token_qiita-esfahan.log", vec![api(400, None)]),
+        ("node-axios-push-400-invalid-to_uptime-kuma-913.log", vec![api(400, None)]),
+        ("node-sdk8-httperror-415-full-dump_mitsutoshi-line-bot.log", vec![api(415, None)]),
+        (
+            "flask-logging-request-body-invalid-signature_minimal-flask.log",
+            vec![body.clone(), sig.clone(), body.clone(), sig.clone()],
+        ),
+        ("uvicorn-fastapi-missing-signature-verify_andrew-line-bot-0529.log", vec![sig.clone()]),
+        ("aws-apigw-lambda-event-inspect-verify_node-comment.log", vec![body.clone()]),
+    ];
+    for (file, want) in cases {
+        let got = from_text(&dir, file);
+        let got: Vec<_> = got.iter().map(|(k, s, id, f)| (*k, *s, id.clone(), *f)).collect();
+        assert_eq!(&got, want, "{file}");
+    }
+    // requests' raise_for_status and the bot's own `LINE API error: 429`:
+    // ten pushes, six 429 and four 400.
+    let got = from_text(&dir, "python-requests-line-429-400-tail_beautos.log");
+    let statuses: Vec<u16> = got.iter().map(|g| g.1).collect();
+    assert_eq!(statuses, [429, 429, 429, 429, 429, 429, 400, 400, 400, 400]);
 }

@@ -888,13 +888,28 @@ fn audience_churn(cx: &Ctx, out: &mut Vec<Finding>) {
 fn webhook_signature(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut invalid = Vec::new();
     let mut missing = Vec::new();
-    for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() == Kind::Webhook && (200..300).contains(&r.status())) {
-        match cx.store.webhook_meta(r).map(|m| m.sig) {
+    // Rejected: not answered 2xx (a signature-failure line has no status).
+    let mut rejected = Vec::new();
+    for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() == Kind::Webhook) {
+        let sig = cx.store.webhook_meta(r).map(|m| m.sig);
+        let bad = matches!(sig, Some(SigState::Invalid | SigState::Missing));
+        if !(200..300).contains(&r.status()) {
+            if bad {
+                rejected.push(id);
+            }
+            continue;
+        }
+        match sig {
             Some(SigState::Invalid) => invalid.push(id),
             Some(SigState::Missing) => missing.push(id),
             _ => {}
         }
     }
+    let msg = format!(
+        "{} rejected for an invalid or missing x-line-signature: requests not from LINE, or a wrong channel secret (then every delivery fails)",
+        of(rejected.len(), "webhook")
+    );
+    counted(out, cx.store, "webhook-signature", Severity::Warning, guideline::SIGNATURE, msg, rejected);
     let msg = format!(
         "{} with an invalid x-line-signature answered 2xx: verify the signature and reject forged requests",
         of(invalid.len(), "webhook")

@@ -325,9 +325,16 @@ fn webhook_signatures_answered_2xx() {
     let f = audit(&[line(200, Some(sign(&body, "wrong"))), line(200, None)]);
     assert_eq!(of(&f, "webhook-signature", "invalid").len(), 1, "{f:#?}");
     assert_eq!(of(&f, "webhook-signature", "without").len(), 1);
-    // Near misses: a valid signature; a forged one the bot rejected.
+    // A valid signature: nothing. Forged ones the bot rejected: not an
+    // error, but a warning that says so (a wrong channel secret looks the same).
     let f = audit(&[line(200, Some(sign(&body, SECRET))), line(401, Some(sign(&body, "wrong"))), line(403, None)]);
-    assert!(of(&f, "webhook-signature", "").is_empty(), "{f:#?}");
+    assert!(of(&f, "webhook-signature", "answered 2xx").is_empty(), "{f:#?}");
+    let r = of(&f, "webhook-signature", "rejected");
+    assert_eq!((r.len(), r[0].count, r[0].severity), (1, 2, Severity::Warning), "{f:#?}");
+    // A line that reports the rejection is such a webhook too.
+    let f = audit(&[format!("{} ERROR linebot.exceptions.InvalidSignatureError: Invalid signature", at(0.0))]);
+    assert_eq!(of(&f, "webhook-signature", "rejected").len(), 1, "{f:#?}");
+    assert!(of(&audit(&[format!("{} ERROR invalid signature on a PDF", at(0.0))]), "webhook-signature", "").is_empty());
 }
 
 #[test]

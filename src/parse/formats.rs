@@ -31,6 +31,9 @@ pub const COMPOSE: FormatId = 16;
 pub const QUOTED: FormatId = 17;
 pub const STERN: FormatId = 18;
 pub const CLOUDWATCH: FormatId = 19;
+pub const WEBHOOK_BODY: FormatId = 20;
+pub const SDK_ERROR: FormatId = 21;
+pub const SIGNATURE_FAILURE: FormatId = 22;
 
 /// One sample line and what it must give: `(field, value)` pairs, with the
 /// field names of [`describe`]. An envelope's sample names the format of
@@ -250,7 +253,7 @@ pub static FORMATS: &[Format] = &[
         description: "any other line with a leading time (Python logging, Flask, gunicorn, Go log, Spring Boot, Rails, logback, Apache errors)",
         samples: &[
             Sample {
-                line: "2025-07-13 23:45:53,732 - modules.routes.webhook - ERROR - invalid signature",
+                line: "2025-07-13 23:45:53,732 - modules.routes.webhook - ERROR - handler failed",
                 fields: &[("kind", "log"), ("level", "error"), ("time", "2025-07-13T23:45:53.732Z")],
             },
             Sample {
@@ -258,7 +261,7 @@ pub static FORMATS: &[Format] = &[
                 fields: &[("kind", "log"), ("level", "info"), ("message", "Starting gunicorn 25.3.0")],
             },
             Sample {
-                line: "2022/04/13 06:19:44 linebot: APIError 400 A message (messages[0]) in the request body is invalid",
+                line: "2022/04/13 06:19:44 provider.go:117: Defaulting client-id",
                 fields: &[("kind", "log"), ("time", "2022-04-13T06:19:44.000Z"), ("level", "-")],
             },
             Sample {
@@ -275,8 +278,8 @@ pub static FORMATS: &[Format] = &[
                 ],
             },
             Sample {
-                line: "  [pipeline_20260319.log] 2026-03-19 07:10:00,724 ERROR LINE API error: 429",
-                fields: &[("kind", "log"), ("level", "error"), ("message", "LINE API error: 429")],
+                line: "  [pipeline_20260319.log] 2026-03-19 07:10:00,725 ERROR LINE notification failed",
+                fields: &[("kind", "log"), ("level", "error"), ("message", "LINE notification failed")],
             },
             Sample {
                 line: "08:00:02.123 [main] ERROR c.e.bot.Callback - reply failed",
@@ -453,6 +456,102 @@ pub static FORMATS: &[Format] = &[
             Sample {
                 line: r#"2026-11-20T08:00:00.123000+00:00 ecs/bot/5e2f 203.0.113.9 - - [20/Nov/2026:08:00:00 +0000] "POST /callback HTTP/1.1" 200 2 "-" "LineBotWebhook/2.0""#,
                 fields: &[("kind", "webhook"), ("origin", "ecs/bot/5e2f"), ("format", "ncsa-combined")],
+            },
+        ],
+    },
+    Format {
+        name: "webhook-body",
+        description: "a webhook body (destination and events) a bot logged: alone, pretty-printed, or after a prefix on a line",
+        samples: &[
+            Sample {
+                line: r#"2025-07-13 23:45:53,731 - modules - INFO - Request body: {"destination":"Ucc206ebd78da70606bb7c21b0faeea45","events":[{"type":"message","replyToken":"3dc8371c","source":{"type":"user","userId":"Udd6d10d2a6f1b465a20be447a2172c78"},"timestamp":1752421553000,"message":{"type":"text","id":"1","text":"hi"}}]}"#,
+                fields: &[("kind", "webhook"), ("time", "2025-07-13T23:45:53.731Z")],
+            },
+            Sample {
+                line: r#"{"destination":"U5466a09bc7f0d9208412c3ca774da7af","events":[]}"#,
+                fields: &[("kind", "webhook"), ("time", "-")],
+            },
+        ],
+    },
+    Format {
+        name: "sdk-error",
+        description: "what LINE's SDKs print when a call fails (Python, Node, Java, Go, PHP; requests' and a bot's own `LINE API error: 429`)",
+        samples: &[
+            Sample {
+                line: r#"linebot.exceptions.LineBotApiError: LineBotApiError: status_code=400, request_id=f3a62d1e-fe44-4848-995f-88013d707d95, error_response={"details": [], "message": "Invalid reply token"}, headers={}"#,
+                fields: &[
+                    ("kind", "api"),
+                    ("status", "400"),
+                    ("request_id", "f3a62d1e-fe44-4848-995f-88013d707d95"),
+                    ("endpoint", "unknown"),
+                    ("message", "Invalid reply token"),
+                ],
+            },
+            Sample {
+                line: "2022/04/13 06:19:44 linebot: APIError 429 You have reached your monthly limit.",
+                fields: &[
+                    ("kind", "api"),
+                    ("status", "429"),
+                    ("time", "2022-04-13T06:19:44.000Z"),
+                    ("message", "You have reached your monthly limit."),
+                ],
+            },
+            Sample {
+                line: "Caused by: com.linecorp.bot.client.exception.BadRequestException: Invalid reply token : ErrorResponse(requestId=xxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, message=Invalid reply token, details=[])",
+                fields: &[("kind", "api"), ("status", "400"), ("request_id", "-"), ("message", "Invalid reply token")],
+            },
+            Sample {
+                line: "2026-11-20 08:00:00.123 ERROR c.e.Bot - API returns error: code=429 requestUrl=https://api.line.me/v2/bot/message/push x-line-request-id=8e36bade-c5d6-4d00-9e69-72244675a9a1 error='{\"message\":\"The API rate limit has been exceeded. Try again later.\"}' details='[]'",
+                fields: &[
+                    ("kind", "api"),
+                    ("status", "429"),
+                    ("endpoint", "https://api.line.me/v2/bot/message/push"),
+                    ("request_id", "8e36bade-c5d6-4d00-9e69-72244675a9a1"),
+                    ("message", "The API rate limit has been exceeded. Try again later."),
+                ],
+            },
+            Sample {
+                line: "HTTPFetchError: 429 - Too Many Requests",
+                fields: &[("kind", "api"), ("status", "429"), ("time", "-")],
+            },
+            Sample {
+                line: r#"Error: Error: Request failed with status code 400 {"message":"The property, 'to', in the request body is invalid (line:-, column:-)"}"#,
+                fields: &[("kind", "api"), ("status", "400")],
+            },
+            Sample {
+                line: "[400] Client error: `POST https://api.line.me/v2/bot/message/reply` resulted in a `400 Bad Request` response:",
+                fields: &[
+                    ("kind", "api"),
+                    ("status", "400"),
+                    ("method", "POST"),
+                    ("endpoint", "https://api.line.me/v2/bot/message/reply"),
+                ],
+            },
+            Sample {
+                line: "2026-03-19 07:00:05,172 ERROR plain text send error: 429 Client Error: Too Many Requests for url: https://api.line.me/v2/bot/message/push",
+                fields: &[("kind", "api"), ("status", "429"), ("endpoint", "https://api.line.me/v2/bot/message/push")],
+            },
+            Sample {
+                line: r#"2026-03-19 07:10:00,724 ERROR LINE API error: 429 {"message":"You have reached your monthly limit."}"#,
+                fields: &[("kind", "api"), ("status", "429"), ("message", "You have reached your monthly limit.")],
+            },
+        ],
+    },
+    Format {
+        name: "signature-failure",
+        description: "a line reporting a rejected webhook signature (InvalidSignatureError, SignatureValidationFailed, …): a receipt, signature invalid or missing",
+        samples: &[
+            Sample {
+                line: "2025-07-13 23:45:53,732 - modules.routes.webhook - ERROR - 無效的簽名",
+                fields: &[("kind", "webhook"), ("time", "2025-07-13T23:45:53.732Z")],
+            },
+            Sample {
+                line: "linebot.v3.exceptions.InvalidSignatureError: Invalid signature. signature=abc",
+                fields: &[("kind", "webhook")],
+            },
+            Sample {
+                line: "2026-05-29 01:00:00 WARNING missing x-line-signature header from 127.0.0.1 body_len=2",
+                fields: &[("kind", "webhook")],
             },
         ],
     },

@@ -586,9 +586,21 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
     let mut raw = Raw::default();
     fill(line, &mut raw)?;
     let time = match raw.take(Field::Time).as_ref().and_then(scalar_time) {
-        Some(t) => t,
-        None => raw.take(Field::RealtimeUs).as_ref().and_then(realtime_us).or(envelope_time)?,
+        Some(t) => Some(t),
+        None => raw.take(Field::RealtimeUs).as_ref().and_then(realtime_us).or(envelope_time),
     };
+    // A webhook body a bot logged as it came (`destination` and `events`):
+    // a receipt, timed by its first event when nothing else gives a time.
+    let b = line.as_bytes();
+    if memchr::memmem::find(b, b"\"events\"").is_some()
+        && memchr::memmem::find(b, b"\"destination\"").is_some()
+        && raw.vals.get(slot(Field::Kind)).is_none_or(Option::is_none)
+        && let Ok(whole) = serde_json::from_str::<&RawValue>(line)
+        && let Some(l) = super::sdk::webhook_body(whole, time.unwrap_or(i64::MIN))
+    {
+        return Some(l);
+    }
+    let time = time?;
     let kind_field = raw.take(Field::Kind);
     let status = raw.take(Field::Status).as_ref().map_or(0, scalar_status);
     let method = raw.take_str(Field::Method).map(|m| Method::parse(&m).unwrap_or(Method::Other));
@@ -617,6 +629,7 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
         user_agent: None,
         origin: None,
         user_id: None,
+        signature_failure: None,
     };
     let api_target = endpoint.clone().or_else(|| url.clone());
     let level = raw.take(Field::Level);

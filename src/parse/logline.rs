@@ -6,7 +6,7 @@
 //! ```text
 //! 2025-07-13 23:45:53,732 - modules.routes.webhook - ERROR - 無效的簽名
 //! [2026-04-23 03:45:19 +0000] [58] [INFO] Starting gunicorn 25.3.0
-//! 2022/04/13 06:19:44 linebot: APIError 400 A message (messages[0]) …
+//! 2022/04/13 06:19:44 provider.go:117: Defaulting client-id
 //! I, [2026-11-20T08:00:00.123456 #1234]  INFO -- : Started POST "/callback"
 //! ```
 //!
@@ -113,6 +113,10 @@ pub fn parse(line: &str, depth: u8) -> Option<Line<'_>> {
         && matches!(inner.kind, Kind::Http | Kind::Webhook)
     {
         return Some(inner);
+    }
+    // An SDK's error, a logged webhook body, a signature failure.
+    if let Some(l) = super::sdk::parse(rest, time) {
+        return Some(l);
     }
     let (level, message) = level_and_message(rest);
     let f = Fields {

@@ -23,6 +23,7 @@ pub mod formats;
 pub mod json;
 pub mod logline;
 pub mod pretty;
+pub mod sdk;
 pub mod text;
 pub mod user;
 
@@ -94,6 +95,8 @@ pub struct Fields<'a> {
     pub origin: Option<Cow<'a, str>>,
     /// A user a user format's line names (an API request's recipient).
     pub user_id: Option<Cow<'a, str>>,
+    /// A line reporting that a webhook's signature was rejected.
+    pub signature_failure: Option<sdk::SignatureFailure>,
 }
 
 /// A classified record line.
@@ -135,6 +138,7 @@ impl Fields<'_> {
             user_agent: owned(self.user_agent),
             origin: owned(self.origin),
             user_id: owned(self.user_id),
+            signature_failure: self.signature_failure,
         }
     }
 }
@@ -196,6 +200,11 @@ fn parse_line_at(line: &str, depth: u8) -> Parsed<'_> {
         return envelope::inner(p, depth);
     }
     if let Some(l) = access::parse(t).or_else(|| logline::parse(t, depth)) {
+        return Parsed::Record(l);
+    }
+    // An SDK's error, a logged webhook body or a signature failure on a
+    // line without a time (a traceback's last line, a bot's print).
+    if let Some(l) = sdk::parse(t, i64::MIN) {
         return Parsed::Record(l);
     }
     Parsed::Unparsed

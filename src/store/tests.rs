@@ -425,7 +425,7 @@ const TRACEBACK: &str = "2026-11-20 08:00:00,100 ERROR handler failed
 Traceback (most recent call last):
   File \"app.py\", line 12, in callback
     handler.handle(body, signature)
-linebot.exceptions.InvalidSignatureError: Invalid signature. signature=abc
+bot.errors.HandlerError: Invalid payload. size=abc
 
 During handling of the above exception, another exception occurred:
 ValueError: bad
