@@ -192,7 +192,7 @@ fn quoted_pair(s: &str) -> Option<(&str, &str)> {
 
 /// `[TIME] ADDR:PORT [STATUS]: METHOD PATH` (the time optional).
 fn php(line: &str) -> Option<Hit<'_>> {
-    memchr::memmem::find(line.as_bytes(), b"]: ")?;
+    super::needle!(b"]: ").find(line.as_bytes())?;
     let c = PHP.as_ref()?.captures(line)?;
     Some(Hit {
         format: formats::PHP_SERVER,
@@ -208,7 +208,7 @@ fn php(line: &str) -> Option<Hit<'_>> {
 
 /// `ADDR:PORT - "METHOD PATH PROTO" STATUS …`, by hand around its ` - "`.
 fn uvicorn(line: &str) -> Option<Hit<'_>> {
-    let at = memchr::memmem::find(line.as_bytes(), b" - \"")?;
+    let at = super::needle!(b" - \"").find(line.as_bytes())?;
     let addr = line.get(..at)?.rsplit(' ').next()?;
     let (host, port) = addr.rsplit_once(':')?;
     if port.is_empty() || !port.bytes().all(|c| c.is_ascii_digit()) || host.is_empty() {
@@ -315,7 +315,7 @@ fn logfmt_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {
 }
 
 fn logfmt(line: &str) -> Option<Hit<'_>> {
-    memchr::memmem::find(line.as_bytes(), b"status=")?;
+    super::needle!(b"status=").find(line.as_bytes())?;
     let (mut method, mut path, mut st, mut ip, mut ua, mut dur, mut time) = (None, None, None, None, None, None, None);
     let mut heroku = false;
     for (k, v) in logfmt_pairs(line) {

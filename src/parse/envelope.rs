@@ -135,7 +135,7 @@ pub fn peel(line: &str) -> Option<Peeled<'_>> {
             });
         }
     }
-    if memchr::memmem::find(bytes, b">1 ").is_some()
+    if super::needle!(b">1 ").find(bytes).is_some()
         && let Some(c) = SYSLOG_5424.as_ref().and_then(|r| r.captures(line))
     {
         let time = c.name("time").and_then(|m| parse_time(m.as_str()));
@@ -321,7 +321,7 @@ pub fn inner(p: Peeled<'_>, depth: u8) -> Parsed<'_> {
 pub fn is_partial(line: &str) -> bool {
     let t = line.trim_start();
     if t.starts_with('{') {
-        if memchr::memmem::find(t.as_bytes(), b"\"log\"").is_none() {
+        if super::needle!(b"\"log\"").find(t.as_bytes()).is_none() {
             return false;
         }
         #[derive(serde::Deserialize)]

@@ -510,7 +510,7 @@ fn caddy_request(raw: &str) -> Option<JsonAccess> {
 
 /// Traefik's JSON access line: its own key names, the duration in nanoseconds.
 fn traefik(line: &str) -> Option<JsonAccess> {
-    memchr::memmem::find(line.as_bytes(), b"\"DownstreamStatus\"")?;
+    super::needle!(b"\"DownstreamStatus\"").find(line.as_bytes())?;
     #[derive(serde::Deserialize)]
     struct T<'a> {
         #[serde(rename = "RequestMethod", borrow)]
@@ -592,9 +592,9 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
     // A webhook body a bot logged as it came (`destination` and `events`):
     // a receipt, timed by its first event when nothing else gives a time.
     let b = line.as_bytes();
-    if memchr::memmem::find(b, b"\"events\"").is_some()
-        && memchr::memmem::find(b, b"\"destination\"").is_some()
-        && raw.vals.get(slot(Field::Kind)).is_none_or(Option::is_none)
+    if raw.vals.get(slot(Field::Kind)).is_none_or(Option::is_none)
+        && super::needle!(b"\"events\"").find(b).is_some()
+        && super::needle!(b"\"destination\"").find(b).is_some()
         && let Ok(whole) = serde_json::from_str::<&RawValue>(line)
         && let Some(l) = super::sdk::webhook_body(whole, time.unwrap_or(i64::MIN))
     {

@@ -107,7 +107,7 @@ pub fn parse(line: &str, depth: u8) -> Option<Line<'_>> {
     }
     if depth < 3
         && json.ends_with('}')
-        && let Some(at) = memchr::memmem::find(json.as_bytes(), b"\t{")
+        && let Some(at) = super::needle!(b"\t{").find(json.as_bytes())
         && let Some(obj) = json.get(at + 1..)
         && let Some(inner) = super::json::parse_timed(obj, depth + 1, timed)
         && matches!(inner.kind, Kind::Http | Kind::Webhook)

@@ -168,6 +168,18 @@ pub enum Parsed<'a> {
     Unparsed,
 }
 
+/// A substring searcher for a fixed pattern, built once (on first use):
+/// `memchr::memmem::find` builds one per call, which costs more than the
+/// search itself on a short line.
+macro_rules! needle {
+    ($pattern:literal) => {{
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($pattern));
+        &*FINDER
+    }};
+}
+pub(crate) use needle;
+
 /// Classify one line (without its line ending).
 pub fn parse_line(line: &str) -> Parsed<'_> {
     parse_line_at(line, 0)

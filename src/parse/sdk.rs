@@ -61,8 +61,9 @@ const ANCHORS: &[&str] = &[
     "署名が無効",
 ];
 
-static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
-    std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(ANCHORS).ok());
+static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder().kind(Some(aho_corasick::AhoCorasickKind::DFA)).build(ANCHORS).ok()
+});
 
 /// A record read from what the line says (an SDK's error, a logged webhook
 /// body, a signature failure), with `time` (the line's or its envelope's;
