@@ -184,10 +184,11 @@ impl ParsedBlock {
         if !self.pretty.is_empty() {
             self.pretty_bytes += raw.len() as u64 + 1;
             self.pretty.push((raw.to_vec(), offset, line_no));
-            if parse::pretty::closes(&String::from_utf8_lossy(raw), self.pretty_indent) {
-                self.finish_pretty();
-            } else if self.pretty.len() > ENTRY_MAX_LINES as usize || self.pretty_bytes > ENTRY_MAX_BYTES {
+            // The caps as `parse::pretty::close_of` has them.
+            if self.pretty.len() > ENTRY_MAX_LINES as usize + 1 || self.pretty_bytes > ENTRY_MAX_BYTES {
                 self.replay_pretty();
+            } else if parse::pretty::closes(&String::from_utf8_lossy(raw), self.pretty_indent) {
+                self.finish_pretty();
             }
             return;
         }

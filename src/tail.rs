@@ -180,15 +180,8 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
         if i < skip_to || text.trim().is_empty() {
             continue;
         }
-        if !split
-            && let Some(indent) = crate::parse::pretty::opens(text)
-            && let Some(end) = all
-                .iter()
-                .skip(i + 1)
-                .take(crate::ingest::ENTRY_MAX_LINES as usize)
-                .position(|l| crate::parse::pretty::closes(l, indent))
-        {
-            let lines = all.get(i..=i + 1 + end).unwrap_or_default();
+        if !split && let Some(end) = crate::parse::pretty::close_of(all.iter().skip(i).map(|l| l.as_ref())) {
+            let lines = all.get(i..=i + end).unwrap_or_default();
             let joined = crate::parse::pretty::join(lines.iter().map(|l| l.as_ref()));
             let mut v = record_json(&joined, source, line, p);
             if !matches!(v.get("kind").and_then(Value::as_str), None | Some("unparsed" | "header")) {
@@ -206,7 +199,7 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
                     m.insert("continuation".into(), Value::Array(more));
                 }
                 pending = Some((v, n, bytes));
-                skip_to = i + 2 + end;
+                skip_to = i + 1 + end;
                 continue;
             }
         }

@@ -43,20 +43,30 @@ pub fn join<'a>(lines: impl Iterator<Item = &'a str>) -> String {
     out
 }
 
-/// Whether a line, read again on its own, starts an object that `join`
-/// would read (the store reads such a record's whole object again).
-pub fn gather(text: &str) -> Option<String> {
-    let mut lines = text.split('\n');
+/// The index of the line that closes the object `lines` opens with (its
+/// first line), within an entry's caps (`ingest::ENTRY_MAX_LINES` lines
+/// after the first, `ingest::ENTRY_MAX_BYTES` in all).
+pub fn close_of<'a>(mut lines: impl Iterator<Item = &'a str>) -> Option<usize> {
     let first = lines.next()?;
     let indent = opens(first)?;
-    let mut taken = vec![first];
-    for l in lines {
-        taken.push(l);
+    let mut bytes = first.len() as u64 + 1;
+    for (i, l) in lines.take(crate::ingest::ENTRY_MAX_LINES as usize).enumerate() {
+        bytes += l.len() as u64 + 1;
+        if bytes > crate::ingest::ENTRY_MAX_BYTES {
+            return None;
+        }
         if closes(l, indent) {
-            return Some(join(taken.into_iter()));
+            return Some(i + 1);
         }
     }
     None
+}
+
+/// The object at the start of `text` (lines joined by `\n`) as one line of
+/// JSON, when it closes there (the store reads such a record's object again).
+pub fn gather(text: &str) -> Option<String> {
+    let end = close_of(text.split('\n'))?;
+    Some(join(text.split('\n').take(end + 1)))
 }
 
 #[cfg(test)]

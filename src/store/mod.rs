@@ -939,11 +939,15 @@ impl Store {
         let text = self.raw_lines(rec, 1, MAX_LINE_TEXT)?;
         // A record read from a pretty-printed object: the whole object, as
         // one line (see `parse::pretty`).
+        // Read a little first (most objects are short), then up to the
+        // entry's caps.
         if rec.kind() != Kind::Unparsed && crate::parse::pretty::opens(&text).is_some() {
-            let lines = crate::ingest::ENTRY_MAX_LINES as usize + 1;
-            let more = self.raw_lines(rec, lines, crate::ingest::ENTRY_MAX_BYTES as usize + MAX_LINE_TEXT)?;
-            if let Some(joined) = crate::parse::pretty::gather(&more) {
-                return Ok(joined);
+            let most = (crate::ingest::ENTRY_MAX_LINES as usize + 1, crate::ingest::ENTRY_MAX_BYTES as usize);
+            for (lines, bytes) in [(256, 64 << 10), most] {
+                let more = self.raw_lines(rec, lines, bytes)?;
+                if let Some(joined) = crate::parse::pretty::gather(&more) {
+                    return Ok(joined);
+                }
             }
         }
         Ok(text)
