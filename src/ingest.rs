@@ -95,11 +95,9 @@ pub struct ParsedBlock {
     pretty: Vec<(Vec<u8>, u64, u64)>,
     pretty_indent: usize,
     pretty_bytes: u64,
-    /// The last few SDK errors read (status, request ID and message hashed):
-    /// the same error printed again with its request ID, or untimed inside
-    /// an entry (a traceback's cause chain, an error printed then raised),
-    /// continues the entry instead of counting twice.
-    recent_errors: Vec<u64>,
+    /// The last SDK errors read: the same error printed again continues
+    /// the entry instead of counting twice.
+    recent_errors: parse::sdk::RecentErrors,
     /// The block's first header rows: (line number, text).
     header_examples: Vec<(u64, String)>,
 }
@@ -250,21 +248,12 @@ impl ParsedBlock {
             && l.format == parse::formats::SDK_ERROR
         {
             let f = &l.fields;
-            let key = hash_id(&format!(
-                "{}\u{1f}{}\u{1f}{}",
-                f.status,
-                f.request_id.as_deref().unwrap_or(""),
-                f.message.as_deref().unwrap_or("")
-            ));
-            // (Two timed lines without a request ID are two calls.)
-            let same = f.request_id.is_some() || f.time == i64::MIN;
-            if same && self.recent_errors.contains(&key) && self.join(raw.len() as u64 + 1) {
+            let timed = f.time != i64::MIN;
+            if self.recent_errors.repeats(f.status, f.request_id.as_deref(), f.message.as_deref(), timed)
+                && self.join(raw.len() as u64 + 1)
+            {
                 return;
             }
-            if self.recent_errors.len() >= 8 {
-                self.recent_errors.remove(0);
-            }
-            self.recent_errors.push(key);
         }
         // (LINE's own formats are never the first part of a split line: not checked.)
         if let Parsed::Record(l) = &parsed

@@ -174,7 +174,7 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
     let all: Vec<std::borrow::Cow<'_, str>> = lines_of(data).collect();
     // Lines of a pretty-printed object already printed with its record.
     let mut skip_to = 0usize;
-    let mut recent_errors: Vec<[Value; 3]> = Vec::new();
+    let mut recent_errors = crate::parse::sdk::RecentErrors::default();
     for (i, text) in all.iter().enumerate() {
         let line = first_line + i as u64;
         if i < skip_to || text.trim().is_empty() {
@@ -209,17 +209,13 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
         }
         let mut v = if rest_of_split { Value::Null } else { record_json(text, source, line, p) };
         // The same SDK error printed again (see `ingest`): part of the entry.
-        let repeated = v.get("format").and_then(Value::as_str) == Some("sdk-error") && {
-            let key = |x: &Value| {
-                [x.get("status"), x.get("request_id"), x.get("message")].map(|f| f.cloned().unwrap_or_default())
-            };
-            let same = v.get("request_id").is_some() || v.get("time").is_none();
-            let seen = recent_errors.contains(&key(&v));
-            if !seen {
-                recent_errors.push(key(&v));
-            }
-            same && seen
-        };
+        let repeated = v.get("format").and_then(Value::as_str) == Some("sdk-error")
+            && recent_errors.repeats(
+                v.get("status").and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok()).unwrap_or(0),
+                v.get("request_id").and_then(Value::as_str),
+                v.get("message").and_then(Value::as_str),
+                v.get("time").is_some(),
+            );
         if rest_of_split
             || repeated
             || (v.get("kind").and_then(Value::as_str) == Some("unparsed") && crate::parse::is_continuation(text))

@@ -322,3 +322,34 @@ pub enum SignatureFailure {
     Invalid,
     Missing,
 }
+
+/// The SDK errors read last in a block, to tell the same error printed
+/// again (a traceback's cause chain, an error printed then raised) from a
+/// new call: `ingest` joins a repeat to the entry, `tail` prints it with
+/// the entry, so it counts once either way.
+#[derive(Debug, Default)]
+pub struct RecentErrors(Vec<u64>);
+
+impl RecentErrors {
+    /// How many errors are remembered.
+    const KEEP: usize = 8;
+
+    /// Note an SDK error (status, request ID, LINE's message, and whether
+    /// its line has a time); true when it repeats one just read. Two timed
+    /// lines without a request ID are two calls, never a repeat.
+    pub fn repeats(&mut self, status: u16, request_id: Option<&str>, message: Option<&str>, timed: bool) -> bool {
+        let key = crate::store::hash_id(&format!(
+            "{status}\u{1f}{}\u{1f}{}",
+            request_id.unwrap_or(""),
+            message.unwrap_or("")
+        ));
+        if self.0.contains(&key) {
+            return request_id.is_some() || !timed;
+        }
+        if self.0.len() >= Self::KEEP {
+            self.0.remove(0);
+        }
+        self.0.push(key);
+        false
+    }
+}
