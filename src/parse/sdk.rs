@@ -71,17 +71,17 @@ static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sy
 pub fn parse(line: &str, time: Millis) -> Option<Line<'static>> {
     let m = MATCHER.as_ref()?.find(line)?;
     let at = m.start();
-    let rest = line.get(at..)?;
+    // What follows the anchor.
+    let s = line.get(m.end()..)?;
     let l = match m.pattern().as_usize() {
-        0 => python(rest),
-        1 => go(rest),
-        2 => java(rest),
-        3 => java_v7(rest),
-        4 => node_fetch(rest),
-        5 => axios(rest),
-        6 | 7 => guzzle(rest),
+        0 => python(s),
+        1 => go(s),
+        2 => java(s),
+        3 => java_v7(s),
+        4 => Some(api(status_at(s)?, None, None, None)),
+        5 | 10 => status_and_body(s),
+        6 | 7 => guzzle(s),
         8 | 9 => requests(line, at),
-        10 => app_error(rest),
         11 => logged_body(line, at, time),
         n => signature_failure(line, n),
     }?;
@@ -159,8 +159,7 @@ fn message_of(raw: &str) -> Option<String> {
 
 /// Python SDK v1/v2: `LineBotApiError: status_code=400, request_id=…,
 /// error_response={…}, headers={…}`.
-fn python(rest: &str) -> Option<Line<'static>> {
-    let s = rest.get("LineBotApiError: status_code=".len()..)?;
+fn python(s: &str) -> Option<Line<'static>> {
     let status = status_at(s)?;
     let request_id = value_after(s, "request_id=");
     let mut l = api(status, None, None, request_id);
@@ -175,8 +174,7 @@ fn python(rest: &str) -> Option<Line<'static>> {
 }
 
 /// Go SDK: `linebot: APIError 429 You have reached your monthly limit.`
-fn go(rest: &str) -> Option<Line<'static>> {
-    let s = rest.get("linebot: APIError ".len()..)?;
+fn go(s: &str) -> Option<Line<'static>> {
     let status = status_at(s)?;
     Some(with_message(api(status, None, None, None), s.get(3..)))
 }
@@ -184,8 +182,7 @@ fn go(rest: &str) -> Option<Line<'static>> {
 /// Java SDK v5/v6: `…bot.client.exception.TooManyRequestsException: MSG :
 /// ErrorResponse(requestId=…, message=…, details=[…])`; the status is the
 /// exception's class.
-fn java(rest: &str) -> Option<Line<'static>> {
-    let s = rest.get("bot.client.exception.".len()..)?;
+fn java(s: &str) -> Option<Line<'static>> {
     let (class, after) = s.split_once(':')?;
     let status = match class {
         "BadRequestException" => 400,
@@ -207,8 +204,7 @@ fn java(rest: &str) -> Option<Line<'static>> {
 
 /// Java SDK v7+: `API returns error: code=429 requestUrl=URL
 /// x-line-request-id=ID error='…' details='…'`.
-fn java_v7(rest: &str) -> Option<Line<'static>> {
-    let s = rest.get("API returns error: code=".len()..)?;
+fn java_v7(s: &str) -> Option<Line<'static>> {
     let status = status_at(s)?;
     let url = value_after(s, "requestUrl=");
     let message = s.find("error='").and_then(|i| s.get(i + 7..)).and_then(|m| m.split('\'').next());
@@ -216,17 +212,11 @@ fn java_v7(rest: &str) -> Option<Line<'static>> {
     Some(with_message(api(status, url, None, value_after(s, "x-line-request-id=")), message.as_deref()))
 }
 
-/// Node SDK v8+: `HTTPFetchError: 429 - Too Many Requests`.
-fn node_fetch(rest: &str) -> Option<Line<'static>> {
-    let s = rest.get("HTTPFetchError: ".len()..)?;
-    let status = status_at(s)?;
-    Some(api(status, None, None, None))
-}
-
-/// The Node SDK's axios errors: `Request failed with status code 400`,
-/// with LINE's body after it when the bot printed it.
-fn axios(rest: &str) -> Option<Line<'static>> {
-    let s = rest.get("Request failed with status code ".len()..)?;
+/// A status, then LINE's body when the line has it: the Node SDK's
+/// axios errors (`Request failed with status code 400 {…}`) and a bot's own
+/// `LINE API error: 429 {"message": …}`. (Node v8's `HTTPFetchError: 429 -
+/// Too Many Requests` has the status alone.)
+fn status_and_body(s: &str) -> Option<Line<'static>> {
     let status = status_at(s)?;
     let body = s.get(3..).and_then(|b| b.find('{').and_then(|i| b.get(i..))).and_then(first_json);
     Some(with_message(api(status, None, None, None), body.and_then(|b| message_of(b.get())).as_deref()))
@@ -234,8 +224,7 @@ fn axios(rest: &str) -> Option<Line<'static>> {
 
 /// PHP (Guzzle): ``Client error: `POST URL` resulted in a `400 Bad
 /// Request` response:``.
-fn guzzle(rest: &str) -> Option<Line<'static>> {
-    let s = rest.split_once('`')?.1;
+fn guzzle(s: &str) -> Option<Line<'static>> {
     let (request, after) = s.split_once('`')?;
     let (method, url) = request.split_once(' ')?;
     let status = status_at(after.split_once('`')?.1)?;
@@ -249,14 +238,6 @@ fn requests(line: &str, at: usize) -> Option<Line<'static>> {
     let url = line.get(at..)?.split_once("for url: ")?.1.split_whitespace().next()?;
     let host_ok = url.contains("://api.line.me/") || url.contains("://api-data.line.me/");
     host_ok.then(|| api(status, Some(url), None, None))
-}
-
-/// A bot's own `LINE API error: 429 {"message": …}`.
-fn app_error(rest: &str) -> Option<Line<'static>> {
-    let s = rest.get("LINE API error: ".len()..)?;
-    let status = status_at(s)?;
-    let body = s.get(3..).and_then(|b| b.find('{').and_then(|i| b.get(i..))).and_then(first_json);
-    Some(with_message(api(status, None, None, None), body.and_then(|b| message_of(b.get())).as_deref()))
 }
 
 /// A webhook body logged after a prefix (`Request body: {…}`): the JSON
