@@ -170,30 +170,32 @@ pub fn peel(line: &str) -> Option<Peeled<'_>> {
             format: formats::SYSLOG,
         });
     }
-    if first.is_ascii_lowercase() || first.is_ascii_digit() || first == 0x1b {
-        let plain = match ANSI.as_ref() {
-            Some(re) if memchr::memchr(0x1b, bytes).is_some() => re.replace_all(line, ""),
-            _ => b(line),
-        };
-        if let Some(p) = stern(&plain) {
-            return Some(p);
-        }
+    // stern and docker compose colour their prefixes: read without colours.
+    if !(first.is_ascii_alphanumeric() || first == 0x1b) {
+        return None;
     }
-    if memchr::memchr(b'|', bytes).is_some() && first.is_ascii_alphanumeric() {
-        let plain = match ANSI.as_ref() {
-            Some(re) if memchr::memchr(0x1b, bytes).is_some() => re.replace_all(line, ""),
-            _ => b(line),
-        };
-        if let Some(c) = COMPOSE.as_ref().and_then(|r| r.captures(&plain)) {
-            let origin = c.name("origin").map(|m| m.as_str().to_owned());
-            let msg = c.name("msg").map(|m| m.as_str().to_owned())?;
-            return Some(Peeled {
-                inner: Cow::Owned(msg),
-                time: None,
-                origin: origin.map(Cow::Owned),
-                format: formats::COMPOSE,
-            });
-        }
+    let plain = match ANSI.as_ref() {
+        Some(re) if memchr::memchr(0x1b, bytes).is_some() => re.replace_all(line, ""),
+        _ => b(line),
+    };
+    let first = plain.as_bytes().first().copied().unwrap_or(b' ');
+    if (first.is_ascii_lowercase() || first.is_ascii_digit())
+        && let Some(p) = stern(&plain)
+    {
+        return Some(p);
+    }
+    if memchr::memchr(b'|', plain.as_bytes()).is_some()
+        && first.is_ascii_alphanumeric()
+        && let Some(c) = COMPOSE.as_ref().and_then(|r| r.captures(&plain))
+    {
+        let origin = c.name("origin").map(|m| m.as_str().to_owned());
+        let msg = c.name("msg").map(|m| m.as_str().to_owned())?;
+        return Some(Peeled {
+            inner: Cow::Owned(msg),
+            time: None,
+            origin: origin.map(Cow::Owned),
+            format: formats::COMPOSE,
+        });
     }
     None
 }

@@ -545,6 +545,17 @@ fn timed_lines_are_log_records() {
 }
 
 #[test]
+fn coloured_prefixes_are_read_without_their_colours() {
+    let l = rec("\x1b[36mbot-1  |\x1b[0m 2026-11-20T08:00:00Z INFO ok");
+    assert_eq!(
+        (l.kind, l.fields.origin.as_deref(), l.format),
+        (Kind::Log, Some("bot-1"), crate::parse::formats::TIMED_TEXT)
+    );
+    let l = rec("\x1b[32mbot-7cfd7bf68f-nk5kr\x1b[0m \x1b[33mweb\x1b[0m 2026-11-20T08:00:00Z INFO ok");
+    assert_eq!(l.fields.origin.as_deref(), Some("bot-7cfd7bf68f-nk5kr/web"));
+}
+
+#[test]
 fn stern_only_with_a_controllers_pod_name() {
     let l = rec("bot-7cfd7bf68f-nk5kr web 2026-11-20T08:00:00Z ERROR reply failed");
     assert_eq!((l.kind, l.fields.origin.as_deref()), (Kind::Log, Some("bot-7cfd7bf68f-nk5kr/web")));
