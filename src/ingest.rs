@@ -21,6 +21,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use crate::model::{
     ApiMeta, AudienceOp, EventMeta, Kind, Loc, Method, Mode, NONE, Note, Record, Response, SourceType, Sym, WebhookMeta,
 };
+use crate::parse::gather::{Gather, Step};
 use crate::parse::{self, Line, Parsed, body};
 use crate::signature::{Secrets, SigState};
 use crate::source::{self, Block, BlockReader, Origin, SourceSpec};
@@ -90,11 +91,11 @@ pub struct ParsedBlock {
     partial: bool,
     /// Unparsed lines by shape: count, first line number and text.
     shapes: HashMap<String, (u64, u64, String)>,
-    /// The lines of a pretty-printed JSON object being gathered (see
-    /// `parse::pretty`): (line, offset, line number), its indent and bytes.
-    pretty: Vec<(Vec<u8>, u64, u64)>,
-    pretty_indent: usize,
-    pretty_bytes: u64,
+    /// The lines of an entry being gathered to be read as one (see
+    /// `parse::gather`): (line, offset, line number), its kind and bytes.
+    gathered: Vec<(Vec<u8>, u64, u64)>,
+    gather: Option<parse::gather::Gather>,
+    gathered_bytes: u64,
     /// The last SDK errors read: the same error printed again continues
     /// the entry instead of counting twice.
     recent_errors: parse::sdk::RecentErrors,
@@ -165,8 +166,9 @@ impl ParsedBlock {
             line_no += 1;
             pos = end + 1;
         }
-        // An object still open at the block's end: its lines as they are.
-        pb.replay_pretty();
+        // An entry still open at the block's end: read as far as it goes
+        // (an object that did not close: its lines as they are).
+        pb.finish_gather();
         // An unterminated last line is still the current line.
         pb.next_line = line_no - u64::from(data.last().is_some_and(|&b| b != b'\n'));
         if keep_data {
@@ -175,62 +177,87 @@ impl ParsedBlock {
         pb
     }
 
-    /// Add one line (without its line ending): gathered into a
-    /// pretty-printed JSON object when it opens or continues one, else
+    /// Add one line (without its line ending): gathered into the entry
+    /// being gathered or one it opens (see `parse::gather`), else
     /// classified on its own.
     pub fn add_line(&mut self, raw: &[u8], offset: u64, line_no: u64) {
-        if !self.pretty.is_empty() {
-            self.pretty_bytes += raw.len() as u64 + 1;
-            self.pretty.push((raw.to_vec(), offset, line_no));
-            // The caps as `parse::pretty::close_of` has them.
-            if self.pretty.len() > ENTRY_MAX_LINES as usize + 1 || self.pretty_bytes > ENTRY_MAX_BYTES {
-                self.replay_pretty();
-            } else if parse::pretty::closes(&String::from_utf8_lossy(raw), self.pretty_indent) {
-                self.finish_pretty();
+        if let Some(g) = self.gather.as_mut() {
+            self.gathered_bytes += raw.len() as u64 + 1;
+            // The caps as `parse::gather::close_of` has them.
+            let capped = self.gathered.len() > ENTRY_MAX_LINES as usize || self.gathered_bytes > ENTRY_MAX_BYTES;
+            let step = if capped { Step::Stop } else { g.step(&String::from_utf8_lossy(raw)) };
+            match step {
+                Step::Take => {
+                    self.gathered.push((raw.to_vec(), offset, line_no));
+                    return;
+                }
+                Step::Last => {
+                    self.gathered.push((raw.to_vec(), offset, line_no));
+                    self.finish_gather();
+                    return;
+                }
+                Step::Stop if matches!(g, Gather::Pretty(_)) => {
+                    // An object over the caps: every line on its own.
+                    self.gathered.push((raw.to_vec(), offset, line_no));
+                    self.replay_gathered();
+                    return;
+                }
+                Step::Stop => self.finish_gather(),
             }
-            return;
         }
         if !self.partial
             && raw.trim_ascii_end().last() == Some(&b'{')
             && let Some(indent) = parse::pretty::opens(&String::from_utf8_lossy(raw))
         {
-            self.pretty_indent = indent;
-            self.pretty_bytes = raw.len() as u64 + 1;
-            self.pretty.push((raw.to_vec(), offset, line_no));
+            self.open_gather(Gather::Pretty(indent), raw, offset, line_no);
             return;
         }
-        self.add_plain(raw, offset, line_no);
+        self.add_plain(raw, offset, line_no, true);
     }
 
-    /// A gathered object: one record when its lines read as one, else
-    /// each line on its own.
-    fn finish_pretty(&mut self) {
-        let lines = std::mem::take(&mut self.pretty);
+    fn open_gather(&mut self, g: Gather, raw: &[u8], offset: u64, line_no: u64) {
+        self.gather = Some(g);
+        self.gathered_bytes = raw.len() as u64 + 1;
+        self.gathered.push((raw.to_vec(), offset, line_no));
+    }
+
+    /// A gathered entry: one record when its lines read as one, else each
+    /// line on its own.
+    fn finish_gather(&mut self) {
+        let Some(g) = self.gather.take() else { return };
+        if self.gathered.len() < 2 {
+            self.replay_gathered();
+            return;
+        }
+        let lines = std::mem::take(&mut self.gathered);
         let texts: Vec<std::borrow::Cow<'_, str>> = lines.iter().map(|(r, _, _)| String::from_utf8_lossy(r)).collect();
-        let joined = parse::pretty::join(texts.iter().map(|t| t.as_ref()));
+        let joined = g.join(texts.iter().map(|t| t.as_ref()));
         let (Parsed::Record(l), Some((first, offset, line_no))) = (parse::parse_line(&joined), lines.first()) else {
-            self.pretty = lines;
-            self.replay_pretty();
+            self.gathered = lines;
+            self.replay_gathered();
             return;
         };
         self.add_parsed_record(&l, first.len(), *offset, *line_no);
         for (raw, offset, line_no) in lines.iter().skip(1) {
             // (A blank line inside is not a line of the entry.)
             if !raw.trim_ascii().is_empty() && !self.join(raw.len() as u64 + 1) {
-                self.add_plain(raw, *offset, *line_no);
+                self.add_plain(raw, *offset, *line_no, false);
             }
         }
     }
 
-    /// The gathered lines, each read on its own.
-    fn replay_pretty(&mut self) {
-        for (raw, offset, line_no) in std::mem::take(&mut self.pretty) {
-            self.add_plain(&raw, offset, line_no);
+    /// The gathered lines, each read on its own (none opening an entry
+    /// again).
+    fn replay_gathered(&mut self) {
+        self.gather = None;
+        for (raw, offset, line_no) in std::mem::take(&mut self.gathered) {
+            self.add_plain(&raw, offset, line_no, false);
         }
     }
 
     /// Classify one line (without its line ending) and add it.
-    fn add_plain(&mut self, raw: &[u8], offset: u64, line_no: u64) {
+    /// (`may_open`: the line may open an entry to gather.)
+    fn add_plain(&mut self, raw: &[u8], offset: u64, line_no: u64, may_open: bool) {
         // Valid UTF-8 is the rule; the lossy conversion is only for junk.
         let text = match std::str::from_utf8(raw) {
             Ok(s) => std::borrow::Cow::Borrowed(s),
@@ -254,6 +281,13 @@ impl ParsedBlock {
             {
                 return;
             }
+        }
+        if may_open
+            && let Some(g) = parse::gather::opens(&text, &parsed)
+                .filter(|g| !matches!(g, Gather::Pretty(_)) && !parse::envelope::is_partial(&text))
+        {
+            self.open_gather(g, raw, offset, line_no);
+            return;
         }
         // (LINE's own formats are never the first part of a split line: not checked.)
         if let Parsed::Record(l) = &parsed

@@ -172,7 +172,8 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
         out.write_all(b"\n")
     };
     let all: Vec<std::borrow::Cow<'_, str>> = lines_of(data).collect();
-    // Lines of a pretty-printed object already printed with its record.
+    // Lines of an entry read as one (see `parse::gather`) already printed
+    // with its record.
     let mut skip_to = 0usize;
     let mut recent_errors = crate::parse::sdk::RecentErrors::default();
     for (i, text) in all.iter().enumerate() {
@@ -180,9 +181,12 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
         if i < skip_to || text.trim().is_empty() {
             continue;
         }
-        if !split && let Some(end) = crate::parse::pretty::close_of(all.iter().skip(i).map(|l| l.as_ref())) {
+        let opened = (!split && crate::parse::gather::may_open(text))
+            .then(|| crate::parse::gather::close_of(all.iter().skip(i).map(|l| l.as_ref()), &parse_line(text)))
+            .flatten();
+        if let Some((g, end)) = opened {
             let lines = all.get(i..=i + end).unwrap_or_default();
-            let joined = crate::parse::pretty::join(lines.iter().map(|l| l.as_ref()));
+            let joined = g.join(lines.iter().map(|l| l.as_ref()));
             let mut v = record_json(&joined, source, line, p);
             if !matches!(v.get("kind").and_then(Value::as_str), None | Some("unparsed" | "header")) {
                 if let Some((rec, _, _)) = pending.take() {

@@ -218,7 +218,14 @@ fn sdk_errors_bodies_and_signature_failures() {
         ("go-gin-linebot-apierror-replicate_note.log", vec![api(400, None)]),
         ("java-springboot-badrequest-invalid-reply-token_qiita-esfahan.log", vec![api(400, None)]),
         ("node-axios-push-400-invalid-to_uptime-kuma-913.log", vec![api(400, None)]),
-        ("node-sdk8-httperror-415-full-dump_mitsutoshi-line-bot.log", vec![api(415, None)]),
+        (
+            "node-sdk8-httperror-415-full-dump_mitsutoshi-line-bot.log",
+            vec![api(415, Some("163c1297-6653-4e2d-b28e-c22ad779fb3f"))],
+        ),
+        (
+            "python-v3-apiexception-404-profile_linebot-error-analyzer.log",
+            vec![api(404, Some("e40f3c8f-ab14-4042-9194-4c26ee828b80"))],
+        ),
         (
             "flask-logging-request-body-invalid-signature_minimal-flask.log",
             vec![body.clone(), sig.clone(), body.clone(), sig.clone()],
@@ -236,4 +243,33 @@ fn sdk_errors_bodies_and_signature_failures() {
     let got = from_text(&dir, "python-requests-line-429-400-tail_beautos.log");
     let statuses: Vec<u16> = got.iter().map(|g| g.1).collect();
     assert_eq!(statuses, [429, 429, 429, 429, 429, 429, 400, 400, 400, 400]);
+}
+
+/// An SDK error's entry read whole: the Node dump's 1,306 lines give the
+/// push endpoint, method and LINE's message (L52, L652, L1300); Python v3's
+/// four lines give the 404's message; Go's detail lines become `details`.
+#[test]
+fn sdk_error_entries_read_whole() {
+    let Some(dir) = dir() else { return };
+    let api_of = |file: &str| {
+        let data = std::fs::read(dir.join(file)).unwrap();
+        let mut s = linelens::store::Store::new();
+        linelens::ingest::load_bytes(&mut s, file, &data);
+        let rec = (0..s.len() as u32).map(|i| s.get(i).unwrap()).find(|r| r.kind() == Kind::Api).unwrap();
+        let text = s.line_text(rec).unwrap();
+        let Parsed::Record(l) = parse_line(&text) else { panic!("{file}: no record") };
+        let f = l.fields;
+        let body = f.response_body.map(|b| b.text().into_owned()).unwrap_or_default();
+        (f.endpoint.map(|e| e.into_owned()), f.method, f.message.map(|m| m.into_owned()), body)
+    };
+    let (endpoint, method, message, _) = api_of("node-sdk8-httperror-415-full-dump_mitsutoshi-line-bot.log");
+    assert_eq!(endpoint.as_deref(), Some("https://api.line.me/v2/bot/message/push"));
+    assert_eq!(method, Some(linelens::model::Method::Post));
+    assert_eq!(message.as_deref(), Some("The content type, 'application/x-www-form-urlencoded', is not supported"));
+    let (_, _, message, _) = api_of("python-v3-apiexception-404-profile_linebot-error-analyzer.log");
+    assert_eq!(message.as_deref(), Some("Not found"));
+    let (_, _, message, body) = api_of("go-gin-linebot-apierror-replicate_note.log");
+    assert_eq!(message.as_deref(), Some("The request body has 2 error(s)"));
+    assert!(body.contains(r#"{"message":"May not be empty","property":"messages[0].originalContentUrl"}"#), "{body}");
+    assert!(body.contains("messages[0].previewImageUrl"), "{body}");
 }

@@ -34,6 +34,7 @@ pub const CLOUDWATCH: FormatId = 19;
 pub const WEBHOOK_BODY: FormatId = 20;
 pub const SDK_ERROR: FormatId = 21;
 pub const SIGNATURE_FAILURE: FormatId = 22;
+pub const WIRE_LOG: FormatId = 23;
 
 /// One sample line and what it must give: `(field, value)` pairs, with the
 /// field names of [`describe`]. An envelope's sample names the format of
@@ -535,6 +536,62 @@ pub static FORMATS: &[Format] = &[
                 line: r#"2026-03-19 07:10:00,724 ERROR LINE API error: 429 {"message":"You have reached your monthly limit."}"#,
                 fields: &[("kind", "api"), ("status", "429"), ("message", "You have reached your monthly limit.")],
             },
+            // Entries of several lines, as read together (see `gather`):
+            // Python v3's ApiException, printed by a bot that names the call.
+            Sample {
+                line: "2026-11-20 08:00:00,123 ERROR Exception when calling MessagingApi->reply_message: (400)\nReason: Bad Request\nHTTP response headers: HTTPHeaderDict({'content-type': 'application/json', 'x-line-request-id': 'f3a62d1e-fe44-4848-995f-88013d707d95'})\nHTTP response body: {\"message\":\"Invalid reply token\"}",
+                fields: &[
+                    ("kind", "api"),
+                    ("status", "400"),
+                    ("endpoint", "/v2/bot/message/reply"),
+                    ("request_id", "f3a62d1e-fe44-4848-995f-88013d707d95"),
+                    ("message", "Invalid reply token"),
+                    ("time", "2026-11-20T08:00:00.123Z"),
+                ],
+            },
+            // The v3 README's three lines after a `*_with_http_info` call.
+            Sample {
+                line: "[2026-11-20 08:00:00,123] INFO in app: Got response with http status code: 400\n[2026-11-20 08:00:00,124] INFO in app: Got x-line-request-id: 3b1e0c52-6a6b-4b8e-9d7f-0c2b1f6e8a11\n[2026-11-20 08:00:00,124] INFO in app: Got response with http body: message='Invalid reply token' details=None sent_messages=None",
+                fields: &[
+                    ("kind", "api"),
+                    ("status", "400"),
+                    ("request_id", "3b1e0c52-6a6b-4b8e-9d7f-0c2b1f6e8a11"),
+                    ("message", "Invalid reply token"),
+                ],
+            },
+            // A Node SDK v8 error dumped by console.error.
+            Sample {
+                line: "HTTPFetchError: 429 - Too Many Requests\n    at HTTPFetchClient.checkResponseStatus (/app/node_modules/@line/bot-sdk/dist/http-fetch.js:113:19) {\n  status: 429,\n  statusText: 'Too Many Requests',\n  headers: Headers { 'content-type': 'application/json', 'x-line-request-id': '7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d' },\n  body: '{\"message\":\"You have reached your monthly limit.\"}'\n}",
+                fields: &[
+                    ("kind", "api"),
+                    ("status", "429"),
+                    ("request_id", "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"),
+                    ("message", "You have reached your monthly limit."),
+                ],
+            },
+            // PHP (Guzzle) with LINE's body on the next line.
+            Sample {
+                line: "[400] Client error: `POST https://api.line.me/v2/bot/message/push` resulted in a `400 Bad Request` response:\n{\"message\":\"The property, 'to', in the request body is invalid (line:-, column:-)\"}",
+                fields: &[
+                    ("kind", "api"),
+                    ("status", "400"),
+                    ("message", "The property, 'to', in the request body is invalid (line:-, column:-)"),
+                ],
+            },
+            // Ruby: a Net::HTTP response and its body as `p` prints them.
+            Sample {
+                line: "#<Net::HTTPTooManyRequests 429 Too Many Requests readbody=true>\n\"{\\\"message\\\":\\\"The API rate limit has been exceeded. Try again later.\\\"}\"",
+                fields: &[
+                    ("kind", "api"),
+                    ("status", "429"),
+                    ("message", "The API rate limit has been exceeded. Try again later."),
+                ],
+            },
+            // The Go SDK v8 clients' error.
+            Sample {
+                line: r#"2026/11/20 08:00:00 push failed: unexpected status code: 429, {"message":"You have reached your monthly limit."}"#,
+                fields: &[("kind", "api"), ("status", "429"), ("message", "You have reached your monthly limit.")],
+            },
         ],
     },
     Format {
@@ -552,6 +609,30 @@ pub static FORMATS: &[Format] = &[
             Sample {
                 line: "2026-05-29 01:00:00 WARNING missing x-line-signature header from 127.0.0.1 body_len=2",
                 fields: &[("kind", "webhook")],
+            },
+        ],
+    },
+    Format {
+        name: "wire-log",
+        description: "the Java SDK's wire log (OkHttp's logging interceptor, logger com.linecorp.bot.client.wire): one exchange from `--> POST URL` to `<-- END HTTP`",
+        samples: &[
+            Sample {
+                line: "2026-11-20 08:00:00.100  INFO 1 --- [nio-8080-exec-1] c.l.bot.client.wire : --> POST https://api.line.me/v2/bot/message/push\n2026-11-20 08:00:00.100  INFO 1 --- [nio-8080-exec-1] c.l.bot.client.wire : X-Line-Retry-Key: 0b6a1f4e-3c1d-4e7a-9a55-2f0b8c7d6e5f\n2026-11-20 08:00:00.100  INFO 1 --- [nio-8080-exec-1] c.l.bot.client.wire : \n2026-11-20 08:00:00.100  INFO 1 --- [nio-8080-exec-1] c.l.bot.client.wire : {\"to\":\"U4af4980629a0f1a5e3f5e3d3b9b1e0c1\",\"messages\":[{\"type\":\"text\",\"text\":\"hi\"}]}\n2026-11-20 08:00:00.100  INFO 1 --- [nio-8080-exec-1] c.l.bot.client.wire : --> END POST (82-byte body)\n2026-11-20 08:00:00.323  INFO 1 --- [nio-8080-exec-1] c.l.bot.client.wire : <-- 429 https://api.line.me/v2/bot/message/push (223ms)\n2026-11-20 08:00:00.323  INFO 1 --- [nio-8080-exec-1] c.l.bot.client.wire : x-line-request-id: 9d3a6c1e-2b4f-4e8a-b7c6-1f0e2d3c4b5a\n2026-11-20 08:00:00.323  INFO 1 --- [nio-8080-exec-1] c.l.bot.client.wire : \n2026-11-20 08:00:00.323  INFO 1 --- [nio-8080-exec-1] c.l.bot.client.wire : {\"message\":\"You have reached your monthly limit.\"}\n2026-11-20 08:00:00.323  INFO 1 --- [nio-8080-exec-1] c.l.bot.client.wire : <-- END HTTP (52-byte body)",
+                fields: &[
+                    ("kind", "api"),
+                    ("method", "POST"),
+                    ("endpoint", "https://api.line.me/v2/bot/message/push"),
+                    ("status", "429"),
+                    ("request_id", "9d3a6c1e-2b4f-4e8a-b7c6-1f0e2d3c4b5a"),
+                    ("retry_key", "0b6a1f4e-3c1d-4e7a-9a55-2f0b8c7d6e5f"),
+                    ("message", "You have reached your monthly limit."),
+                    ("time", "2026-11-20T08:00:00.100Z"),
+                ],
+            },
+            // A response logged on its own (its request interleaved with other lines).
+            Sample {
+                line: "12:19:43.350 [OkHttp https://api.line.me/...] INFO  com.linecorp.bot.client.wire - <-- 200 OK https://api.line.me/v2/bot/message/reply (223ms, 2-byte body)",
+                fields: &[("kind", "api"), ("status", "200"), ("endpoint", "https://api.line.me/v2/bot/message/reply")],
             },
         ],
     },
@@ -594,6 +675,7 @@ pub fn describe(line: &super::Line, field: &str) -> String {
         }
         "ip" => s(f.ip.as_deref()),
         "request_id" => s(f.request_id.as_deref()),
+        "retry_key" => s(f.retry_key.as_deref()),
         "level" => f.level.map_or("-".into(), |l| l.as_str().to_owned()),
         "message" => s(f.message.as_deref()),
         "user_agent" => s(f.user_agent.as_deref()),

@@ -20,6 +20,7 @@ pub mod access;
 pub mod body;
 pub mod envelope;
 pub mod formats;
+pub mod gather;
 pub mod json;
 pub mod logline;
 pub mod pretty;

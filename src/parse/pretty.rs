@@ -43,32 +43,6 @@ pub fn join<'a>(lines: impl Iterator<Item = &'a str>) -> String {
     out
 }
 
-/// The index of the line that closes the object `lines` opens with (its
-/// first line), within an entry's caps (`ingest::ENTRY_MAX_LINES` lines
-/// after the first, `ingest::ENTRY_MAX_BYTES` in all).
-pub fn close_of<'a>(mut lines: impl Iterator<Item = &'a str>) -> Option<usize> {
-    let first = lines.next()?;
-    let indent = opens(first)?;
-    let mut bytes = first.len() as u64 + 1;
-    for (i, l) in lines.take(crate::ingest::ENTRY_MAX_LINES as usize).enumerate() {
-        bytes += l.len() as u64 + 1;
-        if bytes > crate::ingest::ENTRY_MAX_BYTES {
-            return None;
-        }
-        if closes(l, indent) {
-            return Some(i + 1);
-        }
-    }
-    None
-}
-
-/// The object at the start of `text` (lines joined by `\n`) as one line of
-/// JSON, when it closes there (the store reads such a record's object again).
-pub fn gather(text: &str) -> Option<String> {
-    let end = close_of(text.split('\n'))?;
-    Some(join(text.split('\n').take(end + 1)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,7 +55,8 @@ mod tests {
         assert_eq!(opens("  [{"), None);
         assert!(closes("}", 0) && closes("  },", 2) && !closes("  }", 0) && !closes("}", 2));
         let text = "  {\n    \"a\": \"x  y\",\n    \"b\": [1,\n 2]\n  },\n  {";
-        assert_eq!(gather(text).as_deref(), Some(r#"{ "a": "x  y", "b": [1, 2] }"#));
-        assert_eq!(gather("{\n  \"a\": 1"), None);
+        let alone = crate::parse::Parsed::Unparsed;
+        assert_eq!(crate::parse::gather::gather(text, &alone).as_deref(), Some(r#"{ "a": "x  y", "b": [1, 2] }"#));
+        assert_eq!(crate::parse::gather::gather("{\n  \"a\": 1", &alone), None);
     }
 }

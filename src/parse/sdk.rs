@@ -59,6 +59,14 @@ const ANCHORS: &[&str] = &[
     "無效的簽名",
     "无效的签名",
     "署名が無効",
+    // Read from an entry's lines joined (see `gather`), but for the Ruby
+    // and Go v8 forms, which may have their body on the line itself.
+    "\nReason: ",
+    "http status code: ",
+    "--> ",
+    "<-- ",
+    "#<Net::HTTP",
+    "unexpected status code: ",
 ];
 
 static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sync::LazyLock::new(|| {
@@ -71,20 +79,35 @@ static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sy
 pub fn parse(line: &str, time: Millis) -> Option<Line<'static>> {
     let m = MATCHER.as_ref()?.find(line)?;
     let at = m.start();
-    // What follows the anchor.
+    // What follows the anchor, on its line; the lines after it, when the
+    // line is an entry's lines joined (see `gather`).
     let s = line.get(m.end()..)?;
-    let l = match m.pattern().as_usize() {
-        0 => python(s),
-        1 => go(s),
-        2 => java(s),
-        3 => java_v7(s),
-        4 => Some(api(status_at(s)?, None, None, None)),
-        5 | 10 => status_and_body(s),
-        6 | 7 => guzzle(s),
+    let (head, rest) = s.split_once('\n').unwrap_or((s, ""));
+    let mut l = match m.pattern().as_usize() {
+        0 => python(head),
+        1 => go(head),
+        2 => java(head),
+        3 => java_v7(head),
+        4 => Some(api(status_at(head)?, None, None, None)),
+        5 | 10 => status_and_body(head),
+        6 | 7 => guzzle(head),
         8 | 9 => requests(line, at),
         11 => logged_body(line, at, time),
+        25 => api_exception(line, at),
+        26 => http_info(head, rest),
+        27 | 28 => wire(line),
+        29 => ruby(head),
+        30 => go_v8(head),
         n => signature_failure(line, n),
     }?;
+    if !rest.is_empty() && matches!(m.pattern().as_usize(), 1 | 4 | 5 | 6 | 7 | 10 | 29 | 30) {
+        l = from_entry(l, rest, m.pattern().as_usize() == 1);
+    }
+    // Ruby's and Go v8's text names no LINE host: an error counts only
+    // with LINE's error body.
+    if matches!(m.pattern().as_usize(), 29 | 30) && l.fields.message.is_none() {
+        return None;
+    }
     Some(with_time(l, time))
 }
 
@@ -136,6 +159,11 @@ fn with_message(mut l: Line<'static>, message: Option<&str>) -> Line<'static> {
 fn first_json(s: &str) -> Option<&RawValue> {
     let mut it = serde_json::Deserializer::from_str(s).into_iter::<&RawValue>();
     it.next()?.ok()
+}
+
+/// A status (three digits, 100 to 599) at the start of `s`.
+pub fn status_prefix(s: &str) -> Option<u16> {
+    status_at(s)
 }
 
 fn status_at(s: &str) -> Option<u16> {
@@ -238,6 +266,264 @@ fn requests(line: &str, at: usize) -> Option<Line<'static>> {
     let url = line.get(at..)?.split_once("for url: ")?.1.split_whitespace().next()?;
     let host_ok = url.contains("://api.line.me/") || url.contains("://api-data.line.me/");
     host_ok.then(|| api(status, Some(url), None, None))
+}
+
+/// Python SDK v3's `ApiException` as printed, its lines joined (see
+/// `gather`): `(404)` (after `ApiException: ` or a bot's words, which may
+/// name the call: `Exception when calling MessagingApi->reply_message:`),
+/// `Reason: …`, `HTTP response headers: HTTPHeaderDict({…})`, `HTTP
+/// response body: {…}`. `at` is where `\nReason: ` starts.
+fn api_exception(line: &str, at: usize) -> Option<Line<'static>> {
+    let first = line.get(..at)?;
+    let status = super::gather::status_in_parens(first)?;
+    let rest = line.get(at..)?;
+    let endpoint = first.split_once("->").and_then(|(_, call)| endpoint_of_call(call));
+    let mut l = api(status, endpoint, None, None);
+    if let Some(id) = header_value(rest, "x-line-request-id") {
+        l = api(status, endpoint, None, Some(id));
+    }
+    let body = rest.split_once("HTTP response body: ").map(|(_, b)| b.trim());
+    Some(with_body(l, body))
+}
+
+/// The endpoint a Python SDK v3 call names (`reply_message`,
+/// `push_message_with_http_info`), for the calls a bot makes most.
+fn endpoint_of_call(call: &str) -> Option<&'static str> {
+    let name: String = call.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let name = name.strip_suffix("_with_http_info").unwrap_or(&name);
+    Some(match name {
+        "reply_message" => "/v2/bot/message/reply",
+        "push_message" => "/v2/bot/message/push",
+        "multicast" => "/v2/bot/message/multicast",
+        "broadcast" => "/v2/bot/message/broadcast",
+        "narrowcast" => "/v2/bot/message/narrowcast",
+        "get_profile" => "/v2/bot/profile/{userId}",
+        "get_message_content" => "/v2/bot/message/{messageId}/content",
+        "show_loading_animation" => "/v2/bot/chat/loading/start",
+        _ => return None,
+    })
+}
+
+/// The v3 README's lines after a `*_with_http_info` call, joined (see
+/// `gather`): `…http status code: 200`, `…x-line-request-id: ID`, `…http
+/// body: …`. Without the request ID line it is no LINE call.
+fn http_info(head: &str, rest: &str) -> Option<Line<'static>> {
+    let status = status_at(head)?;
+    let id = rest.lines().find_map(|l| l.split_once("x-line-request-id: ")).map(|(_, v)| v.trim())?;
+    let l = api(status, None, None, Some(id));
+    let body = rest.lines().find_map(|l| l.split_once("http body: ")).map(|(_, b)| b.trim());
+    Some(if status >= 400 { with_body(l, body) } else { l })
+}
+
+/// The Java SDK's wire log (OkHttp's logging interceptor), one exchange's
+/// lines joined (see `gather`): method and URL from `--> METHOD URL`,
+/// status and time from `<-- NNN [MSG] URL (223ms)`, the retry key and
+/// request ID from their headers, the bodies from the lines that hold JSON.
+/// A request without its response is no record (its response, logged
+/// later, is).
+fn wire(text: &str) -> Option<Line<'static>> {
+    let mut request: Option<(Method, &str)> = None;
+    let mut response: Option<(u16, &str, Option<u64>)> = None;
+    let (mut request_body, mut response_body) = (None, None);
+    let (mut retry_key, mut request_id) = (None, None);
+    for l in text.lines() {
+        let msg = super::gather::wire_message(l);
+        if let Some(r) = msg.strip_prefix("--> ") {
+            let mut w = r.split_whitespace();
+            if let (Some(m), Some(url)) = (w.next().and_then(Method::parse), w.next()) {
+                request.get_or_insert((m, url));
+            }
+        } else if let Some(r) = msg.strip_prefix("<-- ") {
+            if let Some(status) = status_at(r) {
+                let url = r.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://"));
+                let ms = r
+                    .rsplit_once('(')
+                    .and_then(|(_, t)| t.split(|c: char| !c.is_ascii_digit()).next().and_then(|d| d.parse().ok()));
+                response.get_or_insert((status, url.unwrap_or(""), ms));
+            }
+        } else if let Some(v) = header_line(msg, "x-line-retry-key") {
+            retry_key.get_or_insert(v);
+        } else if let Some(v) = header_line(msg, "x-line-request-id") {
+            request_id.get_or_insert(v);
+        } else if msg.starts_with('{') || msg.starts_with('[') {
+            let slot = if response.is_some() { &mut response_body } else { &mut request_body };
+            if slot.is_none() {
+                *slot = first_json(msg).map(RawValue::to_owned);
+            }
+        }
+    }
+    let (status, url, ms) = response?;
+    let (method, url) = match request {
+        Some((m, u)) => (Some(m), u),
+        None => (None, url),
+    };
+    let mut l = api(status, Some(url).filter(|u| !u.is_empty()), method, request_id);
+    l.format = formats::WIRE_LOG;
+    l.fields.duration_ms = ms;
+    l.fields.retry_key = retry_key.map(|k| Cow::Owned(k.to_owned()));
+    l.fields.request_body = request_body.map(|b| Body { raw: Cow::Owned(b) });
+    if let Some(b) = response_body {
+        let message = message_of(b.get());
+        l.fields.response_body = Some(Body { raw: Cow::Owned(b) });
+        if status >= 400 {
+            l.extras = message.clone().map(Cow::Owned);
+            l.fields.message = message.map(Cow::Owned);
+        }
+    }
+    Some(l)
+}
+
+/// `Name: value` at the start of a wire log's message (any case).
+fn header_line<'a>(msg: &'a str, name: &str) -> Option<&'a str> {
+    let (k, v) = msg.split_once(':')?;
+    (k.trim().eq_ignore_ascii_case(name)).then(|| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// Ruby's `Net::HTTP` response as `p` prints it: `#<Net::HTTPBadRequest
+/// 400 Bad Request readbody=true>`; LINE's body follows on the line or on
+/// the next (see `gather`).
+fn ruby(s: &str) -> Option<Line<'static>> {
+    let (_, after) = s.split_once(' ')?;
+    let status = status_at(after)?;
+    let mut l = api(status, None, None, None);
+    if let Some((_, tail)) = after.split_once('>') {
+        l = with_body(l, Some(tail.trim()));
+    }
+    Some(l)
+}
+
+/// The Go SDK v8 clients' error: `unexpected status code: 400,
+/// {"message":…}`.
+fn go_v8(s: &str) -> Option<Line<'static>> {
+    let status = status_at(s)?;
+    let body = s.get(3..).map(|b| b.trim_start_matches([',', ' ']));
+    Some(with_body(api(status, None, None, None), body))
+}
+
+/// LINE's body as a line prints it (JSON, or a Ruby or Node string that
+/// holds JSON, or Python v3's `message='…' details=…` repr): kept as the
+/// response body and its message.
+fn with_body(mut l: Line<'static>, body: Option<&str>) -> Line<'static> {
+    let Some(b) = body.map(str::trim).filter(|b| !b.is_empty()) else { return l };
+    if let Some(raw) = json_body(b) {
+        let message = message_of(raw.get());
+        l.fields.response_body = Some(Body { raw: Cow::Owned(raw) });
+        l.extras = message.clone().map(Cow::Owned);
+        l.fields.message = message.map(Cow::Owned);
+        return l;
+    }
+    // Python v3's `ErrorResponse` as `str()` prints it.
+    if let Some(m) = b.split_once("message='").and_then(|(_, m)| m.split_once('\'')).map(|(m, _)| m) {
+        return with_message(l, Some(m));
+    }
+    l
+}
+
+/// A JSON body, also when printed as a string that holds it (`"{\"…"` by
+/// Ruby's `p`, `'{"…'` by Node's inspect).
+fn json_body(b: &str) -> Option<Box<RawValue>> {
+    if b.starts_with('{') {
+        return first_json(b).map(RawValue::to_owned);
+    }
+    let inner: String = if b.starts_with('"') {
+        let mut it = serde_json::Deserializer::from_str(b).into_iter::<String>();
+        it.next()?.ok()?
+    } else {
+        let q = b.strip_prefix('\'')?;
+        let end = q.rfind('\'')?;
+        q.get(..end)?.replace("\\'", "'")
+    };
+    inner.trim_start().starts_with('{').then(|| first_json(inner.trim_start()).map(RawValue::to_owned)).flatten()
+}
+
+/// What an SDK error's entry adds (a Node object dump, Go's `[property]
+/// message` details, the body on the next line): the request ID, the
+/// endpoint and method, LINE's message, where the first line lacks them.
+fn from_entry(mut l: Line<'static>, rest: &str, go_details: bool) -> Line<'static> {
+    let f = &mut l.fields;
+    if f.request_id.is_none()
+        && let Some(id) = header_value(rest, "x-line-request-id")
+    {
+        f.request_id = Some(Cow::Owned(id.to_owned()));
+    }
+    if f.endpoint.as_deref().is_none_or(|e| e == "unknown")
+        && let Some(url) =
+            line_url(rest).or_else(|| quoted_after(rest, &["url: '", "path: '"]).filter(|p| p.starts_with('/')))
+    {
+        f.endpoint = Some(Cow::Owned(url.to_owned()));
+        if super::endpoint_path(url).starts_with("/message/v3/notifier/") {
+            l.kind = Kind::MiniApp;
+        }
+    }
+    if f.method.is_none() {
+        f.method = quoted_after(rest, &["method: '"]).and_then(|m| Method::parse(&m.to_ascii_uppercase()));
+    }
+    // Go's `[property] message` lines.
+    let details: Vec<_> = rest
+        .lines()
+        .filter(|_| go_details)
+        .filter_map(|line| {
+            let t = line.trim_start_matches(['>', ' ', '\t']);
+            let (prop, msg) = t.strip_prefix('[')?.split_once("] ")?;
+            Some(serde_json::json!({ "property": prop, "message": msg.trim() }))
+        })
+        .collect();
+    if l.fields.message.is_none() {
+        let body = rest.lines().map(str::trim).find(|t| t.starts_with('{') || t.starts_with("\"{")).or_else(|| {
+            // A Node dump's `body: '{…}'` (v8) or `data: { message: '…' }`.
+            rest.lines().find_map(|t| t.trim().strip_prefix("body: ")).map(|b| b.trim_end_matches(','))
+        });
+        let dumped = rest.rsplit_once("data: {").and_then(|(_, d)| quoted_after(d, &["message: '", "message: \""]));
+        l = match (body, dumped) {
+            (Some(b), _) if json_body(b).is_some() => with_body(l, Some(b)),
+            (_, Some(m)) => with_message(l, Some(m)),
+            _ => l,
+        };
+    }
+    if !details.is_empty() {
+        let body = serde_json::json!({ "message": l.fields.message, "details": details });
+        l.fields.response_body = serde_json::value::to_raw_value(&body).ok().map(|raw| Body { raw: Cow::Owned(raw) });
+    }
+    l
+}
+
+/// The first URL of LINE's API on the text.
+fn line_url(text: &str) -> Option<&str> {
+    let at = ["https://api.line.me/", "https://api-data.line.me/"].iter().filter_map(|h| text.find(h)).min()?;
+    let rest = text.get(at..)?;
+    let end = rest.find(['\'', '"', ' ', ')', ',', '\n', '`']).unwrap_or(rest.len());
+    rest.get(..end)
+}
+
+/// The quoted value after the first of `keys` (each ending in its quote).
+fn quoted_after<'a>(text: &'a str, keys: &[&str]) -> Option<&'a str> {
+    let (at, key) = keys.iter().filter_map(|k| text.find(k).map(|i| (i, *k))).min_by_key(|x| x.0)?;
+    let quote = key.chars().last()?;
+    let rest = text.get(at + key.len()..)?;
+    rest.get(..rest.find(quote)?)
+}
+
+/// A header's value wherever the text prints it: `'name': 'v'` (Python and
+/// Node dicts), `"name": "v"`, `name: v`, `name=v`, in any case. A name
+/// with no value (a list of header names) is skipped; the value must look
+/// like an ID.
+fn header_value<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let lower = text.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower.get(from..).and_then(|l| l.find(name)) {
+        let at = from + i + name.len();
+        from = at;
+        let rest = text.get(at..)?;
+        let rest = rest.trim_start_matches(['\'', '"']);
+        let Some(rest) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('=')) else { continue };
+        let v = rest.trim_start_matches([' ', '\'', '"']);
+        let end = v.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(v.len());
+        let id = v.get(..end)?;
+        if id.len() >= 8 {
+            return Some(id);
+        }
+    }
+    None
 }
 
 /// A webhook body logged after a prefix (`Request body: {…}`): the JSON

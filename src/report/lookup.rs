@@ -19,7 +19,8 @@ use crate::time::{Millis, format_rfc3339};
 pub struct RecordRef {
     pub source: String,
     pub line: u64,
-    pub time: String,
+    /// `None` for a record whose line has no time.
+    pub time: Option<String>,
     pub kind: String,
     pub method: String,
     pub target: Option<String>,
@@ -153,7 +154,7 @@ fn record_ref(store: &Store, rec: Record) -> RecordRef {
     RecordRef {
         source: store.sources.get(rec.source() as usize).map(|s| s.display.clone()).unwrap_or_default(),
         line: store.line_of(rec).unwrap_or(0),
-        time: format_rfc3339(rec.ts()),
+        time: (rec.ts() != i64::MIN).then(|| format_rfc3339(rec.ts())),
         kind: rec.kind().as_str().to_owned(),
         method: rec.method().as_str().to_owned(),
         target,
@@ -183,7 +184,7 @@ fn all_fields(text: &str) -> Map<String, Value> {
         let fields = [
             ("request_id", f.request_id.as_deref().map(str::to_owned)),
             ("ip", f.ip.as_deref().map(str::to_owned)),
-            ("time", Some(format_rfc3339(f.time))),
+            ("time", (f.time != i64::MIN).then(|| format_rfc3339(f.time))),
             ("method", f.method.map(|x| x.as_str().to_owned())),
             (target, l.target().map(str::to_owned)),
         ];
@@ -316,7 +317,7 @@ pub fn write_json(l: &Lookup, out: &mut dyn Write) -> io::Result<()> {
 
 fn describe(r: &RecordRef) -> String {
     let what = [
-        Some(r.time.clone()),
+        r.time.clone(),
         r.request_id.clone(),
         Some(r.method.clone()),
         r.target.clone(),
@@ -352,7 +353,7 @@ pub fn write_text(l: &Lookup, out: &mut dyn Write) -> io::Result<()> {
         let r = &f.request;
         let kind = if r.kind == "miniapp" { "MINI App request" } else { "API request" };
         writeln!(out, "{kind} {}", escape_control(&l.request_id))?;
-        writeln!(out, "  time      {}", r.time)?;
+        writeln!(out, "  time      {}", r.time.as_deref().unwrap_or("(no time on the line)"))?;
         writeln!(out, "  source    {}:{}", escape_control(&r.source), r.line)?;
         writeln!(
             out,

@@ -937,17 +937,30 @@ impl Store {
 
     fn raw_line_text(&self, rec: Record) -> std::io::Result<String> {
         let text = self.raw_lines(rec, 1, MAX_LINE_TEXT)?;
-        // A record read from a pretty-printed object: the whole object, as
-        // one line (see `parse::pretty`).
-        // Read a little first (most objects are short), then up to the
-        // entry's caps.
-        if rec.kind() != Kind::Unparsed && crate::parse::pretty::opens(&text).is_some() {
+        // A record read from an entry's lines together (a pretty-printed
+        // object, an SDK error's block, a wire-log exchange): the entry, as
+        // ingest read it (see `parse::gather`). Read a little first (most
+        // entries are short), then up to the entry's caps.
+        if rec.kind() != Kind::Unparsed && crate::parse::gather::may_open(&text) {
+            let alone = crate::parse::parse_line(&text);
             let most = (crate::ingest::ENTRY_MAX_LINES as usize + 1, crate::ingest::ENTRY_MAX_BYTES as usize);
             for (lines, bytes) in [(256, 64 << 10), most] {
                 let more = self.raw_lines(rec, lines, bytes)?;
-                if let Some(joined) = crate::parse::pretty::gather(&more) {
+                let Some((g, end)) = crate::parse::gather::close_of(more.split('\n'), &alone) else { continue };
+                // An entry that runs to the window's end may go on after it.
+                if end + 1 >= more.split('\n').count() && lines < most.0 {
+                    continue;
+                }
+                let joined = g.join(more.split('\n').take(end + 1));
+                // (Unless ingest read the line alone: the record says which.)
+                let same = match crate::parse::parse_line(&joined) {
+                    crate::parse::Parsed::Record(l) => l.kind == rec.kind(),
+                    _ => false,
+                };
+                if same {
                     return Ok(joined);
                 }
+                break;
             }
         }
         Ok(text)

@@ -559,3 +559,30 @@ fn a_pretty_printed_object_is_one_record_read_again_whole() {
     );
     assert!(s.entry_text(id, rec).unwrap().ends_with("\"reply failed: 429\"\n}"));
 }
+
+/// Every registered sample written over several lines (an SDK error's
+/// block, a wire-log exchange) is one record when read from a file between
+/// other lines: its other lines are its entry, and the store reads the
+/// record again with the same fields.
+#[test]
+fn multi_line_samples_are_one_record_in_a_file() {
+    use crate::parse::formats::{FORMATS, describe};
+    let mut checked = 0;
+    for f in FORMATS {
+        for sample in f.samples.iter().filter(|s| s.line.contains('\n')) {
+            let n = sample.line.lines().count();
+            let s = store_with(&["2026-11-20 07:59:00 INFO before", sample.line, "2026-11-20 08:01:00 INFO after", ""]);
+            let found: Vec<_> =
+                (0..s.len() as u32).map(|i| s.get(i).unwrap()).filter(|r| r.kind() != Kind::Log).collect();
+            assert_eq!(found.len(), 1, "{}: {}", f.name, sample.line);
+            assert_eq!((s.totals.log_entries, s.totals.continuation_lines), (2, n as u64 - 1), "{}", sample.line);
+            let text = s.line_text(found[0]).unwrap();
+            let crate::parse::Parsed::Record(l) = crate::parse::parse_line(&text) else { panic!() };
+            for (field, want) in sample.fields {
+                assert_eq!(describe(&l, field), *want, "{}: {field} of {}", f.name, sample.line);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "{checked}");
+}
