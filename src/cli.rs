@@ -428,6 +428,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 with_text: args.with_text,
                 secrets: args.privacy.apply(&file, path.as_deref())?,
                 unsent: Default::default(),
+                last_times: Default::default(),
             };
             crate::tail::run(paths, args.from_start, args.poll, printer, out, &mut |w| warn(&w))?;
         }

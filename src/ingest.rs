@@ -101,6 +101,11 @@ pub struct ParsedBlock {
     recent_errors: parse::sdk::RecentErrors,
     /// The block's first header rows: (line number, text).
     header_examples: Vec<(u64, String)>,
+    /// The file's last change, for the date of a time of day alone.
+    modified: Option<Millis>,
+    /// Records whose line gave a time of day only (ascending): their `ts`
+    /// holds it until `commit` finds the date.
+    clock_only: Vec<u32>,
 }
 
 /// A multi-line entry holds at most this many continuation lines and bytes;
@@ -148,6 +153,7 @@ impl ParsedBlock {
         marks: bool,
     ) -> ParsedBlock {
         let mut pb = ParsedBlock::new(source);
+        pb.modified = crate::time::reference();
         pb.marks = marks;
         pb.keep_ids = keep_ids;
         pb.secrets = secrets;
@@ -516,7 +522,7 @@ impl ParsedBlock {
         }
         // A `log` record keeps its level where others keep the status.
         let status = if l.kind == Kind::Log { f.level.map_or(0, |v| v as u16) } else { f.status };
-        self.records.push(Record::new(
+        let mut rec = Record::new(
             f.time,
             Loc::new(self.source, offset),
             l.kind,
@@ -524,7 +530,15 @@ impl ParsedBlock {
             status,
             path,
             aux,
-        ));
+        );
+        if f.time == i64::MIN
+            && let Some(of_day) = f.clock
+        {
+            // The time of day until its date is known (see `commit`).
+            rec.set_ts(Millis::from(of_day));
+            self.clock_only.push(idx);
+        }
+        self.records.push(rec);
     }
 
     fn event(&mut self, record: u32, ev: &body::Event) -> EventMeta {
@@ -622,6 +636,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     let mut accepted_ids = pb.accepted_ids.iter().peekable();
     let mut events = pb.events.iter().peekable();
     let mut notes = pb.notes.iter().peekable();
+    let mut clock_only = pb.clock_only.iter().peekable();
     // Per-status and per-path counts, added once per distinct key.
     let mut counts: HashMap<(Kind, u16, Sym), u64> = HashMap::default();
     let mut users: Vec<Sym> = Vec::new();
@@ -668,7 +683,24 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         let kind = rec.kind();
         if kind == Kind::Unparsed {
             rec.set_ts(source.last_ts.unwrap_or(i64::MIN));
+            source.inferred_open = false;
         } else {
+            // A time of day alone takes its date from the timed lines before
+            // it in the file, else from the file's last change; without
+            // either it has no time.
+            let clock_only = clock_only.next_if(|&&r| r == i).is_some();
+            let inferred = clock_only && {
+                let of_day = u32::try_from(rec.ts()).unwrap_or(0);
+                let reference = source.last_ts.map(|r| (r, true)).or(pb.modified.map(|m| (m, false)));
+                rec.set_ts(reference.map_or(i64::MIN, |(r, after)| crate::time::on_day_of(of_day, r, after)));
+                reference.is_some()
+            };
+            match (inferred, source.inferred_open, source.inferred_runs.last_mut()) {
+                (true, true, Some(run)) => run.1 = rec.offset(),
+                (true, _, _) => source.inferred_runs.push((rec.offset(), rec.offset())),
+                (false, _, _) => {}
+            }
+            source.inferred_open = inferred;
             // A record whose line has no time (uvicorn, morgan) sorts after
             // the line before it, as an unparsed line does.
             match rec.time() {

@@ -28,6 +28,9 @@ pub struct Printer {
     pub secrets: Option<std::sync::Arc<crate::signature::Secrets>>,
     /// Messages unsent so far (message ID hash).
     pub unsent: std::collections::HashMap<u64, crate::time::Millis>,
+    /// Per source, the time of the last record printed: the date of a line
+    /// that has a time of day only.
+    pub last_times: std::cell::RefCell<std::collections::HashMap<String, crate::time::Millis>>,
 }
 
 impl Printer {
@@ -64,10 +67,32 @@ pub fn record_json(text: &str, source: &str, line: u64, p: &Printer) -> Value {
             let f = &l.fields;
             m.insert("kind".into(), l.kind.as_str().into());
             m.insert("format".into(), crate::parse::formats::name(l.format).into());
-            // An access line without a time of its own (uvicorn, morgan) has none here.
-            if f.time != i64::MIN {
-                m.insert("time".into(), format_rfc3339(f.time).into());
+            // An access line without a time of its own (uvicorn, morgan) has
+            // none here; a time of day alone takes its date from the record
+            // before it, else from the file's last change (now, for a stream).
+            let mut last = p.last_times.borrow_mut();
+            let time = match (f.time, f.clock) {
+                (i64::MIN, Some(of_day)) => {
+                    let reference = last.get(source).map(|&t| (t, true)).unwrap_or_else(|| {
+                        let modified = std::fs::metadata(source).and_then(|m| m.modified()).ok();
+                        let at = modified.map_or_else(chrono::Utc::now, chrono::DateTime::<chrono::Utc>::from);
+                        (at.timestamp_millis(), false)
+                    });
+                    m.insert("time_inferred".into(), true.into());
+                    crate::time::on_day_of(of_day, reference.0, reference.1)
+                }
+                (t, _) => t,
+            };
+            if time != i64::MIN {
+                m.insert("time".into(), format_rfc3339(time).into());
+                match last.get_mut(source) {
+                    Some(t) => *t = time,
+                    None => {
+                        last.insert(source.to_owned(), time);
+                    }
+                }
             }
+            drop(last);
             let mut put = |k: &str, v: Option<&str>| {
                 if let Some(v) = v {
                     m.insert(k.into(), v.into());

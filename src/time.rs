@@ -292,6 +292,11 @@ thread_local! {
     static REFERENCE: std::cell::Cell<Option<Millis>> = const { std::cell::Cell::new(None) };
 }
 
+/// The reference in force (see [`with_reference`]): a file's last change.
+pub fn reference() -> Option<Millis> {
+    REFERENCE.with(std::cell::Cell::get)
+}
+
 /// Run `f` with year-less times read against `at` (a file's last
 /// modification: its lines were written before it) instead of now.
 /// `None` keeps the reference in force.
@@ -322,9 +327,10 @@ pub fn syslog_time(mon: &str, day: &str, clock: &str) -> Option<Millis> {
 }
 
 /// A time of day alone at the start of a line (`08:00:00.123`, logback's
-/// and log4j's default `%d{HH:mm:ss.SSS}`): how many bytes it took. It has
-/// no date, so it gives no instant by itself.
-pub fn leading_clock(s: &str) -> Option<usize> {
+/// and log4j's default `%d{HH:mm:ss.SSS}`): how many bytes it took, and the
+/// milliseconds since midnight it names. It has no date, so it gives no
+/// instant by itself (see [`on_day_of`]).
+pub fn leading_clock(s: &str) -> Option<(usize, u32)> {
     let mut c = Cur { b: s.as_bytes(), i: 0 };
     let h = c.digits(2)?;
     if !c.eat(b':') {
@@ -335,9 +341,28 @@ pub fn leading_clock(s: &str) -> Option<usize> {
         return None;
     }
     let sec = c.digits(2)?;
-    let _ = c.fraction();
+    let ms = c.fraction();
     let ok = h < 24 && mi < 60 && sec <= 60 && matches!(c.peek(), Some(b' ' | b'\t' | b'|' | b']'));
-    ok.then_some(c.i)
+    let of_day = ((h * 60 + mi) * 60 + sec.min(59)) * 1000 + u32::try_from(ms.clamp(0, 999)).unwrap_or(0);
+    ok.then_some((c.i, of_day))
+}
+
+const DAY_MS: Millis = 86_400_000;
+
+/// A time of day (ms since midnight) given a date by `reference`: on the
+/// reference's day (UTC, as times without a zone are everywhere), moved a
+/// day to stay within 12 hours of it: after the lines before it (`after`,
+/// a log that ran past midnight), or before the file's last change.
+pub fn on_day_of(of_day: u32, reference: Millis, after: bool) -> Millis {
+    let day = reference.div_euclid(DAY_MS) * DAY_MS;
+    let t = day + Millis::from(of_day);
+    if after && t < reference - DAY_MS / 2 {
+        t + DAY_MS
+    } else if !after && t > reference + 60_000 {
+        t - DAY_MS
+    } else {
+        t
+    }
 }
 
 /// A time at the start of a log line, and how many bytes it took. The forms
@@ -548,6 +573,26 @@ mod tests {
         fn never_panics(s in "\\PC{0,40}") {
             let _ = parse_time(&s);
             let _ = parse_duration(&s);
+        }
+    }
+
+    #[test]
+    fn a_time_of_day_takes_the_date_of_its_reference() {
+        let clock = |s: &str| leading_clock(s).map(|x| x.1).unwrap();
+        assert_eq!(leading_clock("08:00:02.123 [main] INFO x"), Some((12, 28_802_123)));
+        assert_eq!(leading_clock("08:00:02 x"), Some((8, 28_802_000)));
+        let cases = [
+            // After the lines before it: the same day, or the next past midnight.
+            ("23:59:59.500 x", "2026-11-20T23:59:58Z", true, "2026-11-20T23:59:59.500Z"),
+            ("00:00:01 x", "2026-11-20T23:59:58Z", true, "2026-11-21T00:00:01Z"),
+            // A line a little out of order stays on the day.
+            ("23:59:50 x", "2026-11-20T23:59:58Z", true, "2026-11-20T23:59:50Z"),
+            // Before the file's last change: the same day, or the day before.
+            ("09:15:00 x", "2025-11-21T12:00:00Z", false, "2025-11-21T09:15:00Z"),
+            ("23:00:00 x", "2025-11-21T01:00:00Z", false, "2025-11-20T23:00:00Z"),
+        ];
+        for (line, reference, after, want) in cases {
+            assert_eq!(on_day_of(clock(line), t(reference), after), t(want), "{line} {reference}");
         }
     }
 }

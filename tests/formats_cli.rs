@@ -149,3 +149,84 @@ fn pretty_printed_entries_are_one_record_each_across_blocks() {
         .count();
     assert_eq!(records, n);
 }
+
+/// The Java SDK's wire log under logback's default pattern (a time of day
+/// and no date): one API record per exchange, dated from the line before
+/// it (across midnight), or from the file's last change when no line has a
+/// date; marked as inferred.
+#[test]
+fn wire_log_exchanges_with_inferred_dates() {
+    let home = tempfile::tempdir().unwrap();
+    let wire = |clock: &str, msg: &str| format!("{clock} [http-nio-8080-exec-1] INFO  c.l.bot.client.wire - {msg}\n");
+    let exchange = |t1: &str, t2: &str, id: &str| {
+        [
+            wire(t1, "--> POST https://api.line.me/v2/bot/message/push"),
+            wire(t1, "Content-Type: application/json; charset=UTF-8"),
+            wire(t1, "X-Line-Retry-Key: 5f0c8a7e-1b2d-4c3e-9f8a-7b6c5d4e3f2a"),
+            wire(t1, ""),
+            wire(t1, r#"{"to":"U4af4980629a0f1a5e3f5e3d3b9b1e0c1","messages":[{"type":"text","text":"hi"}]}"#),
+            wire(t1, "--> END POST (82-byte body)"),
+            wire(t2, "<-- 429 https://api.line.me/v2/bot/message/push (223ms)"),
+            wire(t2, &format!("x-line-request-id: {id}")),
+            wire(t2, ""),
+            wire(t2, r#"{"message":"You have reached your monthly limit."}"#),
+            wire(t2, "<-- END HTTP (52-byte body)"),
+        ]
+        .concat()
+    };
+    let dated = home.path().join("dated.log");
+    let text = format!(
+        "2026-11-20 23:59:58.000 [main] INFO c.e.Bot - started\n{}{}",
+        exchange("23:59:59.100", "23:59:59.323", "a1b2c3d4-0000-4000-8000-000000000001"),
+        exchange("00:00:01.100", "00:00:01.400", "a1b2c3d4-0000-4000-8000-000000000002")
+    );
+    std::fs::write(&dated, text).unwrap();
+    let undated = home.path().join("undated.log");
+    std::fs::write(&undated, exchange("09:15:00.000", "09:15:00.250", "a1b2c3d4-0000-4000-8000-000000000003")).unwrap();
+    let noon = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_763_726_400); // 2025-11-21T12:00:00Z
+    std::fs::File::options().write(true).open(&undated).unwrap().set_modified(noon).unwrap();
+
+    let report = linelens(home.path()).args(["report", "--format", "json"]).arg(home.path()).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&report.get_output().stdout).unwrap();
+    assert_eq!(
+        (v["totals"]["api_requests"].as_u64(), v["totals"]["unparsed"].as_u64()),
+        (Some(3), Some(0)),
+        "{}",
+        v["totals"]
+    );
+    for (id, time) in [
+        ("a1b2c3d4-0000-4000-8000-000000000001", "2026-11-20T23:59:59.100Z"),
+        ("a1b2c3d4-0000-4000-8000-000000000002", "2026-11-21T00:00:01.100Z"),
+        ("a1b2c3d4-0000-4000-8000-000000000003", "2025-11-21T09:15:00.000Z"),
+    ] {
+        let out = linelens(home.path())
+            .args(["lookup", "--format", "json", "--request-id", id])
+            .arg(home.path())
+            .assert()
+            .success();
+        let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        let r = &v["records"][0]["request"];
+        assert_eq!(
+            (r["time"].as_str(), r["time_inferred"].as_bool(), r["status"].as_u64()),
+            (Some(time), Some(true), Some(429)),
+            "{id}"
+        );
+        assert_eq!(v["records"][0]["fields"]["retry_key"], "5f0c8a7e-1b2d-4c3e-9f8a-7b6c5d4e3f2a");
+    }
+    // `tail` reads the same exchanges, dated the same way.
+    let out = linelens(home.path())
+        .args(["tail", "--from-start"])
+        .arg(&dated)
+        .timeout(std::time::Duration::from_secs(3))
+        .assert();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let api: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["kind"] == "api")
+        .collect();
+    assert_eq!(api.len(), 2, "{stdout}");
+    assert_eq!(api[1]["time"], "2026-11-21T00:00:01.100Z");
+    assert_eq!((api[1]["time_inferred"].as_bool(), api[1]["status"].as_u64()), (Some(true), Some(429)));
+    assert_eq!(api[1]["request_body"]["to"], "U4af4980629a0f1a5e3f5e3d3b9b1e0c1");
+}

@@ -630,6 +630,7 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
         origin: None,
         user_id: None,
         signature_failure: None,
+        clock: None,
     };
     let api_target = endpoint.clone().or_else(|| url.clone());
     let level = raw.take(Field::Level);

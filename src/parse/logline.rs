@@ -71,10 +71,10 @@ pub fn level_and_message(rest: &str) -> (Option<Level>, &str) {
 /// A line that starts with a time of day and no date (logback's default
 /// `08:00:00.123 [main] INFO …`): its time comes from an envelope, or
 /// from the record before it.
-fn leading_clock(line: &str) -> Option<&str> {
+fn leading_clock(line: &str) -> Option<(&str, u32)> {
     let t = line.trim_start();
     let t = t.strip_prefix('[').unwrap_or(t);
-    crate::time::leading_clock(t).and_then(|n| t.get(n..))
+    crate::time::leading_clock(t).and_then(|(n, of_day)| Some((t.get(n..)?, of_day)))
 }
 
 /// A timed line as a `log` record. What follows the time may be a line of
@@ -84,10 +84,23 @@ fn leading_clock(line: &str) -> Option<&str> {
 /// handled request\t{"request":…}`): read as that, with this time when it
 /// has none.
 pub fn parse(line: &str, depth: u8) -> Option<Line<'_>> {
-    let (time, rest) = match leading(line) {
-        Some(x) => x,
-        None => (i64::MIN, leading_clock(line)?),
+    let (time, rest, clock) = match leading(line) {
+        Some((t, rest)) => (t, rest, None),
+        None => {
+            let (rest, of_day) = leading_clock(line)?;
+            (i64::MIN, rest, Some(of_day))
+        }
     };
+    let mut l = parse_after(time, rest, depth)?;
+    // A time of day alone: the date is found when the record is stored.
+    if l.fields.time == i64::MIN {
+        l.fields.clock = clock;
+    }
+    Some(l)
+}
+
+/// What follows a line's time (`i64::MIN` for a time of day alone).
+fn parse_after(time: Millis, rest: &str, depth: u8) -> Option<Line<'_>> {
     let json = rest.trim_start();
     let timed = (time != i64::MIN).then_some(time);
     if depth < 3

@@ -98,6 +98,9 @@ pub struct Fields<'a> {
     pub user_id: Option<Cow<'a, str>>,
     /// A line reporting that a webhook's signature was rejected.
     pub signature_failure: Option<sdk::SignatureFailure>,
+    /// A time of day (ms since midnight) on a line that has no date: `time`
+    /// is `i64::MIN` and the date is inferred when the record is stored.
+    pub clock: Option<u32>,
 }
 
 /// A classified record line.
@@ -140,6 +143,7 @@ impl Fields<'_> {
             origin: owned(self.origin),
             user_id: owned(self.user_id),
             signature_failure: self.signature_failure,
+            clock: self.clock,
         }
     }
 }

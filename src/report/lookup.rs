@@ -21,6 +21,9 @@ pub struct RecordRef {
     pub line: u64,
     /// `None` for a record whose line has no time.
     pub time: Option<String>,
+    /// The line gave a time of day only; the date was inferred.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub time_inferred: bool,
     pub kind: String,
     pub method: String,
     pub target: Option<String>,
@@ -155,6 +158,7 @@ fn record_ref(store: &Store, rec: Record) -> RecordRef {
         source: store.sources.get(rec.source() as usize).map(|s| s.display.clone()).unwrap_or_default(),
         line: store.line_of(rec).unwrap_or(0),
         time: (rec.ts() != i64::MIN).then(|| format_rfc3339(rec.ts())),
+        time_inferred: store.date_inferred(rec),
         kind: rec.kind().as_str().to_owned(),
         method: rec.method().as_str().to_owned(),
         target,
@@ -187,6 +191,7 @@ fn all_fields(text: &str) -> Map<String, Value> {
             ("time", (f.time != i64::MIN).then(|| format_rfc3339(f.time))),
             ("method", f.method.map(|x| x.as_str().to_owned())),
             (target, l.target().map(str::to_owned)),
+            ("retry_key", f.retry_key.as_deref().map(str::to_owned)),
         ];
         for (k, v) in fields {
             if let Some(v) = v {
@@ -194,6 +199,16 @@ fn all_fields(text: &str) -> Map<String, Value> {
             }
         }
         m.insert("status".into(), Value::from(f.status));
+        if let Some(d) = f.duration_ms {
+            m.insert("duration_ms".into(), Value::from(d));
+        }
+        // Bodies a text line carried (an SDK error's, a wire-log exchange's).
+        for (k, b) in [("request_body", &f.request_body), ("response_body", &f.response_body)] {
+            if let Some(b) = b {
+                let text = b.text();
+                m.insert(k.into(), serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.into_owned())));
+            }
+        }
         if let Some(x) = &l.extras {
             m.insert("extras".into(), Value::String(x.to_string()));
         }
@@ -353,7 +368,8 @@ pub fn write_text(l: &Lookup, out: &mut dyn Write) -> io::Result<()> {
         let r = &f.request;
         let kind = if r.kind == "miniapp" { "MINI App request" } else { "API request" };
         writeln!(out, "{kind} {}", escape_control(&l.request_id))?;
-        writeln!(out, "  time      {}", r.time.as_deref().unwrap_or("(no time on the line)"))?;
+        let inferred = if r.time_inferred { " (date inferred)" } else { "" };
+        writeln!(out, "  time      {}{inferred}", r.time.as_deref().unwrap_or("(no time on the line)"))?;
         writeln!(out, "  source    {}:{}", escape_control(&r.source), r.line)?;
         writeln!(
             out,

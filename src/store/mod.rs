@@ -249,6 +249,12 @@ pub struct Source {
     pub outside_window: u64,
     /// Time of the last timed line committed (for unparsed lines after it).
     pub last_ts: Option<Millis>,
+    /// Records whose line gave a time of day only (their date inferred), as
+    /// runs of consecutive records: (first offset, last offset). A run per
+    /// stretch of such lines, so a file of them costs a few bytes in all.
+    pub inferred_runs: Vec<(u64, u64)>,
+    /// Whether the last record committed was one of them (its run goes on).
+    pub inferred_open: bool,
     /// Standard input cannot be read again: its text is kept here.
     pub memory: Option<Vec<u8>>,
     /// Which fields this source's records logged, per kind.
@@ -906,6 +912,15 @@ impl Store {
     /// Events of a webhook receipt.
     pub fn receipt_events(&self, meta: &WebhookMeta) -> &[EventMeta] {
         self.events.slice(meta.events_start, meta.events_len)
+    }
+
+    /// Whether the record's line gave a time of day only, its date inferred
+    /// (from the lines before it or the file's last change).
+    pub fn date_inferred(&self, rec: Record) -> bool {
+        let Some(src) = self.sources.get(rec.source() as usize) else { return false };
+        let o = rec.offset();
+        let i = src.inferred_runs.partition_point(|r| r.1 < o);
+        src.inferred_runs.get(i).is_some_and(|r| r.0 <= o)
     }
 
     /// API/MINI records whose logged request ID is `id`: index hits,

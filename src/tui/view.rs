@@ -465,8 +465,16 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
     } else {
         s.entry_text(id, rec).ok()
     };
-    let (text, more) = match entry.as_deref().map(|e| e.split_once('\n')) {
-        Some(Some((first, rest))) => (Some(first.to_owned()), Some(rest.to_owned())),
+    let (text, more) = match entry.as_deref().map(|e| (e, e.split_once('\n'))) {
+        // An entry read as one record (an SDK error's block, a wire-log
+        // exchange, a pretty-printed object: see `parse::gather`): its
+        // fields come from all its lines.
+        Some((e, Some((first, rest)))) => {
+            let joined = crate::parse::gather::gather(e, &parse_line(first))
+                .filter(|j| matches!(parse_line(j), Parsed::Record(_)))
+                .unwrap_or_else(|| first.to_owned());
+            (Some(joined), Some(rest.to_owned()))
+        }
         _ => (entry.clone(), None),
     };
     let parsed = text.as_deref().map(parse_line);
@@ -493,7 +501,12 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
     if let Some(Parsed::Record(l)) = &parsed {
         ident = l.fields.request_id.as_deref().or(l.fields.ip.as_deref()).unwrap_or("").to_owned();
     }
-    lines.push(Line::from(format!(" time      {}    source {}", full_time(rec.ts(), app.utc), safe(&place, 60))));
+    let inferred = if s.date_inferred(rec) { " (date inferred)" } else { "" };
+    lines.push(Line::from(format!(
+        " time      {}{inferred}    source {}",
+        full_time(rec.ts(), app.utc),
+        safe(&place, 60)
+    )));
     let long = text.as_deref().map_or(0, str::len);
     if long > LONG_LINE {
         lines.push(Line::from(format!(
