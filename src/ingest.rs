@@ -22,7 +22,7 @@ use crate::model::{
     ApiMeta, AudienceOp, EventMeta, Kind, Loc, Method, Mode, NONE, Note, Record, Response, SourceType, Sym, WebhookMeta,
 };
 use crate::parse::gather::{Gather, Step};
-use crate::parse::{self, Line, Parsed, body};
+use crate::parse::{self, Fields, Line, Parsed, body};
 use crate::signature::{Secrets, SigState};
 use crate::source::{self, Block, BlockReader, Origin, SourceSpec};
 use crate::store::{EXAMPLES, Example, FieldCounts, INLINE, Interner, Store, hash_id};
@@ -278,13 +278,17 @@ impl ParsedBlock {
         self.partial = false;
         let parsed = parse::parse_line(&text);
         if let Parsed::Record(l) = &parsed
-            && l.format == parse::formats::SDK_ERROR
+            && self.repeats(l)
         {
-            let f = &l.fields;
-            let timed = f.time != i64::MIN;
-            if self.recent_errors.repeats(f.status, f.request_id.as_deref(), f.message.as_deref(), timed)
-                && self.join(raw.len() as u64 + 1)
-            {
+            if self.join(raw.len() as u64 + 1) {
+                return;
+            }
+            if l.format == parse::formats::WEBHOOK_BODY {
+                // The body printed again apart from its entry: a log line,
+                // not a second delivery.
+                let f = Fields { time: l.fields.time, clock: l.fields.clock, ..Fields::default() };
+                let log = Line { kind: Kind::Log, fields: f, extras: None, format: l.format };
+                self.add_parsed_record(&log, raw.len(), offset, line_no);
                 return;
             }
         }
@@ -349,6 +353,24 @@ impl ParsedBlock {
                 ));
             }
             Parsed::Record(l) => self.add_parsed_record(&l, raw.len(), offset, line_no),
+        }
+    }
+
+    /// Whether the line repeats an SDK error or a logged webhook body just
+    /// read (printed again: part of the entry, not a second call or
+    /// delivery; see `parse::sdk::RecentErrors`).
+    fn repeats(&mut self, l: &Line) -> bool {
+        let f = &l.fields;
+        let timed = f.time != i64::MIN;
+        match l.format {
+            parse::formats::SDK_ERROR => {
+                self.recent_errors.repeats(f.status, f.request_id.as_deref(), f.message.as_deref(), timed)
+            }
+            parse::formats::WEBHOOK_BODY => {
+                let key = f.body.as_ref().and_then(|b| parse::sdk::body_key(&b.text()));
+                key.is_some_and(|k| self.recent_errors.repeats(0, Some(&k), None, timed))
+            }
+            _ => false,
         }
     }
 

@@ -190,7 +190,7 @@ fn from_text(dir: &Path, file: &str) -> Vec<FromText> {
         if let Parsed::Record(l) = parse_line(&text) {
             let name = formats::name(l.format);
             if ["sdk-error", "webhook-body", "signature-failure"].contains(&name) {
-                out.push((n, (l.kind, l.fields.status, l.fields.request_id.map(|x| x.into_owned()), name)));
+                out.push((n, (r.kind(), l.fields.status, l.fields.request_id.map(|x| x.into_owned()), name)));
             }
         }
     }
@@ -232,6 +232,9 @@ fn sdk_errors_bodies_and_signature_failures() {
         ),
         ("uvicorn-fastapi-missing-signature-verify_andrew-line-bot-0529.log", vec![sig.clone()]),
         ("aws-apigw-lambda-event-inspect-verify_node-comment.log", vec![body.clone()]),
+        // L10 a dict, L11 the same body as JSON (its entry), L16 the dict
+        // again apart: one delivery, the repeat a log line.
+        ("heroku-django-cut-debug-callback_coalb.log", vec![body.clone(), (Kind::Log, 0, None, "webhook-body")]),
     ];
     for (file, want) in cases {
         let got = from_text(&dir, file);

@@ -580,6 +580,31 @@ pub fn parse_at(line: &str, depth: u8) -> Option<Line<'_>> {
     parse_timed(line, depth, None)
 }
 
+/// A webhook body (`destination` and `events`) a JSON log line holds in a
+/// field: `body`, `payload`, `webhook` or `event` (an object, or a string
+/// holding one), or `body` inside `req` / `request`.
+fn nested_webhook_body(line: &str, time: Millis) -> Option<Line<'static>> {
+    type Fields<'a> = std::collections::HashMap<&'a str, &'a RawValue>;
+    let top: Fields = serde_json::from_str(line).ok()?;
+    let read = |v: &RawValue| -> Option<Line<'static>> {
+        let owned;
+        let raw = if v.get().starts_with('"') {
+            let s: String = serde_json::from_str(v.get()).ok()?;
+            owned = serde_json::from_str::<Box<RawValue>>(&s).ok()?;
+            owned.as_ref()
+        } else {
+            v
+        };
+        super::sdk::webhook_body(raw, time).map(Line::into_owned)
+    };
+    let direct = ["body", "payload", "webhook", "event"].iter().filter_map(|k| top.get(k).copied());
+    let inner = ["req", "request"].iter().filter_map(|k| {
+        let m: Fields = serde_json::from_str(top.get(k)?.get()).ok()?;
+        m.get("body").copied()
+    });
+    direct.chain(inner).find_map(read)
+}
+
 /// [`parse_at`], with the time of an envelope around the line for a line
 /// that has none of its own.
 pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Option<Line<'_>> {
@@ -661,6 +686,12 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
                 // A JSON access line: a webhook receipt or another request.
                 format = formats::JSON_LOG;
                 super::access::classify(m, p, f.user_agent.as_deref())
+            } else if depth < 3
+                && super::needle!(b"destination").find(line.as_bytes()).is_some()
+                && let Some(l) = nested_webhook_body(line, time)
+            {
+                // A webhook body logged as a field (`req.body`, `payload`, …).
+                return Some(l);
             } else {
                 // Any other timed JSON line is a log line.
                 f.level = match &level {

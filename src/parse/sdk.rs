@@ -67,6 +67,7 @@ const ANCHORS: &[&str] = &[
     "<-- ",
     "#<Net::HTTP",
     "unexpected status code: ",
+    "'destination'",
 ];
 
 static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sync::LazyLock::new(|| {
@@ -98,6 +99,7 @@ pub fn parse(line: &str, time: Millis) -> Option<Line<'static>> {
         27 | 28 => wire(line),
         29 => ruby(head),
         30 => go_v8(head),
+        31 => python_body(line, time),
         n => signature_failure(line, n),
     }?;
     if !rest.is_empty() && matches!(m.pattern().as_usize(), 1 | 4 | 5 | 6 | 7 | 10 | 29 | 30) {
@@ -527,11 +529,82 @@ fn header_value<'a>(text: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// A webhook body logged after a prefix (`Request body: {…}`): the JSON
-/// object around `"destination"`, when it has `events` too.
+/// object around `"destination"`, when it has `events` too: the line's
+/// first object (the body logged whole), else the one `"destination"` opens.
 fn logged_body(line: &str, at: usize, time: Millis) -> Option<Line<'static>> {
-    let open = line.get(..at)?.rfind('{')?;
-    let raw = first_json(line.get(open..)?)?;
+    let before = line.get(..at)?;
+    [before.find('{'), before.rfind('{')].into_iter().flatten().find_map(|open| {
+        let raw = first_json(line.get(open..)?)?;
+        webhook_body(raw, time).map(Line::into_owned)
+    })
+}
+
+/// A webhook body a Python bot printed as a dict (`body = {'events': […],
+/// 'destination': 'U…'}`): read as the JSON it was parsed from.
+fn python_body(line: &str, time: Millis) -> Option<Line<'static>> {
+    let open = line.find('{')?;
+    let json = python_repr_to_json(line.get(open..)?)?;
+    let raw = first_json(&json)?;
     webhook_body(raw, time).map(Line::into_owned)
+}
+
+/// A Python literal (dict, list, tuple, str, number, True/False/None) at the
+/// start of `s` as JSON, up to its closing bracket. Hand-written: no crate
+/// reads Python's repr, and only its literal subset is needed here.
+fn python_repr_to_json(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut depth = 0u32;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                out.push('"');
+                loop {
+                    match chars.next()? {
+                        '\\' => match chars.next()? {
+                            '\'' => out.push('\''),
+                            e @ ('\\' | '"' | 'n' | 't' | 'r' | 'u' | '/') => {
+                                out.push('\\');
+                                out.push(e);
+                            }
+                            _ => return None,
+                        },
+                        d if d == c => break,
+                        '"' => out.push_str("\\\""),
+                        d if d.is_control() => return None,
+                        d => out.push(d),
+                    }
+                }
+                out.push('"');
+            }
+            '{' | '[' | '(' => {
+                depth += 1;
+                out.push(if c == '(' { '[' } else { c });
+            }
+            '}' | ']' | ')' => {
+                depth = depth.checked_sub(1)?;
+                out.push(if c == ')' { ']' } else { c });
+                if depth == 0 {
+                    return Some(out);
+                }
+            }
+            c if c.is_ascii_alphabetic() => {
+                let mut word = String::from(c);
+                while let Some(&n) = chars.peek().filter(|n| n.is_ascii_alphanumeric() || **n == '_') {
+                    word.push(n);
+                    chars.next();
+                }
+                out.push_str(match word.as_str() {
+                    "True" => "true",
+                    "False" => "false",
+                    "None" => "null",
+                    _ => return None,
+                });
+            }
+            c => out.push(c),
+        }
+    }
+    None
 }
 
 /// A webhook body (`destination` and `events`) as a receipt. Its time:
@@ -588,6 +661,29 @@ fn signature_failure(line: &str, pattern: usize) -> Option<Line<'static>> {
 pub enum SignatureFailure {
     Invalid,
     Missing,
+}
+
+/// What tells one logged webhook body from another (a bot that prints the
+/// body as a dict and then as JSON printed one delivery): its destination
+/// and each event's type, ID, reply token, message and redelivery flag.
+/// `None` for a body with no events (each verify request counts).
+pub fn body_key(body: &str) -> Option<String> {
+    let wb = super::body::parse_webhook_body(body)?;
+    if wb.events.is_empty() {
+        return None;
+    }
+    let mut key = format!("body\u{1f}{}", wb.destination.as_deref().unwrap_or(""));
+    for e in &wb.events {
+        let redelivery = e.delivery_context.as_ref().and_then(|d| d.is_redelivery).unwrap_or(false);
+        key.push_str(&format!(
+            "\u{1f}{}|{}|{}|{}|{redelivery}",
+            e.kind.str().unwrap_or_default(),
+            e.webhook_event_id.str().unwrap_or_default(),
+            e.reply_token.str().unwrap_or_default(),
+            e.message.as_ref().and_then(|m| m.id.str()).unwrap_or_default(),
+        ));
+    }
+    Some(key)
 }
 
 /// The SDK errors read last in a block, to tell the same error printed

@@ -600,3 +600,42 @@ fn a_syslog_line_in_an_envelope_takes_the_envelopes_year() {
     let l = rec(r#"{"log":"Jan  1 00:00:05 host app[1]: tick\n","stream":"stdout","time":"2020-01-01T00:00:06Z"}"#);
     assert_eq!(l.fields.time, t("2020-01-01T00:00:05Z"));
 }
+
+/// A webhook body wherever a bot logs it: as a JSON line's field (`body`,
+/// `req.body`, `payload` as a string, `webhook`, `event`), after a prefix
+/// (the line's first object, not the innermost one), or as a Python dict.
+#[test]
+fn webhook_bodies_wherever_logged() {
+    let rows: &[(&str, usize)] = &[
+        (
+            r#"{"time":"2026-11-20T08:00:01Z","msg":"webhook","req":{"body":{"destination":"Ubot","events":[{"type":"follow","timestamp":1}]}}}"#,
+            1,
+        ),
+        (r#"{"time":"2026-11-20T08:00:02Z","msg":"webhook","payload":"{\"destination\":\"Ubot\",\"events\":[]}"}"#, 0),
+        (r#"{"time":"2026-11-20T08:00:03Z","msg":"in","webhook":{"destination":"Ubot","events":[]}}"#, 0),
+        (r#"{"time":"2026-11-20T08:00:04Z","event":{"destination":"Ubot","events":[{"type":"unfollow"}]}}"#, 1),
+        (
+            r#"490766 body =  {"events":[{"type":"message","message":{"type":"text","id":"1","text":"a"}}],"destination":"Ua6"}"#,
+            1,
+        ),
+        (
+            "2026-11-20 08:00:05,000 INFO body =  {'events': [{'type': 'message', 'replyToken': 'r2', 'message': {'type': 'text', 'text': \"it's\", 'x': None, 'y': True}}], 'destination': 'Ubot'}",
+            1,
+        ),
+    ];
+    for (line, events) in rows {
+        let l = rec(line);
+        assert_eq!((l.kind, super::formats::name(l.format)), (Kind::Webhook, "webhook-body"), "{line}");
+        let body = l.fields.body.as_ref().map(|b| b.text().into_owned()).unwrap_or_default();
+        let wb = body::parse_webhook_body(&body).unwrap();
+        assert_eq!(wb.events.len(), *events, "{line}");
+    }
+    // Without `events`, or not a literal: no body.
+    for line in [
+        r#"{"time":"2026-11-20T08:00:01Z","msg":"x","payload":{"destination":"Ubot"}}"#,
+        "2026-11-20 08:00:05,000 INFO body =  {'destination': 'Ubot'}",
+        "2026-11-20 08:00:05,000 INFO body =  {'events': [], 'destination': foo()}",
+    ] {
+        assert!(!matches!(parse_line(line), Parsed::Record(Line { kind: Kind::Webhook, .. })), "{line}");
+    }
+}
