@@ -106,6 +106,8 @@ pub struct ParsedBlock {
     /// Records whose line gave a time of day only (ascending): their `ts`
     /// holds it until `commit` finds the date.
     clock_only: Vec<u32>,
+    /// The last signature-failure line: (record, time, what it said).
+    sig_failure: Option<(u32, Millis, parse::sdk::SignatureFailure)>,
 }
 
 /// A multi-line entry holds at most this many continuation lines and bytes;
@@ -356,6 +358,30 @@ impl ParsedBlock {
         }
     }
 
+    /// A webhook receipt from an access line (`l`) that answered a request
+    /// a signature-failure line just reported (within the last few records,
+    /// in the same second or without a time, and refused: 4xx or 5xx): one
+    /// receipt, not two. The failure line becomes a log line; its verdict
+    /// goes to the receipt.
+    fn merge_failure(&mut self, l: &Line) -> Option<parse::sdk::SignatureFailure> {
+        const NEAR: u32 = 16;
+        let (at, time, failure) = self.sig_failure?;
+        let f = &l.fields;
+        let idx = self.records.len() as u32;
+        let same_second = time == i64::MIN || f.time == i64::MIN || time.div_euclid(1000) == f.time.div_euclid(1000);
+        if f.status < 400 || f.body.is_some() || idx > at + NEAR || !same_second {
+            return None;
+        }
+        let was = self.records.get(at as usize).copied()?;
+        if let Some(r) = self.records.get_mut(at as usize) {
+            *r = Record::new(was.ts(), Loc::new(self.source, was.offset()), Kind::Log, Method::None, 0, NONE, NONE);
+        }
+        self.sig_failure = None;
+        // (It had been counted as a receipt that logged nothing else.)
+        self.fields.webhook.records = self.fields.webhook.records.saturating_sub(1);
+        Some(failure)
+    }
+
     /// Whether the line repeats an SDK error or a logged webhook body just
     /// read (printed again: part of the entry, not a second call or
     /// delivery; see `parse::sdk::RecentErrors`).
@@ -445,14 +471,20 @@ impl ParsedBlock {
                         meta.events_len = wb.events.len() as u32;
                     }
                 }
-                // A line that reported the signature rejected.
-                match f.signature_failure {
+                // A line that reported the signature rejected; or the access
+                // line of the request such a line just reported (see
+                // `merge_failure`).
+                let failure = f.signature_failure.or_else(|| self.merge_failure(l));
+                match failure {
                     Some(parse::sdk::SignatureFailure::Invalid) => {
                         meta.sig = SigState::Invalid;
                         meta.has_signature = true;
                     }
                     Some(parse::sdk::SignatureFailure::Missing) => meta.sig = SigState::Missing,
                     None => {}
+                }
+                if let Some(s) = f.signature_failure {
+                    self.sig_failure = Some((idx, f.time, s));
                 }
                 if let Some(ms) = f.duration_ms.filter(|&ms| ms > SLOW_MS) {
                     let slow_ms = u16::try_from(ms).unwrap_or(u16::MAX);

@@ -205,7 +205,9 @@ fn sdk_errors_bodies_and_signature_failures() {
     let Some(dir) = dir() else { return };
     let api = |status: u16, id: Option<&str>| (Kind::Api, status, id.map(str::to_owned), "sdk-error");
     let body = (Kind::Webhook, 0, None, "webhook-body");
-    let sig = (Kind::Webhook, 0, None, "signature-failure");
+    // A failure line merged into the access line of its request (L13, L20
+    // in the Flask file; L10 in the uvicorn one) is a log line.
+    let sig = (Kind::Log, 0, None, "signature-failure");
     let cases: &[(&str, Vec<FromText>)] = &[
         (
             "flask-linebotapierror-headers_leftovers-bot.log",
@@ -275,4 +277,28 @@ fn sdk_error_entries_read_whole() {
     assert_eq!(message.as_deref(), Some("The request body has 2 error(s)"));
     assert!(body.contains(r#"{"message":"May not be empty","property":"messages[0].originalContentUrl"}"#), "{body}");
     assert!(body.contains("messages[0].previewImageUrl"), "{body}");
+}
+
+/// A signature-failure line and the access line of the same request are one
+/// receipt: the access line's (status, sender) with the failure's verdict.
+#[test]
+fn failure_lines_merge_into_their_access_line() {
+    let Some(dir) = dir() else { return };
+    for (file, receipts, invalid, missing) in [
+        ("flask-logging-request-body-invalid-signature_minimal-flask.log", vec![(13, 400), (20, 400)], 2, 0),
+        ("uvicorn-fastapi-missing-signature-verify_andrew-line-bot-0529.log", vec![(10, 400)], 0, 1),
+    ] {
+        let data = std::fs::read(dir.join(file)).unwrap();
+        let mut s = linelens::store::Store::new();
+        linelens::ingest::load_bytes(&mut s, file, &data);
+        let recs: Vec<_> = (0..s.len() as u32).map(|i| s.get(i).unwrap()).collect();
+        let lines = s.lines_of(&recs);
+        for (line, status) in receipts {
+            let (r, _) = recs.iter().zip(&lines).find(|(_, n)| **n == line).unwrap();
+            assert_eq!((r.kind(), r.status()), (Kind::Webhook, status), "{file}:{line}");
+            let sig = s.webhook_meta(*r).unwrap().sig;
+            assert_ne!(sig, linelens::signature::SigState::Unverifiable, "{file}:{line}");
+        }
+        assert_eq!((s.signatures.invalid, s.signatures.missing), (invalid, missing), "{file}");
+    }
 }
