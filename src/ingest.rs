@@ -106,6 +106,8 @@ pub struct ParsedBlock {
     /// Records whose line gave a time of day only (ascending): their `ts`
     /// holds it until `commit` finds the date.
     clock_only: Vec<u32>,
+    /// The last API calls read: (request ID hash or 0, status, time, format).
+    recent_calls: Vec<(u64, u16, Millis, parse::formats::FormatId)>,
     /// The last signature-failure line: (record, time, what it said).
     sig_failure: Option<(u32, Millis, parse::sdk::SignatureFailure)>,
 }
@@ -358,6 +360,41 @@ impl ParsedBlock {
         }
     }
 
+    /// Whether an API call was logged already, just before, by another
+    /// hand: the same request ID and status from another format, one of them
+    /// an SDK's output (a JSON line and an SDK's dump); or, without an ID on
+    /// one side, the
+    /// same status within two seconds from the other of the Java SDK's wire
+    /// log and an SDK error (the wire log's exchange, then the exception).
+    fn same_call(&mut self, l: &Line) -> bool {
+        const KEEP: usize = 8;
+        if !matches!(l.kind, Kind::Api | Kind::MiniApp) {
+            return false;
+        }
+        let f = &l.fields;
+        let id = f.request_id.as_deref().map_or(0, hash_id);
+        let sdk = |format| matches!(format, parse::formats::SDK_ERROR | parse::formats::WIRE_LOG);
+        let near = |t: Millis| t == i64::MIN || f.time == i64::MIN || (t - f.time).abs() <= 2000;
+        // (One hand that logs a call twice is left as it is: a line printed
+        // again in its entry is joined to it, see `repeats`.)
+        let seen = self.recent_calls.iter().any(|&(pid, status, t, format)| {
+            status == f.status
+                && format != l.format
+                && if id != 0 && pid != 0 {
+                    id == pid && (sdk(format) || sdk(l.format))
+                } else {
+                    sdk(format) && sdk(l.format) && near(t)
+                }
+        });
+        if !seen {
+            if self.recent_calls.len() >= KEEP {
+                self.recent_calls.remove(0);
+            }
+            self.recent_calls.push((id, f.status, f.time, l.format));
+        }
+        seen
+    }
+
     /// A webhook receipt from an access line (`l`) that answered a request
     /// a signature-failure line just reported (within the last few records,
     /// in the same second or without a time, and refused: 4xx or 5xx): one
@@ -403,6 +440,16 @@ impl ParsedBlock {
     /// A record line of `len` bytes: counted by format, marked, and open
     /// for continuation lines.
     fn add_parsed_record(&mut self, l: &Line, len: usize, offset: u64, line_no: u64) {
+        // The same call logged again by another hand (see `same_call`): a
+        // log line, so that it counts once.
+        let again;
+        let l = if self.same_call(l) {
+            let f = Fields { time: l.fields.time, clock: l.fields.clock, ..Fields::default() };
+            again = Line { kind: Kind::Log, fields: f, extras: None, format: l.format };
+            &again
+        } else {
+            l
+        };
         let at = usize::from(l.format);
         if self.formats.len() <= at {
             self.formats.resize(at + 1, 0);

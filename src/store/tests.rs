@@ -586,3 +586,33 @@ fn multi_line_samples_are_one_record_in_a_file() {
     }
     assert!(checked >= 6, "{checked}");
 }
+
+/// One call logged by two hands counts once: a JSON line and the SDK's dump
+/// with its request ID; the wire log's exchange and the exception the SDK
+/// raised for it (its ID masked). Two SDK errors of one hand stay two calls.
+#[test]
+fn one_call_logged_twice_counts_once() {
+    let api = |s: &Store| (0..s.len() as u32).filter(|&i| s.get(i).unwrap().kind() == Kind::Api).count();
+    let s = store_with(&[
+        r#"{"kind":"api","time":"2026-11-20T08:00:00Z","request_id":"7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d","method":"POST","endpoint":"https://api.line.me/v2/bot/message/push","status":429}"#,
+        "2026-11-20T08:00:00.100Z ERROR push failed",
+        "HTTPFetchError: 429 - Too Many Requests",
+        "    at HTTPFetchClient.checkResponseStatus (/app/node_modules/@line/bot-sdk/dist/http-fetch.js:113:19) {",
+        "  status: 429,",
+        "  headers: Headers { 'x-line-request-id': '7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d' },",
+        "}",
+    ]);
+    assert_eq!((api(&s), s.totals.log_entries), (1, 2));
+    let wire = |m: &str| format!("2026-11-20 08:00:01.000 INFO 1 --- [exec-1] c.l.bot.client.wire : {m}");
+    let lines = [
+        wire("--> POST https://api.line.me/v2/bot/message/push"),
+        wire("--> END POST"),
+        wire("<-- 429 https://api.line.me/v2/bot/message/push (20ms)"),
+        wire("<-- END HTTP"),
+        "2026-11-20 08:00:01.050 ERROR 1 --- [exec-1] c.e.Bot : push failed: com.linecorp.bot.client.exception.TooManyRequestsException: You have reached your monthly limit. : ErrorResponse(requestId=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, message=You have reached your monthly limit., details=[])".into(),
+        // A second call, 10 s later: its own record.
+        "2026-11-20 08:00:11.000 ERROR 1 --- [exec-1] c.e.Bot : push failed: com.linecorp.bot.client.exception.TooManyRequestsException: You have reached your monthly limit. : ErrorResponse(requestId=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, message=You have reached your monthly limit., details=[])".into(),
+    ];
+    let s = store_with(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(api(&s), 2);
+}
