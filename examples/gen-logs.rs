@@ -27,10 +27,19 @@
 //! bot-c/app.log             the same bot's Python logging in a Kubernetes CRI
 //!                           file, tracebacks included
 //! bot-c/worker.out          a worker's stdout: progress bars nobody can parse
+//! bot-d/app.log             a Java bot: Spring Boot's start line, then logback's
+//!                           default pattern (a time of day) with the SDK's wire
+//!                           log at INFO
 //! ```
 //!
-//! bot-c draws from a random generator of its own, so adding it left every
-//! other file byte for byte as it was.
+//! bot-c and bot-d draw from random generators of their own, so adding
+//! them left every other file byte for byte as it was. With `--sdk-bots`,
+//! bot-c logs as the
+//! Python SDK v3's README shows after each reply (status, request ID, body);
+//! at :25 it logs the bodies it was sent and its replies fail with a 400
+//! "Invalid reply token" traceback. bot-d's wire log shows each push; at
+//! :30 eight pushes are refused with a monthly-limit 429, each also raised
+//! as the SDK's exception (counted once).
 //!
 //! Planted, at fixed minutes: 429 bursts (api ×40 push at :20, api ×12 text at
 //! :10, miniapp ×8 at :35), a 4-response cluster one short of a burst (:40),
@@ -76,6 +85,11 @@ struct Args {
     /// Hours of traffic laid end to end, each with its incidents.
     #[arg(long, default_value_t = 1)]
     hours: u64,
+    /// Also write what LINE's SDKs print: bot-c logs as the Python SDK v3's
+    /// README shows, its bodies and its 400 tracebacks; bot-d, a Java bot
+    /// with the SDK's wire log (the shipped sample is written without).
+    #[arg(long)]
+    sdk_bots: bool,
 }
 
 /// xorshift64*: a tiny deterministic generator. Hand-written so the
@@ -127,6 +141,7 @@ enum Out {
     CNginx,
     CApp,
     CWorker,
+    DApp,
 }
 
 /// An output file being written (taken when finished).
@@ -159,6 +174,7 @@ impl Writers {
             Out::CNginx => "bot-c/nginx-access.log",
             Out::CApp => "bot-c/app.log",
             Out::CWorker => "bot-c/worker.out",
+            Out::DApp => "bot-d/app.log",
         }
     }
 
@@ -185,6 +201,15 @@ impl Writers {
                     Out::BWebhook => writeln!(
                         w,
                         "Sender IP address\tTime webhook was received\tHTTP method\tRequest path\tStatus code"
+                    )?,
+                    // A Spring Boot bot: its start line has the date; the
+                    // lines after it, logback's default pattern, a time of day.
+                    Out::DApp => writeln!(
+                        w,
+                        "{} INFO 1 --- [main] c.e.bot.BotApplication : Started BotApplication in 2.31 seconds",
+                        DateTime::<Utc>::from_timestamp_millis(self.start - 5_000)
+                            .unwrap()
+                            .format("%Y-%m-%d %H:%M:%S%.3f")
                     )?,
                     Out::MiniText => {
                         writeln!(
@@ -221,7 +246,8 @@ fn rfc3339(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// A Python traceback as a LINE SDK raises it, one line a time.
+/// A Python traceback as the LINE SDK v3 raises it, one line a time; the
+/// request ID goes into the headers line.
 const TRACEBACK: &[&str] = &[
     "Traceback (most recent call last):",
     "  File \"/app/bot/app.py\", line 58, in callback",
@@ -230,7 +256,21 @@ const TRACEBACK: &[&str] = &[
     "    api.reply_message(ReplyMessageRequest(reply_token=event.reply_token, messages=msgs))",
     "linebot.v3.messaging.exceptions.ApiException: (400)",
     "Reason: Bad Request",
+    "HTTP response headers: HTTPHeaderDict({'server': 'legy', 'content-type': 'application/json', 'x-line-request-id': 'ID'})",
+    "HTTP response body: {\"message\":\"Invalid reply token\"}",
 ];
+
+/// The Java SDK's wire log under logback's default pattern.
+fn wire(ms: i64, msg: &str) -> String {
+    let t = DateTime::<Utc>::from_timestamp_millis(ms).unwrap().format("%H:%M:%S%.3f");
+    format!("{t} [http-nio-8080-exec-3] INFO  c.l.bot.client.wire - {msg}")
+}
+
+/// A UUID-shaped request ID or retry key.
+fn uuid(rng: &mut Rng) -> String {
+    let h = rng.hex(32);
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+}
 
 /// nginx's combined format with `$request_time` after it.
 #[allow(clippy::too_many_arguments)]
@@ -286,6 +326,10 @@ struct Sim {
     hour: u64,
     /// bot-c's own generator (see the module notes).
     rng_c: Rng,
+    /// bot-d's (a Java bot with the SDK's wire log).
+    rng_d: Rng,
+    /// `--sdk-bots`.
+    sdk_bots: bool,
 }
 
 impl Sim {
@@ -700,20 +744,116 @@ impl Sim {
         let took = 15 + self.rng_c.below(60) as i64;
         let l = python_log(ts + 2, "INFO", "bot.callback", &format!("webhook: 1 event (message) from {user}"));
         self.emit(ts + 2, Out::CApp, cri(ts + 2, "stdout", &l));
-        if status >= 500 {
+        if !self.sdk_bots {
+            if status >= 500 {
+                let at = ts + took - 2;
+                let l = python_log(at, "ERROR", "bot.app", "Exception on /callback [POST]");
+                self.emit(at, Out::CApp, cri(at, "stderr", &l));
+                for (i, frame) in TRACEBACK.iter().take(7).enumerate() {
+                    self.emit(at, Out::CApp, cri(at + i as i64 / 4, "stderr", frame));
+                }
+            } else {
+                let l = python_log(ts + took - 1, "INFO", "bot.reply", "replied 200");
+                self.emit(ts + took - 1, Out::CApp, cri(ts + took - 1, "stdout", &l));
+            }
+        } else if status >= 500 {
+            // The bot logs the body it was sent, then its reply fails: the
+            // token was used already.
+            let body = json!({"destination": "Ubotc0000000000000000000000000000", "events": [{
+                "type": "message", "mode": "active", "timestamp": ts,
+                "webhookEventId": format!("01J{}", self.rng_c.hex(23).to_uppercase()),
+                "deliveryContext": {"isRedelivery": false},
+                "replyToken": self.rng_c.hex(32),
+                "source": {"type": "user", "userId": user},
+                "message": {"type": "text", "id": format!("{}", 500_000_000_000_000u64 + self.rng_c.below(1 << 40)), "text": "menu"},
+            }]});
+            let l = python_log(ts + 3, "INFO", "bot.callback", &format!("Request body: {body}"));
+            self.emit(ts + 3, Out::CApp, cri(ts + 3, "stdout", &l));
             let at = ts + took - 2;
             let l = python_log(at, "ERROR", "bot.app", "Exception on /callback [POST]");
             self.emit(at, Out::CApp, cri(at, "stderr", &l));
+            let id = uuid(&mut self.rng_c);
             for (i, frame) in TRACEBACK.iter().enumerate() {
-                self.emit(at, Out::CApp, cri(at + i as i64 / 4, "stderr", frame));
+                let frame = frame.replace("'ID'", &format!("'{id}'"));
+                self.emit(at, Out::CApp, cri(at + i as i64 / 4, "stderr", &frame));
             }
         } else {
-            let l = python_log(ts + took - 1, "INFO", "bot.reply", "replied 200");
-            self.emit(ts + took - 1, Out::CApp, cri(ts + took - 1, "stdout", &l));
+            // The v3 README's lines after `reply_message_with_http_info`.
+            let at = ts + took - 1;
+            let id = uuid(&mut self.rng_c);
+            let sent = 500_000_000_000_000u64 + self.rng_c.below(1 << 40);
+            for msg in [
+                "Got response with http status code: 200".to_owned(),
+                format!("Got x-line-request-id: {id}"),
+                format!("Got response with http body: sent_messages=[SentMessage(id='{sent}', quote_token=None)]"),
+            ] {
+                let l = python_log(at, "INFO", "bot.reply", &msg);
+                self.emit(at, Out::CApp, cri(at, "stdout", &l));
+            }
         }
         let secs = took as f64 / 1000.0;
         let l = nginx(ts + took, &ip, "POST", "/callback", status, 2, "LineBotWebhook/2.0", secs);
         self.emit(ts + took, Out::CNginx, l);
+    }
+
+    /// One push from bot-d, as the Java SDK's wire log prints it; a 429
+    /// also raises the SDK's exception, which the bot logs.
+    fn push_d(&mut self, ts: i64, status: u16) {
+        let user = self.users[self.rng_d.below(self.users.len() as u64) as usize].clone();
+        let key = uuid(&mut self.rng_d);
+        let id = uuid(&mut self.rng_d);
+        let body = json!({"to": user, "messages": [{"type": "text", "text": "Your order has shipped"}]}).to_string();
+        let took = 40 + self.rng_d.below(200) as i64;
+        let url = "https://api.line.me/v2/bot/message/push";
+        let answer = if status == 429 {
+            r#"{"message":"You have reached your monthly limit."}"#.to_owned()
+        } else {
+            format!(
+                r#"{{"sentMessages":[{{"id":"{}","quoteToken":"q"}}]}}"#,
+                500_000_000_000_000u64 + self.rng_d.below(1 << 40)
+            )
+        };
+        let end = ts + took;
+        let lines = [
+            (ts, format!("--> POST {url}")),
+            (ts, "Content-Type: application/json; charset=UTF-8".to_owned()),
+            (ts, format!("Content-Length: {}", body.len())),
+            (ts, format!("X-Line-Retry-Key: {key}")),
+            (ts, String::new()),
+            (ts, body.clone()),
+            (ts, format!("--> END POST ({}-byte body)", body.len())),
+            (end, format!("<-- {status} {url} ({took}ms)")),
+            (end, "content-type: application/json".to_owned()),
+            (end, format!("x-line-request-id: {id}")),
+            (end, String::new()),
+            (end, answer.clone()),
+            (end, format!("<-- END HTTP ({}-byte body)", answer.len())),
+        ];
+        for (t, msg) in lines {
+            self.emit(t, Out::DApp, wire(t, &msg));
+        }
+        if status == 429 {
+            let t = DateTime::<Utc>::from_timestamp_millis(end + 1).unwrap().format("%H:%M:%S%.3f");
+            self.emit(end + 1, Out::DApp, format!(
+                "{t} [http-nio-8080-exec-3] ERROR c.e.bot.OrderNotifier - push failed: com.linecorp.bot.client.exception.TooManyRequestsException: You have reached your monthly limit. : ErrorResponse(requestId={id}, message=You have reached your monthly limit., details=[])"
+            ));
+        }
+    }
+
+    /// bot-d, a Java bot: a push a minute or so; at :30 its monthly limit
+    /// is reached and eight pushes are refused with 429.
+    fn background_d(&mut self, t: i64) {
+        if self.rng_d.chance(1.0 / 60.0) {
+            let ts = t + self.rng_d.below(1000) as i64;
+            self.push_d(ts, 200);
+        }
+    }
+
+    fn plant_d(&mut self) {
+        let at = self.start + 30 * 60_000;
+        for i in 0..8 {
+            self.push_d(at + i * 7_000, 429);
+        }
     }
 
     /// bot-c's incident at :25: six deliveries answered 500 (the handler
@@ -741,6 +881,9 @@ impl Sim {
     fn plant(&mut self, with_c: bool) {
         if with_c {
             self.plant_c();
+            if self.sdk_bots {
+                self.plant_d();
+            }
         }
         let start = self.start;
         let m = |min: i64| start + min * 60_000;
@@ -888,7 +1031,7 @@ fn parse_size(s: &str) -> Result<u64> {
 
 /// Run the simulation for `hours` hours at `rate`, writing to `dir` (or
 /// only counting bytes when `dir` is None). Returns (bytes, lines).
-fn run(dir: Option<&Path>, start: i64, seed: u64, rate: f64, hours: u64) -> Result<(u64, u64)> {
+fn run(dir: Option<&Path>, start: i64, seed: u64, rate: f64, hours: u64, sdk_bots: bool) -> Result<(u64, u64)> {
     // The size is calibrated without bot-c (it came later; leaving it out of
     // the calibration keeps the other files as they were).
     let with_c = dir.is_some();
@@ -897,7 +1040,9 @@ fn run(dir: Option<&Path>, start: i64, seed: u64, rate: f64, hours: u64) -> Resu
     let n_users = ((rate * 40.0) as usize).max(300);
     let users = (0..n_users).map(|_| format!("U{}", rng.hex(32))).collect();
     let rng_c = Rng(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1);
-    let mut sim = Sim { rng, heap: BinaryHeap::new(), seq: 0, users, start, reused_token: None, hour: 0, rng_c };
+    let rng_d = Rng(seed.wrapping_mul(0x94D0_49BB_1331_11EB) | 1);
+    let mut sim =
+        Sim { rng, heap: BinaryHeap::new(), seq: 0, users, start, reused_token: None, hour: 0, rng_c, rng_d, sdk_bots };
     let end = start + HOUR_MS * hours.max(1) as i64;
     let mut w = Writers {
         dir: dir.map(Path::to_path_buf).unwrap_or_default(),
@@ -920,6 +1065,9 @@ fn run(dir: Option<&Path>, start: i64, seed: u64, rate: f64, hours: u64) -> Resu
             sim.background(t, rate);
             if with_c {
                 sim.background_c(t, rate);
+                if sim.sdk_bots {
+                    sim.background_d(t);
+                }
             }
         }
         t += 1000;
@@ -946,10 +1094,10 @@ fn main() -> Result<()> {
     let target = parse_size(&args.size)?;
     let start = linelens::time::parse_time(&args.start).context("--start: not a time")?;
     let hours = args.hours.max(1);
-    let (probe, _) = run(None, start, args.seed, 10.0, 1)?;
+    let (probe, _) = run(None, start, args.seed, 10.0, 1, false)?;
     let rate = (10.0 * target as f64 / (probe as f64 * hours as f64)).max(0.2);
     fs::create_dir_all(&args.out)?;
-    let (bytes, lines) = run(Some(&args.out), start, args.seed, rate, hours)?;
+    let (bytes, lines) = run(Some(&args.out), start, args.seed, rate, hours, args.sdk_bots)?;
     eprintln!(
         "wrote {lines} lines, {:.1} MB uncompressed, to {} ({rate:.1} interactions/s)",
         bytes as f64 / 1e6,

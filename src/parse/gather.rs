@@ -146,7 +146,8 @@ impl Gather {
                 }
             }
             Gather::ApiException(stage) => {
-                let t = line.trim_start();
+                let inner = inner(line);
+                let t = inner.trim_start();
                 match *stage {
                     0 if t.starts_with("Reason: ") => {
                         *stage = 1;
@@ -216,7 +217,9 @@ impl Gather {
     }
 
     /// The lines taken as one line to read again: a JSON object's with
-    /// spaces (see `pretty::join`), the others with line breaks.
+    /// spaces (see `pretty::join`), the others with line breaks, each line
+    /// after the first without its envelope (a CRI file's, a compose
+    /// prefix: the first line's gives the time and origin).
     pub fn join<'a>(&self, lines: impl Iterator<Item = &'a str>) -> String {
         match self {
             Gather::Pretty(_) => pretty::join(lines),
@@ -225,8 +228,10 @@ impl Gather {
                 for (i, l) in lines.enumerate() {
                     if i > 0 {
                         out.push('\n');
+                        out.push_str(&inner(l));
+                    } else {
+                        out.push_str(l);
                     }
-                    out.push_str(l);
                 }
                 out
             }
