@@ -18,7 +18,7 @@
 pub fn opens(line: &str) -> Option<usize> {
     let t = line.trim_end();
     let body = t.trim_start_matches([' ', '\t']);
-    (body == "{").then_some(t.len() - 1)
+    (body == "{").then(|| t.len() - 1)
 }
 
 /// Whether the line closes the object opened at `indent`.
