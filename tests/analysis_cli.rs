@@ -53,6 +53,9 @@ fn report_shows_exactly_what_the_generator_planted() {
         [
             (BurstSource::Api, "2026-11-20T08:20:00.000Z", "2026-11-20T08:20:29.000Z", 40),
             (BurstSource::Api, "2026-11-20T08:10:00.000Z", "2026-11-20T08:10:16.000Z", 12),
+            // bot-d's monthly limit: eight pushes refused, each in the wire
+            // log and raised as the SDK's exception, counted once.
+            (BurstSource::Api, "2026-11-20T08:30:00.000Z", "2026-11-20T08:30:49.000Z", 8),
             (BurstSource::MiniApp, "2026-11-20T08:35:00.000Z", "2026-11-20T08:35:10.000Z", 8),
         ]
     );
@@ -70,14 +73,16 @@ fn report_shows_exactly_what_the_generator_planted() {
     );
     // Cross-checked by an independent computation over the raw files.
     let c = r.correlation;
-    assert_eq!((c.events_with_reply_token, c.replied, c.unreplied, c.replies_without_event), (752, 705, 47, 6));
+    // (bot-c's six logged bodies at :25 carry reply tokens whose replies
+    // failed with "Invalid reply token": unreplied.)
+    assert_eq!((c.events_with_reply_token, c.replied, c.unreplied, c.replies_without_event), (758, 705, 53, 6));
 }
 
 #[test]
 fn thresholds_from_flags_and_config_file() {
     let home = tempfile::tempdir().unwrap();
     assert!(report(home.path(), &["--burst-min", "41"]).bursts.is_empty());
-    assert_eq!(report(home.path(), &["--burst-min", "4"]).bursts.len(), 4, "the near miss of 4 becomes a burst");
+    assert_eq!(report(home.path(), &["--burst-min", "4"]).bursts.len(), 5, "the near miss of 4 becomes a burst");
     let cfg = home.path().join("c.toml");
     std::fs::write(&cfg, "[analysis]\nburst_min = 13\nflood_min = 26\n").unwrap();
     let r = report(home.path(), &["--config", cfg.to_str().unwrap()]);
@@ -85,7 +90,7 @@ fn thresholds_from_flags_and_config_file() {
     assert!(r.floods.iter().all(|f| f.direction == Direction::Inbound));
     // a flag beats the file
     let r = report(home.path(), &["--config", cfg.to_str().unwrap(), "--burst-min", "5"]);
-    assert_eq!(r.bursts.len(), 3);
+    assert_eq!(r.bursts.len(), 4);
     // the default location is read when present
     let dir = home.path().join(".config/linelens");
     std::fs::create_dir_all(&dir).unwrap();

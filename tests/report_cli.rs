@@ -181,7 +181,7 @@ fn closed_stdout_exits_quietly() {
 fn sample_logs_report() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sample-logs");
     let r = json_report(&[sample.to_str().unwrap()]);
-    assert_eq!(r.sources.len(), 12);
+    assert_eq!(r.sources.len(), 13);
     assert!(r.sources.iter().all(|s| s.error.is_none() && s.skipped.is_none()));
     assert_eq!(r.sources.iter().filter(|s| s.compressed).count(), 2);
     // Health checks are `http` records; bot-c's nginx log holds its
@@ -193,13 +193,20 @@ fn sample_logs_report() {
     let names: Vec<&str> = src("bot-b/webhook.log").formats.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["line-guideline", "ncsa-combined"]);
     let nginx = src("bot-c/nginx-access.log");
-    assert_eq!((nginx.line_records, nginx.http_requests, nginx.no_line_traffic), (190, 360, false));
-    // bot-c's Python logging in a CRI file: log entries, the six tracebacks
-    // joined to their error lines, each ending in the SDK v3's
-    // `ApiException: (400)` / `Reason: Bad Request`: an API record of its own.
+    assert_eq!((nginx.line_records, nginx.http_requests, nginx.no_line_traffic), (188, 360, false));
+    // bot-c's Python logging in a CRI file: log entries; 182 replies logged
+    // as the SDK v3's README shows (three lines each: one API record); six
+    // tracebacks joined to their error lines, each ending in the SDK v3's
+    // `ApiException` block (one API 400 record); six logged bodies.
     let app = src("bot-c/app.log");
-    assert_eq!((app.log_entries, app.continuation_lines, app.unparsed), (380, 36, 0));
-    assert_eq!(app.line_records, 6);
+    assert_eq!((app.log_entries, app.continuation_lines, app.unparsed), (194, 412, 0));
+    assert_eq!(app.line_records, 194);
+    let names: Vec<&str> = app.formats.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["timed-text", "sdk-error", "webhook-body"]);
+    // bot-d's wire log: 58 exchanges; its 8 exceptions (the 429s again) and
+    // the start line are log lines; the time-of-day lines all dated.
+    let java = src("bot-d/app.log");
+    assert_eq!((java.line_records, java.log_entries, java.unparsed), (58, 9, 0));
     assert!(src("bot-c/worker.out").no_line_traffic);
     // Header rows are listed where they are.
     assert_eq!(r.header_row_examples.len(), 5);
@@ -208,7 +215,7 @@ fn sample_logs_report() {
         r.unparsed_shapes.first().map(|s| (s.shape.as_str(), s.count)),
         Some(("Batches: 0%|█ | 0/0 [0:0<0:0, 0.0it/s]", 22))
     );
-    assert_eq!(r.status_counts.api.get("429"), Some(&59));
+    assert_eq!(r.status_counts.api.get("429"), Some(&67));
     assert_eq!(r.status_counts.miniapp.get("429"), Some(&8));
     assert!(r.totals.webhook_events > 500);
 }

@@ -115,7 +115,7 @@ impl Session {
 fn opens_the_sample_answers_keys_and_quits_with_q() {
     let mut s = Session::start(&["assets/sample-logs"]);
     s.wait_for("429 burst ×40 push");
-    s.wait_for("Timeline 8,493");
+    s.wait_for("Timeline 8,560");
     s.send("?");
     s.wait_for("Help (any key closes)");
     s.send("j"); // closes help
@@ -153,7 +153,7 @@ fn a_resize_redraws_at_the_new_size() {
     s.wait_for("Timeline");
     s.master.resize(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 }).unwrap();
     // The narrow header and key bar, drawn at the new size.
-    s.wait_for_on("8,464 rec ·", 24, 80);
+    s.wait_for_on("8,531 rec ·", 24, 80);
     s.wait_for_on("f follow q quit", 24, 80);
     s.send("q");
     assert!(s.wait_exit().success());
@@ -181,7 +181,7 @@ fn a_panic_restores_the_terminal() {
 #[test]
 fn ctrl_c_quits_and_the_wheel_arrives_as_arrows() {
     let mut s = Session::start(&["assets/sample-logs"]);
-    s.wait_for("Timeline 8,493");
+    s.wait_for("Timeline 8,560");
     assert!(s.text().contains("\x1b[?1007h"), "alternate scroll mode on");
     assert!(!s.text().contains("\x1b[?1000h"), "the mouse is not captured");
     s.send("\x1b[A"); // what the wheel sends: ↑ pauses following

@@ -48,9 +48,10 @@ fn starts_following_the_newest_record() {
     assert!(app.follow);
     assert_eq!(app.selected + 1, app.view_len());
     assert_eq!(app.pane, Pane::Timeline);
-    // 8 from the analysis, then every audit finding but the floods (listed as floods).
+    // 9 from the analysis (bot-d's monthly-limit burst the ninth), then
+    // every audit finding but the floods (listed as floods).
     let findings = app.audit_findings.iter().filter(|f| f.rule != "same-user-flood").count();
-    assert_eq!(app.alerts.len(), 8 + findings);
+    assert_eq!(app.alerts.len(), 9 + findings);
     for rule in crate::audit::RULES.iter().filter(|r| **r != "same-user-flood") {
         assert!(
             app.alerts.iter().any(|a| matches!(&a.kind, super::app::AlertKind::Finding(f) if f.rule == *rule)),
@@ -238,7 +239,7 @@ fn filter_as_you_type_then_clear() {
     type_text(&mut app, "status:429");
     finish_search(&mut app);
     assert_eq!(app.view, View::Filter);
-    assert_eq!(app.view_len(), 67, "59 API and 8 MINI App 429s");
+    assert_eq!(app.view_len(), 75, "67 API (8 from bot-d's wire log) and 8 MINI App 429s");
     type_text(&mut app, " kind:mini");
     // the older generation's slices are dropped: only the new query counts
     finish_search(&mut app);
@@ -557,7 +558,7 @@ fn analysis_in_slices_ends_where_analysis_at_once_does() {
         shown_before_the_end |= sliced.ingest_pending() && sliced.store.order().len() == sliced.store.len();
         assert!(slices < 100, "slices never end");
     }
-    // 8,493 records: three slices of analysis (4,096 a slice), then the
+    // 8,560 records: three slices of analysis (4,096 a slice), then the
     // timeline, the strip and the alerts, each a slice of its own.
     assert_eq!(slices, 6);
     assert!(shown_before_the_end, "the timeline is merged before the alerts are refreshed");
