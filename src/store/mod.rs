@@ -959,7 +959,7 @@ impl Store {
         if rec.kind() != Kind::Unparsed && crate::parse::gather::may_open(&text) {
             let alone = crate::parse::parse_line(&text);
             let most = (crate::ingest::ENTRY_MAX_LINES as usize + 1, crate::ingest::ENTRY_MAX_BYTES as usize);
-            for (lines, bytes) in [(256, 64 << 10), most] {
+            for (lines, bytes) in [(16, 8 << 10), (256, 64 << 10), most] {
                 let more = self.raw_lines(rec, lines, bytes)?;
                 let Some((g, end)) = crate::parse::gather::close_of(more.split('\n'), &alone) else { continue };
                 // An entry that runs to the window's end may go on after it.
