@@ -22,7 +22,7 @@ use crate::model::{
     ApiMeta, AudienceOp, EventMeta, Kind, Loc, Method, Mode, NONE, Note, Record, Response, SourceType, Sym, WebhookMeta,
 };
 use crate::parse::gather::{Gather, Step};
-use crate::parse::{self, Fields, Line, Parsed, body};
+use crate::parse::{self, Line, Parsed, body};
 use crate::signature::{Secrets, SigState};
 use crate::source::{self, Block, BlockReader, Origin, SourceSpec};
 use crate::store::{EXAMPLES, Example, FieldCounts, INLINE, Interner, Store, hash_id};
@@ -281,8 +281,9 @@ impl ParsedBlock {
         }
         self.partial = false;
         let parsed = parse::parse_line(&text);
+        // An SDK error or a webhook body printed again: part of the entry.
         if let Parsed::Record(l) = &parsed
-            && self.repeats(l)
+            && self.recent_errors.repeats_line(l)
         {
             if self.join(raw.len() as u64 + 1) {
                 return;
@@ -290,9 +291,7 @@ impl ParsedBlock {
             if l.format == parse::formats::WEBHOOK_BODY {
                 // The body printed again apart from its entry: a log line,
                 // not a second delivery.
-                let f = Fields { time: l.fields.time, clock: l.fields.clock, ..Fields::default() };
-                let log = Line { kind: Kind::Log, fields: f, extras: None, format: l.format };
-                self.add_parsed_record(&log, raw.len(), offset, line_no);
+                self.add_parsed_record(&l.as_log(), raw.len(), offset, line_no);
                 return;
             }
         }
@@ -363,9 +362,9 @@ impl ParsedBlock {
     /// Whether an API call was logged already, just before, by another
     /// hand: the same request ID and status from another format, one of them
     /// an SDK's output (a JSON line and an SDK's dump); or, without an ID on
-    /// one side, the
-    /// same status within two seconds from the other of the Java SDK's wire
-    /// log and an SDK error (the wire log's exchange, then the exception).
+    /// one side, the same status within two seconds from the other of the
+    /// Java SDK's wire log and an SDK error (the wire log's exchange, then
+    /// the exception).
     fn same_call(&mut self, l: &Line) -> bool {
         const KEEP: usize = 8;
         if !matches!(l.kind, Kind::Api | Kind::MiniApp) {
@@ -419,24 +418,6 @@ impl ParsedBlock {
         Some(failure)
     }
 
-    /// Whether the line repeats an SDK error or a logged webhook body just
-    /// read (printed again: part of the entry, not a second call or
-    /// delivery; see `parse::sdk::RecentErrors`).
-    fn repeats(&mut self, l: &Line) -> bool {
-        let f = &l.fields;
-        let timed = f.time != i64::MIN;
-        match l.format {
-            parse::formats::SDK_ERROR => {
-                self.recent_errors.repeats(f.status, f.request_id.as_deref(), f.message.as_deref(), timed)
-            }
-            parse::formats::WEBHOOK_BODY => {
-                let key = f.body.as_ref().and_then(|b| parse::sdk::body_key(&b.text()));
-                key.is_some_and(|k| self.recent_errors.repeats(0, Some(&k), None, timed))
-            }
-            _ => false,
-        }
-    }
-
     /// A record line of `len` bytes: counted by format, marked, and open
     /// for continuation lines.
     fn add_parsed_record(&mut self, l: &Line, len: usize, offset: u64, line_no: u64) {
@@ -444,8 +425,7 @@ impl ParsedBlock {
         // log line, so that it counts once.
         let again;
         let l = if self.same_call(l) {
-            let f = Fields { time: l.fields.time, clock: l.fields.clock, ..Fields::default() };
-            again = Line { kind: Kind::Log, fields: f, extras: None, format: l.format };
+            again = l.as_log();
             &again
         } else {
             l

@@ -239,21 +239,10 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
         let mut v = if rest_of_split { Value::Null } else { record_json(text, source, line, p) };
         // The same SDK error or webhook body printed again (see `ingest`):
         // part of the entry.
-        let body_key = (v.get("format").and_then(Value::as_str) == Some("webhook-body"))
-            .then(|| match parse_line(text) {
-                Parsed::Record(l) => l.fields.body.and_then(|b| crate::parse::sdk::body_key(&b.text())),
-                _ => None,
-            })
-            .flatten();
-        let repeated =
-            body_key.as_ref().is_some_and(|k| recent_errors.repeats(0, Some(k), None, v.get("time").is_some()))
-                || v.get("format").and_then(Value::as_str) == Some("sdk-error")
-                    && recent_errors.repeats(
-                        v.get("status").and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok()).unwrap_or(0),
-                        v.get("request_id").and_then(Value::as_str),
-                        v.get("message").and_then(Value::as_str),
-                        v.get("time").is_some(),
-                    );
+        let format = v.get("format").and_then(Value::as_str);
+        let is_body = format == Some("webhook-body");
+        let repeated = (is_body || format == Some("sdk-error"))
+            && matches!(parse_line(text), Parsed::Record(l) if recent_errors.repeats_line(&l));
         if rest_of_split
             || repeated
             || (v.get("kind").and_then(Value::as_str) == Some("unparsed") && crate::parse::is_continuation(text))
@@ -277,7 +266,7 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
             }
             if pending.is_none() && i == 0 {
                 v = json!({"kind": "continuation", "source": source, "line": line, "text": text});
-            } else if body_key.is_some() {
+            } else if is_body && repeated {
                 // A webhook body printed again apart from its entry: a log
                 // line, not a second delivery (as `report` counts it).
                 let mut log = json!({"kind": "log", "format": "webhook-body", "source": source, "line": line});

@@ -267,11 +267,25 @@ pub fn close_of<'a>(mut lines: impl Iterator<Item = &'a str>, parsed: &Parsed) -
     }
 }
 
-/// The entry at the start of `text` (lines joined by `\n`; its first line
-/// reads as `parsed` alone) as one line to read again.
-pub fn gather(text: &str, parsed: &Parsed) -> Option<String> {
-    let (g, end) = close_of(text.split('\n'), parsed)?;
-    Some(g.join(text.split('\n').take(end + 1)))
+/// The entry at the start of `text` (lines joined by `\n`) read as one
+/// record, as ingest reads it: its joined text, the index of its last line
+/// and the record's kind; `None` when the first line opens no entry or the
+/// lines read together are no record. The store and the detail pane read a
+/// record again with it.
+pub fn record_of(text: &str) -> Option<(String, usize, Kind)> {
+    let first = text.split('\n').next()?;
+    if !may_open(first) {
+        return None;
+    }
+    let (g, end) = close_of(text.split('\n'), &super::parse_line(first))?;
+    let joined = g.join(text.split('\n').take(end + 1));
+    match super::parse_line(&joined) {
+        Parsed::Record(l) => {
+            let kind = l.kind;
+            Some((joined, end, kind))
+        }
+        _ => None,
+    }
 }
 
 /// The line inside an envelope (a CRI file's, a compose prefix), else the

@@ -149,6 +149,13 @@ impl Fields<'_> {
 }
 
 impl Line<'_> {
+    /// A `log` line in this line's place, keeping its time and format: what
+    /// a record logged a second time counts as (see `ingest`).
+    pub fn as_log(&self) -> Line<'static> {
+        let fields = Fields { time: self.fields.time, clock: self.fields.clock, ..Fields::default() };
+        Line { kind: Kind::Log, fields, extras: None, format: self.format }
+    }
+
     /// The same line, owning its text (for a line read out of an envelope).
     pub fn into_owned(self) -> Line<'static> {
         Line { kind: self.kind, fields: self.fields.into_owned(), extras: owned(self.extras), format: self.format }

@@ -55,8 +55,11 @@ mod tests {
         assert_eq!(opens("  [{"), None);
         assert!(closes("}", 0) && closes("  },", 2) && !closes("  }", 0) && !closes("}", 2));
         let text = "  {\n    \"a\": \"x  y\",\n    \"b\": [1,\n 2]\n  },\n  {";
-        let alone = crate::parse::Parsed::Unparsed;
-        assert_eq!(crate::parse::gather::gather(text, &alone).as_deref(), Some(r#"{ "a": "x  y", "b": [1, 2] }"#));
-        assert_eq!(crate::parse::gather::gather("{\n  \"a\": 1", &alone), None);
+        let gather = |text: &str| {
+            let (g, end) = crate::parse::gather::close_of(text.split('\n'), &crate::parse::Parsed::Unparsed)?;
+            Some(g.join(text.split('\n').take(end + 1)))
+        };
+        assert_eq!(gather(text).as_deref(), Some(r#"{ "a": "x  y", "b": [1, 2] }"#));
+        assert_eq!(gather("{\n  \"a\": 1"), None);
     }
 }

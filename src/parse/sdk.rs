@@ -697,6 +697,22 @@ impl RecentErrors {
     /// How many errors are remembered.
     const KEEP: usize = 8;
 
+    /// Whether `l` repeats an SDK error or a logged webhook body (the same
+    /// destination and events, see [`body_key`]) just read. Ingest and
+    /// `tail` both ask this.
+    pub fn repeats_line(&mut self, l: &Line) -> bool {
+        let f = &l.fields;
+        let timed = f.time != i64::MIN;
+        match l.format {
+            formats::SDK_ERROR => self.repeats(f.status, f.request_id.as_deref(), f.message.as_deref(), timed),
+            formats::WEBHOOK_BODY => {
+                let key = f.body.as_ref().and_then(|b| body_key(&b.text()));
+                key.is_some_and(|k| self.repeats(0, Some(&k), None, timed))
+            }
+            _ => false,
+        }
+    }
+
     /// Note an SDK error (status, request ID, LINE's message, and whether
     /// its line has a time); true when it repeats one just read. Two timed
     /// lines without a request ID are two calls, never a repeat.

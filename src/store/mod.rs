@@ -957,22 +957,16 @@ impl Store {
         // ingest read it (see `parse::gather`). Read a little first (most
         // entries are short), then up to the entry's caps.
         if rec.kind() != Kind::Unparsed && crate::parse::gather::may_open(&text) {
-            let alone = crate::parse::parse_line(&text);
             let most = (crate::ingest::ENTRY_MAX_LINES as usize + 1, crate::ingest::ENTRY_MAX_BYTES as usize);
             for (lines, bytes) in [(16, 8 << 10), (256, 64 << 10), most] {
                 let more = self.raw_lines(rec, lines, bytes)?;
-                let Some((g, end)) = crate::parse::gather::close_of(more.split('\n'), &alone) else { continue };
+                let Some((joined, end, kind)) = crate::parse::gather::record_of(&more) else { continue };
                 // An entry that runs to the window's end may go on after it.
                 if end + 1 >= more.split('\n').count() && lines < most.0 {
                     continue;
                 }
-                let joined = g.join(more.split('\n').take(end + 1));
                 // (Unless ingest read the line alone: the record says which.)
-                let same = match crate::parse::parse_line(&joined) {
-                    crate::parse::Parsed::Record(l) => l.kind == rec.kind(),
-                    _ => false,
-                };
-                if same {
+                if kind == rec.kind() {
                     return Ok(joined);
                 }
                 break;

@@ -470,9 +470,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         // exchange, a pretty-printed object: see `parse::gather`): its
         // fields come from all its lines.
         Some((e, Some((first, rest)))) => {
-            let joined = crate::parse::gather::gather(e, &parse_line(first))
-                .filter(|j| matches!(parse_line(j), Parsed::Record(_)))
-                .unwrap_or_else(|| first.to_owned());
+            let joined = crate::parse::gather::record_of(e).map_or_else(|| first.to_owned(), |(j, _, _)| j);
             (Some(joined), Some(rest.to_owned()))
         }
         _ => (entry.clone(), None),
