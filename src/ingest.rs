@@ -288,7 +288,7 @@ impl ParsedBlock {
             if self.join(raw.len() as u64 + 1) {
                 return;
             }
-            if l.format == parse::formats::WEBHOOK_BODY {
+            if matches!(l.format, parse::formats::WEBHOOK_BODY | parse::formats::WEBHOOK_EVENT) {
                 // The body printed again apart from its entry: a log line,
                 // not a second delivery.
                 self.add_parsed_record(&l.as_log(), raw.len(), offset, line_no);

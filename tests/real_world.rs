@@ -88,7 +88,8 @@ fn webhook_receipts_and_other_requests_as_expected() {
         let mut got_http = Vec::new();
         for (i, line) in text.lines().enumerate() {
             if let Parsed::Record(l) = parse_line(line) {
-                let from_text = [formats::WEBHOOK_BODY, formats::SIGNATURE_FAILURE].contains(&l.format);
+                let from_text =
+                    [formats::WEBHOOK_BODY, formats::WEBHOOK_EVENT, formats::SIGNATURE_FAILURE].contains(&l.format);
                 match l.kind {
                     Kind::Webhook if !from_text => {
                         got_wh.insert(i + 1, (l.fields.status, l.fields.ip.as_deref().unwrap_or("-").to_owned()));
@@ -189,7 +190,7 @@ fn from_text(dir: &Path, file: &str) -> Vec<FromText> {
         let text = s.line_text(*r).unwrap();
         if let Parsed::Record(l) = parse_line(&text) {
             let name = formats::name(l.format);
-            if ["sdk-error", "webhook-body", "signature-failure"].contains(&name) {
+            if ["sdk-error", "webhook-body", "webhook-event", "signature-failure"].contains(&name) {
                 out.push((n, (r.kind(), l.fields.status, l.fields.request_id.map(|x| x.into_owned()), name)));
             }
         }
@@ -205,6 +206,7 @@ fn sdk_errors_bodies_and_signature_failures() {
     let Some(dir) = dir() else { return };
     let api = |status: u16, id: Option<&str>| (Kind::Api, status, id.map(str::to_owned), "sdk-error");
     let body = (Kind::Webhook, 0, None, "webhook-body");
+    let event = (Kind::Webhook, 0, None, "webhook-event");
     // A failure line merged into the access line of its request (L13, L20
     // in the Flask file; L10 in the uvicorn one) is a log line.
     let sig = (Kind::Log, 0, None, "signature-failure");
@@ -235,8 +237,24 @@ fn sdk_errors_bodies_and_signature_failures() {
         ("uvicorn-fastapi-missing-signature-verify_andrew-line-bot-0529.log", vec![sig.clone()]),
         ("aws-apigw-lambda-event-inspect-verify_node-comment.log", vec![body.clone()]),
         // L10 a dict, L11 the same body as JSON (its entry), L16 the dict
-        // again apart: one delivery, the repeat a log line.
-        ("heroku-django-cut-debug-callback_coalb.log", vec![body.clone(), (Kind::Log, 0, None, "webhook-body")]),
+        // again apart: one delivery, the repeat a log line; so are its
+        // event printed alone (L22, L36; L17 and L21 join their entries).
+        (
+            "heroku-django-cut-debug-callback_coalb.log",
+            vec![
+                body.clone(),
+                (Kind::Log, 0, None, "webhook-body"),
+                (Kind::Log, 0, None, "webhook-event"),
+                (Kind::Log, 0, None, "webhook-event"),
+            ],
+        ),
+        // Events logged alone: the Python SDK's repr of each delivery, an
+        // app's `[LOG] Timeout {event}`, events inside hard-wrapped blocks.
+        ("uvicorn-fastapi-raw-event-dump-redelivery_andrew-line-bot-0528.log", vec![event.clone(), event.clone()]),
+        ("envelopes/heroku-syslog-papertrail-callback_cofacts-kb-20200311.log", vec![event.clone(); 6]),
+        ("node-context-input-output-wrapped_cofacts-log-parser-fixture.log", vec![event.clone(), event.clone()]),
+        // L38: the bot's `LINE_REPLY_HTTP status_code=200 body="{…sentMessages…}"`.
+        ("render-gunicorn-flask-callback_dt79.log", vec![api(200, None)]),
     ];
     for (file, want) in cases {
         let got = from_text(&dir, file);
@@ -301,4 +319,59 @@ fn failure_lines_merge_into_their_access_line() {
         }
         assert_eq!((s.signatures.invalid, s.signatures.missing), (invalid, missing), "{file}");
     }
+}
+
+/// Events logged alone are read as a body's events: the two deliveries of
+/// one event in the uvicorn file (the second a redelivery), the six image
+/// messages of the syslog drain, the wrapped blocks' message and postback
+/// of one user, each timed by its line or, without one, its `timestamp`.
+#[test]
+fn logged_events_as_receipts() {
+    let Some(dir) = dir() else { return };
+    let events_of = |file: &str| {
+        let data = std::fs::read(dir.join(file)).unwrap();
+        let mut s = linelens::store::Store::new();
+        linelens::ingest::load_bytes(&mut s, file, &data);
+        let mut out = Vec::new();
+        for r in (0..s.len() as u32).map(|i| s.get(i).unwrap()) {
+            let text = s.line_text(r).unwrap();
+            let Parsed::Record(l) = parse_line(&text) else { continue };
+            if formats::name(l.format) != "webhook-event" || r.kind() != Kind::Webhook {
+                continue;
+            }
+            let body = l.fields.body.unwrap().text().into_owned();
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let e = &v["events"][0];
+            let user = e["source"]["userId"].as_str().unwrap_or("-").to_owned();
+            let redelivery = e["deliveryContext"]["isRedelivery"].as_bool();
+            out.push((
+                linelens::time::format_rfc3339(r.time().unwrap()),
+                e["type"].as_str().unwrap().to_owned(),
+                user,
+                redelivery,
+            ));
+        }
+        out
+    };
+    let got = events_of("uvicorn-fastapi-raw-event-dump-redelivery_andrew-line-bot-0528.log");
+    let user = "U9fde03d0fe1e0669eccc8b9b4ecc28a6".to_owned();
+    assert_eq!(
+        got,
+        [
+            ("2026-05-28T03:12:15.683Z".to_owned(), "message".to_owned(), user.clone(), Some(false)),
+            ("2026-05-28T03:12:15.683Z".to_owned(), "message".to_owned(), user, Some(true)),
+        ]
+    );
+    let got = events_of("envelopes/heroku-syslog-papertrail-callback_cofacts-kb-20200311.log");
+    assert_eq!(got.len(), 6);
+    assert_eq!(got[0], ("2020-03-09T03:28:13.208Z".to_owned(), "message".to_owned(), "U_7".to_owned(), None));
+    let got = events_of("node-context-input-output-wrapped_cofacts-log-parser-fixture.log");
+    let user = "Uc4857b40c0bd8026e1b0xxxxxxxxxxxx".to_owned();
+    assert_eq!(
+        got,
+        [
+            ("2018-01-01T00:30:20.628Z".to_owned(), "message".to_owned(), user.clone(), None),
+            ("2018-01-01T00:30:27.799Z".to_owned(), "postback".to_owned(), user, None),
+        ]
+    );
 }

@@ -305,7 +305,11 @@ pub fn inner(p: Peeled<'_>, depth: u8) -> Parsed<'_> {
             }
         }
     };
-    if line.fields.time == i64::MIN
+    // A logged body or event without a time of its own took its first
+    // event's `timestamp`: the envelope's time, when the line was written,
+    // comes first.
+    let from_event = matches!(line.format, formats::WEBHOOK_BODY | formats::WEBHOOK_EVENT);
+    if (line.fields.time == i64::MIN || from_event)
         && let Some(t) = p.time
     {
         line.fields.time = t;

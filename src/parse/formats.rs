@@ -35,6 +35,7 @@ pub const WEBHOOK_BODY: FormatId = 20;
 pub const SDK_ERROR: FormatId = 21;
 pub const SIGNATURE_FAILURE: FormatId = 22;
 pub const WIRE_LOG: FormatId = 23;
+pub const WEBHOOK_EVENT: FormatId = 24;
 
 /// One sample line and what it must give: `(field, value)` pairs, with the
 /// field names of [`describe`]. An envelope's sample names the format of
@@ -633,6 +634,24 @@ pub static FORMATS: &[Format] = &[
             Sample {
                 line: "12:19:43.350 [OkHttp https://api.line.me/...] INFO  com.linecorp.bot.client.wire - <-- 200 OK https://api.line.me/v2/bot/message/reply (223ms, 2-byte body)",
                 fields: &[("kind", "api"), ("status", "200"), ("endpoint", "https://api.line.me/v2/bot/message/reply")],
+            },
+        ],
+    },
+    Format {
+        name: "webhook-event",
+        description: "one webhook event a bot logged without its body (JSON after a prefix, a Python dict, the Python SDK's model repr, or a field of a logged object): a receipt holding that event",
+        samples: &[
+            Sample {
+                line: r#"2026-11-20 08:00:00,250 INFO [LOG] Timeout {"type":"message","userId":"U_7","timestamp":1763625600000,"mode":"active","message":{"type":"image","id":"11565161151380","contentProvider":{"type":"line"}}}"#,
+                fields: &[("kind", "webhook"), ("time", "2026-11-20T08:00:00.250Z")],
+            },
+            Sample {
+                line: "[EVENT_DUMP] repr=MessageEvent(type='message', source=UserSource(type='user', user_id='U9fde03d0fe1e0669eccc8b9b4ecc28a6'), timestamp=1763625600000, mode=<EventMode.ACTIVE: 'active'>, webhook_event_id='01KSP930SY7SDGA912HBEFGM8N', delivery_context=DeliveryContext(is_redelivery=True), reply_token='6c86346de40a4cf0b62d3962ae1f0fe2', message=TextMessageContent(type='text', id='615902725237899951', text='hi'))",
+                fields: &[("kind", "webhook"), ("time", "2025-11-20T08:00:00.000Z")],
+            },
+            Sample {
+                line: r#"{"CONTEXT":{"state":"CHOOSING_ARTICLE"},"INPUT":{"type":"postback","userId":"Uc4857b40c0bd8026e1b0","timestamp":1514766627799,"postback":{"data":"{\"input\":1}"}},"OUTPUT":{"replies":[]}}"#,
+                fields: &[("kind", "webhook"), ("time", "2018-01-01T00:30:27.799Z")],
             },
         ],
     },

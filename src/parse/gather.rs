@@ -54,6 +54,9 @@ pub enum Gather {
     Wire { marked: bool, part: WirePart },
     /// An SDK error and the lines of its entry (how many taken so far).
     Entry(usize),
+    /// A JSON object hard-wrapped at a fixed width between `<----------`
+    /// and `---------->` (how many lines taken so far).
+    Wrapped(usize),
 }
 
 /// Where a wire-log exchange is.
@@ -99,6 +102,7 @@ static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sy
 /// the line is read).
 pub fn may_open(line: &str) -> bool {
     pretty::opens(line).is_some()
+        || wrap_opens(line)
         || status_in_parens(line).is_some()
         || MATCHER.as_ref().is_some_and(|m| m.is_match(line))
 }
@@ -120,6 +124,9 @@ pub fn opens(line: &str, parsed: &Parsed) -> Option<Gather> {
     }
     if plain && status_in_parens(line).is_some() {
         return Some(Gather::ApiException(0));
+    }
+    if plain && wrap_opens(line) {
+        return Some(Gather::Wrapped(0));
     }
     let m = MATCHER.as_ref()?.find(line)?;
     match m.pattern().as_usize() {
@@ -199,6 +206,18 @@ impl Gather {
                     WirePart::Response => Step::Take,
                 }
             }
+            Gather::Wrapped(taken) => {
+                let t = line.trim();
+                if *taken > 0 && is_arrow(t, '>') {
+                    return Step::Last;
+                }
+                // The object starts on the first line; a blank line ends it.
+                if t.is_empty() || (*taken == 0 && !t.starts_with('{')) {
+                    return Step::Stop;
+                }
+                *taken += 1;
+                Step::Take
+            }
             Gather::Entry(taken) => {
                 let inner = inner(line);
                 let t = inner.trim_start_matches(['>', ' ', '\t']);
@@ -223,6 +242,12 @@ impl Gather {
     pub fn join<'a>(&self, lines: impl Iterator<Item = &'a str>) -> String {
         match self {
             Gather::Pretty(_) => pretty::join(lines),
+            // Wrapped at a width, not at a token: joined as written,
+            // without the arrows.
+            Gather::Wrapped(_) => lines
+                .map(|l| l.trim_end_matches('\r'))
+                .filter(|l| !is_arrow(l.trim(), '<') && !is_arrow(l.trim(), '>'))
+                .collect(),
             _ => {
                 let mut out = String::new();
                 for (i, l) in lines.enumerate() {
@@ -295,6 +320,17 @@ fn inner(line: &str) -> Cow<'_, str> {
         Some(p) => p.inner,
         None => Cow::Borrowed(line),
     }
+}
+
+/// `<----------` alone on its line: a wrapped object follows.
+fn wrap_opens(line: &str) -> bool {
+    line.starts_with("<---") && is_arrow(line.trim_end(), '<')
+}
+
+/// `<---…` (`head` `<`) or `---…>` (`head` `>`), at least three dashes.
+fn is_arrow(t: &str, head: char) -> bool {
+    let dashes = if head == '<' { t.strip_prefix('<') } else { t.strip_suffix('>') };
+    dashes.is_some_and(|d| d.len() >= 3 && d.bytes().all(|c| c == b'-'))
 }
 
 /// `(NNN)` at the end of a line: how Python v3's `ApiException` starts.

@@ -605,6 +605,19 @@ fn nested_webhook_body(line: &str, time: Millis) -> Option<Line<'static>> {
     direct.chain(inner).find_map(read)
 }
 
+/// A webhook event the object is or holds as a field (see `event`); only
+/// an object with an integer `"timestamp"` and a `"type"` is looked at.
+fn logged_event(line: &str, time: Millis) -> Option<Line<'static>> {
+    let b = line.as_bytes();
+    let at = super::needle!(b"\"timestamp\"").find(b)?;
+    let after = line.get(at + "\"timestamp\"".len()..)?.trim_start().strip_prefix(':')?.trim_start();
+    if !after.starts_with(|c: char| c.is_ascii_digit()) || super::needle!(b"\"type\"").find(b).is_none() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    super::event::in_value(&v, time)
+}
+
 /// [`parse_at`], with the time of an envelope around the line for a line
 /// that has none of its own.
 pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Option<Line<'_>> {
@@ -617,11 +630,19 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
     // A webhook body a bot logged as it came (`destination` and `events`):
     // a receipt, timed by its first event when nothing else gives a time.
     let b = line.as_bytes();
-    if raw.vals.get(slot(Field::Kind)).is_none_or(Option::is_none)
+    let kindless = raw.vals.get(slot(Field::Kind)).is_none_or(Option::is_none);
+    if kindless
         && super::needle!(b"\"events\"").find(b).is_some()
         && super::needle!(b"\"destination\"").find(b).is_some()
         && let Ok(whole) = serde_json::from_str::<&RawValue>(line)
         && let Some(l) = super::sdk::webhook_body(whole, time.unwrap_or(i64::MIN))
+    {
+        return Some(l);
+    }
+    // A webhook event logged alone, or as a field of an untimed object.
+    if kindless
+        && time.is_none()
+        && let Some(l) = logged_event(line, i64::MIN)
     {
         return Some(l);
     }
@@ -691,6 +712,11 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
                 && let Some(l) = nested_webhook_body(line, time)
             {
                 // A webhook body logged as a field (`req.body`, `payload`, …).
+                return Some(l);
+            } else if depth < 3
+                && let Some(l) = logged_event(line, time)
+            {
+                // A webhook event logged as a field (`event`, `input`, …).
                 return Some(l);
             } else {
                 // Any other timed JSON line is a log line.

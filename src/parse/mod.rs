@@ -19,6 +19,7 @@
 pub mod access;
 pub mod body;
 pub mod envelope;
+pub mod event;
 pub mod formats;
 pub mod gather;
 pub mod json;

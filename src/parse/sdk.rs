@@ -68,6 +68,12 @@ const ANCHORS: &[&str] = &[
     "#<Net::HTTP",
     "unexpected status code: ",
     "'destination'",
+    // A webhook event logged alone (see `event`): JSON, a dict, a repr.
+    "\"timestamp\"",
+    "'timestamp'",
+    "timestamp=",
+    // A bot's own line with LINE's answer to a send (`sentMessages`).
+    "sentMessages",
 ];
 
 static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sync::LazyLock::new(|| {
@@ -78,7 +84,12 @@ static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sy
 /// body, a signature failure), with `time` (the line's or its envelope's;
 /// `i64::MIN` when neither has one).
 pub fn parse(line: &str, time: Millis) -> Option<Line<'static>> {
-    let m = MATCHER.as_ref()?.find(line)?;
+    // The first anchor that reads as a record (a bot's `timestamp=` may
+    // come before `LINE API error: 429`); a few at most.
+    MATCHER.as_ref()?.find_iter(line).take(6).find_map(|m| read_at(line, &m, time))
+}
+
+fn read_at(line: &str, m: &aho_corasick::Match, time: Millis) -> Option<Line<'static>> {
     let at = m.start();
     // What follows the anchor, on its line; the lines after it, when the
     // line is an entry's lines joined (see `gather`).
@@ -100,6 +111,8 @@ pub fn parse(line: &str, time: Millis) -> Option<Line<'static>> {
         29 => ruby(head),
         30 => go_v8(head),
         31 => python_body(line, time),
+        32..=34 => logged_event(line, at, m.pattern().as_usize(), time),
+        35 => sent(line, at),
         n => signature_failure(line, n),
     }?;
     if !rest.is_empty() && matches!(m.pattern().as_usize(), 1 | 4 | 5 | 6 | 7 | 10 | 29 | 30) {
@@ -229,7 +242,62 @@ fn java(s: &str) -> Option<Line<'static>> {
         .and_then(|i| after.get(i + "message=".len()..))
         .map(|m| m.split(", details=").next().unwrap_or(m))
         .or_else(|| after.split(" : ErrorResponse(").next());
-    Some(with_message(api(status, None, None, request_id), message))
+    let details = after.split_once("details=[").map(|(_, d)| java_details(d)).unwrap_or_default();
+    Some(with_details(with_message(api(status, None, None, request_id), message), details))
+}
+
+/// The Java SDK's `details`: Lombok's `ErrorDetail(message=M, property=P)`
+/// (v5/v6) or a record's `ErrorDetail[message=M, property=P]` (v7+), as
+/// `{property, message}` (a `null` one left out).
+fn java_details(s: &str) -> Vec<serde_json::Value> {
+    s.split("ErrorDetail")
+        .skip(1)
+        .filter_map(|chunk| {
+            let close = match chunk.chars().next()? {
+                '(' => ')',
+                '[' => ']',
+                _ => return None,
+            };
+            let open = if close == ')' { '(' } else { '[' };
+            // The record ends at its closing bracket; a property names
+            // array items (`messages[0].text`), so brackets are balanced.
+            let mut depth = 0u32;
+            let end = chunk.char_indices().find_map(|(i, c)| {
+                if c == open {
+                    depth += 1;
+                } else if c == close {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                None
+            })?;
+            let inner = chunk.get(1..end)?;
+            let (message, property) = match inner.split_once(", property=") {
+                Some((m, p)) => (m.strip_prefix("message=")?, Some(p)),
+                None => (inner.strip_prefix("message=")?, None),
+            };
+            let value = |v: &str| (v != "null" && !v.is_empty()).then(|| v.to_owned());
+            let mut d = serde_json::Map::new();
+            if let Some(p) = property.and_then(value) {
+                d.insert("property".into(), p.into());
+            }
+            if let Some(m) = value(message) {
+                d.insert("message".into(), m.into());
+            }
+            (!d.is_empty()).then_some(serde_json::Value::Object(d))
+        })
+        .collect()
+}
+
+/// LINE's `details` kept beside its message in the response body.
+fn with_details(mut l: Line<'static>, details: Vec<serde_json::Value>) -> Line<'static> {
+    if !details.is_empty() {
+        let body = serde_json::json!({ "message": l.fields.message, "details": details });
+        l.fields.response_body = serde_json::value::to_raw_value(&body).ok().map(|raw| Body { raw: Cow::Owned(raw) });
+    }
+    l
 }
 
 /// Java SDK v7+: `API returns error: code=429 requestUrl=URL
@@ -237,9 +305,21 @@ fn java(s: &str) -> Option<Line<'static>> {
 fn java_v7(s: &str) -> Option<Line<'static>> {
     let status = status_at(s)?;
     let url = value_after(s, "requestUrl=");
-    let message = s.find("error='").and_then(|i| s.get(i + 7..)).and_then(|m| m.split('\'').next());
-    let message = message.map(|m| message_of(m).unwrap_or_else(|| m.to_owned()));
-    Some(with_message(api(status, url, None, value_after(s, "x-line-request-id=")), message.as_deref()))
+    // `error='…'` and `details='…'` are quoted as printed: LINE's message
+    // may hold quotes of its own (`The property, 'to', …`), so a value ends
+    // where the next key starts.
+    let quoted = |key: &str| {
+        let v = s.split_once(key)?.1;
+        let end = [" details='", " sentMessages='"].iter().filter_map(|k| v.find(k)).min();
+        let v = end.and_then(|e| v.get(..e)).unwrap_or(v).trim_end();
+        Some(v.strip_suffix('\'').unwrap_or(v))
+    };
+    let message = quoted("error='").map(|m| message_of(m).unwrap_or_else(|| m.to_owned()));
+    // Older releases printed `requestId=`.
+    let request_id = value_after(s, "x-line-request-id=").or_else(|| value_after(s, " requestId="));
+    let details = quoted("details='").map(java_details);
+    let l = with_message(api(status, url, None, request_id), message.as_deref());
+    Some(with_details(l, details.unwrap_or_default()))
 }
 
 /// A status, then LINE's body when the line has it: the Node SDK's
@@ -381,6 +461,45 @@ fn header_line<'a>(msg: &'a str, name: &str) -> Option<&'a str> {
     (k.trim().eq_ignore_ascii_case(name)).then(|| v.trim()).filter(|v| !v.is_empty())
 }
 
+/// A bot's own line with LINE's answer to a send: a status (`status_code=`,
+/// `status=`, `status:`) and a body with `sentMessages` (JSON, or a string
+/// that holds it). The call is the one the line names (`reply`, `push`,
+/// `multicast`, `broadcast`, `narrowcast`), else `unknown`.
+fn sent(line: &str, at: usize) -> Option<Line<'static>> {
+    let before = line.get(..at)?;
+    // The body: a quoted string that holds it (`body="{\"sentMessages…`)
+    // or the object itself.
+    let (start, body) = match before.rfind("\"{") {
+        Some(i) => (i, json_body(line.get(i..)?)?),
+        None => {
+            let i = before.rfind('{')?;
+            (i, first_json(line.get(i..)?)?.to_owned())
+        }
+    };
+    if !body.get().contains("\"sentMessages\"") {
+        return None;
+    }
+    // What the bot wrote before the body: the status and the call.
+    let prefix = line.get(..start)?;
+    let status = ["status_code=", "status_code: ", "status=", "status: ", "\"status\":", "\"statusCode\":"]
+        .iter()
+        .find_map(|k| prefix.find(k).and_then(|i| prefix.get(i + k.len()..)).and_then(|v| status_at(v.trim_start())))?;
+    let lower = prefix.to_ascii_lowercase();
+    let endpoint = [
+        ("reply", "/v2/bot/message/reply"),
+        ("push", "/v2/bot/message/push"),
+        ("multicast", "/v2/bot/message/multicast"),
+        ("broadcast", "/v2/bot/message/broadcast"),
+        ("narrowcast", "/v2/bot/message/narrowcast"),
+    ]
+    .iter()
+    .find(|(word, _)| lower.contains(word))
+    .map(|(_, e)| *e);
+    let mut l = api(status, endpoint, None, None);
+    l.fields.response_body = Some(Body { raw: Cow::Owned(body) });
+    Some(l)
+}
+
 /// Ruby's `Net::HTTP` response as `p` prints it: `#<Net::HTTPBadRequest
 /// 400 Bad Request readbody=true>`; LINE's body follows on the line or on
 /// the next (see `gather`).
@@ -482,11 +601,7 @@ fn from_entry(mut l: Line<'static>, rest: &str, go_details: bool) -> Line<'stati
             _ => l,
         };
     }
-    if !details.is_empty() {
-        let body = serde_json::json!({ "message": l.fields.message, "details": details });
-        l.fields.response_body = serde_json::value::to_raw_value(&body).ok().map(|raw| Body { raw: Cow::Owned(raw) });
-    }
-    l
+    with_details(l, details)
 }
 
 /// The first URL of LINE's API on the text.
@@ -537,6 +652,24 @@ fn logged_body(line: &str, at: usize, time: Millis) -> Option<Line<'static>> {
         let raw = first_json(line.get(open..)?)?;
         webhook_body(raw, time).map(Line::into_owned)
     })
+}
+
+/// A webhook event logged alone, `at` its `timestamp` key (pattern 32:
+/// JSON, 33: a Python dict, 34: a repr); a body whose events come before
+/// its `destination` is read as the body.
+fn logged_event(line: &str, at: usize, pattern: usize, time: Millis) -> Option<Line<'static>> {
+    use super::event::Written;
+    let written = match pattern {
+        32 => Written::Json,
+        33 => Written::Dict,
+        _ => Written::Repr,
+    };
+    let body = match written {
+        Written::Json => line.find("\"destination\"").and_then(|d| logged_body(line, d, time)),
+        Written::Dict => line.contains("'destination'").then(|| python_body(line, time)).flatten(),
+        Written::Repr => None,
+    };
+    body.or_else(|| super::event::on_line(line, at, written, time))
 }
 
 /// A webhook body a Python bot printed as a dict (`body = {'events': […],
@@ -695,7 +828,7 @@ pub struct RecentErrors(Vec<u64>);
 
 impl RecentErrors {
     /// How many errors are remembered.
-    const KEEP: usize = 8;
+    const KEEP: usize = 16;
 
     /// Whether `l` repeats an SDK error or a logged webhook body (the same
     /// destination and events, see [`body_key`]) just read. Ingest and
@@ -705,9 +838,19 @@ impl RecentErrors {
         let timed = f.time != i64::MIN;
         match l.format {
             formats::SDK_ERROR => self.repeats(f.status, f.request_id.as_deref(), f.message.as_deref(), timed),
-            formats::WEBHOOK_BODY => {
-                let key = f.body.as_ref().and_then(|b| body_key(&b.text()));
-                key.is_some_and(|k| self.repeats(0, Some(&k), None, timed))
+            formats::WEBHOOK_BODY | formats::WEBHOOK_EVENT => {
+                let Some(body) = f.body.as_ref().map(|b| b.text()) else { return false };
+                let Some(wb) = super::body::parse_webhook_body(&body) else { return false };
+                let events: Vec<String> = wb.events.iter().map(super::event::key).collect();
+                if l.format == formats::WEBHOOK_EVENT {
+                    // An event its body (or an earlier line) just showed.
+                    return events.first().is_some_and(|k| self.repeats(0, Some(k), None, timed));
+                }
+                let repeated = body_key(&body).is_some_and(|k| self.repeats(0, Some(&k), None, timed));
+                for k in &events {
+                    self.remember(k);
+                }
+                repeated
             }
             _ => false,
         }
@@ -717,18 +860,31 @@ impl RecentErrors {
     /// its line has a time); true when it repeats one just read. Two timed
     /// lines without a request ID are two calls, never a repeat.
     pub fn repeats(&mut self, status: u16, request_id: Option<&str>, message: Option<&str>, timed: bool) -> bool {
-        let key = crate::store::hash_id(&format!(
-            "{status}\u{1f}{}\u{1f}{}",
-            request_id.unwrap_or(""),
-            message.unwrap_or("")
-        ));
+        let key = Self::hash(status, request_id.unwrap_or(""), message);
         if self.0.contains(&key) {
             return request_id.is_some() || !timed;
         }
+        self.push(key);
+        false
+    }
+
+    /// Note an event of a body, so that the event printed alone after it
+    /// repeats it.
+    fn remember(&mut self, event_key: &str) {
+        let key = Self::hash(0, event_key, None);
+        if !self.0.contains(&key) {
+            self.push(key);
+        }
+    }
+
+    fn hash(status: u16, id: &str, message: Option<&str>) -> u64 {
+        crate::store::hash_id(&format!("{status}\u{1f}{id}\u{1f}{}", message.unwrap_or("")))
+    }
+
+    fn push(&mut self, key: u64) {
         if self.0.len() >= Self::KEEP {
             self.0.remove(0);
         }
         self.0.push(key);
-        false
     }
 }

@@ -639,3 +639,44 @@ fn webhook_bodies_wherever_logged() {
         assert!(!matches!(parse_line(line), Parsed::Record(Line { kind: Kind::Webhook, .. })), "{line}");
     }
 }
+
+/// The Java SDK's `details`, v5/v6 (Lombok) and v7+ (records), kept as the
+/// response body's `details[]` with LINE's message and the request ID.
+#[test]
+fn java_error_details() {
+    let rows: &[(&str, u16, Option<&str>, &str, &str)] = &[
+        (
+            "com.linecorp.bot.client.exception.BadRequestException: The request body has 2 error(s) : ErrorResponse(requestId=5b0f1e7a-33c1-4f0e-9d51-6a0c2d7e8f10, message=The request body has 2 error(s), details=[ErrorDetail(message=May not be empty, property=messages[0].text), ErrorDetail(message=Size must be between 1 and 5, property=messages)])",
+            400,
+            Some("5b0f1e7a-33c1-4f0e-9d51-6a0c2d7e8f10"),
+            "The request body has 2 error(s)",
+            r#"[{"message":"May not be empty","property":"messages[0].text"},{"message":"Size must be between 1 and 5","property":"messages"}]"#,
+        ),
+        (
+            "2026-11-20 08:00:00.123 WARN c.e.Bot - com.linecorp.bot.messaging.client.MessagingApiClientException: API returns error: code=400 requestUrl=https://api.line.me/v2/bot/message/push x-line-accepted-request-id=a x-line-request-id=0e1d2c3b-4a59-6877-8695-a4b3c2d1e0f9 error='The property, 'to', in the request body is invalid' details='[ErrorDetail[message=invalid, property=to]]' sentMessages='null'",
+            400,
+            Some("0e1d2c3b-4a59-6877-8695-a4b3c2d1e0f9"),
+            "The property, 'to', in the request body is invalid",
+            r#"[{"message":"invalid","property":"to"}]"#,
+        ),
+        (
+            "Caused by: com.linecorp.bot.messaging.client.MessagingApiClientException: API returns error: code=400 requestUrl=https://api.line.me/v2/bot/message/reply requestId=f3610029-302a-4fc3-8238-d3d6deadbeef error='Invalid reply token' details='null'",
+            400,
+            Some("f3610029-302a-4fc3-8238-d3d6deadbeef"),
+            "Invalid reply token",
+            "",
+        ),
+    ];
+    for (line, status, id, message, details) in rows {
+        let Parsed::Record(l) = parse_line(line) else { panic!("not a record: {line}") };
+        assert_eq!((l.kind, l.fields.status, l.fields.request_id.as_deref()), (Kind::Api, *status, *id), "{line}");
+        assert_eq!(l.fields.message.as_deref(), Some(*message), "{line}");
+        let body: serde_json::Value = l
+            .fields
+            .response_body
+            .as_ref()
+            .map_or(serde_json::Value::Null, |b| serde_json::from_str(b.raw.get()).unwrap());
+        let got = body.get("details").map(|d| d.to_string()).unwrap_or_default();
+        assert_eq!(got, *details, "{line}");
+    }
+}
