@@ -123,7 +123,14 @@ pub fn record_json(text: &str, source: &str, line: u64, p: &Printer) -> Value {
                     m.insert(k.into(), serde_json::from_str(&text).unwrap_or(Value::String(text.into_owned())));
                 }
             }
-            if l.kind == crate::model::Kind::Webhook {
+            if let Some(failure) = f.signature_failure {
+                // A line that reports a rejected signature says how.
+                let state = match failure {
+                    crate::parse::sdk::SignatureFailure::Invalid => crate::signature::SigState::Invalid,
+                    crate::parse::sdk::SignatureFailure::Missing => crate::signature::SigState::Missing,
+                };
+                m.insert("signature_state".into(), state.as_str().into());
+            } else if l.kind == crate::model::Kind::Webhook {
                 let raw = f.body.as_ref().filter(|b| b.is_string()).map(|b| b.text());
                 let destination = raw.as_deref().and_then(parse_webhook_body).and_then(|w| w.destination);
                 let state = crate::signature::check(
@@ -192,10 +199,8 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
     // The pending record's line was split by its runtime (a CRI `P` line):
     // the next line is its rest, whatever it looks like.
     let mut split = false;
-    let emit = |out: &mut dyn Write, v: &Value| -> std::io::Result<()> {
-        out.write_all(crate::mask::apply(&crate::escape::to_json(v, false)).as_bytes())?;
-        out.write_all(b"\n")
-    };
+    let mut held = Held::default();
+    let mut emit = |out: &mut dyn Write, v: Value| held.push(out, v);
     let all: Vec<std::borrow::Cow<'_, str>> = lines_of(data).collect();
     // Lines of an entry read as one (see `parse::gather`) already printed
     // with its record.
@@ -215,7 +220,7 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
             let mut v = record_json(&joined, source, line, p);
             if !matches!(v.get("kind").and_then(Value::as_str), None | Some("unparsed" | "header")) {
                 if let Some((rec, _, _)) = pending.take() {
-                    emit(out, &rec)?;
+                    emit(out, rec)?;
                 }
                 let more: Vec<Value> = lines
                     .iter()
@@ -239,8 +244,9 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
         let mut v = if rest_of_split { Value::Null } else { record_json(text, source, line, p) };
         // The same SDK error or webhook body printed again (see `ingest`):
         // part of the entry.
-        let format = v.get("format").and_then(Value::as_str);
-        let is_body = format == Some("webhook-body");
+        let format = v.get("format").and_then(Value::as_str).map(str::to_owned);
+        let format = format.as_deref();
+        let is_body = matches!(format, Some("webhook-body" | "webhook-event"));
         let repeated = (is_body || format == Some("sdk-error"))
             && matches!(parse_line(text), Parsed::Record(l) if recent_errors.repeats_line(&l));
         if rest_of_split
@@ -269,7 +275,7 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
             } else if is_body && repeated {
                 // A webhook body printed again apart from its entry: a log
                 // line, not a second delivery (as `report` counts it).
-                let mut log = json!({"kind": "log", "format": "webhook-body", "source": source, "line": line});
+                let mut log = json!({"kind": "log", "format": format, "source": source, "line": line});
                 for k in ["time", "time_inferred"] {
                     if let (Some(m), Some(t)) = (log.as_object_mut(), v.get(k)) {
                         m.insert(k.into(), t.clone());
@@ -279,7 +285,7 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
             }
         }
         if let Some((rec, _, _)) = pending.take() {
-            emit(out, &rec)?;
+            emit(out, rec)?;
         }
         let is_record =
             !matches!(v.get("kind").and_then(Value::as_str), None | Some("unparsed" | "header" | "continuation"));
@@ -287,26 +293,102 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
             split = crate::parse::envelope::is_partial(text);
             pending = Some((v, 0, 0));
         } else if !v.is_null() {
-            emit(out, &v)?;
+            emit(out, v)?;
         }
     }
     if let Some((rec, _, _)) = pending.take() {
-        emit(out, &rec)?;
+        emit(out, rec)?;
     }
+    held.flush(out)?;
     out.flush()
 }
 
-fn stdin_lines() -> Receiver<Option<String>> {
+/// The last records printed, held back a few records so that a
+/// signature-failure line and the access line of the same request (within
+/// 16 records, the same second, refused) print as one receipt, as ingest
+/// counts them (see `ingest`'s `merge_failure`): the access line with the
+/// failure's signature state, the failure line as a `log` line.
+#[derive(Default)]
+struct Held(std::collections::VecDeque<Value>);
+
+impl Held {
+    const NEAR: usize = 16;
+
+    fn push(&mut self, out: &mut dyn Write, mut v: Value) -> std::io::Result<()> {
+        let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        let refused_receipt = str_of(&v, "kind").as_deref() == Some("webhook")
+            && str_of(&v, "format").as_deref() != Some("signature-failure")
+            && v.get("status").and_then(Value::as_u64).is_some_and(|s| s >= 400)
+            && v.get("events").is_none();
+        if refused_receipt {
+            let second = |v: &Value| str_of(v, "time").map(|t| t.chars().take(19).collect::<String>());
+            let near = self.0.iter_mut().rev().take(Self::NEAR).find(|h| {
+                str_of(h, "format").as_deref() == Some("signature-failure")
+                    && str_of(h, "kind").as_deref() == Some("webhook")
+            });
+            if let Some(failure) = near
+                && (second(failure).is_none() || second(&v).is_none() || second(failure) == second(&v))
+                && let (Some(f), Some(m)) = (failure.as_object_mut(), v.as_object_mut())
+            {
+                if let Some(state) = f.remove("signature_state") {
+                    m.insert("signature_state".into(), state);
+                }
+                f.insert("kind".into(), "log".into());
+            }
+        }
+        self.0.push_back(v);
+        while self.0.len() > Self::NEAR {
+            if let Some(first) = self.0.pop_front() {
+                write_record(out, &first)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        while let Some(v) = self.0.pop_front() {
+            write_record(out, &v)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_record(out: &mut dyn Write, v: &Value) -> std::io::Result<()> {
+    out.write_all(crate::mask::apply(&crate::escape::to_json(v, false)).as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// The most lines of standard input read as one block.
+const STDIN_BLOCK_LINES: usize = 4096;
+
+/// Standard input's lines, in blocks: the complete lines that arrived
+/// together (so that an entry's lines are read together, as a file's are),
+/// then `None` at its end. A line that is not UTF-8 is read lossily, never
+/// the end of following.
+fn stdin_lines() -> Receiver<Option<Vec<String>>> {
     let (tx, rx) = unbounded();
     std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            match line {
-                Ok(l) => {
-                    if tx.send(Some(l)).is_err() {
-                        return;
-                    }
-                }
-                Err(_) => break,
+        let mut input = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+        let mut block = Vec::new();
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let n = input.read_until(b'\n', &mut buf).unwrap_or(0);
+            if n > 0 {
+                let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                block.push(String::from_utf8_lossy(line).into_owned());
+            }
+            // Send what has arrived before waiting for more.
+            let waiting = input.buffer().contains(&b'\n');
+            if (n == 0 || !waiting || block.len() >= STDIN_BLOCK_LINES)
+                && !block.is_empty()
+                && tx.send(Some(std::mem::take(&mut block))).is_err()
+            {
+                return;
+            }
+            if n == 0 {
+                break;
             }
         }
         let _ = tx.send(None);
@@ -397,10 +479,11 @@ pub fn run(
             },
             recv(timer) -> _ => busy = poll(out, warn, &mut printer)?,
             recv(stdin) -> line => match line {
-                Ok(Some(l)) => {
-                    stdin_line += 1;
-                    printer.note_unsends(&l);
-                    print_lines(out, "-", stdin_line, l.as_bytes(), &printer)?;
+                Ok(Some(block)) => {
+                    let first = stdin_line + 1;
+                    stdin_line += block.len() as u64;
+                    block.iter().for_each(|l| printer.note_unsends(l));
+                    print_lines(out, "-", first, block.join("\n").as_bytes(), &printer)?;
                 }
                 _ => {
                     stdin_open = false;

@@ -309,3 +309,34 @@ fn out_of_file_descriptors_is_said_once_and_nothing_is_printed_twice() {
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(child.wait().unwrap().success());
 }
+
+/// Standard input read as a file is: a signature-failure line and the
+/// refused access line of the same request print as one receipt (the access
+/// line, with the failure's state; the failure a `log` line), and a Python
+/// SDK v3 `ApiException` over four lines prints as one API record.
+#[test]
+fn standard_input_merges_failures_and_gathers_entries() {
+    let input = "\
+2026-07-13 23:45:53,732 - linebot - ERROR - InvalidSignatureError: signature=abc
+127.0.0.1 - - [13/Jul/2026 23:45:53] \"POST /callback HTTP/1.1\" 400 -
+Exception when calling MessagingApi->reply_message: (400)
+Reason: Bad Request
+HTTP response headers: HTTPHeaderDict({'x-line-request-id': '1b6f2a0c-3d4e-4f5a-8b9c-0d1e2f3a4b5c'})
+HTTP response body: {\"message\":\"Invalid reply token\"}
+";
+    let out = assert_cmd::Command::cargo_bin("linelens")
+        .unwrap()
+        .args(["tail", "-"])
+        .write_stdin(input)
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .success();
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&out.get_output().stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let kinds: Vec<(&str, Option<&str>)> =
+        lines.iter().map(|v| (v["kind"].as_str().unwrap(), v["signature_state"].as_str())).collect();
+    assert_eq!(kinds, [("log", None), ("webhook", Some("invalid")), ("api", None)], "{lines:?}");
+    assert_eq!(lines[2]["status"], 400);
+    assert_eq!(lines[2]["request_id"], "1b6f2a0c-3d4e-4f5a-8b9c-0d1e2f3a4b5c");
+    assert_eq!(lines[2]["endpoint"], "/v2/bot/message/reply");
+}
