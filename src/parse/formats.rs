@@ -477,8 +477,17 @@ pub static FORMATS: &[Format] = &[
     },
     Format {
         name: "sdk-error",
-        description: "what LINE's SDKs print when a call fails (Python, Node, Java, Go, PHP; requests' and a bot's own `LINE API error: 429`)",
+        description: "what LINE's SDKs print when a call fails (Python, Node, Java, Go, PHP; requests' and a bot's own `LINE API error: 429`), and a bot's own line with LINE's answer to a send (`sentMessages`)",
         samples: &[
+            Sample {
+                line: r#"2026-04-23 03:44:57,315 | INFO | [trc_2b6c] LINE_REPLY_HTTP status_code=200 body="{\"sentMessages\":[{\"id\":\"610832586239115402\",\"quoteToken\":\"Ieb9\"}]}""#,
+                fields: &[
+                    ("kind", "api"),
+                    ("status", "200"),
+                    ("endpoint", "/v2/bot/message/reply"),
+                    ("time", "2026-04-23T03:44:57.315Z"),
+                ],
+            },
             Sample {
                 line: r#"linebot.exceptions.LineBotApiError: LineBotApiError: status_code=400, request_id=f3a62d1e-fe44-4848-995f-88013d707d95, error_response={"details": [], "message": "Invalid reply token"}, headers={}"#,
                 fields: &[

@@ -569,3 +569,25 @@ fn analysis_in_slices_ends_where_analysis_at_once_does() {
     assert_eq!(sliced.rate_buckets(100), whole.rate_buckets(100));
     assert_eq!(screen(&sliced, 120, 40), screen(&whole, 120, 40));
 }
+
+/// An entry read as one record shows what was read out of it (LINE's
+/// response body) before its lines as written.
+#[test]
+fn detail_shows_an_entrys_body_before_its_lines() {
+    let mut app = sample();
+    app.follow = false;
+    let (i, s) = (0..app.view_len())
+        .find_map(|i| {
+            let id = app.row(i).unwrap();
+            if app.store.get(id).unwrap().kind() != Kind::Api || !app.store.continued.contains_key(&id) {
+                return None;
+            }
+            app.selected = i;
+            let s = screen(&app, 120, 60);
+            let pane = s.split_once("┌ API request")?.1.to_owned();
+            (pane.contains("│ then ") && pane.contains("│ response ")).then_some((i, pane))
+        })
+        .expect("an API record gathered from an entry, with a response body");
+    let (response, then) = (s.find("│ response ").unwrap(), s.find("│ then ").unwrap());
+    assert!(response < then, "row {i}:\n{s}");
+}

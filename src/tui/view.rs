@@ -478,13 +478,15 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
     let parsed = text.as_deref().map(parse_line);
     let mut lines: Vec<Line> = Vec::new();
     let mut body_lines: Vec<Line> = Vec::new();
+    // The entry's lines as written, after the bodies read out of them.
+    let mut entry_lines: Vec<Line> = Vec::new();
     let mut entry_note = None;
     if let Some(more) = &more {
         let n = s.continued.get(&id).copied().unwrap_or(0);
         entry_note = Some(format!(" entry     {} continuation line{} below", n, if n == 1 { "" } else { "s" }));
         for (i, l) in more.lines().enumerate() {
             let label = if i == 0 { "then" } else { "" };
-            body_lines.push(Line::from(format!(" {label:<9} {}", safe(l, w.saturating_sub(12)))));
+            entry_lines.push(Line::from(format!(" {label:<9} {}", safe(l, w.saturating_sub(12)))));
         }
     }
     let kind = match rec.kind() {
@@ -635,6 +637,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         )));
     }
     lines.extend(body_lines);
+    lines.extend(entry_lines);
     let title = format!(" {kind} {} ", safe(&ident, 60));
     let block = Block::bordered().title(title).border_style(border);
     let inner = block.inner(area);
