@@ -292,6 +292,27 @@ pub fn close_of<'a>(mut lines: impl Iterator<Item = &'a str>, parsed: &Parsed) -
     }
 }
 
+/// Whether `first` opens an entry (other than a pretty-printed object,
+/// whose lines are kept together by their indent) that every one of
+/// `lines` continues: an entry the end of these lines would cut.
+pub fn open_at_end<'a>(first: &str, lines: impl Iterator<Item = &'a str>, parsed: &Parsed) -> bool {
+    let Some(mut g) = opens(first, parsed) else { return false };
+    if matches!(g, Gather::Pretty(_)) {
+        return false;
+    }
+    let mut bytes = first.len() as u64 + 1;
+    for (i, l) in lines.enumerate() {
+        bytes += l.len() as u64 + 1;
+        if i >= crate::ingest::ENTRY_MAX_LINES as usize || bytes > crate::ingest::ENTRY_MAX_BYTES {
+            return false;
+        }
+        if g.step(l) != Step::Take {
+            return false;
+        }
+    }
+    true
+}
+
 /// The entry at the start of `text` (lines joined by `\n`) read as one
 /// record, as ingest reads it: its joined text, the index of its last line
 /// and the record's kind; `None` when the first line opens no entry or the

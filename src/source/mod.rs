@@ -456,6 +456,9 @@ fn entry_cut(buf: &[u8], cut: usize) -> usize {
             Some(_) => true,
         }
     };
+    if let Some(start) = gathered_cut(buf, cut) {
+        return start;
+    }
     // The next line is incomplete here; its first bytes are enough.
     if cut >= buf.len() || starts_entry(cut) {
         return cut;
@@ -473,6 +476,42 @@ fn entry_cut(buf: &[u8], cut: usize) -> usize {
         end = start - 1;
     }
     cut
+}
+
+/// Lines looked back for an entry read as one record (see
+/// `parse::gather`) that a block's end at `cut` would cut in two.
+const GATHER_BACK: usize = 32;
+
+/// The start of the first of the last [`GATHER_BACK`] lines before `cut`
+/// that opens an entry still open at `cut` (a wire-log exchange, Python
+/// v3's `ApiException` lines, a wrapped object), within [`ENTRY_WINDOW`]:
+/// the block ends before it, so that its lines are read together. Once a
+/// block, so its cost does not grow with the data.
+fn gathered_cut(buf: &[u8], cut: usize) -> Option<usize> {
+    let floor = cut.saturating_sub(ENTRY_WINDOW);
+    let window = buf.get(floor..cut)?;
+    let mut starts = Vec::with_capacity(GATHER_BACK);
+    let mut end = window.len().checked_sub(1)?; // the newline ending the last line
+    while starts.len() < GATHER_BACK {
+        let start = memchr::memrchr(b'\n', window.get(..end)?).map_or(0, |i| i + 1);
+        if start == 0 && floor > 0 {
+            break; // (a line cut by the window)
+        }
+        starts.push(start);
+        if start == 0 {
+            break;
+        }
+        end = start - 1;
+    }
+    // The farthest opener first: a wire-log response line opens an entry
+    // too, but its exchange began at the request line above it.
+    starts.iter().rev().map(|&s| floor + s).filter(|&s| s > 0).find(|&s| {
+        let text = String::from_utf8_lossy(buf.get(s..cut).unwrap_or_default());
+        let mut lines = text.strip_suffix('\n').unwrap_or(&text).split('\n');
+        let first = lines.next().unwrap_or("");
+        crate::parse::gather::may_open(first)
+            && crate::parse::gather::open_at_end(first, lines, &crate::parse::parse_line(first))
+    })
 }
 
 /// Whether an open file starts with `expected` now, read without moving

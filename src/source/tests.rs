@@ -234,3 +234,42 @@ fn truncated_archives_of_every_format_keep_the_lines_before_the_damage() {
         assert!(dmg.at > 0 && dmg.at <= cut.len() as u64, "{name}: {dmg:?}");
     }
 }
+
+/// A block does not end inside an entry read as one record: a wire-log
+/// exchange that the block's size would cut starts the next block; a block
+/// whose end cuts no entry ends where it would.
+#[test]
+fn a_block_ends_before_an_entry_it_would_cut() {
+    let exchange = "\
+08:00:00.100 [OkHttp] INFO  c.l.bot.client.wire - --> POST https://api.line.me/v2/bot/message/push
+08:00:00.100 [OkHttp] INFO  c.l.bot.client.wire - X-Line-Retry-Key: 0b6a1f4e-3c1d-4e7a-9a55-2f0b8c7d6e5f
+08:00:00.100 [OkHttp] INFO  c.l.bot.client.wire - {\"to\":\"U4af4980629a0f1a5e3f5e3d3b9b1e0c1\",\"messages\":[]}
+08:00:00.100 [OkHttp] INFO  c.l.bot.client.wire - --> END POST (60-byte body)
+08:00:00.323 [OkHttp] INFO  c.l.bot.client.wire - <-- 429 https://api.line.me/v2/bot/message/push (223ms)
+08:00:00.323 [OkHttp] INFO  c.l.bot.client.wire - x-line-request-id: 9d3a6c1e-2b4f-4e8a-b7c6-1f0e2d3c4b5a
+08:00:00.323 [OkHttp] INFO  c.l.bot.client.wire - <-- END HTTP (52-byte body)
+";
+    let filler = "08:00:00.000 [main] INFO  c.e.Bot - working on something that takes a line\n";
+    for before in [BLOCK - 300, BLOCK - 40] {
+        let mut data = Vec::new();
+        while data.len() + filler.len() < before {
+            data.extend_from_slice(filler.as_bytes());
+        }
+        let opener_at = data.len();
+        data.extend_from_slice(exchange.as_bytes());
+        for _ in 0..100 {
+            data.extend_from_slice(filler.as_bytes());
+        }
+        let blocks = blocks_of(&data);
+        assert_eq!(blocks[0].data.len(), opener_at, "the first block ends before `--> POST`");
+        assert!(blocks[1].data.starts_with(b"08:00:00.100 [OkHttp] INFO  c.l.bot.client.wire - --> POST"));
+    }
+    // Filler alone: each block ends at its last newline.
+    let mut data = Vec::new();
+    while data.len() < 2 * BLOCK {
+        data.extend_from_slice(filler.as_bytes());
+    }
+    let blocks = blocks_of(&data);
+    let last_newline = BLOCK - BLOCK % filler.len();
+    assert_eq!(blocks[0].data.len(), last_newline);
+}
