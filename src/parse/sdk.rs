@@ -847,7 +847,9 @@ impl RecentErrors {
                     return events.first().is_some_and(|k| self.repeats(0, Some(k), None, timed));
                 }
                 let repeated = body_key(&body).is_some_and(|k| self.repeats(0, Some(&k), None, timed));
-                for k in &events {
+                // (A few: a body of many events must not push out the
+                // errors remembered.)
+                for k in events.iter().take(Self::KEEP / 2) {
                     self.remember(k);
                 }
                 repeated
