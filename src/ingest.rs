@@ -824,7 +824,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
             }
         }
         while let Some((_, rid)) = kept_ids.next_if(|(r, _)| *r == i) {
-            store.kept_request_ids.insert(id, rid.clone());
+            store.kept_request_ids.insert(id, rid);
         }
         while let Some((_, h)) = accepted_ids.next_if(|(r, _)| *r == i) {
             store.by_accepted_id.insert(*h, id);

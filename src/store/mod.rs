@@ -14,6 +14,7 @@
 
 mod chunked;
 mod index;
+mod kept;
 
 use std::collections::BTreeMap;
 
@@ -578,7 +579,7 @@ pub struct Store {
     /// Request IDs of records from compressed sources, whose lines are
     /// costly to read again (kept when `index_all_request_ids`: the screen
     /// and `lookup`).
-    pub kept_request_ids: HashMap<RecordId, Box<str>>,
+    pub kept_request_ids: kept::KeptIds,
 }
 
 /// The most of one line [`Store::line_text`] returns: a whole line as
@@ -1155,6 +1156,7 @@ impl Store {
             ("errors", self.errors.capacity() * 4),
             ("notes", self.notes.heap_bytes()),
             ("syms", self.syms.heap_bytes()),
+            ("kept request IDs", self.kept_request_ids.heap_bytes()),
         ]
     }
 }

@@ -218,7 +218,7 @@ fn compressed_sources_keep_request_ids_for_the_screen_only() {
     let (specs, _) = crate::source::discover(&[dir.path().to_path_buf()]).unwrap();
     let mut screen = Store::new();
     crate::ingest::load(&mut screen, &specs, Window::default(), 2, &mut |_| {});
-    let kept: Vec<&str> = screen.kept_request_ids.values().map(|s| &**s).collect();
+    let kept: Vec<String> = screen.kept_request_ids.values().map(|s| s.into_owned()).collect();
     assert_eq!(kept, ["req-gz-1"], "only the compressed source's IDs");
     let mut report = Store::for_report();
     crate::ingest::load(&mut report, &specs, Window::default(), 2, &mut |_| {});

@@ -761,7 +761,7 @@ impl App {
                 _ => None,
             },
             text: src.and_then(|x| x.memory.as_ref()).and_then(|_| s.line_text(r).ok()),
-            request_id: s.kept_request_ids.get(&id).map(|r| r.to_string()),
+            request_id: s.kept_request_ids.get(id).map(std::borrow::Cow::into_owned),
         })
     }
 

@@ -178,7 +178,7 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
                 .map_or("-".into(), |ip| s.syms.resolve(ip).to_owned()),
             // The request ID is read from plain files; compressed ones keep it.
             _ if src.is_some_and(|x| x.compressed) => {
-                s.kept_request_ids.get(&id).map_or_else(|| "-".into(), |r| r.to_string())
+                s.kept_request_ids.get(id).map_or_else(|| "-".into(), std::borrow::Cow::into_owned)
             }
             _ => s
                 .line_text(*rec)
@@ -497,7 +497,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         Kind::Http => "HTTP request (not a LINE webhook)",
         Kind::Log => "Log entry",
     };
-    let mut ident = s.kept_request_ids.get(&id).map(|r| r.to_string()).unwrap_or_default();
+    let mut ident = s.kept_request_ids.get(id).map(std::borrow::Cow::into_owned).unwrap_or_default();
     if let Some(Parsed::Record(l)) = &parsed {
         ident = l.fields.request_id.as_deref().or(l.fields.ip.as_deref()).unwrap_or("").to_owned();
     }
