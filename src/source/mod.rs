@@ -503,15 +503,23 @@ fn gathered_cut(buf: &[u8], cut: usize) -> Option<usize> {
         }
         end = start - 1;
     }
+    // The lines from the farthest start on, read once.
+    let far = starts.last().map(|&s| floor + s)?;
+    let text = String::from_utf8_lossy(buf.get(far..cut)?);
+    let lines: Vec<&str> = text.strip_suffix('\n').unwrap_or(&text).split('\n').collect();
     // The farthest opener first: a wire-log response line opens an entry
     // too, but its exchange began at the request line above it.
-    starts.iter().rev().map(|&s| floor + s).filter(|&s| s > 0).find(|&s| {
-        let text = String::from_utf8_lossy(buf.get(s..cut).unwrap_or_default());
-        let mut lines = text.strip_suffix('\n').unwrap_or(&text).split('\n');
-        let first = lines.next().unwrap_or("");
+    let i = (0..lines.len()).find(|&i| {
+        let first = lines.get(i).copied().unwrap_or("");
         crate::parse::gather::may_open(first)
-            && crate::parse::gather::open_at_end(first, lines, &crate::parse::parse_line(first))
-    })
+            && crate::parse::gather::open_at_end(
+                first,
+                lines.iter().skip(i + 1).copied(),
+                &crate::parse::parse_line(first),
+            )
+    })?;
+    // (`starts` holds the same lines, nearest first.)
+    starts.iter().rev().nth(i).map(|&s| floor + s).filter(|&s| s > 0)
 }
 
 /// Whether an open file starts with `expected` now, read without moving
