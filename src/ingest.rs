@@ -979,6 +979,16 @@ pub fn load_with(
     committed(store);
 }
 
+/// Lower the calling thread's scheduling priority (nice 10). On Linux a
+/// nice value is a thread's own, so this leaves the other threads as they
+/// are; elsewhere nothing is changed. A failure changes nothing either.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = rustix::process::setpriority_process(None, 10);
+    }
+}
+
 /// A background read of some sources: a reader thread and parse workers,
 /// whose results the owner of the store applies in order, all at once
 /// ([`load_with`]) or a few at a time between frames (the screen).
@@ -1006,6 +1016,19 @@ impl Loader {
         specs: Vec<SourceSpec>,
         window: Window,
         threads: usize,
+        warn: &mut dyn FnMut(String),
+    ) -> Loader {
+        Loader::start_with(store, specs, window, threads, false, warn)
+    }
+
+    /// [`Loader::start`]; `background`: the reading threads run at a lower
+    /// priority (the screen: the thread that answers keys comes first).
+    pub fn start_with(
+        store: &mut Store,
+        specs: Vec<SourceSpec>,
+        window: Window,
+        threads: usize,
+        background: bool,
         warn: &mut dyn FnMut(String),
     ) -> Loader {
         let base = store.sources.len() as u32;
@@ -1036,12 +1059,22 @@ impl Loader {
         let counter = bytes_read.clone();
         let reader_out = out_tx.clone();
         let keep_ids = store.index_all_request_ids;
-        std::thread::spawn(move || read_all(&specs, base, &job_tx, &reader_out, &counter, keep_ids));
+        std::thread::spawn(move || {
+            if background {
+                lower_priority();
+            }
+            read_all(&specs, base, &job_tx, &reader_out, &counter, keep_ids);
+        });
         for _ in 0..threads {
             let rx = job_rx.clone();
             let tx = out_tx.clone();
             let secrets = store.secrets.clone();
-            std::thread::spawn(move || parse_worker(&rx, &tx, secrets.as_ref()));
+            std::thread::spawn(move || {
+                if background {
+                    lower_priority();
+                }
+                parse_worker(&rx, &tx, secrets.as_ref());
+            });
         }
         Loader {
             rx: out_rx,

@@ -222,7 +222,7 @@ pub fn run(
     let mut store = engine.store(false);
     let mut warnings: Vec<String> = Vec::new();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let mut loader = Loader::start(&mut store, specs, window, threads, &mut |w| warnings.push(w));
+    let mut loader = Loader::start_with(&mut store, specs, window, threads, true, &mut |w| warnings.push(w));
     let mut app = App::new(store, engine.analyzer, keymap, title);
     app.audit = engine.audit;
     app.progress = Some((0, loader.bytes_total));
