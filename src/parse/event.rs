@@ -119,7 +119,10 @@ pub fn on_line(line: &str, at: usize, written: Written, time: Millis) -> Option<
         let start = if written == Written::Repr {
             // The class name before the parenthesis.
             let name = before.get(..open)?;
-            name.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1)
+            name.char_indices()
+                .rev()
+                .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(0, |(i, c)| i + c.len_utf8())
         } else {
             open
         };
@@ -200,8 +203,8 @@ impl Python<'_> {
     }
 
     fn skip_space(&mut self) {
-        while self.peek().is_some_and(char::is_whitespace) {
-            self.at += 1;
+        while let Some(c) = self.peek().filter(|c| c.is_whitespace()) {
+            self.at += c.len_utf8();
         }
     }
 
@@ -407,6 +410,10 @@ mod tests {
         for bad in ["MessageEvent(type='message'", "{'a': }", "[1, 2", "<EventMode.ACTIVE: 'active'", "(((((("] {
             assert_eq!(Python { s: bad, at: 0, depth: 0 }.value(), None, "{bad}");
         }
+        // Wide spaces and a non-ASCII word before the class name.
+        let wide = "ログ：MessageEvent(type='message',\u{3000}timestamp=1, mode='active')";
+        let at = wide.find("timestamp=").unwrap();
+        assert!(on_line(wide, at, Written::Repr, i64::MIN).is_some());
         let deep = "[".repeat(10_000);
         assert_eq!(Python { s: &deep, at: 0, depth: 0 }.value(), None);
     }
