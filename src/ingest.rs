@@ -501,14 +501,11 @@ impl ParsedBlock {
                 // A line that reported the signature rejected; or the access
                 // line of the request such a line just reported (see
                 // `merge_failure`).
-                let failure = f.signature_failure.or_else(|| self.merge_failure(l));
-                match failure {
-                    Some(parse::sdk::SignatureFailure::Invalid) => {
-                        meta.sig = SigState::Invalid;
+                if let Some(failure) = f.signature_failure.or_else(|| self.merge_failure(l)) {
+                    meta.sig = failure.state();
+                    if failure == parse::sdk::SignatureFailure::Invalid {
                         meta.has_signature = true;
                     }
-                    Some(parse::sdk::SignatureFailure::Missing) => meta.sig = SigState::Missing,
-                    None => {}
                 }
                 if let Some(s) = f.signature_failure {
                     self.sig_failure = Some((idx, f.time, s));

@@ -125,11 +125,7 @@ pub fn record_json(text: &str, source: &str, line: u64, p: &Printer) -> Value {
             }
             if let Some(failure) = f.signature_failure {
                 // A line that reports a rejected signature says how.
-                let state = match failure {
-                    crate::parse::sdk::SignatureFailure::Invalid => crate::signature::SigState::Invalid,
-                    crate::parse::sdk::SignatureFailure::Missing => crate::signature::SigState::Missing,
-                };
-                m.insert("signature_state".into(), state.as_str().into());
+                m.insert("signature_state".into(), failure.state().as_str().into());
             } else if l.kind == crate::model::Kind::Webhook {
                 let raw = f.body.as_ref().filter(|b| b.is_string()).map(|b| b.text());
                 let destination = raw.as_deref().and_then(parse_webhook_body).and_then(|w| w.destination);
@@ -244,11 +240,15 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
         let mut v = if rest_of_split { Value::Null } else { record_json(text, source, line, p) };
         // The same SDK error or webhook body printed again (see `ingest`):
         // part of the entry.
-        let format = v.get("format").and_then(Value::as_str).map(str::to_owned);
-        let format = format.as_deref();
-        let is_body = matches!(format, Some("webhook-body" | "webhook-event"));
-        let repeated = (is_body || format == Some("sdk-error"))
-            && matches!(parse_line(text), Parsed::Record(l) if recent_errors.repeats_line(&l));
+        // (The body's format named without borrowing `v`, which is replaced below.)
+        let (body_format, is_sdk) = match v.get("format").and_then(Value::as_str) {
+            Some("webhook-body") => (Some("webhook-body"), false),
+            Some("webhook-event") => (Some("webhook-event"), false),
+            f => (None, f == Some("sdk-error")),
+        };
+        let is_body = body_format.is_some();
+        let repeated =
+            (is_body || is_sdk) && matches!(parse_line(text), Parsed::Record(l) if recent_errors.repeats_line(&l));
         if rest_of_split
             || repeated
             || (v.get("kind").and_then(Value::as_str) == Some("unparsed") && crate::parse::is_continuation(text))
@@ -275,7 +275,7 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
             } else if is_body && repeated {
                 // A webhook body printed again apart from its entry: a log
                 // line, not a second delivery (as `report` counts it).
-                let mut log = json!({"kind": "log", "format": format, "source": source, "line": line});
+                let mut log = json!({"kind": "log", "format": body_format, "source": source, "line": line});
                 for k in ["time", "time_inferred"] {
                     if let (Some(m), Some(t)) = (log.as_object_mut(), v.get(k)) {
                         m.insert(k.into(), t.clone());
@@ -315,17 +315,24 @@ impl Held {
     const NEAR: usize = 16;
 
     fn push(&mut self, out: &mut dyn Write, mut v: Value) -> std::io::Result<()> {
-        let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-        let refused_receipt = str_of(&v, "kind").as_deref() == Some("webhook")
-            && str_of(&v, "format").as_deref() != Some("signature-failure")
+        fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+            v.get(k).and_then(Value::as_str)
+        }
+        // The second of an RFC 3339 time (`2026-07-13T23:45:53`).
+        fn second(v: &Value) -> Option<&str> {
+            str_of(v, "time").map(|t| t.get(..19).unwrap_or(t))
+        }
+        let refused_receipt = str_of(&v, "kind") == Some("webhook")
+            && str_of(&v, "format") != Some("signature-failure")
             && v.get("status").and_then(Value::as_u64).is_some_and(|s| s >= 400)
             && v.get("events").is_none();
         if refused_receipt {
-            let second = |v: &Value| str_of(v, "time").map(|t| t.chars().take(19).collect::<String>());
-            let near = self.0.iter_mut().rev().take(Self::NEAR).find(|h| {
-                str_of(h, "format").as_deref() == Some("signature-failure")
-                    && str_of(h, "kind").as_deref() == Some("webhook")
-            });
+            let near = self
+                .0
+                .iter_mut()
+                .rev()
+                .take(Self::NEAR)
+                .find(|h| str_of(h, "format") == Some("signature-failure") && str_of(h, "kind") == Some("webhook"));
             if let Some(failure) = near
                 && (second(failure).is_none() || second(&v).is_none() || second(failure) == second(&v))
                 && let (Some(f), Some(m)) = (failure.as_object_mut(), v.as_object_mut())

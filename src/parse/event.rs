@@ -379,11 +379,12 @@ impl Python<'_> {
 }
 
 /// What tells one logged event from another: its type, ID, reply token,
-/// message and redelivery flag (see `sdk::body_key`).
+/// message and redelivery flag (a body's key is its destination and these,
+/// see `sdk::RecentErrors`).
 pub fn key(e: &super::body::Event) -> String {
     let redelivery = e.delivery_context.as_ref().and_then(|d| d.is_redelivery).unwrap_or(false);
     format!(
-        "event\u{1f}{}|{}|{}|{}|{redelivery}",
+        "{}|{}|{}|{}|{redelivery}",
         e.kind.str().unwrap_or_default(),
         e.webhook_event_id.str().unwrap_or_default(),
         e.reply_token.str().unwrap_or_default(),

@@ -796,25 +796,28 @@ pub enum SignatureFailure {
     Missing,
 }
 
+impl SignatureFailure {
+    /// The receipt's signature state it gives.
+    pub fn state(self) -> crate::signature::SigState {
+        match self {
+            SignatureFailure::Invalid => crate::signature::SigState::Invalid,
+            SignatureFailure::Missing => crate::signature::SigState::Missing,
+        }
+    }
+}
+
 /// What tells one logged webhook body from another (a bot that prints the
 /// body as a dict and then as JSON printed one delivery): its destination
-/// and each event's type, ID, reply token, message and redelivery flag.
-/// `None` for a body with no events (each verify request counts).
-pub fn body_key(body: &str) -> Option<String> {
-    let wb = super::body::parse_webhook_body(body)?;
+/// and each event's key (see [`super::event::key`]). `None` for a body with
+/// no events (each verify request counts).
+fn body_key(wb: &super::body::WebhookBody) -> Option<String> {
     if wb.events.is_empty() {
         return None;
     }
     let mut key = format!("body\u{1f}{}", wb.destination.as_deref().unwrap_or(""));
     for e in &wb.events {
-        let redelivery = e.delivery_context.as_ref().and_then(|d| d.is_redelivery).unwrap_or(false);
-        key.push_str(&format!(
-            "\u{1f}{}|{}|{}|{}|{redelivery}",
-            e.kind.str().unwrap_or_default(),
-            e.webhook_event_id.str().unwrap_or_default(),
-            e.reply_token.str().unwrap_or_default(),
-            e.message.as_ref().and_then(|m| m.id.str()).unwrap_or_default(),
-        ));
+        key.push('\u{1f}');
+        key.push_str(&super::event::key(e));
     }
     Some(key)
 }
@@ -841,12 +844,13 @@ impl RecentErrors {
             formats::WEBHOOK_BODY | formats::WEBHOOK_EVENT => {
                 let Some(body) = f.body.as_ref().map(|b| b.text()) else { return false };
                 let Some(wb) = super::body::parse_webhook_body(&body) else { return false };
-                let events: Vec<String> = wb.events.iter().map(super::event::key).collect();
+                let events: Vec<String> =
+                    wb.events.iter().map(|e| format!("event\u{1f}{}", super::event::key(e))).collect();
                 if l.format == formats::WEBHOOK_EVENT {
                     // An event its body (or an earlier line) just showed.
                     return events.first().is_some_and(|k| self.repeats(0, Some(k), None, timed));
                 }
-                let repeated = body_key(&body).is_some_and(|k| self.repeats(0, Some(&k), None, timed));
+                let repeated = body_key(&wb).is_some_and(|k| self.repeats(0, Some(&k), None, timed));
                 // (A few: a body of many events must not push out the
                 // errors remembered.)
                 for k in events.iter().take(Self::KEEP / 2) {
