@@ -179,10 +179,16 @@ fn pretty_printed_cloud_logging_entries() {
 /// signature failures, in line order.
 type FromText = (Kind, u16, Option<String>, &'static str);
 
-fn from_text(dir: &Path, file: &str) -> Vec<FromText> {
+/// One file of the folder read into a store, as `report` reads it.
+fn store_of(dir: &Path, file: &str) -> linelens::store::Store {
     let data = std::fs::read(dir.join(file)).unwrap();
     let mut s = linelens::store::Store::new();
     linelens::ingest::load_bytes(&mut s, file, &data);
+    s
+}
+
+fn from_text(dir: &Path, file: &str) -> Vec<FromText> {
+    let s = store_of(dir, file);
     let recs: Vec<_> = (0..s.len() as u32).map(|i| s.get(i).unwrap()).collect();
     let lines = s.lines_of(&recs);
     let mut out: Vec<(u64, FromText)> = Vec::new();
@@ -275,9 +281,7 @@ fn sdk_errors_bodies_and_signature_failures() {
 fn sdk_error_entries_read_whole() {
     let Some(dir) = dir() else { return };
     let api_of = |file: &str| {
-        let data = std::fs::read(dir.join(file)).unwrap();
-        let mut s = linelens::store::Store::new();
-        linelens::ingest::load_bytes(&mut s, file, &data);
+        let s = store_of(&dir, file);
         let rec = (0..s.len() as u32).map(|i| s.get(i).unwrap()).find(|r| r.kind() == Kind::Api).unwrap();
         let text = s.line_text(rec).unwrap();
         let Parsed::Record(l) = parse_line(&text) else { panic!("{file}: no record") };
@@ -306,9 +310,7 @@ fn failure_lines_merge_into_their_access_line() {
         ("flask-logging-request-body-invalid-signature_minimal-flask.log", vec![(13, 400), (20, 400)], 2, 0),
         ("uvicorn-fastapi-missing-signature-verify_andrew-line-bot-0529.log", vec![(10, 400)], 0, 1),
     ] {
-        let data = std::fs::read(dir.join(file)).unwrap();
-        let mut s = linelens::store::Store::new();
-        linelens::ingest::load_bytes(&mut s, file, &data);
+        let s = store_of(&dir, file);
         let recs: Vec<_> = (0..s.len() as u32).map(|i| s.get(i).unwrap()).collect();
         let lines = s.lines_of(&recs);
         for (line, status) in receipts {
@@ -329,9 +331,7 @@ fn failure_lines_merge_into_their_access_line() {
 fn logged_events_as_receipts() {
     let Some(dir) = dir() else { return };
     let events_of = |file: &str| {
-        let data = std::fs::read(dir.join(file)).unwrap();
-        let mut s = linelens::store::Store::new();
-        linelens::ingest::load_bytes(&mut s, file, &data);
+        let s = store_of(&dir, file);
         let mut out = Vec::new();
         for r in (0..s.len() as u32).map(|i| s.get(i).unwrap()) {
             let text = s.line_text(r).unwrap();
