@@ -683,7 +683,9 @@ fn python_body(line: &str, time: Millis) -> Option<Line<'static>> {
 
 /// A Python literal (dict, list, tuple, str, number, True/False/None) at the
 /// start of `s` as JSON, up to its closing bracket. Hand-written: no crate
-/// reads Python's repr, and only its literal subset is needed here.
+/// reads Python's repr, and only its literal subset is needed here. (Not
+/// `event`'s repr reader: a body must be literals alone, where an event
+/// may be printed as the SDK's objects.)
 fn python_repr_to_json(s: &str) -> Option<String> {
     let mut out = String::with_capacity(s.len());
     let mut depth = 0u32;
