@@ -247,6 +247,10 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// List every occurrence of a group of repeated findings, bursts or
+    /// floods (text; the JSON always holds every one).
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -261,6 +265,10 @@ pub struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// List every occurrence of a group of repeated findings, bursts or
+    /// floods (text; the JSON always holds every one).
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -381,7 +389,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let r = Report::build(&store, &found, &audit);
             stage_figures("report", t);
             masked(out, |out| match args.format {
-                Format::Text => report::write_text(&r, out),
+                Format::Text => report::write_text(&r, args.all, out),
                 Format::Json => report::write_json(&r, out),
             })?;
             print_peak();
@@ -394,7 +402,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let findings = e.audit.run(&store, &found);
             let list = report::FindingReport::build_all(&store, &findings);
             masked(out, |out| match args.format {
-                Format::Text => report::write_audit(&list, out),
+                Format::Text => report::write_audit(&list, args.all, out),
                 Format::Json => writeln!(out, "{}", crate::escape::to_json(&list, true)),
             })?;
             let over = list.iter().filter(|f| f.severity >= args.fail_on).count();

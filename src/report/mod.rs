@@ -9,6 +9,7 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
+pub mod group;
 pub mod lookup;
 
 use crate::analysis::{BurstReport, Correlation, Direction, Findings, FloodReport};
@@ -180,6 +181,152 @@ pub struct Report {
     pub unsent_messages: u64,
     /// Guideline findings, most severe first.
     pub findings: Vec<FindingReport>,
+    /// Repeated findings, bursts and floods grouped (see [`group`]): every
+    /// occurrence stays in its own list; a group names them by index.
+    #[serde(default)]
+    pub groups: Vec<GroupReport>,
+}
+
+/// Alerts of one kind and target: the findings of one rule, the 429
+/// bursts of one endpoint, the floods of one direction.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GroupReport {
+    /// `findings`, `bursts` or `floods`: the list `members` index.
+    pub section: String,
+    /// The rule, `api /v2/bot/message/push`, `outbound`…
+    pub key: String,
+    pub severity: Severity,
+    /// Occurrences.
+    pub count: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// The occurrence with the largest count.
+    pub largest: usize,
+    /// Every occurrence, the earliest first.
+    pub members: Vec<usize>,
+}
+
+fn rank(s: Severity) -> u8 {
+    match s {
+        Severity::Info => 0,
+        Severity::Warning => 1,
+        Severity::Error => 2,
+    }
+}
+
+fn ms(t: &Option<String>) -> i64 {
+    t.as_deref().and_then(parse_time).unwrap_or(i64::MIN)
+}
+
+/// The endpoint with the most 429s of a burst (the first by name of equals).
+pub fn top_endpoint(endpoints: &BTreeMap<String, u64>) -> &str {
+    endpoints.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map_or("", |(p, _)| p.as_str())
+}
+
+fn burst_source(b: &BurstReport) -> &'static str {
+    match b.source {
+        crate::analysis::BurstSource::Api => "api",
+        crate::analysis::BurstSource::MiniApp => "miniapp",
+    }
+}
+
+fn finding_items(f: &[FindingReport]) -> Vec<group::Item> {
+    f.iter()
+        .map(|f| group::Item {
+            key: f.group.clone(),
+            severity: rank(f.severity),
+            count: f.count,
+            first: ms(&f.first),
+            last: ms(&f.last),
+        })
+        .collect()
+}
+
+fn burst_items(b: &[BurstReport]) -> Vec<group::Item> {
+    b.iter()
+        .map(|b| group::Item {
+            key: format!("{} {}", burst_source(b), top_endpoint(&b.endpoints)),
+            severity: rank(Severity::Error),
+            count: b.count,
+            first: parse_time(&b.start).unwrap_or(i64::MIN),
+            last: parse_time(&b.end).unwrap_or(i64::MIN),
+        })
+        .collect()
+}
+
+fn flood_severity(d: Direction) -> Severity {
+    if d == Direction::Outbound { Severity::Error } else { Severity::Warning }
+}
+
+fn flood_items(f: &[FloodReport]) -> Vec<group::Item> {
+    f.iter()
+        .map(|f| group::Item {
+            key: match f.direction {
+                Direction::Outbound => "outbound".into(),
+                Direction::Inbound => "inbound".into(),
+            },
+            severity: rank(flood_severity(f.direction)),
+            count: f.count,
+            first: parse_time(&f.start).unwrap_or(i64::MIN),
+            last: parse_time(&f.end).unwrap_or(i64::MIN),
+        })
+        .collect()
+}
+
+/// The groups of one section's items.
+fn section_groups(section: &str, items: &[group::Item]) -> Vec<GroupReport> {
+    let time = |t: i64| (t != i64::MIN).then(|| format_rfc3339(t));
+    group::group(items)
+        .into_iter()
+        .map(|g| GroupReport {
+            section: section.to_owned(),
+            severity: match g.severity {
+                0 => Severity::Info,
+                1 => Severity::Warning,
+                _ => Severity::Error,
+            },
+            count: g.members.len() as u64,
+            first: time(g.first),
+            last: time(g.last),
+            largest: g.largest,
+            members: g.members,
+            key: g.key,
+        })
+        .collect()
+}
+
+/// Every group of a report: findings, then bursts, then floods.
+pub fn groups_of(findings: &[FindingReport], bursts: &[BurstReport], floods: &[FloodReport]) -> Vec<GroupReport> {
+    let mut v = section_groups("findings", &finding_items(findings));
+    v.extend(section_groups("bursts", &burst_items(bursts)));
+    v.extend(section_groups("floods", &flood_items(floods)));
+    v
+}
+
+/// `2026-11-20T08:20:00.000Z` → `2026-11-20 08:20:00`.
+fn short_time(t: Option<&str>) -> String {
+    t.map(|t| t.get(..19).unwrap_or(t).replacen('T', " ", 1)).unwrap_or_else(|| "-".into())
+}
+
+/// A group's line: count, span, largest. `what` names the occurrences.
+fn group_line(g: &GroupReport, head: &str, what: &str, largest: String) -> String {
+    format!(
+        "{head}×{} {what}  {} → {}  largest {largest}",
+        thousands(g.count),
+        short_time(g.first.as_deref()),
+        short_time(g.last.as_deref())
+    )
+}
+
+/// How many occurrences a group shows without `--all`.
+pub const GROUP_SHOWN: usize = 3;
+
+/// After a group's shown occurrences: how many more there are.
+fn more_line(out: &mut dyn Write, g: &GroupReport, shown: usize) -> io::Result<()> {
+    if g.members.len() > shown {
+        writeln!(out, "      … {} more (--all lists every one)", thousands((g.members.len() - shown) as u64))?;
+    }
+    Ok(())
 }
 
 /// Where a record is: file and line.
@@ -200,6 +347,9 @@ pub struct FindingReport {
     pub first: Option<String>,
     pub last: Option<String>,
     pub examples: Vec<Place>,
+    /// The group it belongs to (its rule): see `groups` in the report.
+    #[serde(default)]
+    pub group: String,
 }
 
 /// Examples listed per finding.
@@ -223,6 +373,7 @@ impl FindingReport {
                 severity: f.severity,
                 guideline: f.guideline.to_owned(),
                 message: f.message.clone(),
+                group: f.rule.to_owned(),
                 count: f.count,
                 first: time(f.first),
                 last: time(f.last),
@@ -293,8 +444,17 @@ impl Report {
             correlation: findings.correlation,
             signatures: store.signatures,
             unsent_messages: store.unsent.len() as u64,
-            findings: FindingReport::build_all(store, audit),
+            findings: Vec::new(),
+            groups: Vec::new(),
         }
+        .with_findings(FindingReport::build_all(store, audit))
+    }
+
+    /// The report with its findings, and the groups of findings, bursts and floods.
+    fn with_findings(mut self, findings: Vec<FindingReport>) -> Report {
+        self.findings = findings;
+        self.groups = groups_of(&self.findings, &self.bursts, &self.floods);
+        self
     }
 
     /// Every record: LINE's, `http` and `log`.
@@ -340,78 +500,202 @@ fn span(start: &str, end: &str) -> String {
     }
 }
 
-/// The findings, most severe first, as text.
-pub fn write_audit(findings: &[FindingReport], out: &mut dyn Write) -> io::Result<()> {
+/// One finding in full: its rule and message, span and guideline, examples.
+fn write_finding(out: &mut dyn Write, f: &FindingReport, indent: &str) -> io::Result<()> {
+    let when = match (&f.first, &f.last) {
+        (Some(a), Some(b)) => span(a, b),
+        _ => String::new(),
+    };
+    let mark = severity_mark(f.severity);
+    writeln!(out, "{indent}  {mark} {:<7} {:<19} {}", f.severity.as_str(), f.rule, escape_control(&f.message))?;
+    writeln!(out, "{indent}    {:<27} {}", when, escape_control(&f.guideline))?;
+    if !f.examples.is_empty() {
+        let ex: Vec<String> = f.examples.iter().map(|p| format!("{}:{}", escape_control(&p.source), p.line)).collect();
+        writeln!(out, "{indent}    {:<27} e.g. {}", "", ex.join("  "))?;
+    }
+    Ok(())
+}
+
+fn severity_mark(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "‼",
+        Severity::Warning => "!",
+        Severity::Info => "·",
+    }
+}
+
+/// `start–end`, with the start's date first when `dated`.
+fn dated_span(start: &str, end: &str, dated: bool) -> String {
+    match start.get(..10) {
+        Some(day) if dated && start.get(..10) == end.get(..10) => format!("{day} {}", span(start, end)),
+        _ => span(start, end),
+    }
+}
+
+/// The findings, most severe first, as text. Over [`group::FLAT_UP_TO`]
+/// findings, one rule's are grouped: a line for the group, its first
+/// [`GROUP_SHOWN`] (every one with `all`).
+pub fn write_audit(findings: &[FindingReport], all: bool, out: &mut dyn Write) -> io::Result<()> {
     if findings.is_empty() {
         return writeln!(out, "findings     none");
     }
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let grouped = group::grouped(findings.len());
+    let groups = if grouped { section_groups("findings", &finding_items(findings)) } else { Vec::new() };
+    let in_groups = if grouped { format!(" in {} groups", groups.len()) } else { String::new() };
     writeln!(
         out,
-        "findings     {} ({} error, {} warning, {} info)",
-        findings.len(),
+        "findings     {} ({} error, {} warning, {} info){in_groups}",
+        thousands(findings.len() as u64),
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Info)
     )?;
-    for f in findings {
-        let mark = match f.severity {
-            Severity::Error => "‼",
-            Severity::Warning => "!",
-            Severity::Info => "·",
-        };
-        let when = match (&f.first, &f.last) {
-            (Some(a), Some(b)) => span(a, b),
-            _ => String::new(),
-        };
-        writeln!(out, "  {mark} {:<7} {:<19} {}", f.severity.as_str(), f.rule, escape_control(&f.message))?;
-        writeln!(out, "    {:<27} {}", when, escape_control(&f.guideline))?;
-        if !f.examples.is_empty() {
-            let ex: Vec<String> =
-                f.examples.iter().map(|p| format!("{}:{}", escape_control(&p.source), p.line)).collect();
-            writeln!(out, "    {:<27} e.g. {}", "", ex.join("  "))?;
+    if !grouped {
+        for f in findings {
+            write_finding(out, f, "")?;
+        }
+        return Ok(());
+    }
+    for g in &groups {
+        let members: Vec<&FindingReport> = g.members.iter().filter_map(|&i| findings.get(i)).collect();
+        if let [one] = members.as_slice() {
+            write_finding(out, one, "")?;
+            continue;
+        }
+        let largest = findings
+            .get(g.largest)
+            .map(|f| format!("×{} at {}", thousands(f.count), short_time(f.first.as_deref())))
+            .unwrap_or_default();
+        let head =
+            format!("  {} {:<7} {:<19} ", severity_mark(g.severity), g.severity.as_str(), escape_control(&g.key));
+        writeln!(out, "{}", group_line(g, &head, "findings", largest))?;
+        let shown = if all { members.len() } else { GROUP_SHOWN };
+        for f in members.iter().take(shown) {
+            if all {
+                write_finding(out, f, "    ")?;
+            } else {
+                writeln!(
+                    out,
+                    "      {} {}  {}",
+                    severity_mark(f.severity),
+                    short_time(f.first.as_deref()),
+                    escape_control(&f.message)
+                )?;
+            }
+        }
+        more_line(out, g, shown)?;
+    }
+    Ok(())
+}
+
+/// A burst's line.
+fn burst_line(b: &BurstReport, indent: &str, dated: bool) -> String {
+    let mut eps: Vec<(&String, &u64)> = b.endpoints.iter().collect();
+    eps.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let eps: Vec<String> = eps.iter().map(|(p, n)| format!("{} ×{}", escape_control(p), thousands(**n))).collect();
+    let source = burst_source(b);
+    format!(
+        "{indent}  ‼ {source:<8}{}  ×{:<6} {}",
+        dated_span(&b.start, &b.end, dated),
+        thousands(b.count),
+        eps.join(", ")
+    )
+}
+
+/// A flood's line.
+fn flood_line(f: &FloodReport, indent: &str, dated: bool) -> String {
+    let (mark, arrow, dir) = match f.direction {
+        Direction::Outbound => ("‼", "→", "outbound"),
+        Direction::Inbound => ("!", "←", "inbound"),
+    };
+    format!(
+        "{indent}  {mark} {dir:<9}{arrow} {}  {}  ×{}",
+        escape_control(&f.user_id),
+        dated_span(&f.start, &f.end, dated),
+        thousands(f.count)
+    )
+}
+
+/// One section of bursts or floods: a line each, or grouped when long.
+fn write_section<T>(
+    out: &mut dyn Write,
+    title: &str,
+    list: &[T],
+    items: impl Fn(&[T]) -> Vec<group::Item>,
+    line: impl Fn(&T, &str, bool) -> String,
+    head: impl Fn(&GroupReport, &T) -> String,
+    (all, dated): (bool, bool),
+) -> io::Result<()> {
+    if list.is_empty() {
+        return writeln!(out, "{title:<12} none");
+    }
+    if !group::grouped(list.len()) {
+        writeln!(out, "{title:<12} {}", list.len())?;
+        for x in list {
+            writeln!(out, "{}", line(x, "", dated))?;
+        }
+        return Ok(());
+    }
+    let groups = section_groups("", &items(list));
+    writeln!(out, "{title:<12} {} in {} groups", thousands(list.len() as u64), groups.len())?;
+    for g in &groups {
+        let members: Vec<&T> = g.members.iter().filter_map(|&i| list.get(i)).collect();
+        match (members.as_slice(), list.get(g.largest)) {
+            ([one], _) => writeln!(out, "{}", line(one, "", dated))?,
+            (_, Some(big)) => {
+                writeln!(out, "{}", head(g, big))?;
+                let shown = if all { members.len() } else { GROUP_SHOWN };
+                for x in members.iter().take(shown) {
+                    writeln!(out, "{}", line(x, "    ", dated))?;
+                }
+                more_line(out, g, shown)?;
+            }
+            _ => {}
         }
     }
     Ok(())
 }
 
-fn write_findings(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+fn write_findings(r: &Report, all: bool, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
-    write_audit(&r.findings, out)?;
-    if r.bursts.is_empty() {
-        writeln!(out, "429 bursts   none")?;
-    } else {
-        writeln!(out, "429 bursts   {}", r.bursts.len())?;
-        for b in &r.bursts {
-            let mut eps: Vec<(&String, &u64)> = b.endpoints.iter().collect();
-            eps.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-            let eps: Vec<String> =
-                eps.iter().map(|(p, n)| format!("{} ×{}", escape_control(p), thousands(**n))).collect();
-            let source = match b.source {
-                crate::analysis::BurstSource::Api => "api",
-                crate::analysis::BurstSource::MiniApp => "miniapp",
-            };
-            writeln!(out, "  ‼ {source:<8}{}  ×{:<6} {}", span(&b.start, &b.end), thousands(b.count), eps.join(", "))?;
-        }
-    }
-    if r.floods.is_empty() {
-        writeln!(out, "floods       none")?;
-    } else {
-        writeln!(out, "floods       {}", r.floods.len())?;
-        for f in &r.floods {
-            let (mark, arrow, dir) = match f.direction {
-                Direction::Outbound => ("‼", "→", "outbound"),
-                Direction::Inbound => ("!", "←", "inbound"),
-            };
-            writeln!(
-                out,
-                "  {mark} {dir:<9}{arrow} {}  {}  ×{}",
-                escape_control(&f.user_id),
-                span(&f.start, &f.end),
-                thousands(f.count)
-            )?;
-        }
-    }
+    write_audit(&r.findings, all, out)?;
+    // Over more than a day, each burst and flood says its date.
+    let day = |t: &Option<String>| t.as_deref().and_then(|t| t.get(..10)).map(str::to_owned);
+    let dated = day(&r.time_range.first) != day(&r.time_range.last);
+    write_section(
+        out,
+        "429 bursts",
+        &r.bursts,
+        burst_items,
+        burst_line,
+        |g, big| {
+            let (source, endpoint) = g.key.split_once(' ').unwrap_or((g.key.as_str(), ""));
+            let head = format!("  ‼ {source:<8}{} ", escape_control(endpoint));
+            let largest = format!("×{} at {}", thousands(big.count), short_time(Some(&big.start)));
+            group_line(g, &head, "bursts", largest)
+        },
+        (all, dated),
+    )?;
+    write_section(
+        out,
+        "floods",
+        &r.floods,
+        flood_items,
+        flood_line,
+        |g, big| {
+            let arrow = if g.key == "outbound" { "→" } else { "←" };
+            let head = format!("  {} {:<9}{arrow} ", severity_mark(g.severity), g.key);
+            let largest = format!(
+                "×{} at {} ({})",
+                thousands(big.count),
+                short_time(Some(&big.start)),
+                escape_control(&big.user_id)
+            );
+            group_line(g, &head, "floods", largest)
+        },
+        (all, dated),
+    )?;
     let c = &r.correlation;
     writeln!(
         out,
@@ -434,7 +718,8 @@ fn write_findings(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// The report as text; `all` lists every occurrence of a group.
+pub fn write_text(r: &Report, all: bool, out: &mut dyn Write) -> io::Result<()> {
     let t = &r.totals;
     let files = r.sources.len();
     let gz = r.sources.iter().filter(|s| s.compressed).count();
@@ -460,7 +745,7 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         _ => writeln!(out, "time range   (no timed records)")?,
     }
-    write_findings(r, out)?;
+    write_findings(r, all, out)?;
     writeln!(out)?;
     writeln!(out, "records")?;
     for (label, n) in [
