@@ -22,6 +22,11 @@ pub enum Action {
     NextPane,
     Open,
     Back,
+    Expand,
+    Collapse,
+    Alerts,
+    ZoomIn,
+    ZoomOut,
     Filter,
     NextMatch,
     PrevMatch,
@@ -48,7 +53,12 @@ impl Action {
             Action::Last => "last record (and follow again)",
             Action::NextPane => "switch pane (alerts, timeline, detail)",
             Action::Open => "open: narrow to an alert's records, or jump to a linked record",
-            Action::Back => "back (undo the last narrowing, jump or filter)",
+            Action::Back => "back (close the open alert group, or undo the last narrowing, jump or filter)",
+            Action::Expand => "open the selected alert group into its occurrences",
+            Action::Collapse => "close the open alert group",
+            Action::Alerts => "show the alerts list (in place of the timeline on a small terminal)",
+            Action::ZoomIn => "zoom the strips and timeline in: whole range → day → hour → 10 min",
+            Action::ZoomOut => "zoom out",
             Action::Filter => "filter: fuzzy text, and kind: status: user: path: ip: type: id: terms",
             Action::NextMatch => "next match of the last filter in the current view",
             Action::PrevMatch => "previous match of the last filter in the current view",
@@ -160,7 +170,7 @@ mod tests {
         assert_eq!(km.resolve(key('x')), None);
         // every action has a key
         let all = km.entries().count();
-        assert_eq!(all, 21);
+        assert_eq!(all, 26);
         let over = BTreeMap::from([("move_down".to_owned(), vec!["x".to_owned()])]);
         let km = Keymap::new(&over).unwrap();
         assert_eq!(km.resolve(key('x')), Some(Action::MoveDown));

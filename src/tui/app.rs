@@ -56,12 +56,101 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// Alerts with the same key form a group: the 429 bursts of one
+    /// endpoint, the floods of one direction, one audit rule's findings.
+    pub fn key(&self) -> String {
+        match &self.kind {
+            AlertKind::Burst(b) => {
+                let src = if b.source == BurstSource::MiniApp { "miniapp" } else { "api" };
+                let top = b.endpoints.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map_or("", |(p, _)| p);
+                format!("burst {src} {top}")
+            }
+            AlertKind::Flood(f) => {
+                format!("flood {}", if f.direction == Direction::Outbound { "outbound" } else { "inbound" })
+            }
+            AlertKind::Unreplied(_) => "unreplied".into(),
+            AlertKind::UnknownReplies(_) => "unknown-replies".into(),
+            AlertKind::Finding(f) => format!("finding {}", f.rule),
+        }
+    }
+
+    /// The alert's own size: a burst's 429s, a flood's messages, a count.
+    pub fn count(&self) -> u64 {
+        match &self.kind {
+            AlertKind::Burst(b) => b.count,
+            AlertKind::Flood(f) => f.count,
+            AlertKind::Unreplied(n) | AlertKind::UnknownReplies(n) => *n,
+            AlertKind::Finding(f) => f.count,
+        }
+    }
+
+    /// When it ended, if it has a time.
+    pub fn end(&self) -> Option<Millis> {
+        match &self.kind {
+            AlertKind::Burst(b) => Some(b.end),
+            AlertKind::Flood(f) => Some(f.end),
+            AlertKind::Finding(f) => (f.last != i64::MIN).then_some(f.last),
+            _ => None,
+        }
+    }
+
     pub fn start(&self) -> Option<Millis> {
         match &self.kind {
             AlertKind::Burst(b) => Some(b.start),
             AlertKind::Flood(f) => Some(f.start),
             AlertKind::Finding(f) => (f.first != i64::MIN).then_some(f.first),
             _ => None,
+        }
+    }
+}
+
+/// A row of the alerts list: a group of repeated alerts (an index into
+/// `App::groups`), or one alert (an index into `App::alerts`; `true` when
+/// it is shown inside its open group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertRow {
+    Group(usize),
+    One(usize, bool),
+}
+
+/// How much of the time range the strips and the timeline span: `+` and
+/// `-` step through these around the selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Zoom {
+    All,
+    Day,
+    Hour,
+    TenMinutes,
+}
+
+impl Zoom {
+    /// The span in milliseconds (`None`: the whole range).
+    pub fn span(self) -> Option<Millis> {
+        match self {
+            Zoom::All => None,
+            Zoom::Day => Some(86_400_000),
+            Zoom::Hour => Some(3_600_000),
+            Zoom::TenMinutes => Some(600_000),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Zoom::All => "whole range",
+            Zoom::Day => "1 day",
+            Zoom::Hour => "1 hour",
+            Zoom::TenMinutes => "10 min",
+        }
+    }
+
+    fn step(self, inward: bool) -> Zoom {
+        match (self, inward) {
+            (Zoom::All, true) => Zoom::Day,
+            (Zoom::Day, true) => Zoom::Hour,
+            (Zoom::Hour | Zoom::TenMinutes, true) => Zoom::TenMinutes,
+            (Zoom::All | Zoom::Day, false) => Zoom::All,
+            (Zoom::Hour, false) => Zoom::Day,
+            (Zoom::TenMinutes, false) => Zoom::Hour,
         }
     }
 }
@@ -122,19 +211,39 @@ struct Saved {
     selected: usize,
 }
 
-/// `HH:MM[:SS]` on the day of `base`, in UTC or the local zone.
-fn clock_on_day(text: &str, base: Millis, utc: bool) -> Option<Millis> {
-    use chrono::{Local, NaiveTime, TimeZone, Utc};
-    let t = NaiveTime::parse_from_str(text.trim(), "%H:%M:%S")
-        .or_else(|_| NaiveTime::parse_from_str(text.trim(), "%H:%M"))
-        .ok()?;
-    let day = chrono::DateTime::<Utc>::from_timestamp_millis(base)?;
-    if utc {
-        Some(day.date_naive().and_time(t).and_utc().timestamp_millis())
-    } else {
-        let local_day = day.with_timezone(&Local).date_naive();
-        Local.from_local_datetime(&local_day.and_time(t)).earliest().map(|d| d.timestamp_millis())
+/// A time typed after `t`, in the zone shown: `YYYY-MM-DD HH:MM[:SS]`,
+/// `MM-DD HH:MM[:SS]` (in the year of `base`), `HH:MM[:SS]` (on the day of
+/// `base`), or any full time linelens reads (RFC 3339, epoch…).
+pub fn jump_target(text: &str, base: Millis, utc: bool) -> Option<Millis> {
+    use chrono::{Datelike, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+    let text = text.trim();
+    let at = |d: NaiveDateTime| -> Option<Millis> {
+        if utc {
+            Some(d.and_utc().timestamp_millis())
+        } else {
+            Local.from_local_datetime(&d).earliest().map(|d| d.timestamp_millis())
+        }
+    };
+    let base = chrono::DateTime::<Utc>::from_timestamp_millis(base)?;
+    let base_day = if utc { base.date_naive() } else { base.with_timezone(&Local).date_naive() };
+    let clock = |t: &str| {
+        NaiveTime::parse_from_str(t, "%H:%M:%S").or_else(|_| NaiveTime::parse_from_str(t, "%H:%M")).ok()
+    };
+    if let Some((day, time)) = text.split_once(' ')
+        && let Some(time) = clock(time.trim())
+    {
+        let day = day.trim();
+        let date = NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .ok()
+            .or_else(|| NaiveDate::parse_from_str(&format!("{}-{day}", base_day.year()), "%Y-%m-%d").ok());
+        if let Some(d) = date {
+            return at(d.and_time(time));
+        }
     }
+    if let Some(t) = clock(text) {
+        return at(base_day.and_time(t));
+    }
+    crate::time::parse_time(text)
 }
 
 /// The whole screen state.
@@ -148,7 +257,24 @@ pub struct App {
     pub title: String,
     pub findings: Findings,
     pub alerts: Vec<Alert>,
+    /// Groups of repeated alerts, when there are too many to list flat
+    /// (see [`crate::report::group`]); empty otherwise.
+    pub groups: Vec<crate::report::group::Group>,
+    /// The key of the group opened into its occurrences.
+    pub open_group: Option<String>,
+    /// What the alerts list shows, row by row.
+    pub alert_rows: Vec<AlertRow>,
     pub pane: Pane,
+    /// A key was pressed: the screen no longer picks the focus itself.
+    touched: bool,
+    /// Whether the screen is wide enough to show the alerts beside the
+    /// timeline (set by the loop from the terminal's size).
+    pub wide: bool,
+    /// The span of the strips and the timeline, and the time it is
+    /// centred on (the newest record while following).
+    pub zoom: Zoom,
+    pub zoom_center: Millis,
+
     pub view: View,
     /// Selected row of the view.
     pub selected: usize,
@@ -200,7 +326,14 @@ impl App {
             title,
             findings: Findings::default(),
             alerts: Vec::new(),
+            groups: Vec::new(),
+            open_group: None,
+            alert_rows: Vec::new(),
             pane: Pane::Timeline,
+            touched: false,
+            wide: true,
+            zoom: Zoom::All,
+            zoom_center: 0,
             view: View::All,
             selected: 0,
             alert_selected: 0,
@@ -391,15 +524,175 @@ impl App {
             let finding = matches!(a.kind, AlertKind::Finding(_));
             (std::cmp::Reverse(a.severity), finding, std::cmp::Reverse(count), a.start())
         });
+        let selected = self.alert_rows.get(self.alert_selected).map(|r| self.row_key(*r));
         self.alerts = alerts;
-        self.alert_selected = self.alert_selected.min(self.alerts.len().saturating_sub(1));
+        self.groups = if crate::report::group::grouped(self.alerts.len()) {
+            let items: Vec<crate::report::group::Item> = self
+                .alerts
+                .iter()
+                .map(|a| crate::report::group::Item {
+                    key: a.key(),
+                    severity: a.severity as u8,
+                    count: a.count(),
+                    first: a.start().unwrap_or(i64::MIN),
+                    last: a.end().unwrap_or(i64::MIN),
+                })
+                .collect();
+            crate::report::group::group(&items)
+        } else {
+            Vec::new()
+        };
+        self.lay_out_alerts();
+        // The same row stays selected (a group by its key, an alert by its start).
+        if let Some(key) = selected
+            && let Some(i) = self.alert_rows.iter().position(|r| self.row_key(*r) == key)
+        {
+            self.alert_selected = i;
+        }
+        self.alert_selected = self.alert_selected.min(self.alert_rows.len().saturating_sub(1));
+        // Before any key: with error-level alerts, the wide screen opens on
+        // the alerts list, its worst entry selected.
+        if !self.touched {
+            self.alert_selected = 0;
+            if self.wide && self.alerts.iter().any(|a| a.severity == Severity::Error) {
+                self.pane = Pane::Alerts;
+            }
+        }
         self.findings_stale = false;
+    }
+
+    /// What identifies a row across refreshes.
+    fn row_key(&self, r: AlertRow) -> (String, Option<Millis>) {
+        match r {
+            AlertRow::Group(g) => (self.groups.get(g).map_or(String::new(), |g| format!("group {}", g.key)), None),
+            AlertRow::One(i, _) => self.alerts.get(i).map_or((String::new(), None), |a| (a.key(), a.start())),
+        }
+    }
+
+    /// The alerts list's rows: every alert when flat; else each group
+    /// (an alert alone in its group as itself), the open one followed by
+    /// its occurrences in time order.
+    fn lay_out_alerts(&mut self) {
+        if self.groups.is_empty() {
+            self.alert_rows = (0..self.alerts.len()).map(|i| AlertRow::One(i, false)).collect();
+            return;
+        }
+        let mut rows = Vec::with_capacity(self.groups.len());
+        for (gi, g) in self.groups.iter().enumerate() {
+            match g.members.as_slice() {
+                [one] => rows.push(AlertRow::One(*one, false)),
+                members => {
+                    rows.push(AlertRow::Group(gi));
+                    if self.open_group.as_deref() == Some(g.key.as_str()) {
+                        rows.extend(members.iter().map(|&i| AlertRow::One(i, true)));
+                    }
+                }
+            }
+        }
+        self.alert_rows = rows;
+    }
+
+    /// The alert of a row, when it is one alert.
+    pub fn alert_at(&self, row: usize) -> Option<&Alert> {
+        match self.alert_rows.get(row)? {
+            AlertRow::One(i, _) => self.alerts.get(*i),
+            AlertRow::Group(_) => None,
+        }
+    }
+
+    /// Open the selected group into its occurrences (the first selected).
+    fn open_selected_group(&mut self) -> bool {
+        let Some(AlertRow::Group(g)) = self.alert_rows.get(self.alert_selected).copied() else { return false };
+        let Some(key) = self.groups.get(g).map(|g| g.key.clone()) else { return false };
+        self.open_group = Some(key);
+        self.lay_out_alerts();
+        self.alert_selected = (self.alert_selected + 1).min(self.alert_rows.len().saturating_sub(1));
+        true
+    }
+
+    /// Close the open group, selecting its row.
+    fn close_group(&mut self) -> bool {
+        let Some(key) = self.open_group.take() else { return false };
+        self.lay_out_alerts();
+        let row = self.groups.iter().position(|g| g.key == key).and_then(|g| {
+            self.alert_rows.iter().position(|r| *r == AlertRow::Group(g))
+        });
+        self.alert_selected = row.unwrap_or(0);
+        true
+    }
+
+    /// The zoomed span `[start, end]` (`None`: the whole range), centred on
+    /// the newest record while following, else on `zoom_center`, and
+    /// moved inside the time range read.
+    pub fn zoom_window(&self) -> Option<(Millis, Millis)> {
+        let span = self.zoom.span()?;
+        let (first, last) = (self.store.first?, self.store.last?);
+        let center = if self.follow { last } else { self.zoom_center };
+        let mut lo = center.saturating_sub(span / 2);
+        let mut hi = lo.saturating_add(span);
+        if hi > last {
+            hi = last;
+            lo = hi.saturating_sub(span);
+        }
+        if lo < first {
+            lo = first;
+            hi = lo.saturating_add(span);
+        }
+        Some((lo, hi))
+    }
+
+    /// Positions `[lo, hi)` of the full timeline the `All` view shows: all
+    /// of it, or the zoomed span's. Cost: two binary searches.
+    fn all_range(&self) -> (usize, usize) {
+        let order = self.store.order();
+        match self.zoom_window() {
+            None => (0, order.len()),
+            Some((lo, hi)) => {
+                let ts = |r: &RecordId| self.store.get(*r).map_or(i64::MIN, |x| x.ts());
+                let a = order.partition_point(|r| ts(r) < lo);
+                let b = order.partition_point(|r| ts(r) <= hi).max(a);
+                (a, b)
+            }
+        }
+    }
+
+    /// Zoom to `z` around the selected record (the newest while following).
+    fn set_zoom(&mut self, z: Zoom) {
+        let keep = self.selected_record();
+        if let Some((_, r)) = keep {
+            self.zoom_center = r.ts();
+        }
+        self.zoom = z;
+        if let Some((id, _)) = keep
+            && self.view == View::All
+        {
+            self.select_in_all(id);
+        }
+        self.message = Some(format!("zoom: {}", z.name()));
+    }
+
+    /// Select a record of the `All` view, moving the zoomed span to it
+    /// when it lies outside.
+    fn select_in_all(&mut self, id: RecordId) {
+        let Some(pos) = self.store.order().iter().position(|&r| r == id) else { return };
+        let (lo, hi) = self.all_range();
+        if !(lo..hi).contains(&pos) {
+            if let Some(r) = self.store.get(id) {
+                self.zoom_center = r.ts();
+            }
+            self.follow = false;
+        }
+        let (lo, _) = self.all_range();
+        self.move_to(pos.saturating_sub(lo));
     }
 
     /// Rows in the current view.
     pub fn view_len(&self) -> usize {
         match &self.view {
-            View::All => self.store.order().len(),
+            View::All => {
+                let (lo, hi) = self.all_range();
+                hi - lo
+            }
             View::Narrowed { ids, .. } => ids.len(),
             View::Filter => self.search.as_ref().map_or(0, |s| s.matched.len()),
         }
@@ -408,7 +701,7 @@ impl App {
     /// The record at a row of the current view.
     pub fn row(&self, i: usize) -> Option<RecordId> {
         match &self.view {
-            View::All => self.store.order().get(i).copied(),
+            View::All => self.store.order().get(self.all_range().0 + i).copied(),
             View::Narrowed { ids, .. } => ids.get(i).copied(),
             View::Filter => self.search.as_ref().and_then(|s| s.matched.get(i).copied()),
         }
@@ -422,8 +715,13 @@ impl App {
     fn move_to(&mut self, i: usize) {
         let len = self.view_len();
         self.selected = i.min(len.saturating_sub(1));
-        // Moving away from the newest row pauses following.
-        self.follow = len == 0 || self.selected + 1 == len;
+        // Moving away from the newest row pauses following; a zoomed span
+        // stays where it was.
+        let follow = len == 0 || self.selected + 1 == len;
+        if self.follow && !follow && self.zoom != Zoom::All {
+            self.zoom_center = self.zoom_window().map_or(self.zoom_center, |(lo, hi)| lo + (hi - lo) / 2);
+        }
+        self.follow = follow;
     }
 
     /// Find the next (or previous) row after the selection matching `f`.
@@ -522,10 +820,12 @@ impl App {
 
     /// Jump to a record in the full timeline, remembering where we were.
     fn jump_to_record(&mut self, id: RecordId) {
-        let Some(pos) = self.store.order().iter().position(|&r| r == id) else { return };
+        if !self.store.order().contains(&id) {
+            return;
+        }
         self.back.push(Saved { view: self.view.clone(), selected: self.selected });
         self.view = View::All;
-        self.move_to(pos);
+        self.select_in_all(id);
     }
 
     /// The records exactly linked to the selected one (webhook event ↔ reply, retries).
@@ -545,19 +845,28 @@ impl App {
         out
     }
 
-    /// Requests and 429/5xx per bucket, `n` buckets over the whole time range.
+    /// The seconds the strips span: the zoomed span, else from the first
+    /// to the last second with a request.
+    pub fn strip_range(&self) -> Option<(i64, i64)> {
+        match self.zoom_window() {
+            Some((lo, hi)) => Some((lo.div_euclid(1000), hi.div_euclid(1000))),
+            None => self.rate.range(),
+        }
+    }
+
+    /// Requests and 429/5xx per bucket, `n` buckets over [`App::strip_range`].
     /// Cost: the requests rated since the last call, when the width and
-    /// the time range are the same; else the buckets laid out again (see
-    /// `Rate::buckets`).
+    /// the range are the same; else the buckets laid out again (see
+    /// `Rate::buckets_in`).
     pub fn rate_buckets(&self, n: usize) -> (Vec<u64>, Vec<u64>) {
-        let range = self.rate.range();
+        let range = self.strip_range();
         let mut c = self.rate_cache.borrow_mut();
         match range {
             Some((first, last)) if c.valid && (c.n, c.first, c.last) == (n, first, last) => {
                 // The same width and range: only the requests rated since.
                 let span = i128::from(last) - i128::from(first) + 1;
                 let pending = std::mem::take(&mut c.pending);
-                for (sec, request, bad) in pending {
+                for (sec, request, bad) in pending.into_iter().filter(|p| (first..=last).contains(&p.0)) {
                     let i = ((i128::from(sec) - i128::from(first)) * n as i128 / span) as usize;
                     if let Some(x) = c.req.get_mut(i).filter(|_| request) {
                         *x += 1;
@@ -568,8 +877,11 @@ impl App {
                 }
             }
             _ => {
-                let (req, bad) = self.rate.buckets(n);
                 let (first, last) = range.unwrap_or_default();
+                let (req, bad) = match range {
+                    Some(_) => self.rate.buckets_in(n, first, last),
+                    None => (vec![0; n], vec![0; n]),
+                };
                 *c = RateCache { n, first, last, req, bad, pending: Vec::new(), valid: true };
             }
         }
@@ -798,11 +1110,18 @@ impl App {
     /// zone), or any full time linelens reads.
     pub fn jump_to_time(&mut self, text: &str) {
         let base = self.selected_record().map_or(0, |(_, r)| r.ts());
-        let target = crate::time::parse_time(text).or_else(|| clock_on_day(text, base, self.utc));
+        let target = jump_target(text, base, self.utc);
         let Some(t) = target else {
             self.message = Some(format!("not a time: {}", crate::escape::escape_control(text)));
             return;
         };
+        if self.view == View::All
+            && let Some((lo, hi)) = self.zoom_window()
+            && !(lo..=hi).contains(&t)
+        {
+            self.zoom_center = t;
+            self.follow = false;
+        }
         let len = self.view_len();
         let (mut lo, mut hi) = (0, len);
         while lo < hi {
@@ -822,6 +1141,7 @@ impl App {
 
     pub fn on_action(&mut self, a: Action) {
         self.message = None;
+        self.touched = true;
         if self.help {
             // Any key closes the help screen; `q` still quits.
             self.help = false;
@@ -850,7 +1170,7 @@ impl App {
             Action::MoveDown | Action::MoveUp | Action::PageDown | Action::PageUp | Action::First | Action::Last
                 if self.pane == Pane::Alerts =>
             {
-                let last = self.alerts.len().saturating_sub(1);
+                let last = self.alert_rows.len().saturating_sub(1);
                 self.alert_selected = match a {
                     Action::MoveDown | Action::PageDown => (self.alert_selected + 1).min(last),
                     Action::MoveUp | Action::PageUp => self.alert_selected.saturating_sub(1),
@@ -868,9 +1188,23 @@ impl App {
             Action::PrevError => self.seek(false, "error", |r| r.is_error()),
             Action::Next429 => self.seek(true, "429", |r| r.status() == 429),
             Action::Prev429 => self.seek(false, "429", |r| r.status() == 429),
+            Action::Alerts => {
+                self.pane = if self.pane == Pane::Alerts { Pane::Timeline } else { Pane::Alerts };
+            }
+            Action::Expand if self.pane == Pane::Alerts => {
+                self.open_selected_group();
+            }
+            Action::Collapse if self.pane == Pane::Alerts => {
+                self.close_group();
+            }
+            Action::Expand | Action::Collapse => {}
+            Action::ZoomIn => self.set_zoom(self.zoom.step(true)),
+            Action::ZoomOut => self.set_zoom(self.zoom.step(false)),
+            Action::Back if self.pane == Pane::Alerts && self.close_group() => {}
+            Action::Open if self.pane == Pane::Alerts && self.open_selected_group() => {}
             Action::Open => match self.pane {
                 Pane::Alerts => {
-                    if let Some(alert) = self.alerts.get(self.alert_selected).cloned() {
+                    if let Some(alert) = self.alert_at(self.alert_selected).cloned() {
                         let ids = self.alert_records(&alert);
                         let title = super::view::alert_title(&alert);
                         self.narrow(title, ids);
@@ -989,9 +1323,17 @@ impl Rate {
     /// `first + d` falls in bucket ⌊d·n/span⌋, so bucket i covers
     /// `[first + ⌈i·span/n⌉, first + ⌈(i+1)·span/n⌉)`. Cost: O(n log s +
     /// minutes + 120 n) for s seconds with requests, not O(s).
+    #[cfg(test)]
     pub(crate) fn buckets(&self, n: usize) -> (Vec<u64>, Vec<u64>) {
+        match self.range() {
+            Some((first, last)) => self.buckets_in(n, first, last),
+            None => (vec![0; n], vec![0; n]),
+        }
+    }
+
+    /// [`Rate::buckets`] over the seconds `first..=last`.
+    pub(crate) fn buckets_in(&self, n: usize, first: i64, last: i64) -> (Vec<u64>, Vec<u64>) {
         let (mut req, mut bad) = (vec![0u64; n], vec![0u64; n]);
-        let Some((first, last)) = self.range() else { return (req, bad) };
         let (span, n128) = (i128::from(last) - i128::from(first) + 1, n.max(1) as i128);
         let edge = |i: usize| {
             let e = i128::from(first) + (i as i128 * span + n128 - 1) / n128;

@@ -199,7 +199,10 @@ pub fn on_event(app: &mut App, ev: Event) -> bool {
             }
             true
         }
-        Event::Resize(..) => true,
+        Event::Resize(w, h) => {
+            app.wide = view::is_wide(w, h);
+            true
+        }
         _ => false,
     }
 }
@@ -229,6 +232,9 @@ pub fn run(
 
     // ratatui::init installs a panic hook that restores the terminal.
     let mut terminal = ratatui::init();
+    if let Ok((w, h)) = crossterm::terminal::size() {
+        app.wide = view::is_wide(w, h);
+    }
     // The mouse is not captured, so text (a request ID) can be selected and
     // copied as usual; alternate-scroll mode makes the wheel send ↑/↓.
     let _ = std::io::Write::write_all(&mut std::io::stdout(), ALTERNATE_SCROLL_ON);

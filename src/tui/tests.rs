@@ -36,6 +36,16 @@ fn sample() -> App {
     app_on(&["assets/sample-logs"])
 }
 
+/// The sample with the timeline focused (it opens on its alerts: it has
+/// error-level ones).
+fn sample_on_timeline() -> App {
+    let mut app = sample();
+    assert_eq!(app.pane, Pane::Alerts);
+    app.on_action(Action::NextPane);
+    assert_eq!(app.pane, Pane::Timeline);
+    app
+}
+
 fn screen(app: &App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| view::draw(f, app)).unwrap();
@@ -47,7 +57,8 @@ fn starts_following_the_newest_record() {
     let app = sample();
     assert!(app.follow);
     assert_eq!(app.selected + 1, app.view_len());
-    assert_eq!(app.pane, Pane::Timeline);
+    // Error-level alerts: the screen opens on them, the worst selected.
+    assert_eq!((app.pane, app.alert_selected), (Pane::Alerts, 0));
     // 9 from the analysis (bot-d's monthly-limit burst the ninth), then
     // every audit finding but the floods (listed as floods).
     let findings = app.audit_findings.iter().filter(|f| f.rule != "same-user-flood").count();
@@ -62,7 +73,7 @@ fn starts_following_the_newest_record() {
 
 #[test]
 fn moving_up_pauses_follow_and_last_resumes_it() {
-    let mut app = sample();
+    let mut app = sample_on_timeline();
     let last = app.selected;
     app.on_action(Action::MoveUp);
     assert_eq!((app.selected, app.follow), (last - 1, false));
@@ -80,7 +91,7 @@ fn moving_up_pauses_follow_and_last_resumes_it() {
 
 #[test]
 fn error_and_429_navigation() {
-    let mut app = sample();
+    let mut app = sample_on_timeline();
     app.on_action(Action::First);
     app.on_action(Action::Next429);
     let (_, r) = app.selected_record().unwrap();
@@ -99,8 +110,6 @@ fn error_and_429_navigation() {
 fn enter_on_an_alert_narrows_and_back_restores() {
     let mut app = sample();
     let before = app.selected;
-    app.on_action(Action::NextPane); // timeline → detail
-    app.on_action(Action::NextPane); // detail → alerts
     assert_eq!(app.pane, Pane::Alerts);
     app.on_action(Action::Open);
     match &app.view {
@@ -123,7 +132,7 @@ fn enter_on_an_alert_narrows_and_back_restores() {
 
 #[test]
 fn enter_on_a_reply_jumps_to_its_webhook_and_back() {
-    let mut app = sample();
+    let mut app = sample_on_timeline();
     let reply = (0..app.view_len())
         .find(|&i| {
             let id = app.row(i).unwrap();
@@ -384,7 +393,7 @@ fn an_alert_still_happening_is_marked_ongoing() {
 
 #[test]
 fn new_records_follow_the_newest_unless_scrolled_up() {
-    let mut app = sample();
+    let mut app = sample_on_timeline();
     let n = app.view_len();
     crate::ingest::load_bytes(
         app.store_mut().unwrap(),
@@ -421,6 +430,8 @@ fn an_unsent_message_is_not_shown_or_found() {
     ];
     std::fs::write(d.path().join("wh.jsonl"), lines.join("\n") + "\n").unwrap();
     let mut app = app_on(&[d.path().to_str().unwrap()]);
+    // (It opens on its alerts: the webhooks are unsigned.)
+    app.pane = Pane::Timeline;
     app.on_action(Action::First);
     let s = screen(&app, 120, 40);
     assert!(s.contains("[unsent]") && !s.contains("withdrawn"), "{s}");

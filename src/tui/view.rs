@@ -64,6 +64,48 @@ fn full_time(ms: Millis, utc: bool) -> String {
     }
 }
 
+/// The calendar day of an instant, in the zone shown.
+fn day(ms: Millis, utc: bool) -> Option<chrono::NaiveDate> {
+    let t = DateTime::<Utc>::from_timestamp_millis(ms)?;
+    Some(if utc { t.date_naive() } else { t.with_timezone(&Local).date_naive() })
+}
+
+/// An instant formatted in the zone shown.
+fn fmt_time(ms: Millis, utc: bool, fmt: &str) -> String {
+    match DateTime::<Utc>::from_timestamp_millis(ms) {
+        Some(t) if utc => t.format(fmt).to_string(),
+        Some(t) => t.with_timezone(&Local).format(fmt).to_string(),
+        None => "-".into(),
+    }
+}
+
+/// Whether the records read span more than one calendar day in the zone
+/// shown: then times carry their dates.
+pub fn multi_day(app: &App) -> bool {
+    match (app.store.first, app.store.last) {
+        (Some(a), Some(b)) => day(a, app.utc) != day(b, app.utc),
+        _ => false,
+    }
+}
+
+/// An alert's time: the clock, with the date over days (`11-21 09:20`).
+fn alert_time(ms: Millis, app: &App, dated: bool) -> String {
+    if dated { fmt_time(ms, app.utc, "%m-%d %H:%M") } else { fmt_time(ms, app.utc, "%H:%M:%S") }
+}
+
+/// A pane's block: the focused one is marked by `▶` in its title and a
+/// thick border (and colour, where there is colour).
+fn pane_block(title: String, focused: bool, theme: Theme) -> Block<'static> {
+    if focused {
+        Block::bordered()
+            .title(format!("▶{}", title))
+            .border_type(ratatui::widgets::BorderType::Thick)
+            .border_style(theme.fg(Color::Cyan))
+    } else {
+        Block::bordered().title(title)
+    }
+}
+
 /// Untrusted text made safe and cut to `max` characters.
 /// Log text made safe for the terminal (control characters escaped), cut
 /// to `max` columns, user IDs shortened under `--mask-users`.
@@ -226,7 +268,11 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
 fn header(app: &App, width: u16) -> Line<'static> {
     let s = &app.store;
     let files = s.sources.len();
+    let dated = multi_day(app);
     let range = match (s.first, s.last) {
+        (Some(a), Some(b)) if dated => {
+            format!("{} → {}", fmt_time(a, app.utc, "%Y-%m-%d %H:%M"), fmt_time(b, app.utc, "%Y-%m-%d %H:%M"))
+        }
         (Some(a), Some(b)) => format!("{} → {}", clock(a, app.utc), clock(b, app.utc)),
         _ => "no records yet".into(),
     };
@@ -245,15 +291,17 @@ fn header(app: &App, width: u16) -> Line<'static> {
         String::new()
     };
     let mut text = if width >= 110 {
-        format!(
-            " linelens  {} · {files} file{plural} · {records} records · {} unparsed{share} · {range} {zone} · {follow}",
-            safe(&app.title, 40),
+        let rest = format!(
+            " · {files} file{plural} · {records} records · {} unparsed{share} · {range} {zone} · {follow}",
             thousands(s.totals.unparsed)
-        )
+        );
+        // The paths take what is left of the line, if anything.
+        let room = (width as usize).saturating_sub(rest.chars().count() + 11).min(40);
+        if room >= 8 { format!(" linelens  {}{rest}", safe(&app.title, room)) } else { format!(" linelens{rest}") }
     } else {
         // Narrow: the same facts, shorter; the follow state and zone stay.
-        let short =
-            |t: Option<Millis>| t.map(|t| clock(t, app.utc).get(..8).unwrap_or("").to_owned()).unwrap_or_default();
+        let fmt = if dated { "%m-%d %H:%M" } else { "%H:%M:%S" };
+        let short = |t: Option<Millis>| t.map(|t| fmt_time(t, app.utc, fmt)).unwrap_or_default();
         format!(
             " linelens · {files} file{plural} · {records} rec · {} unparsed{share} · {}→{} {zone} · {}",
             thousands(s.totals.unparsed),
@@ -268,81 +316,324 @@ fn header(app: &App, width: u16) -> Line<'static> {
     } else if let Some((done, total)) = app.progress {
         let pct = if total == 0 { 100 } else { (done * 100 / total.max(1)).min(100) };
         let bar = "█".repeat((pct / 10) as usize) + &"░".repeat(10 - (pct / 10) as usize);
-        text.push_str(&format!(" · indexing {bar} {} / {} MB", done / 1_000_000, total / 1_000_000));
+        text.push_str(&format!(
+            " · reading {pct}% {bar} {} / {} MB",
+            thousands(done / 1_000_000),
+            thousands(total / 1_000_000)
+        ));
     }
     Line::from(Span::styled(text, Style::new().add_modifier(Modifier::BOLD)))
 }
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// A column over the strip's scale.
+const CLIPPED: char = '▲';
 
-fn bars(data: &[u64]) -> String {
-    let max = data.iter().copied().max().unwrap_or(0);
+/// A strip's full cell: the 95th percentile of its non-empty columns, and
+/// at least four times their median, so that the usual level sits low
+/// and a spike stands out (the busiest column would flatten the rest).
+fn strip_scale(data: &[u64]) -> u64 {
+    let mut nz: Vec<u64> = data.iter().copied().filter(|&v| v > 0).collect();
+    nz.sort_unstable();
+    let at = |q: usize| nz.get(nz.len().saturating_sub(1) * q / 100).copied().unwrap_or(0);
+    at(95).max(at(50).saturating_mul(4))
+}
+
+/// Bars scaled to `scale`; columns above it are marked [`CLIPPED`].
+fn bars(data: &[u64], scale: u64) -> String {
     data.iter()
-        .map(|&v| {
-            if v == 0 || max == 0 {
-                ' '
-            } else {
-                let i = ((v * 8).div_ceil(max)).clamp(1, 8) as usize - 1;
+        .map(|&v| match v {
+            0 => ' ',
+            _ if scale == 0 => ' ',
+            v if v > scale => CLIPPED,
+            v => {
+                let i = ((v * 8).div_ceil(scale)).clamp(1, 8) as usize - 1;
                 BARS.get(i).copied().unwrap_or('█')
             }
         })
         .collect()
 }
 
+/// What a full cell means, per minute: `█=120/min`.
+fn legend(scale: u64, bucket_secs: f64) -> String {
+    let per_min = scale as f64 * 60.0 / bucket_secs.max(1e-3);
+    if scale == 0 {
+        String::new()
+    } else if per_min >= 10.0 {
+        format!("█={}/min", thousands(per_min.round() as u64))
+    } else {
+        format!("█={per_min:.1}/min")
+    }
+}
+
+/// Columns at the strips' right end for the legend.
+const LEGEND_W: usize = 13;
+/// Columns at the strips' left for the row names.
+const LABEL_W: usize = 9;
+
+/// Tick spacing for the axis: the smallest that leaves room for labels.
+fn tick_every(span_ms: i64, columns: usize) -> i64 {
+    const MIN: i64 = 60_000;
+    let steps = [MIN, 2 * MIN, 5 * MIN, 10 * MIN, 30 * MIN, 60 * MIN, 180 * MIN, 360 * MIN, 720 * MIN, 1440 * MIN, 2880 * MIN, 10080 * MIN];
+    let room = (columns / 8).max(1) as i64;
+    steps.into_iter().find(|s| span_ms / s <= room).unwrap_or(10080 * MIN)
+}
+
+/// The time axis under the strips: ticks at round times (days over long
+/// spans, else hours or minutes; a day's first tick says its date), the
+/// selection marked `↑`, the zoom named on the left.
+fn axis(app: &App, first_s: i64, last_s: i64, w: usize) -> String {
+    let (first, last) = (first_s.saturating_mul(1000), last_s.saturating_mul(1000).saturating_add(999));
+    let span = (last - first).max(1);
+    let mut row: Vec<char> = vec![' '; w];
+    let col = |t: i64| ((i128::from(t - first) * w as i128) / i128::from(span)) as usize;
+    let every = tick_every(span, w);
+    // Ticks fall on round times of the zone shown.
+    let offset = if app.utc { 0 } else { i64::from(Local::now().offset().local_minus_utc()) * 1000 };
+    let mut t = (first + offset).div_euclid(every) * every - offset;
+    if t < first {
+        t += every;
+    }
+    let mut free = 0usize;
+    while t <= last {
+        let c = col(t);
+        let midnight = (t + offset).rem_euclid(86_400_000) == 0;
+        let label = if every >= 86_400_000 || midnight {
+            fmt_time(t, app.utc, "%m-%d")
+        } else {
+            fmt_time(t, app.utc, "%H:%M")
+        };
+        let text: Vec<char> = format!("╵{label}").chars().collect();
+        if c >= free && c + text.len() <= w {
+            for (i, ch) in text.iter().enumerate() {
+                if let Some(x) = row.get_mut(c + i) {
+                    *x = *ch;
+                }
+            }
+            free = c + text.len() + 1;
+        }
+        t += every;
+    }
+    if let Some((_, r)) = app.selected_record()
+        && (first..=last).contains(&r.ts())
+        && let Some(x) = row.get_mut(col(r.ts()).min(w.saturating_sub(1)))
+    {
+        *x = '↑';
+    }
+    let zoom = match app.zoom {
+        super::app::Zoom::All => "all",
+        z => z.name(),
+    };
+    format!("{:<LABEL_W$}{}", format!(" {zoom}"), row.into_iter().collect::<String>())
+}
+
 fn rate_strip(app: &App, width: u16) -> Vec<Line<'static>> {
     let theme = Theme::from_env();
-    let label = 8usize;
-    let w = (width as usize).saturating_sub(label + 1).max(1);
+    let w = (width as usize).saturating_sub(LABEL_W + LEGEND_W + 1).max(1);
     let (req, bad) = app.rate_buckets(w);
-    vec![
-        Line::from(vec![Span::raw(format!("{:<label$}", " req")), Span::styled(bars(&req), theme.fg(Color::Cyan))]),
+    let (first, last) = app.strip_range().unwrap_or_default();
+    let bucket_secs = (last - first + 1) as f64 / w as f64;
+    let row = |name: &str, data: &[u64], color: Color| {
+        let scale = strip_scale(data);
+        Line::from(vec![
+            Span::raw(format!("{name:<LABEL_W$}")),
+            Span::styled(bars(data, scale), theme.fg(color)),
+            Span::raw(format!(" {:<LEGEND_W$}", legend(scale, bucket_secs))),
+        ])
+    };
+    let mut lines = vec![
+        row(" req", &req, Color::Cyan),
         // 429 and 5xx responses, and error-level log entries.
-        Line::from(vec![Span::raw(format!("{:<label$}", " 429/5xx")), Span::styled(bars(&bad), theme.fg(Color::Red))]),
-    ]
+        row(" 429/5xx", &bad, Color::Red),
+    ];
+    if app.strip_range().is_some() {
+        lines.push(Line::from(Span::styled(axis(app, first, last, w), theme.fg(Color::DarkGray))));
+    }
+    lines
+}
+
+/// A group's title: what it is about and how many times it happened.
+pub fn group_title(app: &App, g: &crate::report::group::Group) -> String {
+    let n = thousands(g.members.len() as u64);
+    let first = g.members.first().and_then(|&i| app.alerts.get(i));
+    match first.map(|a| &a.kind) {
+        Some(AlertKind::Burst(b)) => {
+            let top = g.key.rsplit('/').next().unwrap_or("");
+            let src = if b.source == BurstSource::MiniApp { "MINI " } else { "" };
+            format!("{src}429 burst ×{n} {top}")
+        }
+        Some(AlertKind::Flood(f)) => {
+            let arrow = if f.direction == Direction::Outbound { "→" } else { "←" };
+            format!("flood {arrow} ×{n}")
+        }
+        Some(AlertKind::Finding(f)) => format!("{} ×{n}", f.rule),
+        Some(a) => format!("{} ×{n}", alert_title(&Alert { severity: super::app::Severity::Info, kind: a.clone() })),
+        None => g.key.clone(),
+    }
+}
+
+/// A group's occurrences over the time range read, `w` columns.
+fn group_strip(app: &App, g: &crate::report::group::Group, w: usize) -> String {
+    let (Some(first), Some(last)) = (app.store.first, app.store.last) else { return String::new() };
+    let span = i128::from((last - first).max(1));
+    let mut cols = vec![0u64; w];
+    for a in g.members.iter().filter_map(|&i| app.alerts.get(i)) {
+        if let Some(t) = a.start() {
+            let c = (i128::from(t - first) * w as i128 / span).clamp(0, w as i128 - 1) as usize;
+            if let Some(x) = cols.get_mut(c) {
+                *x += 1;
+            }
+        }
+    }
+    let max = cols.iter().copied().max().unwrap_or(0);
+    bars(&cols, max)
+}
+
+/// The worst alert or group and the total, in one line: what a small
+/// terminal shows under the strips. 429 bursts are named too when the
+/// worst is something else.
+fn alert_line(app: &App) -> Line<'static> {
+    use super::app::AlertRow;
+    let theme = Theme::from_env();
+    let title_of = |row: &AlertRow| -> Option<(u8, String, bool)> {
+        match *row {
+            AlertRow::Group(g) => {
+                let g = app.groups.get(g)?;
+                Some((g.severity, group_title(app, g), g.key.starts_with("burst ")))
+            }
+            AlertRow::One(i, _) => {
+                let a = app.alerts.get(i)?;
+                Some((a.severity as u8, alert_title(a), matches!(a.kind, AlertKind::Burst(_))))
+            }
+        }
+    };
+    let Some((severity, title, burst)) = app.alert_rows.first().and_then(title_of) else {
+        return Line::from(" · no alerts");
+    };
+    let mut named = safe(&title, 30);
+    if !burst && let Some((_, t, _)) = app.alert_rows.iter().filter_map(title_of).find(|(_, _, b)| *b) {
+        named.push_str(&format!(" · {}", safe(&t, 26)));
+    }
+    let marker = match severity {
+        2 => "‼",
+        1 => "!",
+        _ => "·",
+    };
+    let n = app.alerts.len();
+    let key = app.keymap.keys(Action::Alerts).first().cloned().unwrap_or_default();
+    let text =
+        format!(" {marker} {named} · {} alert{} · {key}: list", thousands(n as u64), if n == 1 { "" } else { "s" });
+    let style = if severity >= 2 { theme.fg(Color::Red) } else { theme.fg(Color::Yellow) };
+    Line::from(Span::styled(text, style.add_modifier(Modifier::BOLD)))
 }
 
 fn alerts(f: &mut Frame, app: &App, area: Rect) {
+    use super::app::AlertRow;
     let theme = Theme::from_env();
     let focused = app.pane == Pane::Alerts;
-    let block = Block::bordered().title(format!(" Alerts {} ", app.alerts.len())).border_style(if focused {
-        theme.fg(Color::Cyan)
+    let count = if app.groups.is_empty() {
+        thousands(app.alerts.len() as u64)
     } else {
-        Style::new()
-    });
+        format!("{} in {} groups", thousands(app.alerts.len() as u64), app.groups.len())
+    };
+    let block = pane_block(format!(" Alerts {count} "), focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let w = inner.width as usize;
+    let dated = multi_day(app);
+    let sev_style = |sev: u8| match sev {
+        2 => theme.fg(Color::Red),
+        1 => theme.fg(Color::Yellow),
+        _ => Style::new(),
+    };
+    // Each row's lines: a group takes two (its title and strip; its span
+    // and largest occurrence), an alert one.
+    let row_lines = |i: usize, row: AlertRow| -> Vec<Line<'static>> {
+        let sel = if i == app.alert_selected { "▶" } else { " " };
+        let style_of = |sev: u8| {
+            let mut st = sev_style(sev);
+            if focused && i == app.alert_selected {
+                st = st.patch(theme.selected());
+            }
+            st
+        };
+        match row {
+            AlertRow::Group(g) => {
+                let Some(g) = app.groups.get(g) else { return Vec::new() };
+                let marker = ["·", "!", "‼"].get(g.severity as usize).copied().unwrap_or("‼");
+                let open = if app.open_group.as_deref() == Some(g.key.as_str()) { "▾" } else { "▸" };
+                let title = format!("{sel}{marker}{open}{} ", group_title(app, g));
+                let strip_w = w.saturating_sub(title.chars().count()).clamp(0, 24);
+                let first = format!("{title}{}", group_strip(app, g, strip_w));
+                let time = |t: i64| if t == i64::MIN { "-".to_owned() } else { alert_time(t, app, dated) };
+                let largest = app
+                    .alerts
+                    .get(g.largest)
+                    .map(|a| format!("largest ×{} at {}", thousands(a.count()), a.start().map_or("-".into(), time)))
+                    .unwrap_or_default();
+                let span = format!("   {} → {}", time(g.first), time(g.last));
+                let st = style_of(g.severity);
+                let mut out = vec![Line::from(Span::styled(safe(&first, w), st))];
+                // The span and the largest on one line where they fit, else two.
+                let both = format!("{span} · {largest}");
+                if both.chars().count() <= w {
+                    out.push(Line::from(Span::styled(both, st)));
+                } else {
+                    out.push(Line::from(Span::styled(safe(&span, w), st)));
+                    out.push(Line::from(Span::styled(safe(&format!("   {largest}"), w), st)));
+                }
+                out
+            }
+            AlertRow::One(a, inside) => {
+                let Some(a) = app.alerts.get(a) else { return Vec::new() };
+                let when = a.start().map(|t| alert_time(t, app, dated)).unwrap_or_default();
+                let width = if dated { 11 } else { 8 };
+                let indent = if inside { "  " } else { "" };
+                let ongoing = if app.is_ongoing(a) { " ⟳ ongoing" } else { "" };
+                let text = format!("{sel}{indent}{} {when:<width$} {}{ongoing}", a.severity.marker(), alert_title(a));
+                vec![Line::from(Span::styled(safe(&text, w), style_of(a.severity as u8)))]
+            }
+        }
+    };
     let mut lines = Vec::new();
-    if app.alerts.is_empty() {
+    if app.alert_rows.is_empty() {
         lines.push(Line::from(" no alerts"));
     }
-    // Scroll so the selected alert stays visible.
+    // Scroll so the selected row stays visible: rows before it as fit.
     let h = inner.height as usize;
-    let top = app.alert_selected.saturating_sub(h.saturating_sub(1));
-    for (i, a) in app.alerts.iter().enumerate().skip(top).take(h) {
-        let when =
-            a.start().map(|t| clock(t, app.utc)).map(|c| c.get(..8).unwrap_or(&c).to_owned()).unwrap_or_default();
-        let sel = if i == app.alert_selected { "▶" } else { " " };
-        let ongoing = if app.is_ongoing(a) { " ⟳ ongoing" } else { "" };
-        let text = safe(&format!("{sel}{} {when:<8} {}{ongoing}", a.severity.marker(), alert_title(a)), w);
-        let mut style = match a.severity {
-            super::app::Severity::Error => theme.fg(Color::Red),
-            super::app::Severity::Warning => theme.fg(Color::Yellow),
-            super::app::Severity::Info => Style::new(),
-        };
-        if focused && i == app.alert_selected {
-            style = style.patch(theme.selected());
+    let height = |i: usize| app.alert_rows.get(i).map_or(1, |r| row_lines(i, *r).len());
+    let mut top = app.alert_selected.min(app.alert_rows.len().saturating_sub(1));
+    let mut used = height(top);
+    while top > 0 {
+        let above = height(top - 1);
+        if used + above > h {
+            break;
         }
-        lines.push(Line::from(Span::styled(text, style)));
+        used += above;
+        top -= 1;
     }
+    for (i, row) in app.alert_rows.iter().enumerate().skip(top) {
+        if lines.len() >= h {
+            break;
+        }
+        lines.extend(row_lines(i, *row));
+    }
+    lines.truncate(h);
     f.render_widget(Paragraph::new(lines), inner);
 }
 
 fn timeline(f: &mut Frame, app: &App, area: Rect) {
     let theme = Theme::from_env();
     let focused = app.pane == Pane::Timeline;
+    // Over days, the selected row's day (rows show the time of day).
+    let on_day = match app.selected_record() {
+        Some((_, r)) if multi_day(app) => day(r.ts(), app.utc).map(|d| d.format(" · %a %Y-%m-%d").to_string()),
+        _ => None,
+    }
+    .unwrap_or_default();
+    let zoomed = if app.zoom == super::app::Zoom::All { String::new() } else { format!(" · {}", app.zoom.name()) };
     let title = match &app.view {
-        View::All => format!(" Timeline {} ", thousands(app.view_len() as u64)),
+        View::All => format!(" Timeline {}{zoomed}{on_day} ", thousands(app.view_len() as u64)),
         View::Narrowed { title, ids } => {
             format!(" {} · {} records (⌫ back) ", safe(title, 60), thousands(ids.len() as u64))
         }
@@ -363,23 +654,52 @@ fn timeline(f: &mut Frame, app: &App, area: Rect) {
             None => " filter ".into(),
         },
     };
-    let block = Block::bordered().title(title).border_style(if focused { theme.fg(Color::Cyan) } else { Style::new() });
+    let block = pane_block(title, focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let h = inner.height as usize;
     let len = app.view_len();
-    // Keep the selection in view: the newest rows at the bottom when following.
-    let top = app.selected.saturating_sub(h.saturating_sub(1)).min(len.saturating_sub(h));
-    let top = if app.selected < top { app.selected } else { top };
+    let dated = multi_day(app);
+    // Over days, a separator row where the day changes between two rows.
+    let day_at = |i: usize| app.row(i).and_then(|id| app.store.get(id)).and_then(|r| day(r.ts(), app.utc));
+    let separator = |i: usize| -> Option<chrono::NaiveDate> {
+        if !dated || i == 0 {
+            return None;
+        }
+        let d = day_at(i)?;
+        (day_at(i - 1) != Some(d)).then_some(d)
+    };
+    // Keep the selection in view, the newest rows at the bottom when
+    // following: rows (and separators) above it as fit.
+    let mut top = app.selected.min(len.saturating_sub(1));
+    let mut used = 1 + usize::from(separator(top).is_some());
+    while top > 0 && used < h {
+        let above = 1 + usize::from(separator(top - 1).is_some());
+        if used + above > h {
+            break;
+        }
+        used += above;
+        top -= 1;
+    }
     let mut lines = Vec::with_capacity(h);
-    for i in top..(top + h).min(len) {
-        let Some(id) = app.row(i) else { continue };
-        let Some(rec) = app.store.get(id) else { continue };
+    let mut i = top;
+    while i < len && lines.len() < h {
+        if let Some(d) = separator(i) {
+            let label = format!("── {} ", d.format("%a %Y-%m-%d"));
+            let fill = (inner.width as usize).saturating_sub(label.chars().count());
+            lines.push(Line::from(Span::styled(format!("{label}{}", "─".repeat(fill)), theme.fg(Color::DarkGray))));
+            if lines.len() >= h {
+                break;
+            }
+        }
+        let Some(id) = app.row(i) else { break };
+        let Some(rec) = app.store.get(id) else { break };
         let (text, mut style, theme) = row_text(app, id, &rec, inner.width as usize);
         if i == app.selected {
             style = style.patch(theme.selected());
         }
         lines.push(Line::from(Span::styled(text, style)));
+        i += 1;
     }
     if len == 0 {
         lines.push(Line::from(if app.progress.is_some() { " reading…" } else { " no records" }));
@@ -397,6 +717,34 @@ fn place(s: &crate::store::Store, r: &Record) -> String {
         s.line_of(*r).map_or("?".into(), |l| l.to_string())
     };
     format!("{}:{line}", src.map_or("", |x| x.display.as_str()))
+}
+
+/// A group of repeated alerts, in the detail pane while it is selected.
+fn group_detail(f: &mut Frame, app: &App, area: Rect, g: &crate::report::group::Group) {
+    let w = area.width.saturating_sub(4) as usize;
+    let when = |t: i64| if t == i64::MIN { "-".to_owned() } else { full_time(t, app.utc) };
+    let mut lines = vec![Line::from(format!(" group     {}", safe(&group_title(app, g), w)))];
+    lines.push(Line::from(format!(
+        " span      {} occurrences from {} to {}",
+        thousands(g.members.len() as u64),
+        when(g.first),
+        when(g.last)
+    )));
+    if let Some(a) = app.alerts.get(g.largest) {
+        lines.push(Line::from(format!(
+            " largest   {} at {}",
+            safe(&alert_title(a), w.saturating_sub(40)),
+            a.start().map_or("-".into(), when)
+        )));
+    }
+    lines.push(Line::from(format!(" when      {}", group_strip(app, g, w.saturating_sub(12)))));
+    let open = app.keymap.keys(Action::Open).first().cloned().unwrap_or_default();
+    let back = app.keymap.keys(Action::Collapse).first().cloned().unwrap_or_default();
+    lines.push(Line::from(format!(" keys      {open} opens it into its occurrences, {back} closes it")));
+    let block = Block::bordered().title(" Alert group ");
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    f.render_widget(Paragraph::new(lines), inner);
 }
 
 /// A guideline finding in full, in the detail pane while it is selected.
@@ -442,16 +790,21 @@ fn finding_detail(f: &mut Frame, app: &App, area: Rect, x: &crate::audit::Findin
 
 fn detail(f: &mut Frame, app: &App, area: Rect) {
     let theme = Theme::from_env();
-    if app.pane == Pane::Alerts
-        && let Some(a) = app.alerts.get(app.alert_selected)
-        && let AlertKind::Finding(x) = &a.kind
-    {
-        return finding_detail(f, app, area, x);
+    if app.pane == Pane::Alerts {
+        if let Some(super::app::AlertRow::Group(g)) = app.alert_rows.get(app.alert_selected)
+            && let Some(g) = app.groups.get(*g)
+        {
+            return group_detail(f, app, area, g);
+        }
+        if let Some(a) = app.alert_at(app.alert_selected)
+            && let AlertKind::Finding(x) = &a.kind
+        {
+            return finding_detail(f, app, area, x);
+        }
     }
     let focused = app.pane == Pane::Detail;
-    let border = if focused { theme.fg(Color::Cyan) } else { Style::new() };
     let Some((id, rec)) = app.selected_record() else {
-        f.render_widget(Block::bordered().title(" Detail ").border_style(border), area);
+        f.render_widget(pane_block(" Detail ".into(), focused, theme), area);
         return;
     };
     let s = &app.store;
@@ -639,7 +992,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
     lines.extend(body_lines);
     lines.extend(entry_lines);
     let title = format!(" {kind} {} ", safe(&ident, 60));
-    let block = Block::bordered().title(title).border_style(border);
+    let block = pane_block(title, focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
     f.render_widget(Paragraph::new(lines), inner);
@@ -659,35 +1012,33 @@ fn key_bar(app: &App, width: u16) -> Line<'static> {
     }
     let k = |a: Action| app.keymap.keys(a).first().cloned().unwrap_or_default();
     let pair = |a: Action, b: Action| format!("{}/{}", k(a), k(b));
+    let zoom = format!("{}/{}", k(Action::ZoomIn), k(Action::ZoomOut));
     if width < 110 {
-        // Narrow: the same keys, shorter words.
+        // Narrow: the keys most needed, shorter words (`?` lists them all).
         return Line::from(format!(
-            " {} help {} filter {} pane {} open {} back {} err {} 429 {} time {} utc {} follow {} quit",
+            " {} help {} filter {} alerts {} open {} back {} err {} 429 {} time {zoom} zoom {} quit",
             k(Action::Help),
             k(Action::Filter),
-            k(Action::NextPane),
+            k(Action::Alerts),
             if k(Action::Open) == "enter" { "⏎".to_owned() } else { k(Action::Open) },
             if k(Action::Back) == "backspace" { "⌫".to_owned() } else { k(Action::Back) },
             k(Action::NextError),
             k(Action::Next429),
             k(Action::JumpToTime),
-            k(Action::ToggleUtc),
-            k(Action::ToggleFollow),
             k(Action::Quit),
         ));
     }
     Line::from(format!(
-        " {} help  {} filter  {} pane  {} open  {} back  {} error  {} 429  {} time  {} UTC/local  {} follow  {} quit",
+        " {} help  {} filter  {} pane  {} alerts  {} open  {} back  {} error  {} 429  {} time  {zoom} zoom  {} quit",
         k(Action::Help),
         k(Action::Filter),
         k(Action::NextPane),
+        k(Action::Alerts),
         k(Action::Open),
         k(Action::Back),
         pair(Action::NextError, Action::PrevError),
         pair(Action::Next429, Action::Prev429),
         k(Action::JumpToTime),
-        k(Action::ToggleUtc),
-        k(Action::ToggleFollow),
         k(Action::Quit),
     ))
 }
@@ -704,15 +1055,32 @@ fn help(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Help (any key closes) ")), r);
 }
 
+/// Whether a terminal is large enough for the alerts and the detail
+/// beside the timeline.
+pub fn is_wide(width: u16, height: u16) -> bool {
+    width >= 100 && height >= 30
+}
+
 /// Draw the whole screen.
 pub fn draw(f: &mut Frame, app: &App) {
     let area = f.area();
-    let wide = area.width >= 100 && area.height >= 30;
-    let [head, strip, body, bar] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(2), Constraint::Min(3), Constraint::Length(1)])
-            .areas(area);
+    let wide = is_wide(area.width, area.height);
+    let strips = if app.strip_range().is_some() { 3 } else { 2 };
+    // Below 100 columns the alerts fold away: one line names the worst.
+    let alert_line_h = u16::from(area.width < 100);
+    let [head, strip, note, body, bar] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(strips),
+        Constraint::Length(alert_line_h),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     f.render_widget(Paragraph::new(header(app, head.width)), head);
     f.render_widget(Paragraph::new(rate_strip(app, strip.width)), strip);
+    if alert_line_h > 0 {
+        f.render_widget(Paragraph::new(alert_line(app)), note);
+    }
     if wide {
         let detail_h = (body.height / 3).clamp(6, 12);
         let [top, bottom] = Layout::vertical([Constraint::Min(3), Constraint::Length(detail_h)]).areas(body);
