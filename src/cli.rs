@@ -332,7 +332,29 @@ pub fn load_paths(args: &ReadArgs, mut store: Store, analyzer: &mut Analyzer) ->
     // Warnings about sources wait for the end of the read: when no input
     // could be read at all, one error line says so instead.
     let mut held = Vec::new();
-    ingest::load_with(&mut store, &specs, win, threads, &mut |w| held.push(w), &mut |s| analyzer.observe_new(s));
+    // On a terminal, stderr shows how far the read is (files, bytes, share,
+    // elapsed), cleared when done; elsewhere nothing is drawn.
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "reading {msg} {bar:30} {binary_bytes}/{binary_total_bytes} ({percent}%) {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("{} file{}", specs.len(), if specs.len() == 1 { "" } else { "s" }));
+    ingest::load_with_progress(
+        &mut store,
+        &specs,
+        win,
+        threads,
+        &mut |w| held.push(w),
+        &mut |s| analyzer.observe_new(s),
+        &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done.min(total));
+        },
+    );
+    bar.finish_and_clear();
     if let Some(e) = nothing_read(&store) {
         return Err(e);
     }

@@ -957,9 +957,24 @@ pub fn load_with(
     warn: &mut dyn FnMut(String),
     committed: &mut dyn FnMut(&mut Store),
 ) {
+    load_with_progress(store, specs, window, threads, warn, committed, &mut |_, _| {});
+}
+
+/// [`load_with`], telling `progress` the bytes read so far and in all
+/// (compressed bytes for compressed files) after each block.
+pub fn load_with_progress(
+    store: &mut Store,
+    specs: &[SourceSpec],
+    window: Window,
+    threads: usize,
+    warn: &mut dyn FnMut(String),
+    committed: &mut dyn FnMut(&mut Store),
+    progress: &mut dyn FnMut(u64, u64),
+) {
     let mut loader = Loader::start(store, specs.to_vec(), window, threads, warn);
     let (mut commit_time, mut callback_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     while let Some(out) = loader.next_blocking() {
+        progress(loader.bytes_read.load(std::sync::atomic::Ordering::Relaxed), loader.bytes_total);
         let t0 = std::time::Instant::now();
         if loader.apply(store, out, warn) {
             let t1 = std::time::Instant::now();

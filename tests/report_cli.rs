@@ -234,3 +234,63 @@ fn the_screen_without_a_terminal_says_so() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("needs a terminal") && err.contains("linelens report"), "{err}");
 }
+
+#[test]
+fn three_days_of_bursts_are_grouped_in_text_and_listed_whole_in_json() {
+    let out = linelens().args(["report", &data("three-days")]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("429 bursts   77 in 2 groups"), "{text}");
+    assert!(
+        text.contains(
+            "  ‼ api     /v2/bot/message/push ×66 bursts  2026-11-20 09:20:00 → 2026-11-23 02:20:05  largest ×40 at 2026-11-20 09:20:00"
+        ),
+        "{text}"
+    );
+    // The first three occurrences, dated, then how many more.
+    assert!(text.contains("      ‼ api     2026-11-20 10:20:00.000–10:20:06.042  ×7"), "{text}");
+    assert!(text.contains("      … 63 more (--all lists every one)"), "{text}");
+    assert!(!text.contains("2026-11-20 12:20:00.000"), "the fourth is not listed: {text}");
+    let all = linelens().args(["report", "--all", &data("three-days")]).assert().success();
+    let all = String::from_utf8(all.get_output().stdout.clone()).unwrap();
+    assert!(all.contains("2026-11-23 02:20:00.000–02:20:05.035") && !all.contains("more (--all"), "{all}");
+    assert_eq!(all.lines().filter(|l| l.contains("/v2/bot/message/push ×") && l.starts_with("      ")).count(), 66);
+    // JSON: every occurrence, and the groups naming them.
+    let r = json_report(&[&data("three-days")]);
+    assert_eq!(r.bursts.len(), 77);
+    let push = r.groups.iter().find(|g| g.key == "api /v2/bot/message/push").unwrap();
+    assert_eq!((push.section.as_str(), push.count, push.members.len()), ("bursts", 66, 66));
+    assert_eq!(r.bursts[push.largest].count, 40);
+    let members: Vec<&str> = push.members.iter().map(|&i| r.bursts[i].start.as_str()).collect();
+    assert!(members.windows(2).all(|w| w[0] <= w[1]), "in time order");
+    assert!(r.findings.iter().all(|f| f.group == f.rule));
+}
+
+#[test]
+fn a_short_list_is_not_grouped() {
+    // The sample's 4 bursts and 34 findings: listed one by one, as always.
+    let out =
+        linelens().args(["report", "assets/sample-logs"]).current_dir(env!("CARGO_MANIFEST_DIR")).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("429 bursts   4\n") && text.contains("findings     34 (11 error"), "{text}");
+    assert!(!text.contains(" groups") && !text.contains("more (--all"), "{text}");
+}
+
+#[test]
+fn audit_groups_a_long_list_the_same_way() {
+    let d = tempfile::tempdir().unwrap();
+    // log-completeness finds once per file: 60 files without request IDs give 60 findings of one rule.
+    for h in 0..60 {
+        std::fs::write(
+            d.path().join(format!("api-{h:02}.log")),
+            format!("{{\"kind\":\"api\",\"time\":\"2026-11-2{}T{:02}:00:00Z\",\"method\":\"POST\",\"endpoint\":\"https://api.line.me/v2/bot/message/push\",\"status\":200}}\n", h / 24, h % 24),
+        )
+        .unwrap();
+    }
+    let out = linelens().args(["audit", "--fail-on", "error"]).arg(d.path()).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("in 1 group") || text.contains(" groups"), "{text}");
+    assert!(text.contains("log-completeness    ×") && text.contains("more (--all lists every one)"), "{text}");
+    let all = linelens().args(["audit", "--all", "--fail-on", "error"]).arg(d.path()).assert().success();
+    let all = String::from_utf8(all.get_output().stdout.clone()).unwrap();
+    assert!(!all.contains("more (--all"), "{all}");
+}

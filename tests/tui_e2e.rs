@@ -21,8 +21,12 @@ impl Session {
     }
 
     fn start_with(args: &[&str], env: &[(&str, &str)]) -> Session {
+        Session::start_at(args, env, 40, 120)
+    }
+
+    fn start_at(args: &[&str], env: &[(&str, &str)], rows: u16, cols: u16) -> Session {
         let pty = native_pty_system();
-        let pair = pty.openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
+        let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_linelens"));
         cmd.args(args);
         cmd.cwd(env!("CARGO_MANIFEST_DIR"));
@@ -119,7 +123,8 @@ fn opens_the_sample_answers_keys_and_quits_with_q() {
     s.send("?");
     s.wait_for("Help (any key closes)");
     s.send("j"); // closes help
-    s.send("\t\t"); // to the alerts
+    // It opened on the alerts (the sample has error-level ones).
+    s.wait_for("▶ Alerts");
     s.send("\r"); // narrow to the first alert
     s.wait_for("429 burst ×40 push · 40 records");
     s.send("/status:5xx");
@@ -154,7 +159,7 @@ fn a_resize_redraws_at_the_new_size() {
     s.master.resize(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 }).unwrap();
     // The narrow header and key bar, drawn at the new size.
     s.wait_for_on("8,531 rec ·", 24, 80);
-    s.wait_for_on("f follow q quit", 24, 80);
+    s.wait_for_on("+/- zoom q quit", 24, 80);
     s.send("q");
     assert!(s.wait_exit().success());
 }
@@ -184,6 +189,8 @@ fn ctrl_c_quits_and_the_wheel_arrives_as_arrows() {
     s.wait_for("Timeline 8,560");
     assert!(s.text().contains("\x1b[?1007h"), "alternate scroll mode on");
     assert!(!s.text().contains("\x1b[?1000h"), "the mouse is not captured");
+    s.send("\t"); // the timeline (it opened on the alerts)
+    s.wait_for("▶ Timeline");
     s.send("\x1b[A"); // what the wheel sends: ↑ pauses following
     s.wait_for("○ paused");
     s.send("\x03");
@@ -228,6 +235,22 @@ fn findings_signatures_and_masked_users_on_the_screen() {
     let screen = s.text();
     assert!(!screen.contains("U68be2a33f1b2c4d5e6f708192a3b8a49"), "{screen}");
     assert!(!screen.contains("8c570fa6dd201bb328f1c1eac23a96d8"), "{screen}");
+    s.send("q");
+    assert!(s.wait_exit().success());
+}
+
+#[test]
+fn a_shows_the_alerts_on_a_small_terminal() {
+    let mut s = Session::start_at(&["tests/data/three-days"], &[], 24, 80);
+    // The first screen names the 429 bursts under the strips, the timeline below.
+    s.wait_for_on("‼ 429 burst ×66 push", 24, 80);
+    s.wait_for_on("a: list", 24, 80);
+    assert!(s.screen(24, 80).contains("Timeline"), "{}", s.screen(24, 80));
+    s.send("a");
+    s.wait_for_on("▶ Alerts 79 in 3 groups", 24, 80);
+    assert!(!s.screen(24, 80).contains("Timeline"), "{}", s.screen(24, 80));
+    s.send("\r"); // opens the worst group
+    s.wait_for_on("▾429 burst ×66 push", 24, 80);
     s.send("q");
     assert!(s.wait_exit().success());
 }

@@ -318,6 +318,11 @@ fn group_line(g: &GroupReport, head: &str, what: &str, largest: String) -> Strin
     )
 }
 
+/// `1 group`, `3 groups`.
+fn plural(n: usize, what: &str) -> String {
+    format!("{} {what}{}", thousands(n as u64), if n == 1 { "" } else { "s" })
+}
+
 /// How many occurrences a group shows without `--all`.
 pub const GROUP_SHOWN: usize = 3;
 
@@ -542,7 +547,7 @@ pub fn write_audit(findings: &[FindingReport], all: bool, out: &mut dyn Write) -
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let grouped = group::grouped(findings.len());
     let groups = if grouped { section_groups("findings", &finding_items(findings)) } else { Vec::new() };
-    let in_groups = if grouped { format!(" in {} groups", groups.len()) } else { String::new() };
+    let in_groups = if grouped { format!(" in {}", plural(groups.len(), "group")) } else { String::new() };
     writeln!(
         out,
         "findings     {} ({} error, {} warning, {} info){in_groups}",
@@ -638,7 +643,7 @@ fn write_section<T>(
         return Ok(());
     }
     let groups = section_groups("", &items(list));
-    writeln!(out, "{title:<12} {} in {} groups", thousands(list.len() as u64), groups.len())?;
+    writeln!(out, "{title:<12} {} in {}", thousands(list.len() as u64), plural(groups.len(), "group"))?;
     for g in &groups {
         let members: Vec<&T> = g.members.iter().filter_map(|&i| list.get(i)).collect();
         match (members.as_slice(), list.get(g.largest)) {

@@ -226,9 +226,8 @@ pub fn jump_target(text: &str, base: Millis, utc: bool) -> Option<Millis> {
     };
     let base = chrono::DateTime::<Utc>::from_timestamp_millis(base)?;
     let base_day = if utc { base.date_naive() } else { base.with_timezone(&Local).date_naive() };
-    let clock = |t: &str| {
-        NaiveTime::parse_from_str(t, "%H:%M:%S").or_else(|_| NaiveTime::parse_from_str(t, "%H:%M")).ok()
-    };
+    let clock =
+        |t: &str| NaiveTime::parse_from_str(t, "%H:%M:%S").or_else(|_| NaiveTime::parse_from_str(t, "%H:%M")).ok();
     if let Some((day, time)) = text.split_once(' ')
         && let Some(time) = clock(time.trim())
     {
@@ -614,9 +613,11 @@ impl App {
     fn close_group(&mut self) -> bool {
         let Some(key) = self.open_group.take() else { return false };
         self.lay_out_alerts();
-        let row = self.groups.iter().position(|g| g.key == key).and_then(|g| {
-            self.alert_rows.iter().position(|r| *r == AlertRow::Group(g))
-        });
+        let row = self
+            .groups
+            .iter()
+            .position(|g| g.key == key)
+            .and_then(|g| self.alert_rows.iter().position(|r| *r == AlertRow::Group(g)));
         self.alert_selected = row.unwrap_or(0);
         true
     }

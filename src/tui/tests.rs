@@ -196,7 +196,9 @@ fn snapshot_help() {
 
 #[test]
 fn snapshot_small_terminal() {
-    let app = sample();
+    let mut app = sample();
+    // A small terminal opens on the timeline (the loop tells the app its size).
+    app.pane = Pane::Timeline;
     let s = screen(&app, 80, 24);
     // the timeline and the header stay; alerts and detail fold away
     assert!(s.contains("Timeline"));
@@ -601,4 +603,155 @@ fn detail_shows_an_entrys_body_before_its_lines() {
         .expect("an API record gathered from an entry, with a response body");
     let (response, then) = (s.find("│ response ").unwrap(), s.find("│ then ").unwrap());
     assert!(response < then, "row {i}:\n{s}");
+}
+
+fn three_days() -> App {
+    app_on(&["tests/data/three-days"])
+}
+
+#[test]
+fn three_days_group_their_alerts_and_show_dates() {
+    let mut app = three_days();
+    // 66 push bursts, 11 multicast bursts, 2 rate-limit-429 findings.
+    assert_eq!(app.alerts.len(), 79);
+    let groups: Vec<(&str, usize)> = app.groups.iter().map(|g| (g.key.as_str(), g.members.len())).collect();
+    assert_eq!(
+        groups,
+        [
+            ("burst api /v2/bot/message/push", 66),
+            ("finding rate-limit-429", 2),
+            ("burst api /v2/bot/message/multicast", 11)
+        ]
+    );
+    // The largest push burst: 40 at 09:20 on the first day.
+    let push = &app.groups[0];
+    let big = &app.alerts[push.largest];
+    assert_eq!((big.count(), big.start()), (40, crate::time::parse_time("2026-11-20T09:20:00Z")));
+    // Opened on the alerts, the worst group selected; enter opens it.
+    assert_eq!((app.pane, app.alert_selected), (Pane::Alerts, 0));
+    let closed = screen(&app, 120, 40);
+    assert!(closed.contains("2026-11-20 09:00 → 2026-11-23 02:50 UTC"), "{closed}");
+    insta::assert_snapshot!("three_days_120x40", closed);
+    app.on_action(Action::Open);
+    assert_eq!(app.alert_rows.len(), 3 + 66);
+    assert_eq!(app.alert_selected, 1, "the first occurrence");
+    insta::assert_snapshot!("three_days_group_open", screen(&app, 120, 40));
+    // Occurrences are in time order; enter on one narrows to its 429s.
+    app.on_action(Action::Open);
+    let View::Narrowed { ids, .. } = &app.view else { panic!("not narrowed") };
+    assert_eq!(ids.len(), 40);
+    app.on_action(Action::Back);
+    app.pane = Pane::Alerts;
+    // Left (or backspace) closes the group, its row selected again.
+    app.on_action(Action::Collapse);
+    assert_eq!((app.alert_rows.len(), app.alert_selected), (3, 0));
+    app.on_action(Action::Expand);
+    app.on_action(Action::Back);
+    assert_eq!((app.alert_rows.len(), app.alert_selected), (3, 0));
+}
+
+#[test]
+fn the_timeline_marks_where_the_day_changes() {
+    let mut app = three_days();
+    app.on_action(Action::NextPane);
+    app.jump_to_time("11-23 00:00");
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("── Mon 2026-11-23 ──"), "{s}");
+    assert!(s.contains("Timeline 1,083 · Mon 2026-11-23"), "{s}");
+    insta::assert_snapshot!("three_days_day_separator", s);
+}
+
+#[test]
+fn a_small_terminal_names_the_worst_alerts_and_a_shows_them() {
+    let mut app = three_days();
+    app.wide = false;
+    app.on_ingested();
+    app.pane = Pane::Timeline;
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("‼ 429 burst ×66 push · 79 alerts · a: list"), "{s}");
+    assert!(s.contains("Timeline") && !s.contains("Alerts 79"), "{s}");
+    insta::assert_snapshot!("three_days_80x24", s);
+    app.on_action(Action::Alerts);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("▶ Alerts 79 in 3 groups") && !s.contains("Timeline"), "{s}");
+    app.on_action(Action::Alerts);
+    assert_eq!(app.pane, Pane::Timeline);
+}
+
+#[test]
+fn the_focused_pane_is_marked_without_colour() {
+    let mut app = sample();
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("┏▶ Alerts 41 ━") && s.contains("┌ Timeline 8,560 ─"), "{s}");
+    app.on_action(Action::NextPane);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("┌ Alerts 41 ─") && s.contains("┏▶ Timeline 8,560 ━"), "{s}");
+    app.on_action(Action::NextPane);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("┏▶ API request") && s.contains("┌ Timeline"), "{s}");
+}
+
+#[test]
+fn data_without_errors_opens_on_the_timeline() {
+    let app = app_on(&["tests/data/junk.log"]);
+    assert_eq!(app.pane, Pane::Timeline);
+}
+
+#[test]
+fn zoom_narrows_the_timeline_and_strips_around_the_selection() {
+    let mut app = three_days();
+    app.on_action(Action::NextPane);
+    let all = app.view_len();
+    app.jump_to_time("2026-11-21 12:00");
+    app.on_action(Action::ZoomIn);
+    assert_eq!(app.zoom, super::app::Zoom::Day);
+    let day = app.view_len();
+    assert!(day < all && day > 300, "{day} of {all}");
+    let (_, r) = app.selected_record().unwrap();
+    assert_eq!(r.ts(), crate::time::parse_time("2026-11-21T12:00:03Z").unwrap(), "the same record stays selected");
+    let (lo, hi) = app.zoom_window().unwrap();
+    assert_eq!(hi - lo, 86_400_000);
+    assert!((lo..=hi).contains(&r.ts()));
+    app.on_action(Action::ZoomIn);
+    app.on_action(Action::ZoomIn);
+    assert_eq!(app.zoom, super::app::Zoom::TenMinutes);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains(" 10 min ") && s.contains('↑'), "{s}");
+    for _ in 0..4 {
+        app.on_action(Action::ZoomOut);
+    }
+    assert_eq!((app.zoom, app.view_len()), (super::app::Zoom::All, all));
+}
+
+#[test]
+fn jump_to_time_reads_dates_in_the_zone_shown() {
+    use super::app::jump_target;
+    let base = crate::time::parse_time("2026-11-21T15:30:00Z").unwrap();
+    let t = |s: &str| crate::time::parse_time(s);
+    for (typed, want) in [
+        ("2026-11-22 09:20", t("2026-11-22T09:20:00Z")),
+        ("2026-11-22 09:20:30", t("2026-11-22T09:20:30Z")),
+        ("11-20 08:00", t("2026-11-20T08:00:00Z")),
+        ("09:20", t("2026-11-21T09:20:00Z")),
+        ("09:20:05", t("2026-11-21T09:20:05Z")),
+        ("2026-11-20T08:00:00Z", t("2026-11-20T08:00:00Z")),
+        ("13-40 09:20", None),
+        ("tomorrow", None),
+    ] {
+        assert_eq!(jump_target(typed, base, true), want, "{typed}");
+    }
+}
+
+#[test]
+fn strips_scale_to_the_usual_level_and_mark_spikes() {
+    use super::view::{bars_for_test as bars, strip_scale_for_test as scale};
+    // A steady level with one spike: the level sits low, the spike is marked.
+    let mut data = vec![10u64; 40];
+    data[20] = 400;
+    let s = scale(&data);
+    assert_eq!(s, 40, "four times the median");
+    let b: Vec<char> = bars(&data, s).chars().collect();
+    assert_eq!(b[0], '▂');
+    assert_eq!(b[20], '▲');
+    assert_eq!(bars(&[0, 5], 0), "  ");
 }

@@ -354,6 +354,16 @@ fn bars(data: &[u64], scale: u64) -> String {
         .collect()
 }
 
+#[cfg(test)]
+pub(crate) fn bars_for_test(data: &[u64], scale: u64) -> String {
+    bars(data, scale)
+}
+
+#[cfg(test)]
+pub(crate) fn strip_scale_for_test(data: &[u64]) -> u64 {
+    strip_scale(data)
+}
+
 /// What a full cell means, per minute: `█=120/min`.
 fn legend(scale: u64, bucket_secs: f64) -> String {
     let per_min = scale as f64 * 60.0 / bucket_secs.max(1e-3);
@@ -374,7 +384,20 @@ const LABEL_W: usize = 9;
 /// Tick spacing for the axis: the smallest that leaves room for labels.
 fn tick_every(span_ms: i64, columns: usize) -> i64 {
     const MIN: i64 = 60_000;
-    let steps = [MIN, 2 * MIN, 5 * MIN, 10 * MIN, 30 * MIN, 60 * MIN, 180 * MIN, 360 * MIN, 720 * MIN, 1440 * MIN, 2880 * MIN, 10080 * MIN];
+    let steps = [
+        MIN,
+        2 * MIN,
+        5 * MIN,
+        10 * MIN,
+        30 * MIN,
+        60 * MIN,
+        180 * MIN,
+        360 * MIN,
+        720 * MIN,
+        1440 * MIN,
+        2880 * MIN,
+        10080 * MIN,
+    ];
     let room = (columns / 8).max(1) as i64;
     steps.into_iter().find(|s| span_ms / s <= room).unwrap_or(10080 * MIN)
 }
@@ -398,11 +421,8 @@ fn axis(app: &App, first_s: i64, last_s: i64, w: usize) -> String {
     while t <= last {
         let c = col(t);
         let midnight = (t + offset).rem_euclid(86_400_000) == 0;
-        let label = if every >= 86_400_000 || midnight {
-            fmt_time(t, app.utc, "%m-%d")
-        } else {
-            fmt_time(t, app.utc, "%H:%M")
-        };
+        let label =
+            if every >= 86_400_000 || midnight { fmt_time(t, app.utc, "%m-%d") } else { fmt_time(t, app.utc, "%H:%M") };
         let text: Vec<char> = format!("╵{label}").chars().collect();
         if c >= free && c + text.len() <= w {
             for (i, ch) in text.iter().enumerate() {
