@@ -30,6 +30,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The severity of a rank as groups keep it (`Severity as u8`).
+    pub fn from_rank(rank: u8) -> Severity {
+        match rank {
+            0 => Severity::Info,
+            1 => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
     pub fn marker(self) -> &'static str {
         match self {
             Severity::Error => "‼",
@@ -62,7 +71,7 @@ impl Alert {
         match &self.kind {
             AlertKind::Burst(b) => {
                 let src = if b.source == BurstSource::MiniApp { "miniapp" } else { "api" };
-                let top = b.endpoints.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map_or("", |(p, _)| p);
+                let top = crate::report::top_endpoint(&b.endpoints);
                 format!("burst {src} {top}")
             }
             AlertKind::Flood(f) => {

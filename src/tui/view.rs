@@ -534,11 +534,7 @@ fn alert_line(app: &App) -> Line<'static> {
     if !burst && let Some((_, t, _)) = app.alert_rows.iter().filter_map(title_of).find(|(_, _, b)| *b) {
         named.push_str(&format!(" · {}", safe(&t, 26)));
     }
-    let marker = match severity {
-        2 => "‼",
-        1 => "!",
-        _ => "·",
-    };
+    let marker = super::app::Severity::from_rank(severity).marker();
     let n = app.alerts.len();
     let key = app.keymap.keys(Action::Alerts).first().cloned().unwrap_or_default();
     let text =
@@ -580,7 +576,7 @@ fn alerts(f: &mut Frame, app: &App, area: Rect) {
         match row {
             AlertRow::Group(g) => {
                 let Some(g) = app.groups.get(g) else { return Vec::new() };
-                let marker = ["·", "!", "‼"].get(g.severity as usize).copied().unwrap_or("‼");
+                let marker = super::app::Severity::from_rank(g.severity).marker();
                 let open = if app.open_group.as_deref() == Some(g.key.as_str()) { "▾" } else { "▸" };
                 let title = format!("{sel}{marker}{open}{} ", group_title(app, g));
                 let strip_w = w.saturating_sub(title.chars().count()).clamp(0, 24);
