@@ -1,7 +1,7 @@
 //! The screen on a large directory, as a user meets it: `linelens DIR` in a
 //! pseudo-terminal (200×50), its output replayed through a terminal
 //! emulator. Measures the time to the first rows on screen, the time until
-//! every file is read (the header's "indexing" bar gone) beside `linelens
+//! every file is read (the header's "reading" bar gone) beside `linelens
 //! report` on the same directory, how long a key pressed while reading
 //! takes to show (`?` opens the help, `?` closes it; each is timed until
 //! the screen shows it), and the screen's peak memory.
@@ -88,7 +88,7 @@ fn main() {
                 if m.0.is_none() && timeline_rows(&text).is_some_and(|c| c > 0) {
                     m.0 = Some(start.elapsed());
                 }
-                if m.0.is_some() && m.1.is_none() && !header.contains("indexing") {
+                if m.0.is_some() && m.1.is_none() && !header.contains(" · reading") {
                     m.1 = Some(start.elapsed());
                 }
             }
