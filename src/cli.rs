@@ -75,7 +75,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct FormatsArgs {
-    /// Config file (its [[formats]] are listed first).
+    /// Config file (its `[[formats]]` are listed first).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Output format.
@@ -97,7 +97,7 @@ pub struct TailArgs {
     /// Print message text in webhook events (never that of a message its user unsent).
     #[arg(long)]
     pub with_text: bool,
-    /// Config file (for its [secrets] table; default as for the other commands).
+    /// Config file (for its `[secrets]` table; default as for the other commands).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(flatten)]

@@ -1,8 +1,8 @@
 //! Per-user floods.
 //!
-//! For one user with event times t[0..n) in order, the window ending at j
-//! (j ≥ N−1) is hot when t[j] − t[j−N+1] < W. A flood is the union of the
-//! index ranges [j−N+1, j] of hot windows that overlap (share an index);
+//! For one user with event times `t[0..n)` in order, the window ending at `j`
+//! (j ≥ N−1) is hot when `t[j] − t[j−N+1]` < W. A flood is the union of the
+//! index ranges `[j−N+1, j]` of hot windows that overlap (share an index);
 //! unions that do not overlap are separate floods.
 //!
 //! Each user keeps a list of times (sorted before floods are computed, so

@@ -836,7 +836,7 @@ impl RecentErrors {
     const KEEP: usize = 16;
 
     /// Whether `l` repeats an SDK error or a logged webhook body (the same
-    /// destination and events, see [`body_key`]) just read. Ingest and
+    /// destination and events, see `body_key`) just read. Ingest and
     /// `tail` both ask this.
     pub fn repeats_line(&mut self, l: &Line) -> bool {
         let f = &l.fields;
