@@ -13,7 +13,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::analysis::Analyzer;
 use crate::config::{self, ThresholdFlags};
 use crate::ingest::{self, Window};
+use crate::mask::Mask;
 use crate::report::{self, Report, lookup};
+use crate::settings::Settings;
 use crate::source;
 use crate::store::Store;
 use crate::time::parse_time_arg;
@@ -168,58 +170,52 @@ pub struct PrivacyArgs {
 }
 
 impl PrivacyArgs {
-    /// Switch `--mask-users` on or off for the process, and load the secrets
-    /// from the flag, the environment and the config file's `[secrets]`
-    /// (paths relative to the config file).
+    /// Masking, and the secrets from the flag, the environment and the
+    /// config file's `[secrets]` (paths relative to the config file).
     pub fn apply(
         &self,
         file: &config::FileConfig,
         config_path: Option<&std::path::Path>,
-    ) -> Result<Option<std::sync::Arc<crate::signature::Secrets>>, CliError> {
-        crate::mask::enable(self.mask_users);
+    ) -> Result<(Mask, Option<std::sync::Arc<crate::signature::Secrets>>), CliError> {
         let base = config_path.and_then(std::path::Path::parent).unwrap_or(std::path::Path::new("."));
         let map = file.secrets.iter().map(|(k, p)| (k.clone(), base.join(p))).collect();
         let env = std::env::var("LINE_CHANNEL_SECRET").ok();
         let s = crate::signature::Secrets::load(self.channel_secret_file.as_deref(), env.as_deref(), &map)
             .map_err(|e| CliError::Usage(e.to_string()))?;
-        Ok((!s.is_empty()).then(|| std::sync::Arc::new(s)))
-    }
-}
-
-/// What a command needs from its flags and the config file.
-pub struct Engine {
-    pub analyzer: Analyzer,
-    pub audit: crate::audit::Audit,
-    pub secrets: Option<std::sync::Arc<crate::signature::Secrets>>,
-    pub file: config::FileConfig,
-}
-
-impl Engine {
-    /// An empty store that verifies signatures with the engine's secrets.
-    pub fn store(&self, report: bool) -> Store {
-        let mut s = if report { Store::for_report() } else { Store::new() };
-        s.secrets = self.secrets.clone();
-        s
+        Ok((Mask { on: self.mask_users }, (!s.is_empty()).then(|| std::sync::Arc::new(s))))
     }
 }
 
 impl AnalysisArgs {
-    /// Analyzer, audit and secrets: flags over config file over defaults.
-    pub fn engine(&self) -> Result<Engine, CliError> {
+    /// The settings these flags and `read` give: flags over config file
+    /// over defaults.
+    pub fn settings(&self, read: &ReadArgs) -> Result<Settings, CliError> {
         let (file, path) = config::load(self.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
-        let analyzer = self.analyzer(&file, path.as_deref())?;
+        let thresholds = self.thresholds(&file, path.as_deref())?;
         let in_file = |e: String| match &path {
             Some(p) => CliError::Usage(format!("config {}: {e}", p.display())),
             None => CliError::Usage(e),
         };
         let limits = crate::audit::limits::with_overrides(&file.rate_limits).map_err(&in_file)?;
         file.install_formats().map_err(&in_file)?;
-        let secrets = self.privacy.apply(&file, path.as_deref())?;
-        Ok(Engine { analyzer, audit: crate::audit::Audit { limits }, secrets, file })
+        let (mask, secrets) = self.privacy.apply(&file, path.as_deref())?;
+        Ok(Settings {
+            paths: read.paths(),
+            window: window(read)?,
+            thresholds,
+            audit: crate::audit::Audit { limits },
+            secrets,
+            mask,
+            file,
+        })
     }
 
     /// Thresholds: flags over the config file (`file`, read from `path`) over defaults.
-    fn analyzer(&self, file: &config::FileConfig, path: Option<&std::path::Path>) -> Result<Analyzer, CliError> {
+    fn thresholds(
+        &self,
+        file: &config::FileConfig,
+        path: Option<&std::path::Path>,
+    ) -> Result<crate::analysis::Thresholds, CliError> {
         let flags = ThresholdFlags {
             burst_gap: self.burst_gap.clone(),
             burst_min: self.burst_min,
@@ -230,11 +226,10 @@ impl AnalysisArgs {
             infer_window: self.infer_window.clone(),
         };
         // A bad flag value is named as the flag; a bad file value with the file.
-        let t = config::thresholds(&file.analysis, &flags).map_err(|e| match path {
+        config::thresholds(&file.analysis, &flags).map_err(|e| match path {
             Some(p) if !e.starts_with("--") => CliError::Usage(format!("config {}: {e}", p.display())),
             _ => CliError::Usage(e),
-        })?;
-        Ok(Analyzer::new(t))
+        })
     }
 }
 
@@ -260,8 +255,8 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub analysis: AnalysisArgs,
     /// Exit 1 when a finding at or above this severity exists.
-    #[arg(long, value_enum, default_value_t = crate::audit::Severity::Error, value_name = "LEVEL")]
-    pub fail_on: crate::audit::Severity,
+    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "LEVEL")]
+    pub fail_on: FailOn,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -269,6 +264,24 @@ pub struct AuditArgs {
     /// floods (text; the JSON always holds every one).
     #[arg(long)]
     pub all: bool,
+}
+
+/// `--fail-on`: the audit's severities, as the command line spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Info,
+    Warning,
+    Error,
+}
+
+impl FailOn {
+    fn severity(self) -> crate::audit::Severity {
+        match self {
+            FailOn::Info => crate::audit::Severity::Info,
+            FailOn::Warning => crate::audit::Severity::Warning,
+            FailOn::Error => crate::audit::Severity::Error,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -311,6 +324,13 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+impl ReadArgs {
+    /// The paths given, or the current directory.
+    fn paths(&self) -> Vec<PathBuf> {
+        if self.paths.is_empty() { vec![PathBuf::from(".")] } else { self.paths.clone() }
+    }
+}
+
 fn window(args: &ReadArgs) -> Result<Window, CliError> {
     let now = now_ms();
     let parse = |flag: &str, v: &Option<String>| -> Result<Option<i64>, CliError> {
@@ -321,10 +341,9 @@ fn window(args: &ReadArgs) -> Result<Window, CliError> {
 
 /// Discover and load the given paths into `store`, warnings on stderr,
 /// analysing as blocks are committed.
-pub fn load_paths(args: &ReadArgs, mut store: Store, analyzer: &mut Analyzer) -> Result<Store, CliError> {
-    let win = window(args)?;
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-    let (specs, warnings) = source::discover(&paths)?;
+pub fn load_paths(settings: &Settings, mut store: Store, analyzer: &mut Analyzer) -> Result<Store, CliError> {
+    let win = settings.window;
+    let (specs, warnings) = source::discover(&settings.paths)?;
     for w in warnings {
         warn(&w);
     }
@@ -399,41 +418,44 @@ fn warn(msg: &str) {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match cli.command {
         Some(Command::Report(args)) => {
-            let mut e = args.analysis.engine()?;
-            let store = load_paths(&args.read, e.store(true), &mut e.analyzer)?;
+            let e = args.analysis.settings(&args.read)?;
+            let mut analyzer = Analyzer::new(e.thresholds);
+            let store = load_paths(&e, e.store(true), &mut analyzer)?;
             let t = std::time::Instant::now();
-            let found = e.analyzer.findings(&store);
+            let found = analyzer.findings(&store);
             // The analysis state is not needed any more: its memory goes to the audit.
-            drop(e.analyzer);
+            drop(analyzer);
             let t = stage_figures("findings", t);
             let audit = e.audit.run(&store, &found);
             let t = stage_figures("audit", t);
             let r = Report::build(&store, &found, &audit);
             stage_figures("report", t);
-            masked(out, |out| match args.format {
+            masked(out, e.mask, |out| match args.format {
                 Format::Text => report::write_text(&r, args.all, out),
                 Format::Json => report::write_json(&r, out),
             })?;
             print_peak();
         }
         Some(Command::Audit(args)) => {
-            let mut e = args.analysis.engine()?;
-            let store = load_paths(&args.read, e.store(true), &mut e.analyzer)?;
-            let found = e.analyzer.findings(&store);
-            drop(e.analyzer);
+            let e = args.analysis.settings(&args.read)?;
+            let mut analyzer = Analyzer::new(e.thresholds);
+            let store = load_paths(&e, e.store(true), &mut analyzer)?;
+            let found = analyzer.findings(&store);
+            drop(analyzer);
             let findings = e.audit.run(&store, &found);
             let list = report::FindingReport::build_all(&store, &findings);
-            masked(out, |out| match args.format {
+            masked(out, e.mask, |out| match args.format {
                 Format::Text => report::write_audit(&list, args.all, out),
                 Format::Json => writeln!(out, "{}", crate::escape::to_json(&list, true)),
             })?;
-            let over = list.iter().filter(|f| f.severity >= args.fail_on).count();
+            let fail_on = args.fail_on.severity();
+            let over = list.iter().filter(|f| f.severity >= fail_on).count();
             if over > 0 {
                 out.flush()?;
                 return Err(CliError::Findings(format!(
                     "{over} finding{} at or above {}",
                     if over == 1 { "" } else { "s" },
-                    args.fail_on.as_str()
+                    fail_on.as_str()
                 ))
                 .into());
             }
@@ -454,9 +476,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 Some(p) => CliError::Usage(format!("config {}: {e}", p.display())),
                 None => CliError::Usage(e),
             })?;
+            let (mask, secrets) = args.privacy.apply(&file, path.as_deref())?;
             let printer = crate::tail::Printer {
                 with_text: args.with_text,
-                secrets: args.privacy.apply(&file, path.as_deref())?,
+                secrets,
+                mask,
                 unsent: Default::default(),
                 last_times: Default::default(),
             };
@@ -468,36 +492,36 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 Some(p) => CliError::Usage(format!("config {}: {e}", p.display())),
                 None => CliError::Usage(e),
             })?;
-            masked(out, |out| match args.format {
+            // Format samples carry no real user IDs: nothing to mask.
+            masked(out, Mask::default(), |out| match args.format {
                 Format::Text => report::write_formats(out),
                 Format::Json => writeln!(out, "{}", crate::escape::to_json(&report::formats_list(), true)),
             })?;
         }
         Some(Command::Lookup(args)) => {
-            let mut e = args.analysis.engine()?;
-            let mut store = load_paths(&args.read, e.store(false), &mut e.analyzer)?;
-            let Some(found) = lookup::lookup(&mut store, &mut e.analyzer, args.request_id.trim()) else {
+            let e = args.analysis.settings(&args.read)?;
+            let mut analyzer = Analyzer::new(e.thresholds);
+            let mut store = load_paths(&e, e.store(false), &mut analyzer)?;
+            let Some(found) = lookup::lookup(&mut store, &mut analyzer, args.request_id.trim()) else {
                 return Err(CliError::NotFound(args.request_id).into());
             };
-            masked(out, |out| match args.format {
+            masked(out, e.mask, |out| match args.format {
                 Format::Text => lookup::write_text(&found, out),
                 Format::Json => lookup::write_json(&found, out),
             })?;
         }
         None => {
-            let e = cli.analysis.engine()?;
+            let e = cli.analysis.settings(&cli.read)?;
             let keymap = crate::tui::action::Keymap::new(&e.file.keys).map_err(CliError::Usage)?;
-            let win = window(&cli.read)?;
-            let paths = if cli.read.paths.is_empty() { vec![PathBuf::from(".")] } else { cli.read.paths.clone() };
-            let title = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
-            let (specs, _warnings) = source::discover(&paths)?;
+            let title = e.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
+            let (specs, _warnings) = source::discover(&e.paths)?;
             if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 return Err(CliError::Usage(
                     "the incident screen needs a terminal; use `linelens report` in scripts".into(),
                 )
                 .into());
             }
-            crate::tui::run(specs, paths, e, keymap, title, win)?;
+            crate::tui::run(specs, e, keymap, title)?;
         }
     }
     out.flush()?;
@@ -531,8 +555,8 @@ fn print_status(prefix: &str, keys: &[&str]) {
 }
 
 /// Write through `f`, with user IDs shortened when `--mask-users` is on.
-fn masked(out: &mut dyn Write, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
-    if !crate::mask::enabled() {
+fn masked(out: &mut dyn Write, mask: Mask, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    if !mask.on {
         return f(out);
     }
     let mut buf = Vec::new();

@@ -93,7 +93,8 @@ impl FileConfig {
     /// for this process.
     pub fn install_formats(&self) -> Result<(), String> {
         let formats = crate::parse::user::compile(&self.formats)?;
-        crate::parse::user::install(formats, self.webhook_paths.clone());
+        crate::parse::user::install(formats);
+        crate::parse::access::install_webhook_paths(self.webhook_paths.clone());
         Ok(())
     }
 }

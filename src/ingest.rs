@@ -112,10 +112,7 @@ pub struct ParsedBlock {
     sig_failure: Option<(u32, Millis, parse::sdk::SignatureFailure)>,
 }
 
-/// A multi-line entry holds at most this many continuation lines and bytes;
-/// what follows is unparsed.
-pub const ENTRY_MAX_LINES: u32 = 10_000;
-pub const ENTRY_MAX_BYTES: u64 = 1 << 20;
+pub use crate::parse::gather::{ENTRY_MAX_BYTES, ENTRY_MAX_LINES};
 
 /// A LINE answer slower than this (ms) is noted: LINE's webhook timeout.
 pub const SLOW_MS: u64 = 2000;

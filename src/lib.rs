@@ -1,7 +1,9 @@
 //! linelens: an incident log viewer for LINE bots and LINE MINI Apps.
 //!
-//! The engine knows nothing of the terminal; the headless commands and (in
-//! `tui/`) the incident screen are two consumers of it.
+//! The engine knows nothing of the terminal or the command line; the
+//! headless commands and (in `tui/`) the incident screen are two consumers
+//! of it. Only the binary's entry uses `cli`; no two modules import each
+//! other.
 //!
 //! ```text
 //! cli ──▶ source ──▶ ingest ──▶ parse ──▶ store ──▶ report
@@ -16,6 +18,9 @@
 //! - `store`   records, interned strings, indexes, counters.
 //! - `analysis` 429 bursts, floods, webhook ↔ reply correlation, links.
 //! - `config`  the config file and threshold resolution.
+//! - `settings` what a run uses (paths, window, thresholds, secrets, mask),
+//!   filled in by `cli`, read by the engine's consumers; no flags in it.
+//! - `mask`    `--mask-users` as a value handed to every writer.
 //! - `report`  the `report` and `lookup` output, as text or JSON.
 //! - `escape`  making untrusted log text safe for a terminal.
 //! - `tail`    `linelens tail`: following files, one JSON record a line.
@@ -32,6 +37,7 @@ pub mod mask;
 pub mod model;
 pub mod parse;
 pub mod report;
+pub mod settings;
 pub mod signals;
 pub mod signature;
 pub mod source;

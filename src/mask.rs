@@ -1,30 +1,27 @@
 //! `--mask-users`: user, group and room IDs shortened (`U1a2b…9f0e`) in
 //! everything shown, for screenshots pasted into an incident channel.
 //!
-//! One switch for the process, set once from the command line before any
-//! output, read by every writer (report, audit, lookup, tail, the screen).
+//! A value, decided once from the settings and handed to every writer
+//! (report, audit, lookup, tail, the screen); no process-wide switch.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-static ENABLED: AtomicBool = AtomicBool::new(false);
-
-pub fn enable(on: bool) {
-    ENABLED.store(on, Ordering::Relaxed);
+/// Whether IDs are shortened in what is shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mask {
+    pub on: bool,
 }
 
-pub fn enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
+impl Mask {
+    /// `text` with every LINE ID (U, C or R and 32 hex digits, not part of
+    /// a longer word) shortened to its first 4 and last 4 hex digits, when
+    /// masking is on.
+    pub fn apply(self, text: &str) -> Cow<'_, str> {
+        if self.on { shorten(text) } else { Cow::Borrowed(text) }
+    }
 }
 
-/// `text` with every LINE ID (U, C or R and 32 hex digits, not part of a
-/// longer word) shortened to its first 4 and last 4 hex digits, when masking
-/// is on.
-pub fn apply(text: &str) -> Cow<'_, str> {
-    if enabled() { shorten(text) } else { Cow::Borrowed(text) }
-}
-
-/// [`apply`] regardless of the switch.
+/// [`Mask::apply`] with masking on.
 pub fn shorten(text: &str) -> Cow<'_, str> {
     let b = text.as_bytes();
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';

@@ -488,3 +488,11 @@ pub struct Note {
     /// Hash of the audience group ID (see `audience_op`).
     pub audience: u64,
 }
+
+/// Hash an identifier for the indexes. Never 0 (0 means "absent").
+pub fn hash_id(s: &str) -> u64 {
+    match xxhash_rust::xxh3::xxh3_64(s.as_bytes()) {
+        0 => 1,
+        h => h,
+    }
+}

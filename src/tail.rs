@@ -8,6 +8,7 @@
 //! SIGINT/SIGTERM ─ quit ────┘
 //! ```
 
+use crate::mask::Mask;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub struct Printer {
     /// Print message text (never that of an unsent message).
     pub with_text: bool,
     pub secrets: Option<std::sync::Arc<crate::signature::Secrets>>,
+    /// User IDs shortened in what is printed (`--mask-users`).
+    pub mask: Mask,
     /// Messages unsent so far (message ID hash).
     pub unsent: std::collections::HashMap<u64, crate::time::Millis>,
     /// Per source, the time of the last record printed: the date of a line
@@ -66,7 +69,7 @@ pub fn record_json(text: &str, source: &str, line: u64, p: &Printer) -> Value {
         Parsed::Record(l) => {
             let f = &l.fields;
             m.insert("kind".into(), l.kind.as_str().into());
-            m.insert("format".into(), crate::parse::formats::name(l.format).into());
+            m.insert("format".into(), crate::parse::format_name(l.format).into());
             // An access line without a time of its own (uvicorn, morgan) has
             // none here; a time of day alone takes its date from the record
             // before it, else from the file's last change (now, for a stream).
@@ -195,7 +198,7 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
     // The pending record's line was split by its runtime (a CRI `P` line):
     // the next line is its rest, whatever it looks like.
     let mut split = false;
-    let mut held = Held::default();
+    let mut held = Held { queue: Default::default(), mask: p.mask };
     let mut emit = |out: &mut dyn Write, v: Value| held.push(out, v);
     let all: Vec<std::borrow::Cow<'_, str>> = lines_of(data).collect();
     // Lines of an entry read as one (see `parse::gather`) already printed
@@ -308,8 +311,10 @@ fn print_lines(out: &mut dyn Write, source: &str, first_line: u64, data: &[u8], 
 /// 16 records, the same second, refused) print as one receipt, as ingest
 /// counts them (see `ingest`'s `merge_failure`): the access line with the
 /// failure's signature state, the failure line as a `log` line.
-#[derive(Default)]
-struct Held(std::collections::VecDeque<Value>);
+struct Held {
+    queue: std::collections::VecDeque<Value>,
+    mask: Mask,
+}
 
 impl Held {
     const NEAR: usize = 16;
@@ -328,7 +333,7 @@ impl Held {
             && v.get("events").is_none();
         if refused_receipt {
             let near = self
-                .0
+                .queue
                 .iter_mut()
                 .rev()
                 .take(Self::NEAR)
@@ -343,25 +348,25 @@ impl Held {
                 f.insert("kind".into(), "log".into());
             }
         }
-        self.0.push_back(v);
-        while self.0.len() > Self::NEAR {
-            if let Some(first) = self.0.pop_front() {
-                write_record(out, &first)?;
+        self.queue.push_back(v);
+        while self.queue.len() > Self::NEAR {
+            if let Some(first) = self.queue.pop_front() {
+                write_record(out, &first, self.mask)?;
             }
         }
         Ok(())
     }
 
     fn flush(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
-        while let Some(v) = self.0.pop_front() {
-            write_record(out, &v)?;
+        while let Some(v) = self.queue.pop_front() {
+            write_record(out, &v, self.mask)?;
         }
         Ok(())
     }
 }
 
-fn write_record(out: &mut dyn Write, v: &Value) -> std::io::Result<()> {
-    out.write_all(crate::mask::apply(&crate::escape::to_json(v, false)).as_bytes())?;
+fn write_record(out: &mut dyn Write, v: &Value, mask: Mask) -> std::io::Result<()> {
+    out.write_all(mask.apply(&crate::escape::to_json(v, false)).as_bytes())?;
     out.write_all(b"\n")
 }
 

@@ -477,6 +477,33 @@ pub fn parse_duration(s: &str) -> Option<Millis> {
     n.checked_mul(mult)
 }
 
+/// A line's leading time and the text after it. Before the time there
+/// may be an opening bracket, a Rails severity letter (`I, [`), or one
+/// bracketed tag that is not a time (`[pipeline.log] `).
+pub fn line_start(line: &str) -> Option<(Millis, &str)> {
+    let t = line.trim_start();
+    if let Some(x) = time_then_rest(t) {
+        return Some(x);
+    }
+    // Rails: `I, [2026-11-20T08:00:00.123456 #1234]`
+    let t = match t.as_bytes() {
+        [c, b',', b' ', b'[', ..] if c.is_ascii_uppercase() => t.get(3..)?,
+        _ => t,
+    };
+    let inner = t.strip_prefix('[')?;
+    if let Some(x) = time_then_rest(inner) {
+        return Some(x);
+    }
+    // One tag before the time: `[pipeline_20260319.log] 2026-03-19 07:00:05,172`.
+    let close = inner.find(']').filter(|&i| i <= 64)?;
+    let after = inner.get(close + 1..)?.trim_start();
+    if after.starts_with('[') { time_then_rest(after.get(1..)?) } else { time_then_rest(after) }
+}
+
+fn time_then_rest(s: &str) -> Option<(Millis, &str)> {
+    leading_time(s).and_then(|(ms, n)| Some((ms, s.get(n..)?)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::store::hash_id;
+use crate::model::hash_id;
 use crate::time::Millis;
 
 /// What withdrawn content is shown as.

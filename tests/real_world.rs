@@ -195,7 +195,7 @@ fn from_text(dir: &Path, file: &str) -> Vec<FromText> {
     for (r, n) in recs.iter().zip(lines) {
         let text = s.line_text(*r).unwrap();
         if let Parsed::Record(l) = parse_line(&text) {
-            let name = formats::name(l.format);
+            let name = linelens::parse::format_name(l.format);
             if ["sdk-error", "webhook-body", "webhook-event", "signature-failure"].contains(&name) {
                 out.push((n, (r.kind(), l.fields.status, l.fields.request_id.map(|x| x.into_owned()), name)));
             }
@@ -336,7 +336,7 @@ fn logged_events_as_receipts() {
         for r in (0..s.len() as u32).map(|i| s.get(i).unwrap()) {
             let text = s.line_text(r).unwrap();
             let Parsed::Record(l) = parse_line(&text) else { continue };
-            if formats::name(l.format) != "webhook-event" || r.kind() != Kind::Webhook {
+            if linelens::parse::format_name(l.format) != "webhook-event" || r.kind() != Kind::Webhook {
                 continue;
             }
             let body = l.fields.body.unwrap().text().into_owned();

@@ -20,7 +20,7 @@ use crate::signature::SigState;
 use crate::store::{KindFields, Store, token_order};
 use crate::time::Millis;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -1147,10 +1147,10 @@ fn log_readability(cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(s) = cx.store.sources.get(si) else { continue };
         let lines = s.lines();
         let pct = (s.unparsed * 1000 / lines.max(1)) as f64 / 10.0;
-        let shapes = crate::report::shapes(cx.store, Some(si as u32), 3);
+        let shapes = cx.store.shapes(Some(si as u32), 3);
         let shown: Vec<String> = shapes
             .iter()
-            .map(|x| format!("\"{}\" ×{}", crate::escape::truncate(&x.shape, 40), n(x.count as usize)))
+            .map(|x| format!("\"{}\" ×{}", crate::escape::truncate(x.shape, 40), n(x.count as usize)))
             .collect();
         let what = if s.line_records == 0 { "no LINE request or receipt recognised; " } else { "" };
         let msg = format!(

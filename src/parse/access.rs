@@ -48,10 +48,18 @@ static NGROK: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// The paths a LINE webhook is posted to when the user agent was not
 /// logged: `/callback` and `/webhook`, and any path ending in them, with or
 /// without a trailing slash or a query; and the config's `webhook_paths`.
+static WEBHOOK_PATHS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Install the config's `webhook_paths` for this process. The first call
+/// wins (one config per run).
+pub fn install_webhook_paths(paths: Vec<String>) {
+    let _ = WEBHOOK_PATHS.set(paths);
+}
+
 pub fn is_webhook_path(path: &str) -> bool {
     let p = super::endpoint_path(path);
     let p = p.strip_suffix('/').unwrap_or(p);
-    let configured = super::user::installed().map_or(&[][..], |u| u.webhook_paths.as_slice());
+    let configured = WEBHOOK_PATHS.get().map_or(&[][..], Vec::as_slice);
     ["/callback", "/webhook"].iter().any(|w| p.ends_with(w))
         || matches!(p, "callback" | "webhook")
         || configured.iter().any(|w| {
@@ -98,7 +106,7 @@ fn duration(s: &str, bare_unit_ms: bool) -> Option<u64> {
 
 /// The line's own leading time, past an optional `[`.
 fn outer_time(line: &str) -> Option<Millis> {
-    super::logline::leading(line).map(|(t, _)| t)
+    crate::time::line_start(line).map(|(t, _)| t)
 }
 
 struct Hit<'a> {

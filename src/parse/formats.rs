@@ -666,16 +666,6 @@ pub static FORMATS: &[Format] = &[
     },
 ];
 
-/// A format's name: a built-in one, then the user's (see `user`),
-/// `unparsed` past them.
-pub fn name(id: FormatId) -> &'static str {
-    let i = usize::from(id);
-    if let Some(f) = FORMATS.get(i) {
-        return f.name;
-    }
-    super::user::installed().and_then(|u| u.formats.get(i - FORMATS.len())).map_or("unparsed", |f| f.name.as_str())
-}
-
 /// The fields of a record line by name, as the samples state them (`-` for
 /// absent): kind, time (RFC 3339), method, path, endpoint, status, ip,
 /// request_id, level, message, user_agent, duration_ms, origin, format.
@@ -710,7 +700,7 @@ pub fn describe(line: &super::Line, field: &str) -> String {
         "duration_ms" => f.duration_ms.map_or("-".into(), |d| d.to_string()),
         "origin" => s(f.origin.as_deref()),
         "user_id" => s(f.user_id.as_deref()),
-        "format" => name(line.format).to_owned(),
+        "format" => super::format_name(line.format).to_owned(),
         _ => format!("(no field {field})"),
     }
 }

@@ -36,6 +36,11 @@
 
 use std::borrow::Cow;
 
+/// A multi-line entry holds at most this many continuation lines and bytes;
+/// what follows is unparsed.
+pub const ENTRY_MAX_LINES: u32 = 10_000;
+pub const ENTRY_MAX_BYTES: u64 = 1 << 20;
+
 use super::{Parsed, formats, pretty};
 use crate::model::Kind;
 
@@ -275,9 +280,9 @@ pub fn close_of<'a>(mut lines: impl Iterator<Item = &'a str>, parsed: &Parsed) -
     let opened = g.clone();
     let mut bytes = first.len() as u64 + 1;
     let mut last = 0;
-    for (i, l) in lines.take(crate::ingest::ENTRY_MAX_LINES as usize).enumerate() {
+    for (i, l) in lines.take(ENTRY_MAX_LINES as usize).enumerate() {
         bytes += l.len() as u64 + 1;
-        if bytes > crate::ingest::ENTRY_MAX_BYTES {
+        if bytes > ENTRY_MAX_BYTES {
             break;
         }
         match g.step(l) {
@@ -303,7 +308,7 @@ pub fn open_at_end<'a>(first: &str, lines: impl Iterator<Item = &'a str>, parsed
     let mut bytes = first.len() as u64 + 1;
     for (i, l) in lines.enumerate() {
         bytes += l.len() as u64 + 1;
-        if i >= crate::ingest::ENTRY_MAX_LINES as usize || bytes > crate::ingest::ENTRY_MAX_BYTES {
+        if i >= ENTRY_MAX_LINES as usize || bytes > ENTRY_MAX_BYTES {
             return false;
         }
         if g.step(l) != Step::Take {
@@ -400,10 +405,18 @@ fn wire_opener(line: &str, at: usize, part: WirePart) -> bool {
     let first = words.next().unwrap_or("");
     let ok = match part {
         WirePart::Request => crate::model::Method::parse(first).is_some(),
-        _ => super::sdk::status_prefix(first).is_some(),
+        _ => status_prefix(first).is_some(),
     };
     let url = words.find(|w| w.starts_with("http://") || w.starts_with("https://"));
     ok && url.is_some_and(|u| u.contains("line.me/") || wire_marked(line))
+}
+
+/// A status (three digits, 100 to 599) at the start of `s`.
+pub fn status_prefix(s: &str) -> Option<u16> {
+    let digits = s.get(..3)?;
+    let n: u16 = digits.parse().ok()?;
+    let after = s.as_bytes().get(3);
+    ((100..=599).contains(&n) && after.is_none_or(|c| !c.is_ascii_digit())).then_some(n)
 }
 
 #[cfg(test)]

@@ -18,32 +18,7 @@ use std::borrow::Cow;
 use super::formats;
 use super::{Fields, Line};
 use crate::model::{Kind, Level};
-use crate::time::{Millis, leading_time};
-
-/// The line's leading time and the text after it.
-pub fn leading(line: &str) -> Option<(Millis, &str)> {
-    let t = line.trim_start();
-    if let Some(x) = at(t) {
-        return Some(x);
-    }
-    // Rails: `I, [2026-11-20T08:00:00.123456 #1234]`
-    let t = match t.as_bytes() {
-        [c, b',', b' ', b'[', ..] if c.is_ascii_uppercase() => t.get(3..)?,
-        _ => t,
-    };
-    let inner = t.strip_prefix('[')?;
-    if let Some(x) = at(inner) {
-        return Some(x);
-    }
-    // One tag before the time: `[pipeline_20260319.log] 2026-03-19 07:00:05,172`.
-    let close = inner.find(']').filter(|&i| i <= 64)?;
-    let after = inner.get(close + 1..)?.trim_start();
-    if after.starts_with('[') { at(after.get(1..)?) } else { at(after) }
-}
-
-fn at(s: &str) -> Option<(Millis, &str)> {
-    leading_time(s).and_then(|(ms, n)| Some((ms, s.get(n..)?)))
-}
+use crate::time::{Millis, line_start as leading};
 
 fn trim_separators(s: &str) -> &str {
     s.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ']' | '-' | ':' | '|' | '#'))

@@ -115,6 +115,16 @@ pub struct Line<'a> {
     pub format: formats::FormatId,
 }
 
+/// A format's name: a built-in one, then the user's (see `user`),
+/// `unparsed` past them.
+pub fn format_name(id: formats::FormatId) -> &'static str {
+    let i = usize::from(id);
+    if let Some(f) = formats::FORMATS.get(i) {
+        return f.name;
+    }
+    user::installed().and_then(|u| u.formats.get(i - formats::FORMATS.len())).map_or("unparsed", |f| f.name.as_str())
+}
+
 fn owned(c: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
     c.map(|c| Cow::Owned(c.into_owned()))
 }

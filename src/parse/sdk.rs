@@ -27,6 +27,7 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 
 use super::formats;
+use super::gather::status_prefix;
 use super::{Body, Fields, Line};
 use crate::model::{Kind, Method};
 use crate::time::Millis;
@@ -100,7 +101,7 @@ fn read_at(line: &str, m: &aho_corasick::Match, time: Millis) -> Option<Line<'st
         1 => go(head),
         2 => java(head),
         3 => java_v7(head),
-        4 => Some(api(status_at(head)?, None, None, None)),
+        4 => Some(api(status_prefix(head)?, None, None, None)),
         5 | 10 => status_and_body(head),
         6 | 7 => guzzle(head),
         8 | 9 => requests(line, at),
@@ -176,18 +177,6 @@ fn first_json(s: &str) -> Option<&RawValue> {
     it.next()?.ok()
 }
 
-/// A status (three digits, 100 to 599) at the start of `s`.
-pub fn status_prefix(s: &str) -> Option<u16> {
-    status_at(s)
-}
-
-fn status_at(s: &str) -> Option<u16> {
-    let digits = s.get(..3)?;
-    let n: u16 = digits.parse().ok()?;
-    let after = s.as_bytes().get(3);
-    ((100..=599).contains(&n) && after.is_none_or(|c| !c.is_ascii_digit())).then_some(n)
-}
-
 /// `key=value` up to a comma, space or closing bracket.
 fn value_after<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     let at = s.find(key)? + key.len();
@@ -203,7 +192,7 @@ fn message_of(raw: &str) -> Option<String> {
 /// Python SDK v1/v2: `LineBotApiError: status_code=400, request_id=…,
 /// error_response={…}, headers={…}`.
 fn python(s: &str) -> Option<Line<'static>> {
-    let status = status_at(s)?;
+    let status = status_prefix(s)?;
     let request_id = value_after(s, "request_id=");
     let mut l = api(status, None, None, request_id);
     let body = s.find("error_response=").and_then(|i| s.get(i + "error_response=".len()..)).and_then(first_json);
@@ -218,7 +207,7 @@ fn python(s: &str) -> Option<Line<'static>> {
 
 /// Go SDK: `linebot: APIError 429 You have reached your monthly limit.`
 fn go(s: &str) -> Option<Line<'static>> {
-    let status = status_at(s)?;
+    let status = status_prefix(s)?;
     Some(with_message(api(status, None, None, None), s.get(3..)))
 }
 
@@ -303,7 +292,7 @@ fn with_details(mut l: Line<'static>, details: Vec<serde_json::Value>) -> Line<'
 /// Java SDK v7+: `API returns error: code=429 requestUrl=URL
 /// x-line-request-id=ID error='…' details='…'`.
 fn java_v7(s: &str) -> Option<Line<'static>> {
-    let status = status_at(s)?;
+    let status = status_prefix(s)?;
     let url = value_after(s, "requestUrl=");
     // `error='…'` and `details='…'` are quoted as printed: LINE's message
     // may hold quotes of its own (`The property, 'to', …`), so a value ends
@@ -327,7 +316,7 @@ fn java_v7(s: &str) -> Option<Line<'static>> {
 /// `LINE API error: 429 {"message": …}`. (Node v8's `HTTPFetchError: 429 -
 /// Too Many Requests` has the status alone.)
 fn status_and_body(s: &str) -> Option<Line<'static>> {
-    let status = status_at(s)?;
+    let status = status_prefix(s)?;
     let body = s.get(3..).and_then(|b| b.find('{').and_then(|i| b.get(i..))).and_then(first_json);
     Some(with_message(api(status, None, None, None), body.and_then(|b| message_of(b.get())).as_deref()))
 }
@@ -337,14 +326,14 @@ fn status_and_body(s: &str) -> Option<Line<'static>> {
 fn guzzle(s: &str) -> Option<Line<'static>> {
     let (request, after) = s.split_once('`')?;
     let (method, url) = request.split_once(' ')?;
-    let status = status_at(after.split_once('`')?.1)?;
+    let status = status_prefix(after.split_once('`')?.1)?;
     Some(api(status, Some(url), Method::parse(method), None))
 }
 
 /// Python requests' `raise_for_status`: `429 Client Error: Too Many
 /// Requests for url: https://api.line.me/…` (LINE's hosts only).
 fn requests(line: &str, at: usize) -> Option<Line<'static>> {
-    let status = status_at(line.get(at.checked_sub(3)?..)?)?;
+    let status = status_prefix(line.get(at.checked_sub(3)?..)?)?;
     let url = line.get(at..)?.split_once("for url: ")?.1.split_whitespace().next()?;
     let host_ok = url.contains("://api.line.me/") || url.contains("://api-data.line.me/");
     host_ok.then(|| api(status, Some(url), None, None))
@@ -390,7 +379,7 @@ fn endpoint_of_call(call: &str) -> Option<&'static str> {
 /// `gather`): `…http status code: 200`, `…x-line-request-id: ID`, `…http
 /// body: …`. Without the request ID line it is no LINE call.
 fn http_info(head: &str, rest: &str) -> Option<Line<'static>> {
-    let status = status_at(head)?;
+    let status = status_prefix(head)?;
     let id = rest.lines().find_map(|l| l.split_once("x-line-request-id: ")).map(|(_, v)| v.trim())?;
     let l = api(status, None, None, Some(id));
     let body = rest.lines().find_map(|l| l.split_once("http body: ")).map(|(_, b)| b.trim());
@@ -416,7 +405,7 @@ fn wire(text: &str) -> Option<Line<'static>> {
                 request.get_or_insert((m, url));
             }
         } else if let Some(r) = msg.strip_prefix("<-- ") {
-            if let Some(status) = status_at(r) {
+            if let Some(status) = status_prefix(r) {
                 let url = r.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://"));
                 let ms = r
                     .rsplit_once('(')
@@ -481,9 +470,10 @@ fn sent(line: &str, at: usize) -> Option<Line<'static>> {
     }
     // What the bot wrote before the body: the status and the call.
     let prefix = line.get(..start)?;
-    let status = ["status_code=", "status_code: ", "status=", "status: ", "\"status\":", "\"statusCode\":"]
-        .iter()
-        .find_map(|k| prefix.find(k).and_then(|i| prefix.get(i + k.len()..)).and_then(|v| status_at(v.trim_start())))?;
+    let status =
+        ["status_code=", "status_code: ", "status=", "status: ", "\"status\":", "\"statusCode\":"].iter().find_map(
+            |k| prefix.find(k).and_then(|i| prefix.get(i + k.len()..)).and_then(|v| status_prefix(v.trim_start())),
+        )?;
     let lower = prefix.to_ascii_lowercase();
     let endpoint = [
         ("reply", "/v2/bot/message/reply"),
@@ -505,7 +495,7 @@ fn sent(line: &str, at: usize) -> Option<Line<'static>> {
 /// the next (see `gather`).
 fn ruby(s: &str) -> Option<Line<'static>> {
     let (_, after) = s.split_once(' ')?;
-    let status = status_at(after)?;
+    let status = status_prefix(after)?;
     let mut l = api(status, None, None, None);
     if let Some((_, tail)) = after.split_once('>') {
         l = with_body(l, Some(tail.trim()));
@@ -516,7 +506,7 @@ fn ruby(s: &str) -> Option<Line<'static>> {
 /// The Go SDK v8 clients' error: `unexpected status code: 400,
 /// {"message":…}`.
 fn go_v8(s: &str) -> Option<Line<'static>> {
-    let status = status_at(s)?;
+    let status = status_prefix(s)?;
     let body = s.get(3..).map(|b| b.trim_start_matches([',', ' ']));
     Some(with_body(api(status, None, None, None), body))
 }
@@ -886,7 +876,7 @@ impl RecentErrors {
     }
 
     fn hash(status: u16, id: &str, message: Option<&str>) -> u64 {
-        crate::store::hash_id(&format!("{status}\u{1f}{id}\u{1f}{}", message.unwrap_or("")))
+        crate::model::hash_id(&format!("{status}\u{1f}{id}\u{1f}{}", message.unwrap_or("")))
     }
 
     fn push(&mut self, key: u64) {

@@ -411,7 +411,8 @@ proptest::proptest! {
 /// gives the fields the registry says it must.
 #[test]
 fn every_registered_format_reads_its_samples() {
-    use super::formats::{FORMATS, describe, name};
+    use super::format_name as name;
+    use super::formats::{FORMATS, describe};
     let mut checked = 0;
     for (id, f) in FORMATS.iter().enumerate() {
         assert!(!f.samples.is_empty(), "{} has no sample", f.name);
@@ -625,7 +626,7 @@ fn webhook_bodies_wherever_logged() {
     ];
     for (line, events) in rows {
         let l = rec(line);
-        assert_eq!((l.kind, super::formats::name(l.format)), (Kind::Webhook, "webhook-body"), "{line}");
+        assert_eq!((l.kind, super::format_name(l.format)), (Kind::Webhook, "webhook-body"), "{line}");
         let body = l.fields.body.as_ref().map(|b| b.text().into_owned()).unwrap_or_default();
         let wb = body::parse_webhook_body(&body).unwrap();
         assert_eq!(wb.events.len(), *events, "{line}");

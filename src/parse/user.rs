@@ -222,16 +222,14 @@ fn one_line(s: &str) -> String {
 #[derive(Debug, Default)]
 pub struct Installed {
     pub formats: Vec<UserFormat>,
-    /// More paths LINE posts webhooks to (besides `/callback`, `/webhook`).
-    pub webhook_paths: Vec<String>,
 }
 
 static INSTALLED: OnceLock<Installed> = OnceLock::new();
 
-/// Install the config's formats and webhook paths for this process. The
-/// first call wins (one config per run).
-pub fn install(formats: Vec<UserFormat>, webhook_paths: Vec<String>) {
-    let _ = INSTALLED.set(Installed { formats, webhook_paths });
+/// Install the config's formats for this process. The first call wins
+/// (one config per run).
+pub fn install(formats: Vec<UserFormat>) {
+    let _ = INSTALLED.set(Installed { formats });
 }
 
 pub fn installed() -> Option<&'static Installed> {

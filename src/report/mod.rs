@@ -93,7 +93,7 @@ fn format_shares(s: &crate::store::Source) -> Vec<FormatShare> {
         .enumerate()
         .filter(|(_, n)| **n > 0)
         .map(|(id, &n)| FormatShare {
-            name: crate::parse::formats::name(u8::try_from(id).unwrap_or(u8::MAX)).to_owned(),
+            name: crate::parse::format_name(u8::try_from(id).unwrap_or(u8::MAX)).to_owned(),
             lines: n,
             share: share(n),
         })
@@ -125,28 +125,15 @@ fn examples(store: &crate::store::Store, list: &[crate::store::Example]) -> Vec<
 
 /// The largest shapes of unparsed lines, over `sources` (all when `None`).
 pub fn shapes(store: &crate::store::Store, only: Option<u32>, top: usize) -> Vec<ShapeReport> {
-    let mut merged: std::collections::BTreeMap<&str, (u64, &str, u64, &str)> = std::collections::BTreeMap::new();
-    for (i, src) in store.sources.iter().enumerate() {
-        if only.is_some_and(|o| o as usize != i) {
-            continue;
-        }
-        // The bucket past the per-file cap is no shape to show.
-        for (shape, (n, line, text)) in src.shapes.iter().filter(|(k, _)| &***k != crate::store::OTHER_SHAPES) {
-            let e = merged.entry(shape).or_insert((0, src.display.as_str(), *line, text));
-            e.0 += n;
-        }
-    }
-    let mut v: Vec<ShapeReport> = merged
+    store
+        .shapes(only, top)
         .into_iter()
-        .map(|(shape, (count, source, line, text))| ShapeReport {
-            shape: shape.to_owned(),
-            count,
-            example: UnparsedExample { source: source.to_owned(), line, text: text.to_owned() },
+        .map(|s| ShapeReport {
+            shape: s.shape.to_owned(),
+            count: s.count,
+            example: UnparsedExample { source: s.source.to_owned(), line: s.line, text: s.text.to_owned() },
         })
-        .collect();
-    v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.shape.cmp(&b.shape)));
-    v.truncate(top);
-    v
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

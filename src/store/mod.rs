@@ -26,13 +26,7 @@ pub use index::{MultiIndex, MultiIndex32};
 use crate::model::{ApiMeta, EventMeta, Kind, NONE, Note, Record, RecordId, Sym, WebhookMeta};
 use crate::time::Millis;
 
-/// Hash an identifier for the indexes. Never 0 (0 means "absent").
-pub fn hash_id(s: &str) -> u64 {
-    match xxhash_rust::xxh3::xxh3_64(s.as_bytes()) {
-        0 => 1,
-        h => h,
-    }
-}
+pub use crate::model::hash_id;
 
 /// Interned strings: endpoint paths, user IDs, IPs, event types.
 ///
@@ -561,7 +555,7 @@ pub struct Store {
     /// Messages withdrawn by an `unsend` event: message ID hash → the time
     /// the unsend was received. Their content is never shown.
     /// Records that are multi-line entries: how many lines follow the
-    /// record's own (see `ingest::ENTRY_MAX_LINES`).
+    /// record's own (see `parse::gather::ENTRY_MAX_LINES`).
     pub continued: HashMap<RecordId, u32>,
     pub unsent: HashMap<u64, Millis>,
     /// Webhook receipts by signature state.
@@ -580,6 +574,17 @@ pub struct Store {
     /// costly to read again (kept when `index_all_request_ids`: the screen
     /// and `lookup`).
     pub kept_request_ids: kept::KeptIds,
+}
+
+/// A shape of unparsed lines (see [`Store::shapes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shape<'a> {
+    pub shape: &'a str,
+    pub count: u64,
+    /// Where its first line is, and that line.
+    pub source: &'a str,
+    pub line: u64,
+    pub text: &'a str,
 }
 
 /// The most of one line [`Store::line_text`] returns: a whole line as
@@ -958,7 +963,8 @@ impl Store {
         // ingest read it (see `parse::gather`). Read a little first (most
         // entries are short), then up to the entry's caps.
         if rec.kind() != Kind::Unparsed && crate::parse::gather::may_open(&text) {
-            let most = (crate::ingest::ENTRY_MAX_LINES as usize + 1, crate::ingest::ENTRY_MAX_BYTES as usize);
+            let most =
+                (crate::parse::gather::ENTRY_MAX_LINES as usize + 1, crate::parse::gather::ENTRY_MAX_BYTES as usize);
             for (lines, bytes) in [(16, 8 << 10), (256, 64 << 10), most] {
                 let more = self.raw_lines(rec, lines, bytes)?;
                 let Some((joined, end, kind)) = crate::parse::gather::record_of(&more) else { continue };
@@ -999,7 +1005,7 @@ impl Store {
             return self.line_text(rec);
         }
         // Blank lines inside the entry are read too; allow for them.
-        let text = self.raw_lines(rec, n * 2 - 1, crate::ingest::ENTRY_MAX_BYTES as usize + MAX_LINE_TEXT)?;
+        let text = self.raw_lines(rec, n * 2 - 1, crate::parse::gather::ENTRY_MAX_BYTES as usize + MAX_LINE_TEXT)?;
         let kept = entry_lines(&text, n);
         Ok(match crate::unsend::redact(&kept, &self.unsent) {
             std::borrow::Cow::Borrowed(_) => kept,
@@ -1131,6 +1137,33 @@ impl Store {
         if let Some(s) = self.sources.get_mut(source as usize) {
             s.header_rows += n;
         }
+    }
+
+    /// The largest shapes of unparsed lines over the sources (only `only`
+    /// when given), largest first, at most `top`; each with the first line
+    /// of its shape seen.
+    pub fn shapes(&self, only: Option<u32>, top: usize) -> Vec<Shape<'_>> {
+        let mut merged: BTreeMap<&str, Shape<'_>> = BTreeMap::new();
+        for (i, src) in self.sources.iter().enumerate() {
+            if only.is_some_and(|o| o as usize != i) {
+                continue;
+            }
+            // The bucket past the per-file cap is no shape to show.
+            for (shape, (n, line, text)) in src.shapes.iter().filter(|(k, _)| &***k != OTHER_SHAPES) {
+                let e = merged.entry(shape).or_insert(Shape {
+                    shape,
+                    count: 0,
+                    source: src.display.as_str(),
+                    line: *line,
+                    text,
+                });
+                e.count += n;
+            }
+        }
+        let mut v: Vec<Shape<'_>> = merged.into_values().collect();
+        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.shape.cmp(b.shape)));
+        v.truncate(top);
+        v
     }
 
     /// Heap bytes per structure, for the memory figures in the benchmark.

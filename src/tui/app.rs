@@ -321,6 +321,8 @@ pub struct App {
     /// The guideline audit and its last findings (recomputed at most every
     /// couple of seconds: it reads every record).
     pub audit: crate::audit::Audit,
+    /// User IDs shortened in everything shown (`--mask-users`).
+    pub mask: crate::mask::Mask,
     pub audit_findings: Vec<crate::audit::Finding>,
     pub audit_stale: bool,
 }
@@ -363,6 +365,7 @@ impl App {
             rated: 0,
             ingest_due: true,
             audit: crate::audit::Audit::default(),
+            mask: crate::mask::Mask::default(),
             audit_findings: Vec::new(),
             audit_stale: true,
         };
@@ -1216,7 +1219,7 @@ impl App {
                 Pane::Alerts => {
                     if let Some(alert) = self.alert_at(self.alert_selected).cloned() {
                         let ids = self.alert_records(&alert);
-                        let title = super::view::alert_title(&alert);
+                        let title = alert_title(&alert);
                         self.narrow(title, ids);
                     }
                 }
@@ -1354,5 +1357,22 @@ impl Rate {
             (*r, *b) = self.sum(lo, hi);
         }
         (req, bad)
+    }
+}
+
+pub fn alert_title(a: &Alert) -> String {
+    match &a.kind {
+        AlertKind::Burst(b) => {
+            let top = b.endpoints.iter().max_by_key(|(_, n)| **n).map(|(p, _)| p.rsplit('/').next().unwrap_or(p));
+            let src = if b.source == BurstSource::MiniApp { "MINI " } else { "" };
+            format!("{src}429 burst ×{} {}", b.count, top.unwrap_or(""))
+        }
+        AlertKind::Flood(f) => {
+            let arrow = if f.direction == Direction::Outbound { "→" } else { "←" };
+            format!("flood {arrow} {} ×{}", f.user_id, f.count)
+        }
+        AlertKind::Unreplied(n) => format!("{} webhook events never replied", crate::escape::thousands(*n)),
+        AlertKind::UnknownReplies(n) => format!("{} replies to unknown reply tokens", crate::escape::thousands(*n)),
+        AlertKind::Finding(f) => format!("{}: {}", f.rule, f.message),
     }
 }

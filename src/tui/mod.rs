@@ -25,7 +25,9 @@ use anyhow::Result;
 use crossbeam_channel::{Receiver, never, select, tick, unbounded};
 use crossterm::event::{self, Event, KeyEventKind};
 
-use crate::ingest::{Loader, Window};
+use crate::analysis::Analyzer;
+use crate::ingest::Loader;
+use crate::settings::Settings;
 use crate::source::SourceSpec;
 
 use action::Keymap;
@@ -209,25 +211,19 @@ pub fn on_event(app: &mut App, ev: Event) -> bool {
 
 /// Run the screen until the user quits. Sources are read in the background,
 /// newest files first.
-pub fn run(
-    mut specs: Vec<SourceSpec>,
-    roots: Vec<std::path::PathBuf>,
-    engine: crate::cli::Engine,
-    keymap: Keymap,
-    title: String,
-    window: Window,
-) -> Result<()> {
+pub fn run(mut specs: Vec<SourceSpec>, settings: Settings, keymap: Keymap, title: String) -> Result<()> {
     // Newest data first: the files written last are read first.
     specs.sort_by_key(|s| match &s.origin {
         crate::source::Origin::File(p) => std::cmp::Reverse(std::fs::metadata(p).and_then(|m| m.modified()).ok()),
         crate::source::Origin::Stdin => std::cmp::Reverse(None),
     });
-    let mut store = engine.store(false);
+    let mut store = settings.store(false);
     let mut warnings: Vec<String> = Vec::new();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let mut loader = Loader::start_with(&mut store, specs, window, threads, true, &mut |w| warnings.push(w));
-    let mut app = App::new(store, engine.analyzer, keymap, title);
-    app.audit = engine.audit;
+    let mut loader = Loader::start_with(&mut store, specs, settings.window, threads, true, &mut |w| warnings.push(w));
+    let mut app = App::new(store, Analyzer::new(settings.thresholds), keymap, title);
+    app.audit = settings.audit;
+    app.mask = settings.mask;
     app.progress = Some((0, loader.bytes_total));
 
     // ratatui::init installs a panic hook that restores the terminal.
@@ -239,7 +235,7 @@ pub fn run(
     // copied as usual; alternate-scroll mode makes the wheel send ↑/↓.
     let _ = std::io::Write::write_all(&mut std::io::stdout(), ALTERNATE_SCROLL_ON);
     let _ = std::io::Write::flush(&mut std::io::stdout());
-    let roots: Vec<std::path::PathBuf> = roots.into_iter().filter(|p| p.as_os_str() != "-").collect();
+    let roots: Vec<std::path::PathBuf> = settings.paths.into_iter().filter(|p| p.as_os_str() != "-").collect();
     let watch = crate::source::follow::watch(&roots, true);
     if !watch.all_watched {
         warnings.push("cannot watch the files for changes (out of watches?); re-checking every 250 ms".into());

@@ -21,12 +21,13 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::analysis::{BurstSource, Direction};
 use crate::escape::{escape_control, thousands, truncate};
+use crate::mask::Mask;
 use crate::model::{Kind, Level, NONE, Record, RecordId};
 use crate::parse::{Parsed, parse_line};
 use crate::time::Millis;
 
 use super::action::Action;
-use super::app::{Alert, AlertKind, App, Pane, View};
+use super::app::{Alert, AlertKind, App, Pane, View, alert_title};
 use crate::signature::SigState;
 
 /// Colours, or none at all under `NO_COLOR` (markers still carry meaning).
@@ -112,8 +113,8 @@ fn pane_block(title: String, focused: bool, theme: Theme) -> Block<'static> {
 /// A line longer than this is shown cut in the detail pane, saying so.
 const LONG_LINE: usize = 64 << 10;
 
-fn safe(s: &str, max: usize) -> String {
-    truncate(&crate::mask::apply(&escape_control(s)), max).into_owned()
+fn safe(mask: Mask, s: &str, max: usize) -> String {
+    truncate(&mask.apply(&escape_control(s)), max).into_owned()
 }
 
 /// A webhook row's signature state, in one short word.
@@ -123,23 +124,6 @@ fn sig_mark(s: SigState) -> &'static str {
         SigState::Invalid => "sig✗",
         SigState::Missing => "nosig",
         SigState::Unverifiable => "sig?",
-    }
-}
-
-pub fn alert_title(a: &Alert) -> String {
-    match &a.kind {
-        AlertKind::Burst(b) => {
-            let top = b.endpoints.iter().max_by_key(|(_, n)| **n).map(|(p, _)| p.rsplit('/').next().unwrap_or(p));
-            let src = if b.source == BurstSource::MiniApp { "MINI " } else { "" };
-            format!("{src}429 burst ×{} {}", b.count, top.unwrap_or(""))
-        }
-        AlertKind::Flood(f) => {
-            let arrow = if f.direction == Direction::Outbound { "→" } else { "←" };
-            format!("flood {arrow} {} ×{}", f.user_id, f.count)
-        }
-        AlertKind::Unreplied(n) => format!("{} webhook events never replied", thousands(*n)),
-        AlertKind::UnknownReplies(n) => format!("{} replies to unknown reply tokens", thousands(*n)),
-        AlertKind::Finding(f) => format!("{}: {}", f.rule, f.message),
     }
 }
 
@@ -190,7 +174,7 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
         let place = format!("{}:{line}", src.map_or("", |x| x.display.as_str()));
         let body =
             if src.is_some_and(|x| x.compressed) { String::new() } else { s.line_text(*rec).unwrap_or_default() };
-        format!("{marker} {time} {kind} {} {}", safe(&place, 40), safe(&body, width))
+        format!("{marker} {time} {kind} {} {}", safe(app.mask, &place, 40), safe(app.mask, &body, width))
     } else if rec.kind() == Kind::Log {
         let body = if src.is_some_and(|x| x.compressed) {
             app.line_cache.get(&id).cloned().unwrap_or_default()
@@ -203,7 +187,7 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
             _ => first.to_owned(),
         };
         let level = rec.level().map_or("-", Level::as_str);
-        format!("{marker} {time} {kind} {level:<5} {}", safe(&message, width))
+        format!("{marker} {time} {kind} {level:<5} {}", safe(app.mask, &message, width))
     } else {
         let who = match rec.kind() {
             Kind::Http => {
@@ -242,7 +226,7 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
             extra.push_str(&types.join(","));
             if let Some(u) = evs.iter().map(|e| e.user).find(|&u| u != NONE) {
                 extra.push(' ');
-                extra.push_str(&safe(s.syms.resolve(u), 12));
+                extra.push_str(&safe(app.mask, s.syms.resolve(u), 12));
             }
         }
         if app.exact_link_hint(id) {
@@ -255,14 +239,14 @@ fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (String, Sty
         let path_w = width.saturating_sub(fixed + extra_w).clamp(12, 48);
         format!(
             "{marker} {time} {kind} {:<who_w$} {:<6} {:<path_w$} {:>3} {}",
-            safe(&who, who_w),
+            safe(app.mask, &who, who_w),
             rec.method().as_str(),
-            safe(s.syms.resolve(rec.path), path_w),
+            safe(app.mask, s.syms.resolve(rec.path), path_w),
             if status == 0 { "-".into() } else { status.to_string() },
             extra
         )
     };
-    (safe(&text, width), style, theme)
+    (safe(app.mask, &text, width), style, theme)
 }
 
 fn header(app: &App, width: u16) -> Line<'static> {
@@ -297,7 +281,11 @@ fn header(app: &App, width: u16) -> Line<'static> {
         );
         // The paths take what is left of the line, if anything.
         let room = (width as usize).saturating_sub(rest.chars().count() + 11).min(40);
-        if room >= 8 { format!(" linelens  {}{rest}", safe(&app.title, room)) } else { format!(" linelens{rest}") }
+        if room >= 8 {
+            format!(" linelens  {}{rest}", safe(app.mask, &app.title, room))
+        } else {
+            format!(" linelens{rest}")
+        }
     } else {
         // Narrow: the same facts, shorter; the follow state and zone stay.
         let fmt = if dated { "%m-%d %H:%M" } else { "%H:%M:%S" };
@@ -530,9 +518,9 @@ fn alert_line(app: &App) -> Line<'static> {
     let Some((severity, title, burst)) = app.alert_rows.first().and_then(title_of) else {
         return Line::from(" · no alerts");
     };
-    let mut named = safe(&title, 30);
+    let mut named = safe(app.mask, &title, 30);
     if !burst && let Some((_, t, _)) = app.alert_rows.iter().filter_map(title_of).find(|(_, _, b)| *b) {
-        named.push_str(&format!(" · {}", safe(&t, 26)));
+        named.push_str(&format!(" · {}", safe(app.mask, &t, 26)));
     }
     let marker = super::app::Severity::from_rank(severity).marker();
     let n = app.alerts.len();
@@ -589,14 +577,14 @@ fn alerts(f: &mut Frame, app: &App, area: Rect) {
                     .unwrap_or_default();
                 let span = format!("   {} → {}", time(g.first), time(g.last));
                 let st = style_of(g.severity);
-                let mut out = vec![Line::from(Span::styled(safe(&first, w), st))];
+                let mut out = vec![Line::from(Span::styled(safe(app.mask, &first, w), st))];
                 // The span and the largest on one line where they fit, else two.
                 let both = format!("{span} · {largest}");
                 if both.chars().count() <= w {
                     out.push(Line::from(Span::styled(both, st)));
                 } else {
-                    out.push(Line::from(Span::styled(safe(&span, w), st)));
-                    out.push(Line::from(Span::styled(safe(&format!("   {largest}"), w), st)));
+                    out.push(Line::from(Span::styled(safe(app.mask, &span, w), st)));
+                    out.push(Line::from(Span::styled(safe(app.mask, &format!("   {largest}"), w), st)));
                 }
                 out
             }
@@ -607,7 +595,7 @@ fn alerts(f: &mut Frame, app: &App, area: Rect) {
                 let indent = if inside { "  " } else { "" };
                 let ongoing = if app.is_ongoing(a) { " ⟳ ongoing" } else { "" };
                 let text = format!("{sel}{indent}{} {when:<width$} {}{ongoing}", a.severity.marker(), alert_title(a));
-                vec![Line::from(Span::styled(safe(&text, w), style_of(a.severity as u8)))]
+                vec![Line::from(Span::styled(safe(app.mask, &text, w), style_of(a.severity as u8)))]
             }
         }
     };
@@ -651,7 +639,7 @@ fn timeline(f: &mut Frame, app: &App, area: Rect) {
     let title = match &app.view {
         View::All => format!(" Timeline {}{zoomed}{on_day} ", thousands(app.view_len() as u64)),
         View::Narrowed { title, ids } => {
-            format!(" {} · {} records (⌫ back) ", safe(title, 60), thousands(ids.len() as u64))
+            format!(" {} · {} records (⌫ back) ", safe(app.mask, title, 60), thousands(ids.len() as u64))
         }
         View::Filter => match &app.search {
             Some(s) => {
@@ -663,7 +651,7 @@ fn timeline(f: &mut Frame, app: &App, area: Rect) {
                 };
                 format!(
                     " filter: {} · {} matches{state} (esc clears) ",
-                    safe(&s.text, 40),
+                    safe(app.mask, &s.text, 40),
                     thousands(s.matched.len() as u64)
                 )
             }
@@ -739,7 +727,7 @@ fn place(s: &crate::store::Store, r: &Record) -> String {
 fn group_detail(f: &mut Frame, app: &App, area: Rect, g: &crate::report::group::Group) {
     let w = area.width.saturating_sub(4) as usize;
     let when = |t: i64| if t == i64::MIN { "-".to_owned() } else { full_time(t, app.utc) };
-    let mut lines = vec![Line::from(format!(" group     {}", safe(&group_title(app, g), w)))];
+    let mut lines = vec![Line::from(format!(" group     {}", safe(app.mask, &group_title(app, g), w)))];
     lines.push(Line::from(format!(
         " span      {} occurrences from {} to {}",
         thousands(g.members.len() as u64),
@@ -749,7 +737,7 @@ fn group_detail(f: &mut Frame, app: &App, area: Rect, g: &crate::report::group::
     if let Some(a) = app.alerts.get(g.largest) {
         lines.push(Line::from(format!(
             " largest   {} at {}",
-            safe(&alert_title(a), w.saturating_sub(40)),
+            safe(app.mask, &alert_title(a), w.saturating_sub(40)),
             a.start().map_or("-".into(), when)
         )));
     }
@@ -774,7 +762,7 @@ fn finding_detail(f: &mut Frame, app: &App, area: Rect, x: &crate::audit::Findin
         let (mut row, mut label) = (String::new(), label.to_owned());
         for word in text.split(' ') {
             if !row.is_empty() && row.chars().count() + 1 + word.chars().count() > w.saturating_sub(12) {
-                out.push(Line::from(format!(" {label:<9} {}", safe(&row, w))));
+                out.push(Line::from(format!(" {label:<9} {}", safe(app.mask, &row, w))));
                 label.clear();
                 row.clear();
             }
@@ -783,7 +771,7 @@ fn finding_detail(f: &mut Frame, app: &App, area: Rect, x: &crate::audit::Findin
             }
             row.push_str(word);
         }
-        out.push(Line::from(format!(" {label:<9} {}", safe(&row, w))));
+        out.push(Line::from(format!(" {label:<9} {}", safe(app.mask, &row, w))));
         out
     };
     let mut lines = vec![Line::from(format!(" rule      {} ({})", x.rule, x.severity.as_str()))];
@@ -794,7 +782,7 @@ fn finding_detail(f: &mut Frame, app: &App, area: Rect, x: &crate::audit::Findin
     if !places.is_empty() {
         lines.push(Line::from(format!(
             " records   {} · enter shows all {}",
-            safe(&places.join("  "), w.saturating_sub(40)),
+            safe(app.mask, &places.join("  "), w.saturating_sub(40)),
             thousands(x.records.len() as u64)
         )));
     }
@@ -855,7 +843,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         entry_note = Some(format!(" entry     {} continuation line{} below", n, if n == 1 { "" } else { "s" }));
         for (i, l) in more.lines().enumerate() {
             let label = if i == 0 { "then" } else { "" };
-            entry_lines.push(Line::from(format!(" {label:<9} {}", safe(l, w.saturating_sub(12)))));
+            entry_lines.push(Line::from(format!(" {label:<9} {}", safe(app.mask, l, w.saturating_sub(12)))));
         }
     }
     let kind = match rec.kind() {
@@ -874,7 +862,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
     lines.push(Line::from(format!(
         " time      {}{inferred}    source {}",
         full_time(rec.ts(), app.utc),
-        safe(&place, 60)
+        safe(app.mask, &place, 60)
     )));
     let long = text.as_deref().map_or(0, str::len);
     if long > LONG_LINE {
@@ -888,7 +876,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         let level = rec.level().map_or("-", Level::as_str);
         lines.push(Line::from(format!(" level     {level}")));
         if let Some(m) = &l.fields.message {
-            lines.push(Line::from(format!(" message   {}", safe(m, w.saturating_sub(12)))));
+            lines.push(Line::from(format!(" message   {}", safe(app.mask, m, w.saturating_sub(12)))));
         }
     }
     if !matches!(rec.kind(), Kind::Unparsed | Kind::Log) {
@@ -904,7 +892,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         lines.push(Line::from(format!(
             " request   {} {} → {}{}",
             rec.method().as_str(),
-            safe(&target, w.saturating_sub(30)),
+            safe(app.mask, &target, w.saturating_sub(30)),
             if status == 0 { "-".into() } else { status.to_string() },
             burst.unwrap_or_default()
         )));
@@ -930,7 +918,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
             ("origin", &f.origin),
         ] {
             if let Some(v) = v {
-                lines.push(Line::from(format!(" {k:<9} {}", safe(v, w.saturating_sub(12)))));
+                lines.push(Line::from(format!(" {k:<9} {}", safe(app.mask, v, w.saturating_sub(12)))));
             }
         }
         // Bodies pretty-printed, after the links (the pane cuts what does not fit).
@@ -950,7 +938,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
                 };
                 for (i, l) in pretty.lines().enumerate() {
                     let label = if i == 0 { k } else { "" };
-                    body_lines.push(Line::from(format!(" {label:<9} {}", safe(l, w.saturating_sub(12)))));
+                    body_lines.push(Line::from(format!(" {label:<9} {}", safe(app.mask, l, w.saturating_sub(12)))));
                 }
             }
         }
@@ -958,10 +946,13 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
             lines.push(Line::from(format!(" took      {ms} ms (as the server logged it)")));
         }
         if let Some(x) = &l.extras {
-            lines.push(Line::from(format!(" extras    {}", safe(x, w.saturating_sub(12)))));
+            lines.push(Line::from(format!(" extras    {}", safe(app.mask, x, w.saturating_sub(12)))));
         }
     } else if rec.kind() == Kind::Unparsed {
-        lines.push(Line::from(format!(" text      {}", safe(text.as_deref().unwrap_or(""), w.saturating_sub(12)))));
+        lines.push(Line::from(format!(
+            " text      {}",
+            safe(app.mask, text.as_deref().unwrap_or(""), w.saturating_sub(12))
+        )));
     } else if src.is_some_and(|x| x.compressed) {
         lines.push(Line::from(" (reading the line from the compressed file…)"));
     }
@@ -974,8 +965,8 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         let r = s.get(e.record).map(|x| clock(x.ts(), app.utc)).unwrap_or_default();
         lines.push(Line::from(format!(
             " links     ⏎ webhook event {} from {} at {r} (exact: reply token)",
-            safe(s.syms.resolve(e.event_type), 20),
-            safe(s.syms.resolve(e.user), 40)
+            safe(app.mask, s.syms.resolve(e.event_type), 20),
+            safe(app.mask, s.syms.resolve(e.user), 40)
         )));
     }
     for &r in &links.replies {
@@ -1007,7 +998,7 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
     }
     lines.extend(body_lines);
     lines.extend(entry_lines);
-    let title = format!(" {kind} {} ", safe(&ident, 60));
+    let title = format!(" {kind} {} ", safe(app.mask, &ident, 60));
     let block = pane_block(title, focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -1021,10 +1012,10 @@ fn key_bar(app: &App, width: u16) -> Line<'static> {
             super::app::InputKind::Filter => "/",
             super::app::InputKind::Time => "jump to time (HH:MM[:SS] or RFC 3339): ",
         };
-        return Line::from(format!(" {prompt}{}▏  (enter keeps, esc cancels)", safe(&i.text, 100)));
+        return Line::from(format!(" {prompt}{}▏  (enter keeps, esc cancels)", safe(app.mask, &i.text, 100)));
     }
     if let Some(m) = &app.message {
-        return Line::from(format!(" {}", safe(m, 200)));
+        return Line::from(format!(" {}", safe(app.mask, m, 200)));
     }
     let k = |a: Action| app.keymap.keys(a).first().cloned().unwrap_or_default();
     let pair = |a: Action, b: Action| format!("{}/{}", k(a), k(b));

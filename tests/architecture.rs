@@ -1,0 +1,103 @@
+//! The shape of the code, checked: the engine knows neither the terminal
+//! nor the command line, only the binary's entry uses `cli`, and no two
+//! modules (top-level, or siblings inside one) import each other.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Every `.rs` file under `src/` with its module path (`["parse", "json"]`),
+/// its code without comments and without its `#[cfg(test)]` tail.
+fn sources() -> Vec<(Vec<String>, String)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    files
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n != "tests.rs") && !p.components().any(|c| c.as_os_str() == "tests"))
+        .map(|p| {
+            let rel = p.strip_prefix(&root).unwrap().with_extension("");
+            let mut module: Vec<String> = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+            if module.last().is_some_and(|l| l == "mod") {
+                module.pop();
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            let code: String =
+                code.lines().filter(|l| !l.trim_start().starts_with("//")).map(|l| format!("{l}\n")).collect();
+            (module, code)
+        })
+        .collect()
+}
+
+/// The identifiers that follow `prefix` in `code` (`crate::` → `store`, …).
+fn after(code: &str, prefix: &str) -> BTreeSet<String> {
+    code.match_indices(prefix)
+        .filter_map(|(i, _)| {
+            let rest = &code[i + prefix.len()..];
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            (end > 0).then(|| rest[..end].to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn the_engine_knows_neither_the_terminal_nor_the_command_line() {
+    for (module, code) in sources() {
+        let top = module.first().map_or("", String::as_str);
+        if top != "tui" {
+            for ui in ["ratatui", "crossterm"] {
+                assert!(!code.contains(&format!("{ui}::")), "{module:?} uses {ui}: only tui/ knows the terminal");
+            }
+        }
+        if !matches!(top, "cli" | "main") {
+            assert!(!code.contains("clap::"), "{module:?} uses clap: only cli knows the command line");
+        }
+        if top != "main" && top != "cli" {
+            assert!(!after(&code, "crate::").contains("cli"), "{module:?} uses cli: only the binary's entry does");
+        }
+    }
+}
+
+#[test]
+fn no_two_modules_import_each_other() {
+    let modules: BTreeSet<Vec<String>> = sources().into_iter().map(|(m, _)| m).collect();
+    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, code) in sources() {
+        let Some(top) = module.first() else { continue };
+        if matches!(top.as_str(), "main" | "lib") {
+            continue;
+        }
+        for m in after(&code, "crate::") {
+            if &m != top && modules.contains(&vec![m.clone()]) {
+                deps.entry(top.clone()).or_default().insert(m);
+            }
+        }
+        // Siblings inside one module (`tui::app` and `tui::view`).
+        if let [parent, child] = module.as_slice() {
+            let uses = after(&code, "super::").into_iter().chain(after(&code, &format!("crate::{parent}::")));
+            for m in uses {
+                if &m != child && modules.contains(&vec![parent.clone(), m.clone()]) {
+                    deps.entry(format!("{parent}::{child}")).or_default().insert(format!("{parent}::{m}"));
+                }
+            }
+        }
+    }
+    assert!(deps.get("tui::view").is_some_and(|d| d.contains("tui::app")), "the scan sees nothing: {deps:?}");
+    let cycles: Vec<(&String, &String)> = deps
+        .iter()
+        .flat_map(|(a, bs)| bs.iter().map(move |b| (a, b)))
+        .filter(|(a, b)| a < b && deps.get(*b).is_some_and(|d| d.contains(*a)))
+        .collect();
+    assert!(cycles.is_empty(), "modules that import each other: {cycles:?}");
+}
