@@ -62,7 +62,7 @@ pub enum Command {
     Lookup(LookupArgs),
     /// Check the logs against LINE's development guidelines; exit 1 on findings at or above --fail-on.
     #[command(
-        after_help = "Examples:\n  linelens audit assets/sample-logs\n  linelens audit --fail-on warning --format json /var/log/linebot | jq '.[] | .rule'\n  LINE_CHANNEL_SECRET=... linelens audit --since 1h /var/log/linebot   (cron: exit 1 on errors)\n\nRules: rate-limit-429, rate-limit-pressure, same-user-flood, invalid-user-id, reply-token, retry-key, audience-churn, webhook-signature, webhook-errors, unsent-content, log-completeness, log-readability, miniapp-token."
+        after_help = format!("Examples:\n  linelens audit assets/sample-logs\n  linelens audit --fail-on warning --format json /var/log/linebot | jq '.[] | .rule'\n  LINE_CHANNEL_SECRET=... linelens audit --since 1h /var/log/linebot   (cron: exit 1 on errors)\n\n{}", crate::audit::rules::help())
     )]
     Audit(AuditArgs),
     /// Follow files (through rotation) and print each new record as one JSON line.
@@ -309,6 +309,8 @@ pub enum CliError {
     NotFound(String),
     #[error("{0}")]
     Findings(String),
+    #[error(transparent)]
+    Rule(#[from] crate::audit::RuleFailed),
 }
 
 impl CliError {
@@ -426,7 +428,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             // The analysis state is not needed any more: its memory goes to the audit.
             drop(analyzer);
             let t = stage_figures("findings", t);
-            let audit = e.audit.run(&store, &found);
+            let audit = e.audit.run(&store, &found).map_err(CliError::from)?;
             let t = stage_figures("audit", t);
             let r = Report::build(&store, &found, &audit);
             stage_figures("report", t);
@@ -442,7 +444,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let store = load_paths(&e, e.store(true), &mut analyzer)?;
             let found = analyzer.findings(&store);
             drop(analyzer);
-            let findings = e.audit.run(&store, &found);
+            let findings = e.audit.run(&store, &found).map_err(CliError::from)?;
             let list = report::FindingReport::build_all(&store, &findings);
             masked(out, e.mask, |out| match args.format {
                 Format::Text => report::write_audit(&list, args.all, out),

@@ -35,8 +35,8 @@ fn the_sample_shows_every_rule_and_fails_on_errors() {
         .assert()
         .code(1);
     let findings: Vec<FindingReport> = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    for rule in linelens::audit::RULES {
-        assert!(findings.iter().any(|f| f.rule == *rule), "{rule} missing");
+    for rule in linelens::audit::RULES.iter().map(|r| r.id) {
+        assert!(findings.iter().any(|f| f.rule == rule), "{rule} missing");
     }
     for f in &findings {
         assert!(!f.guideline.is_empty() && !f.message.is_empty());
@@ -50,8 +50,8 @@ fn the_sample_shows_every_rule_and_fails_on_errors() {
     // Without the secret every rule still shows (the unsigned webhook is found).
     let out = linelens().args(["audit", "--format", "json"]).arg(root("assets/sample-logs")).assert().code(1);
     let findings: Vec<FindingReport> = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    for rule in linelens::audit::RULES {
-        assert!(findings.iter().any(|f| f.rule == *rule), "{rule} missing without the secret");
+    for rule in linelens::audit::RULES.iter().map(|r| r.id) {
+        assert!(findings.iter().any(|f| f.rule == rule), "{rule} missing without the secret");
     }
 }
 

@@ -7,6 +7,7 @@
 //! tested) on its own.
 
 pub mod limits;
+pub mod rules;
 
 use std::collections::BTreeMap;
 
@@ -65,7 +66,7 @@ pub mod guideline {
 /// One finding: a rule broken, how often, when, and the records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub rule: &'static str,
+    pub rule: Rule,
     pub severity: Severity,
     pub guideline: &'static str,
     pub message: String,
@@ -76,25 +77,26 @@ pub struct Finding {
     pub records: Vec<RecordId>,
 }
 
+/// A rule that failed (panicked) while it ran: a bug, named.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the audit rule {rule} failed ({reason}); this is a bug in linelens")]
+pub struct RuleFailed {
+    pub rule: Rule,
+    pub reason: String,
+}
+
+/// A panic's message, as far as it is text.
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panicked".into())
+}
+
 /// Records kept per finding (for narrowing the screen to them).
 pub const MAX_RECORDS: usize = 100_000;
 
-/// The rules, for documentation and `--help`.
-pub const RULES: &[&str] = &[
-    "rate-limit-429",
-    "rate-limit-pressure",
-    "same-user-flood",
-    "invalid-user-id",
-    "reply-token",
-    "retry-key",
-    "audience-churn",
-    "webhook-signature",
-    "webhook-errors",
-    "unsent-content",
-    "log-completeness",
-    "log-readability",
-    "miniapp-token",
-];
+pub use rules::{RULES, Rule};
 
 /// How late a reply may be sent after its webhook.
 const REPLY_LATE_MS: Millis = 60_000;
@@ -123,7 +125,7 @@ impl Default for Audit {
 
 fn finding(
     store: &Store,
-    rule: &'static str,
+    rule: Rule,
     severity: Severity,
     guideline: &'static str,
     message: String,
@@ -142,7 +144,7 @@ fn finding(
 fn counted(
     out: &mut Vec<Finding>,
     store: &Store,
-    rule: &'static str,
+    rule: Rule,
     severity: Severity,
     guideline: &'static str,
     message: String,
@@ -311,36 +313,50 @@ impl Windows {
 
 impl Audit {
     /// Every finding, most severe first, then largest count, then earliest.
-    pub fn run(&self, store: &Store, found: &Findings) -> Vec<Finding> {
+    ///
+    /// The rules of [`RULES`] run on scoped threads, one per core, each
+    /// taking the next rule not yet taken. A rule that panics is a bug: the
+    /// run fails naming it, rather than reporting without its findings.
+    pub fn run(&self, store: &Store, found: &Findings) -> Result<Vec<Finding>, RuleFailed> {
+        self.run_rules(RULES, store, found)
+    }
+
+    /// [`Audit::run`] with the rules of `list`.
+    fn run_rules(&self, list: &[rules::RuleInfo], store: &Store, found: &Findings) -> Result<Vec<Finding>, RuleFailed> {
         let cx = Ctx::new(store);
-        // Two groups of rules of about equal cost, one per core.
-        let (mut out, other) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| {
-                let mut out = Vec::new();
-                reply_token(&cx, &mut out);
-                same_user_flood(&cx, found, &mut out);
-                webhook_signature(&cx, &mut out);
-                webhook_errors(&cx, &mut out);
-                unsent_content(&cx, &mut out);
-                log_completeness(&cx, &mut out);
-                log_readability(&cx, &mut out);
-                out
-            });
+        let input = rules::Input { cx: &cx, found, audit: self };
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).min(list.len()).max(1);
+        let work = || -> Result<Vec<Finding>, RuleFailed> {
             let mut out = Vec::new();
-            rate_limit_429(&cx, found, &mut out);
-            self.rate_limit_pressure(&cx, &mut out);
-            invalid_user_id(&cx, &mut out);
-            retry_key(&cx, &mut out);
-            audience_churn(&cx, &mut out);
-            miniapp_token(&cx, &mut out);
-            (out, other.join())
-        });
-        // A rule that panicked is a bug; the others' findings still count.
-        out.extend(other.unwrap_or_default());
+            while let Some(rule) = list.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                let mut found = Vec::new();
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (rule.check)(&input, &mut found)))
+                    .map_err(|p| RuleFailed { rule: rule.rule, reason: panic_text(p.as_ref()) })?;
+                out.append(&mut found);
+            }
+            Ok(out)
+        };
+        let mut out = Vec::new();
+        std::thread::scope(|scope| -> Result<(), RuleFailed> {
+            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+            for h in handles {
+                // `work` catches a rule's panic itself; a join error is one
+                // outside any rule.
+                let mut found =
+                    h.join().map_err(|p| RuleFailed { rule: Rule::RateLimit429, reason: panic_text(p.as_ref()) })??;
+                out.append(&mut found);
+            }
+            Ok(())
+        })?;
         out.sort_by(|a, b| {
-            b.severity.cmp(&a.severity).then(b.count.cmp(&a.count)).then(a.first.cmp(&b.first)).then(a.rule.cmp(b.rule))
+            b.severity
+                .cmp(&a.severity)
+                .then(b.count.cmp(&a.count))
+                .then(a.first.cmp(&b.first))
+                .then(a.rule.id().cmp(b.rule.id()))
         });
-        out
+        Ok(out)
     }
 
     /// Cost: one pass over API and MINI App records, counting into each
@@ -438,7 +454,7 @@ impl Audit {
                 l.rate(),
                 limits::TABLE_DATE
             );
-            out.push(finding(cx.store, "rate-limit-pressure", sev, g, msg, count, records));
+            out.push(finding(cx.store, Rule::RateLimitPressure, sev, g, msg, count, records));
         }
     }
 }
@@ -493,7 +509,7 @@ fn rate_limit_429(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
         };
         let msg = format!("{} {who} 429 responses ({in_bursts}): {what}", n(ids.len()));
         let g = if mini { guideline::MINI_MASS_REQUESTS } else { guideline::MASS_REQUESTS };
-        out.push(finding(cx.store, "rate-limit-429", sev, g, msg, ids.len() as u64, ids));
+        out.push(finding(cx.store, Rule::RateLimit429, sev, g, msg, ids.len() as u64, ids));
     }
     if let Some((u, ids)) = push_to.into_iter().max_by_key(|(u, v)| (v.len(), std::cmp::Reverse(*u)))
         && ids.len() >= CONCENTRATED_MIN
@@ -507,7 +523,7 @@ fn rate_limit_429(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
         );
         out.push(finding(
             cx.store,
-            "rate-limit-429",
+            Rule::RateLimit429,
             Severity::Warning,
             guideline::SAME_USER,
             msg,
@@ -565,7 +581,7 @@ fn same_user_flood(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
                 ),
             ),
         };
-        out.push(finding(cx.store, "same-user-flood", sev, guideline::SAME_USER, msg, f.count, records));
+        out.push(finding(cx.store, Rule::SameUserFlood, sev, guideline::SAME_USER, msg, f.count, records));
     }
 }
 
@@ -639,7 +655,7 @@ fn invalid_user_id(cx: &Ctx, out: &mut Vec<Finding>) {
         of(bad_ids.len(), "malformed user ID"),
         examples.join(", ")
     );
-    counted(out, cx.store, "invalid-user-id", Severity::Error, guideline::INVALID_USER_IDS, msg, bad);
+    counted(out, cx.store, Rule::InvalidUserId, Severity::Error, guideline::INVALID_USER_IDS, msg, bad);
     let mut refused: Vec<(String, Vec<RecordId>)> =
         refused.into_iter().filter(|(_, v)| v.len() >= REFUSED_MIN).collect();
     refused.sort();
@@ -650,7 +666,7 @@ fn invalid_user_id(cx: &Ctx, out: &mut Vec<Finding>) {
         );
         out.push(finding(
             cx.store,
-            "invalid-user-id",
+            Rule::InvalidUserId,
             Severity::Warning,
             guideline::INVALID_USER_IDS,
             msg,
@@ -715,17 +731,17 @@ fn reply_token(cx: &Ctx, out: &mut Vec<Finding>) {
         if late.len() == 1 { "1 reply".to_owned() } else { format!("{} replies", n(late.len())) },
         worst as f64 / 1000.0
     );
-    counted(out, store, "reply-token", Severity::Warning, guideline::REPLY_TOKEN, msg, late);
+    counted(out, store, Rule::ReplyToken, Severity::Warning, guideline::REPLY_TOKEN, msg, late);
     let msg = format!(
         "{} reuse a reply token already used: a reply token can be used once",
         of(twice.len(), "reply request")
     );
-    counted(out, store, "reply-token", Severity::Error, guideline::REPLY_TOKEN, msg, twice);
+    counted(out, store, Rule::ReplyToken, Severity::Error, guideline::REPLY_TOKEN, msg, twice);
     let msg = format!(
         "{} refused with 400 \"Invalid reply token\" (expired, used, or not a token)",
         if invalid.len() == 1 { "1 reply".to_owned() } else { format!("{} replies", n(invalid.len())) }
     );
-    counted(out, store, "reply-token", Severity::Error, guideline::REPLY_TOKEN, msg, invalid);
+    counted(out, store, Rule::ReplyToken, Severity::Error, guideline::REPLY_TOKEN, msg, invalid);
 }
 
 /// Send endpoints that take `X-Line-Retry-Key`.
@@ -807,7 +823,7 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
         "{} repeated after a 5xx or timeout without X-Line-Retry-Key: users may get the message twice; send retries with a retry key",
         of(dupes.len(), "send")
     );
-    counted(out, cx.store, "retry-key", Severity::Warning, guideline::RETRY_KEY, msg, dupes);
+    counted(out, cx.store, Rule::RetryKey, Severity::Warning, guideline::RETRY_KEY, msg, dupes);
     let msg = format!(
         "{} X-Line-Retry-Key on an endpoint that does not take one (only push, multicast, narrowcast, broadcast)",
         if wrong_endpoint.len() == 1 {
@@ -816,7 +832,7 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
             format!("{} requests carry", n(wrong_endpoint.len()))
         }
     );
-    counted(out, cx.store, "retry-key", Severity::Warning, guideline::RETRY_KEY, msg, wrong_endpoint);
+    counted(out, cx.store, Rule::RetryKey, Severity::Warning, guideline::RETRY_KEY, msg, wrong_endpoint);
     let mut after_4xx: Vec<RecordId> = Vec::new();
     for key in reused {
         let mut v: Vec<(Millis, RecordId, u16)> = cx
@@ -835,7 +851,7 @@ fn retry_key(cx: &Ctx, out: &mut Vec<Finding>) {
         "{} with the same retry key after a 409 or another 4xx: a 409 means it was already accepted, other 4xx will not change on retry",
         of(after_4xx.len(), "request")
     );
-    counted(out, cx.store, "retry-key", Severity::Warning, guideline::RETRY_KEY, msg, after_4xx);
+    counted(out, cx.store, Rule::RetryKey, Severity::Warning, guideline::RETRY_KEY, msg, after_4xx);
 }
 
 /// Cost: one pass over the notes, each audience's operations sorted: O(notes log notes).
@@ -874,7 +890,7 @@ fn audience_churn(cx: &Ctx, out: &mut Vec<Finding>) {
         );
         out.push(finding(
             cx.store,
-            "audience-churn",
+            Rule::AudienceChurn,
             Severity::Warning,
             guideline::MASS_REQUESTS,
             msg,
@@ -909,17 +925,17 @@ fn webhook_signature(cx: &Ctx, out: &mut Vec<Finding>) {
         "{} rejected for an invalid or missing x-line-signature: requests not from LINE, or a wrong channel secret (then every delivery fails)",
         of(rejected.len(), "webhook")
     );
-    counted(out, cx.store, "webhook-signature", Severity::Warning, guideline::SIGNATURE, msg, rejected);
+    counted(out, cx.store, Rule::WebhookSignature, Severity::Warning, guideline::SIGNATURE, msg, rejected);
     let msg = format!(
         "{} with an invalid x-line-signature answered 2xx: verify the signature and reject forged requests",
         of(invalid.len(), "webhook")
     );
-    counted(out, cx.store, "webhook-signature", Severity::Error, guideline::SIGNATURE, msg, invalid);
+    counted(out, cx.store, Rule::WebhookSignature, Severity::Error, guideline::SIGNATURE, msg, invalid);
     let msg = format!(
         "{} without an x-line-signature answered 2xx: requests not from LINE are being processed",
         of(missing.len(), "webhook")
     );
-    counted(out, cx.store, "webhook-signature", Severity::Error, guideline::SIGNATURE, msg, missing);
+    counted(out, cx.store, Rule::WebhookSignature, Severity::Error, guideline::SIGNATURE, msg, missing);
 }
 
 /// Cost: one pass over webhook receipts and their events, plus the notes: O(records + events + notes).
@@ -950,7 +966,7 @@ fn webhook_errors(cx: &Ctx, out: &mut Vec<Finding>) {
         "{} answered with a non-2xx status: LINE counts them as failed deliveries (and may redeliver)",
         of(failed.len(), "webhook")
     );
-    counted(out, cx.store, "webhook-errors", Severity::Warning, guideline::WEBHOOK_ANSWER, msg, failed);
+    counted(out, cx.store, Rule::WebhookErrors, Severity::Warning, guideline::WEBHOOK_ANSWER, msg, failed);
     if !redelivered.is_empty() {
         let msg = format!(
             "{} in {}: each means an earlier delivery failed; process events idempotently by webhookEventId",
@@ -959,7 +975,7 @@ fn webhook_errors(cx: &Ctx, out: &mut Vec<Finding>) {
         );
         out.push(finding(
             cx.store,
-            "webhook-errors",
+            Rule::WebhookErrors,
             Severity::Info,
             guideline::WEBHOOK_ANSWER,
             msg,
@@ -971,7 +987,7 @@ fn webhook_errors(cx: &Ctx, out: &mut Vec<Finding>) {
         "{} answered after more than 2 s: answer first, then process asynchronously",
         of(slow.len(), "webhook")
     );
-    counted(out, cx.store, "webhook-errors", Severity::Warning, guideline::WEBHOOK_ANSWER, msg, slow);
+    counted(out, cx.store, Rule::WebhookErrors, Severity::Warning, guideline::WEBHOOK_ANSWER, msg, slow);
 }
 
 /// The message ID of a content request (`/v2/bot/message/{id}/content…`).
@@ -999,7 +1015,7 @@ fn unsent_content(cx: &Ctx, out: &mut Vec<Finding>) {
         "{} for the content of a message its user had unsent: respect the unsend; delete what you kept of it",
         of(hits.len(), "request")
     );
-    counted(out, cx.store, "unsent-content", Severity::Error, guideline::UNSEND, msg, hits);
+    counted(out, cx.store, Rule::UnsentContent, Severity::Error, guideline::UNSEND, msg, hits);
 }
 
 /// Cost: one pass over the records until every source has its 3 examples, then the field counts kept per source: O(records + sources).
@@ -1093,12 +1109,12 @@ fn log_completeness(cx: &Ctx, out: &mut Vec<Finding>) {
         };
         if !basic.is_empty() {
             let msg = format!("{}: {}", s.display, basic.join("; "));
-            out.push(finding(cx.store, "log-completeness", Severity::Warning, g, msg, lacking, examples.clone()));
+            out.push(finding(cx.store, Rule::LogCompleteness, Severity::Warning, g, msg, lacking, examples.clone()));
         }
         if !helpful.is_empty() {
             let g = if g == guideline::MINI_LOGS { g } else { guideline::HELPFUL_LOGS };
             let msg = format!("{}: {} (helpful when investigating)", s.display, helpful.join("; "));
-            out.push(finding(cx.store, "log-completeness", Severity::Info, g, msg, 0, examples));
+            out.push(finding(cx.store, Rule::LogCompleteness, Severity::Info, g, msg, 0, examples));
         }
     }
 }
@@ -1162,7 +1178,7 @@ fn log_readability(cx: &Ctx, out: &mut Vec<Finding>) {
         let ex = examples.remove(&(si as u32)).unwrap_or_default();
         out.push(finding(
             cx.store,
-            "log-readability",
+            Rule::LogReadability,
             Severity::Warning,
             guideline::READABLE_LOGS,
             msg,
@@ -1210,13 +1226,13 @@ fn miniapp_token(cx: &Ctx, out: &mut Vec<Finding>) {
             "{} used for more than {TOKEN_USES} service messages (up to {most}): a token sends at most {TOKEN_USES}",
             of(tokens_over as usize, "notification token")
         );
-        out.push(finding(cx.store, "miniapp-token", Severity::Error, guideline::MINI_TOKEN, msg, tokens_over, over));
+        out.push(finding(cx.store, Rule::MiniappToken, Severity::Error, guideline::MINI_TOKEN, msg, tokens_over, over));
     }
     let msg = format!(
         "{} sent with an old notification token after LINE had returned a renewed one: keep the token from each response",
         of(stale.len(), "service message")
     );
-    counted(out, cx.store, "miniapp-token", Severity::Error, guideline::MINI_TOKEN, msg, stale);
+    counted(out, cx.store, Rule::MiniappToken, Severity::Error, guideline::MINI_TOKEN, msg, stale);
 }
 
 /// Whether a finding is at or above `level` (`audit --fail-on`).

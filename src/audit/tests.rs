@@ -66,7 +66,7 @@ fn audit_with(lines: &[String], audit: &Audit) -> Vec<Finding> {
     let mut a = Analyzer::new(Thresholds::default());
     a.observe_new(&mut store);
     let found = a.findings(&store);
-    audit.run(&store, &found)
+    audit.run(&store, &found).unwrap()
 }
 
 fn audit(lines: &[String]) -> Vec<Finding> {
@@ -75,7 +75,7 @@ fn audit(lines: &[String]) -> Vec<Finding> {
 
 /// The findings of one rule whose message contains `what`.
 fn of<'a>(f: &'a [Finding], rule: &str, what: &str) -> Vec<&'a Finding> {
-    f.iter().filter(|x| x.rule == rule && x.message.contains(what)).collect()
+    f.iter().filter(|x| x.rule.id() == rule && x.message.contains(what)).collect()
 }
 
 #[test]
@@ -422,7 +422,7 @@ fn findings_are_ordered_and_carry_times_and_records() {
     let f = audit(&lines);
     assert!(f.windows(2).all(|w| w[0].severity >= w[1].severity), "{f:#?}");
     for x in &f {
-        assert!(x.first <= x.last && !x.guideline.is_empty() && RULES.contains(&x.rule), "{x:#?}");
+        assert!(x.first <= x.last && !x.guideline.is_empty() && RULES.iter().any(|r| r.rule == x.rule), "{x:#?}");
     }
     assert!(at_least(&f, Severity::Error) && at_least(&f, Severity::Info));
     assert!(!at_least(&audit(&[]), Severity::Info));
@@ -462,4 +462,69 @@ fn cited_guideline_sections_exist_in_the_documents() {
             assert!(heading, "{c}: no section \"{name}\"");
         }
     }
+}
+
+#[test]
+fn every_rule_is_listed_once() {
+    use super::rules::Rule::*;
+    let all = [
+        RateLimit429,
+        RateLimitPressure,
+        SameUserFlood,
+        InvalidUserId,
+        ReplyToken,
+        RetryKey,
+        AudienceChurn,
+        WebhookSignature,
+        WebhookErrors,
+        UnsentContent,
+        LogCompleteness,
+        LogReadability,
+        MiniappToken,
+    ];
+    for r in all {
+        // A new variant fails to compile here until it is added above.
+        match r {
+            RateLimit429 | RateLimitPressure | SameUserFlood | InvalidUserId | ReplyToken | RetryKey
+            | AudienceChurn | WebhookSignature | WebhookErrors | UnsentContent | LogCompleteness | LogReadability
+            | MiniappToken => {}
+        }
+        assert_eq!(RULES.iter().filter(|i| i.rule == r).count(), 1, "{r:?}");
+        assert_ne!(r.id(), "unlisted-rule");
+    }
+    assert_eq!(RULES.len(), all.len());
+    let ids: std::collections::BTreeSet<&str> = RULES.iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), RULES.len(), "ids are unique");
+    for r in RULES {
+        assert!(!r.doc.is_empty() && !r.guideline.is_empty() && !r.severity.is_empty(), "{}", r.id);
+    }
+}
+
+#[test]
+fn a_rule_that_panics_fails_the_audit_naming_it() {
+    let store = Store::new();
+    let found = Findings::default();
+    let mut list = RULES.to_vec();
+    if let Some(r) = list.iter_mut().find(|r| r.rule == Rule::RetryKey) {
+        r.check = |_, _| panic!("index out of bounds");
+    }
+    let e = Audit::default().run_rules(&list, &store, &found).unwrap_err();
+    assert_eq!(e.rule, Rule::RetryKey);
+    assert!(e.to_string().contains("retry-key") && e.to_string().contains("index out of bounds"), "{e}");
+    // The same list without the panic runs.
+    assert!(Audit::default().run_rules(RULES, &store, &found).is_ok());
+}
+
+#[test]
+fn the_rules_page_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/audit-rules.md");
+    let made = super::rules::markdown();
+    if std::env::var_os("LINELENS_WRITE_DOCS").is_some() {
+        std::fs::write(&path, &made).unwrap();
+    }
+    let page = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        page == made,
+        "docs/audit-rules.md is stale: run `LINELENS_WRITE_DOCS=1 cargo test --lib audit` and commit it"
+    );
 }

@@ -361,11 +361,11 @@ impl FindingReport {
         findings
             .iter()
             .map(|f| FindingReport {
-                rule: f.rule.to_owned(),
+                rule: f.rule.id().to_owned(),
                 severity: f.severity,
                 guideline: f.guideline.to_owned(),
                 message: f.message.clone(),
-                group: f.rule.to_owned(),
+                group: f.rule.id().to_owned(),
                 count: f.count,
                 first: time(f.first),
                 last: time(f.last),

@@ -394,8 +394,13 @@ impl App {
     }
 
     /// The findings of an audit (run here or in the background).
-    pub fn set_audit_findings(&mut self, findings: Vec<crate::audit::Finding>) {
-        self.audit_findings = findings;
+    /// The audit's findings; a failed rule (a bug) is said in the message
+    /// line, and the findings before stay.
+    pub fn set_audit_findings(&mut self, findings: Result<Vec<crate::audit::Finding>, crate::audit::RuleFailed>) {
+        match findings {
+            Ok(f) => self.audit_findings = f,
+            Err(e) => self.message = Some(e.to_string()),
+        }
         self.audit_stale = false;
         self.findings_stale = true;
         self.refresh_findings();
@@ -515,7 +520,7 @@ impl App {
             alerts.push(Alert { severity: Severity::Info, kind: AlertKind::UnknownReplies(c.replies_without_event) });
         }
         // Floods are listed above already, as floods.
-        for f in self.audit_findings.iter().filter(|f| f.rule != "same-user-flood") {
+        for f in self.audit_findings.iter().filter(|f| f.rule != crate::audit::Rule::SameUserFlood) {
             let severity = match f.severity {
                 crate::audit::Severity::Error => Severity::Error,
                 crate::audit::Severity::Warning => Severity::Warning,

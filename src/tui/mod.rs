@@ -276,7 +276,7 @@ fn event_loop(
     // Every file is read: the audit starts once the analysis catches up.
     let mut audit_when_analysed = false;
     // A running background audit: its result arrives here.
-    let mut audit_rx: Option<Receiver<Vec<crate::audit::Finding>>> = None;
+    let mut audit_rx: Option<Receiver<AuditResult>> = None;
     let mut last_draw = Instant::now().checked_sub(Duration::from_secs(1)).unwrap_or_else(Instant::now);
     loop {
         if dirty && last_draw.elapsed() >= Duration::from_millis(16) {
@@ -432,7 +432,7 @@ fn event_loop(
 
 /// Run the guideline audit on a thread of its own (it reads every record:
 /// half a second on six million), the store shared with it meanwhile.
-fn start_audit(app: &mut App) -> Receiver<Vec<crate::audit::Finding>> {
+fn start_audit(app: &mut App) -> Receiver<AuditResult> {
     let (store, found, audit) = app.audit_job();
     let (tx, rx) = unbounded();
     std::thread::spawn(move || {
@@ -442,6 +442,8 @@ fn start_audit(app: &mut App) -> Receiver<Vec<crate::audit::Finding>> {
     });
     rx
 }
+
+type AuditResult = Result<Vec<crate::audit::Finding>, crate::audit::RuleFailed>;
 
 /// How often the audit may run again while following.
 const AUDIT_EVERY: Duration = Duration::from_secs(2);

@@ -61,12 +61,13 @@ fn starts_following_the_newest_record() {
     assert_eq!((app.pane, app.alert_selected), (Pane::Alerts, 0));
     // 9 from the analysis (bot-d's monthly-limit burst the ninth), then
     // every audit finding but the floods (listed as floods).
-    let findings = app.audit_findings.iter().filter(|f| f.rule != "same-user-flood").count();
+    let findings = app.audit_findings.iter().filter(|f| f.rule != crate::audit::Rule::SameUserFlood).count();
     assert_eq!(app.alerts.len(), 9 + findings);
-    for rule in crate::audit::RULES.iter().filter(|r| **r != "same-user-flood") {
+    for rule in crate::audit::RULES.iter().filter(|r| r.rule != crate::audit::Rule::SameUserFlood) {
         assert!(
-            app.alerts.iter().any(|a| matches!(&a.kind, super::app::AlertKind::Finding(f) if f.rule == *rule)),
-            "{rule} is among the alerts"
+            app.alerts.iter().any(|a| matches!(&a.kind, super::app::AlertKind::Finding(f) if f.rule == rule.rule)),
+            "{} is among the alerts",
+            rule.id
         );
     }
 }
@@ -454,7 +455,9 @@ fn enter_on_a_finding_narrows_to_its_records() {
     let pos = app
         .alerts
         .iter()
-        .position(|a| matches!(&a.kind, super::app::AlertKind::Finding(f) if f.rule == "webhook-signature"))
+        .position(
+            |a| matches!(&a.kind, super::app::AlertKind::Finding(f) if f.rule == crate::audit::Rule::WebhookSignature),
+        )
         .unwrap();
     for _ in 0..pos {
         app.on_action(Action::MoveDown);
@@ -463,7 +466,7 @@ fn enter_on_a_finding_narrows_to_its_records() {
     assert!(s.contains("┌ Finding") && s.contains("guideline Messaging API development guidelines"), "{s}");
     app.on_action(Action::Open);
     let View::Narrowed { ids, .. } = &app.view else { panic!("not narrowed") };
-    let finding = app.audit_findings.iter().find(|f| f.rule == "webhook-signature").unwrap();
+    let finding = app.audit_findings.iter().find(|f| f.rule == crate::audit::Rule::WebhookSignature).unwrap();
     assert_eq!(ids, &finding.records);
     let (_, r) = app.selected_record().unwrap();
     assert_eq!((r.kind(), r.status()), (Kind::Webhook, 200));
