@@ -101,3 +101,50 @@ fn no_two_modules_import_each_other() {
         .collect();
     assert!(cycles.is_empty(), "modules that import each other: {cycles:?}");
 }
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces
+/// as hyphens.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+#[test]
+fn the_readme_is_short_and_every_doc_link_resolves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.len() <= 15 * 1024, "README.md is {} bytes; the rest belongs in docs/", readme.len());
+    let mut pages = vec![root.join("README.md"), root.join("CONTRIBUTING.md")];
+    pages.extend(std::fs::read_dir(root.join("docs")).unwrap().map(|e| e.unwrap().path()));
+    let mut checked = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        for (i, _) in text.match_indices("](") {
+            let rest = &text[i + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let target = &rest[..end];
+            if target.starts_with("http") || target.contains(' ') || target.is_empty() {
+                continue;
+            }
+            let (file, anchor) = target.split_once('#').unwrap_or((target, ""));
+            let dest = if file.is_empty() { page.clone() } else { page.parent().unwrap().join(file) };
+            assert!(dest.exists(), "{}: link to {target}: no such file", page.display());
+            if !anchor.is_empty() {
+                let dest_text = std::fs::read_to_string(&dest).unwrap();
+                let found = dest_text
+                    .lines()
+                    .filter(|l| l.starts_with('#'))
+                    .filter_map(|l| l.trim_start_matches('#').strip_prefix(' '))
+                    .any(|h| slug(h) == anchor);
+                assert!(found, "{}: link to {target}: no such heading", page.display());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 10, "only {checked} links seen");
+}

@@ -704,3 +704,36 @@ pub fn describe(line: &super::Line, field: &str) -> String {
         _ => format!("(no field {field})"),
     }
 }
+
+/// `docs/formats.md`, made from [`FORMATS`]: each format with its
+/// description and samples, and the fields each sample gives.
+pub fn markdown() -> String {
+    let mut s = String::from(
+        "# Line formats\n\n\
+         <!-- Made from src/parse/formats.rs by `cargo test`; edit the registry there. -->\n\n\
+         Every line is classified on its own, so a file may mix formats. Formats are tried in this \
+         order (JSON first when a line starts with `{`); the first that reads a line wins. A line no \
+         format reads is counted as `unparsed` and shown, never dropped. `linelens formats` prints \
+         this list; the config file's `[[formats]]` adds formats of your own, tried first (see \
+         [the guide](guide.md#configuration)). An *envelope* (a container runtime's or log \
+         shipper's prefix) is taken off and the line inside is read as any other.\n\n",
+    );
+    for f in FORMATS {
+        s.push_str(&format!("## `{}`\n\n{}\n\n", f.name, capitalised(f.description)));
+        for x in f.samples {
+            s.push_str(&format!("```text\n{}\n```\n\n", x.line));
+            let fields: Vec<String> = x.fields.iter().map(|(k, v)| format!("{k} `{v}`")).collect();
+            if !fields.is_empty() {
+                s.push_str(&format!("gives {}\n\n", fields.join(", ")));
+            }
+        }
+    }
+    s.truncate(s.trim_end().len());
+    s.push('\n');
+    s
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default() + "."
+}
