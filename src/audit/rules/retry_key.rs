@@ -1,0 +1,126 @@
+//! `retry-key`: see its entry below.
+
+use super::super::*;
+use super::{Rule, RuleInfo};
+
+pub(super) const RULE: RuleInfo = RuleInfo {
+    rule: Rule::RetryKey,
+    id: "retry-key",
+    severity: "warning",
+    guideline: "Messaging API reference: Retry a failed API request",
+    doc: "A push/multicast/narrowcast/broadcast without `X-Line-Retry-Key` answered 5xx (or no status, in a source that logs statuses: a timeout), then the same send (same endpoint and the same recipients, known from the logged body) without a key within 10 minutes: a possible duplicate; a retry key on any other endpoint; the same retry key sent again after a 409 or another 4xx.",
+    check: |i, out| check(i.cx, out),
+};
+
+/// How long after a failed send a same send counts as its retry.
+const RETRY_WINDOW_MS: Millis = 10 * 60_000;
+
+/// Send endpoints that take `X-Line-Retry-Key`.
+fn takes_retry_key(path: &str) -> bool {
+    matches!(
+        path.trim_end_matches('/'),
+        "/v2/bot/message/push"
+            | "/v2/bot/message/multicast"
+            | "/v2/bot/message/narrowcast"
+            | "/v2/bot/message/broadcast"
+    )
+}
+
+/// Cost: two passes over API records (a binary search in the failures of the same recipients), then the reused keys' records: O(records log failures).
+fn check(cx: &Ctx, out: &mut Vec<Finding>) {
+    let mut wrong_endpoint: Vec<RecordId> = Vec::new();
+    // Retry keys used more than once (the store indexes them).
+    let mut reused: HashSet<u64> = HashSet::new();
+    // Sends without a key that failed (5xx, or no status where the source logs statuses).
+    let mut failed: HashMap<(Sym, u64), Vec<(Millis, RecordId)>> = HashMap::new();
+    let logs_status = |src: u32| {
+        cx.store.sources.get(src as usize).is_some_and(|s| s.fields.api.status * 10 >= s.fields.api.records * 9)
+    };
+    // The same send again: the same endpoint and the same recipients. Only
+    // where the request body named them (push, multicast); unknown
+    // recipients are never taken for the same ones.
+    let recipients = |r: Record| -> Option<u64> {
+        match cx.users(r) {
+            [] => None,
+            [u] => Some(u64::from(*u)),
+            many => {
+                let mut u = many.to_vec();
+                u.sort_unstable();
+                Some(crate::store::hash_id(&format!("{u:?}")))
+            }
+        }
+    };
+    for (id, r) in cx.api_records() {
+        let path = cx.path(r);
+        let key = cx.api(r).map_or(0, |m| m.retry_key);
+        if key != 0 {
+            if !takes_retry_key(path) {
+                wrong_endpoint.push(id);
+            }
+            if cx.store.requests_with_retry_key(key).nth(1).is_some() {
+                reused.insert(key);
+            }
+        } else if takes_retry_key(path)
+            && (r.status() >= 500 || (r.status() == 0 && logs_status(r.source())))
+            && let Some(to) = recipients(r)
+        {
+            failed.entry((r.path, to)).or_default().push((r.ts(), id));
+        }
+    }
+    let mut dupes: Vec<RecordId> = Vec::new();
+    if !failed.is_empty() {
+        // By time: a send looks only at the failures in the 10 minutes
+        // before it (a binary search), not at all of its recipients' ones.
+        for v in failed.values_mut() {
+            v.sort_unstable();
+        }
+        for (id, r) in cx.api_records() {
+            if !takes_retry_key(cx.path(r)) || cx.api(r).is_some_and(|m| m.retry_key != 0) {
+                continue;
+            }
+            let Some(t) = r.time() else { continue };
+            let Some(fails) = recipients(r).and_then(|to| failed.get(&(r.path, to))) else { continue };
+            let from = fails.partition_point(|&(ft, _)| ft < t.saturating_sub(RETRY_WINDOW_MS));
+            if let Some(&(_, f)) =
+                fails.get(from..).unwrap_or_default().iter().take_while(|&&(ft, _)| ft < t).find(|&&(_, f)| f != id)
+            {
+                dupes.extend([f, id]);
+            }
+        }
+    }
+    dupes.sort_unstable();
+    dupes.dedup();
+    let msg = format!(
+        "{} repeated after a 5xx or timeout without X-Line-Retry-Key: users may get the message twice; send retries with a retry key",
+        of(dupes.len(), "send")
+    );
+    counted(out, cx.store, Rule::RetryKey, Severity::Warning, guideline::RETRY_KEY, msg, dupes);
+    let msg = format!(
+        "{} X-Line-Retry-Key on an endpoint that does not take one (only push, multicast, narrowcast, broadcast)",
+        if wrong_endpoint.len() == 1 {
+            "1 request carries".to_owned()
+        } else {
+            format!("{} requests carry", n(wrong_endpoint.len()))
+        }
+    );
+    counted(out, cx.store, Rule::RetryKey, Severity::Warning, guideline::RETRY_KEY, msg, wrong_endpoint);
+    let mut after_4xx: Vec<RecordId> = Vec::new();
+    for key in reused {
+        let mut v: Vec<(Millis, RecordId, u16)> = cx
+            .store
+            .requests_with_retry_key(key)
+            .filter_map(|i| cx.store.get(i).map(|r| (r.ts(), i, r.status())))
+            .collect();
+        v.sort_unstable();
+        if let Some(pos) = v.iter().position(|&(_, _, s)| (400..500).contains(&s))
+            && pos + 1 < v.len()
+        {
+            after_4xx.extend(v.iter().skip(pos).map(|&(_, i, _)| i));
+        }
+    }
+    let msg = format!(
+        "{} with the same retry key after a 409 or another 4xx: a 409 means it was already accepted, other 4xx will not change on retry",
+        of(after_4xx.len(), "request")
+    );
+    counted(out, cx.store, Rule::RetryKey, Severity::Warning, guideline::RETRY_KEY, msg, after_4xx);
+}
