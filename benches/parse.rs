@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use linelens::ingest::ParsedBlock;
+use linelens::ingest::{ParseOptions, ParsedBlock};
 use linelens::parse::parse_line;
 use linelens::source::Block;
 
@@ -70,7 +70,7 @@ fn blocks(c: &mut Criterion) {
         g.bench_function(name, |b| {
             b.iter(|| {
                 let block = Block { offset: 0, first_line: 1, data: data.clone() };
-                black_box(ParsedBlock::parse(0, block, false))
+                black_box(ParsedBlock::parse(0, block, &ParseOptions::default()))
             })
         });
     }

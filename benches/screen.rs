@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use linelens::analysis::{Analyzer, Thresholds};
-use linelens::ingest::{ParsedBlock, Window, commit, load_bytes};
+use linelens::ingest::{ParseOptions, ParsedBlock, Window, commit, load_bytes};
 use linelens::source::Block;
 use linelens::store::Store;
 use linelens::tui::action::{Action, Keymap};
@@ -79,8 +79,11 @@ fn screen(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let app = app_with(1_000_000);
-                let pb =
-                    ParsedBlock::parse(0, Block { offset: 1 << 30, first_line: 2_000_000, data: extra.clone() }, false);
+                let pb = ParsedBlock::parse(
+                    0,
+                    Block { offset: 1 << 30, first_line: 2_000_000, data: extra.clone() },
+                    &ParseOptions::default(),
+                );
                 (app, pb)
             },
             |(mut app, pb)| {

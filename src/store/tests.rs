@@ -1,5 +1,5 @@
 use super::*;
-use crate::ingest::{ParsedBlock, Window, commit, load_bytes};
+use crate::ingest::{ParseOptions, ParsedBlock, Window, commit, load_bytes};
 use crate::source::Block;
 use crate::time::parse_time;
 
@@ -87,7 +87,11 @@ fn window_keeps_unparsed_and_counts_what_it_leaves_out() {
     let mut s = Store::new();
     s.sources.push(Source::default());
     let data = b"r1 2026-11-20T08:00:00Z POST /v2/bot/x 200\njunk\nr2 2026-11-20T09:00:00Z POST /v2/bot/x 200\n";
-    let pb = ParsedBlock::parse(0, Block { offset: 0, first_line: 1, data: data.to_vec() }, true);
+    let pb = ParsedBlock::parse(
+        0,
+        Block { offset: 0, first_line: 1, data: data.to_vec() },
+        &ParseOptions { keep_data: true, ..Default::default() },
+    );
     let win = Window { since: parse_time("2026-11-20T08:30:00Z"), until: None };
     commit(&mut s, pb, win);
     assert_eq!(s.totals.api_requests, 1);
@@ -265,7 +269,13 @@ fn a_file_changed_while_read_keeps_its_line_numbers_as_read() {
     let mut warnings = Vec::new();
     // One worker and results not taken: the reader stops part-way, held
     // back by the full channels.
-    let mut loader = crate::ingest::Loader::start(&mut s, specs, Window::default(), 1, &mut |w| warnings.push(w));
+    let mut loader = crate::ingest::Loader::start(
+        &mut s,
+        specs,
+        Window::default(),
+        crate::ingest::LoadOptions { threads: 1, background: false },
+        &mut |w| warnings.push(w),
+    );
     let mut last = 0;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -446,7 +456,11 @@ fn commit_in_blocks(text: &str, cuts: &[usize]) -> Store {
         let mut data = lines[w[0]..w[1]].join("\n").into_bytes();
         data.push(b'\n');
         let len = data.len() as u64;
-        let pb = ParsedBlock::parse(0, Block { offset, first_line: w[0] as u64 + 1, data }, true);
+        let pb = ParsedBlock::parse(
+            0,
+            Block { offset, first_line: w[0] as u64 + 1, data },
+            &ParseOptions { keep_data: true, ..Default::default() },
+        );
         commit(&mut s, pb, Window::default());
         offset += len;
     }

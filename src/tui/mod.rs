@@ -139,7 +139,8 @@ impl Following {
                     let Some(&src) = self.sources.get(&key) else { continue };
                     let block = crate::source::Block { offset, first_line, data };
                     let Some(store) = app.store_mut() else { continue };
-                    let pb = crate::ingest::ParsedBlock::parse_with(src, block, false, false, store.secrets.clone());
+                    let opts = crate::ingest::ParseOptions { secrets: store.secrets.clone(), ..Default::default() };
+                    let pb = crate::ingest::ParsedBlock::parse(src, block, &opts);
                     crate::ingest::commit(store, pb, crate::ingest::Window::default());
                     added = true;
                 }
@@ -220,7 +221,8 @@ pub fn run(mut specs: Vec<SourceSpec>, settings: Settings, keymap: Keymap, title
     let mut store = settings.store(false);
     let mut warnings: Vec<String> = Vec::new();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let mut loader = Loader::start_with(&mut store, specs, settings.window, threads, true, &mut |w| warnings.push(w));
+    let opts = crate::ingest::LoadOptions { threads, background: true };
+    let mut loader = Loader::start(&mut store, specs, settings.window, opts, &mut |w| warnings.push(w));
     let mut app = App::new(store, Analyzer::new(settings.thresholds), keymap, title);
     app.audit = settings.audit;
     app.mask = settings.mask;
