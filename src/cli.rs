@@ -132,29 +132,53 @@ pub struct AnalysisArgs {
     /// Config file (default: linelens/config.toml in the platform's config directory, if present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// A 429 more than this after the previous one starts a new cluster [default: 10s].
-    #[arg(long, value_name = "DURATION")]
-    pub burst_gap: Option<String>,
-    /// 429s a cluster needs to be a burst [default: 5].
-    #[arg(long, value_name = "N")]
-    pub burst_min: Option<u64>,
-    /// Sends to one user that make an outbound flood [default: 10] ...
-    #[arg(long, value_name = "N")]
-    pub flood_min: Option<u64>,
-    /// ... within less than this [default: 60s].
-    #[arg(long, value_name = "DURATION")]
-    pub flood_window: Option<String>,
-    /// Messages from one user that make an inbound flood [default: 10] ...
-    #[arg(long, value_name = "N")]
-    pub inbound_flood_min: Option<u64>,
-    /// ... within less than this [default: 60s].
-    #[arg(long, value_name = "DURATION")]
-    pub inbound_flood_window: Option<String>,
-    /// How far before an API request a webhook may be to be offered as its likely trigger [default: 2s].
-    #[arg(long, value_name = "DURATION")]
-    pub infer_window: Option<String>,
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
     #[command(flatten)]
     pub privacy: PrivacyArgs,
+}
+
+/// The thresholds' flags (`--burst-gap`, …), made from
+/// [`config::THRESHOLDS`]: each is declared there once, with its default
+/// and help.
+#[derive(Debug, Clone, Default)]
+pub struct ThresholdArgs(pub ThresholdFlags);
+
+impl clap::FromArgMatches for ThresholdArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = ThresholdFlags::new();
+        for t in config::THRESHOLDS {
+            if let Some(v) = m.get_one::<String>(t.key) {
+                flags.insert(t.key, v.clone());
+            }
+        }
+        Ok(ThresholdArgs(flags))
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for ThresholdArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        config::THRESHOLDS.iter().fold(cmd, |cmd, t| {
+            let value_name = match t.unit {
+                config::Unit::Duration => "DURATION",
+                config::Unit::Count => "N",
+            };
+            cmd.arg(clap::Arg::new(t.key).long(t.key.replace('_', "-")).value_name(value_name).help(format!(
+                "{} [default: {}]",
+                t.help,
+                t.default_text()
+            )))
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }
 
 /// Secrets and masking, shared by every command.
@@ -190,14 +214,11 @@ impl AnalysisArgs {
     /// The settings these flags and `read` give: flags over config file
     /// over defaults.
     pub fn settings(&self, read: &ReadArgs) -> Result<Settings, CliError> {
-        let (file, path) = config::load(self.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+        let (file, path) = config::load(self.config.as_deref())?;
         let thresholds = self.thresholds(&file, path.as_deref())?;
-        let in_file = |e: String| match &path {
-            Some(p) => CliError::Usage(format!("config {}: {e}", p.display())),
-            None => CliError::Usage(e),
-        };
-        let limits = crate::audit::limits::with_overrides(&file.rate_limits).map_err(&in_file)?;
-        file.install_formats().map_err(&in_file)?;
+        let limits = crate::audit::limits::with_overrides(&file.rate_limits)
+            .map_err(|reason| config::in_file(path.as_deref(), reason))?;
+        file.install_formats().map_err(|reason| config::in_file(path.as_deref(), reason))?;
         let (mask, secrets) = self.privacy.apply(&file, path.as_deref())?;
         Ok(Settings {
             paths: read.paths(),
@@ -216,20 +237,8 @@ impl AnalysisArgs {
         file: &config::FileConfig,
         path: Option<&std::path::Path>,
     ) -> Result<crate::analysis::Thresholds, CliError> {
-        let flags = ThresholdFlags {
-            burst_gap: self.burst_gap.clone(),
-            burst_min: self.burst_min,
-            flood_min: self.flood_min,
-            flood_window: self.flood_window.clone(),
-            inbound_flood_min: self.inbound_flood_min,
-            inbound_flood_window: self.inbound_flood_window.clone(),
-            infer_window: self.infer_window.clone(),
-        };
-        // A bad flag value is named as the flag; a bad file value with the file.
-        config::thresholds(&file.analysis, &flags).map_err(|e| match path {
-            Some(p) if !e.starts_with("--") => CliError::Usage(format!("config {}: {e}", p.display())),
-            _ => CliError::Usage(e),
-        })
+        // A bad flag value is named as the flag; a bad file value with the file and key.
+        Ok(config::thresholds(&file.analysis, path, &self.thresholds.0)?)
     }
 }
 
@@ -311,6 +320,8 @@ pub enum CliError {
     Findings(String),
     #[error(transparent)]
     Rule(#[from] crate::audit::RuleFailed),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
 }
 
 impl CliError {
@@ -473,11 +484,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                     .into());
                 }
             }
-            let (file, path) = config::load(args.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
-            file.install_formats().map_err(|e| match &path {
-                Some(p) => CliError::Usage(format!("config {}: {e}", p.display())),
-                None => CliError::Usage(e),
-            })?;
+            let (file, path) = config::load_installed(args.config.as_deref()).map_err(CliError::from)?;
             let (mask, secrets) = args.privacy.apply(&file, path.as_deref())?;
             let printer = crate::tail::Printer {
                 with_text: args.with_text,
@@ -489,11 +496,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             crate::tail::run(paths, args.from_start, args.poll, printer, out, &mut |w| warn(&w))?;
         }
         Some(Command::Formats(args)) => {
-            let (file, path) = config::load(args.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
-            file.install_formats().map_err(|e| match &path {
-                Some(p) => CliError::Usage(format!("config {}: {e}", p.display())),
-                None => CliError::Usage(e),
-            })?;
+            config::load_installed(args.config.as_deref()).map_err(CliError::from)?;
             // Format samples carry no real user IDs: nothing to mask.
             masked(out, Mask::default(), |out| match args.format {
                 Format::Text => report::write_formats(out),

@@ -24,12 +24,21 @@ use serde::Deserialize;
 use crate::analysis::Thresholds;
 use crate::time::{Millis, parse_duration};
 
-#[derive(Debug, thiserror::Error)]
+/// What went wrong with a setting, and where: the file (and key), or the flag.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("config {path}: {reason}")]
     Read { path: String, reason: String },
+    /// The file is not valid TOML, has an unknown key, or a table the
+    /// engine refused (formats, rate limits).
     #[error("config {path}: {reason}")]
     Invalid { path: String, reason: String },
+    /// A value in the file.
+    #[error("config {path}: {key}: {reason}")]
+    Value { path: String, key: String, reason: String },
+    /// A value on the command line.
+    #[error("{flag}: {reason}")]
+    Flag { flag: String, reason: String },
 }
 
 /// A duration: `"10s"`, `"1m"`, `"500ms"`, or a number of seconds.
@@ -40,28 +49,145 @@ pub enum DurationValue {
     Text(String),
 }
 
-impl DurationValue {
-    fn millis(&self, key: &str) -> Result<Millis, String> {
-        match self {
-            DurationValue::Seconds(s) => i64::try_from(*s).ok().and_then(|s| s.checked_mul(1000)),
-            DurationValue::Text(t) => parse_duration(t.trim()),
+/// Which kind of value a threshold takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// `"10s"`, `"2m"`, `"500ms"`, or a number of seconds; held in ms.
+    Duration,
+    /// A count, at least 1.
+    Count,
+}
+
+/// A threshold, declared once: its key in the file's `[analysis]` table
+/// (the flag is the key with hyphens: `--burst-gap`), its unit, its
+/// default, its help, and the field of [`Thresholds`] it sets. The flags,
+/// the file's keys, the defaults and `--help` all come from [`THRESHOLDS`].
+pub struct Threshold {
+    pub key: &'static str,
+    pub unit: Unit,
+    /// In ms for a duration.
+    pub default: u64,
+    pub help: &'static str,
+    /// Sets the field; the value is within [`MAX_VALUE`].
+    set: fn(&mut Thresholds, u64),
+}
+
+/// The largest value a threshold takes (about 34 years in ms): any field
+/// holds it.
+const MAX_VALUE: u64 = 1 << 40;
+
+impl Threshold {
+    /// The command-line flag (`--burst-gap`).
+    pub fn flag(&self) -> String {
+        format!("--{}", self.key.replace('_', "-"))
+    }
+
+    /// The default as written (`10s`, `5`).
+    pub fn default_text(&self) -> String {
+        match self.unit {
+            Unit::Count => self.default.to_string(),
+            Unit::Duration if self.default % 1000 == 0 => format!("{}s", self.default / 1000),
+            Unit::Duration => format!("{}ms", self.default),
         }
-        .filter(|&ms| ms > 0)
-        .ok_or_else(|| format!("{key}: expected a positive duration such as \"10s\", \"2m\" or 10"))
+    }
+
+    /// The value a flag or the file gives, or why it is no value.
+    fn read(&self, v: &DurationValue) -> Result<u64, String> {
+        match self.unit {
+            Unit::Duration => match v {
+                DurationValue::Seconds(s) => s.checked_mul(1000),
+                DurationValue::Text(t) => parse_duration(t.trim()).and_then(|ms| u64::try_from(ms).ok()),
+            }
+            .filter(|&ms| ms > 0 && ms <= MAX_VALUE)
+            .ok_or_else(|| "expected a positive duration such as \"10s\", \"2m\" or 10".to_owned()),
+            Unit::Count => match v {
+                DurationValue::Seconds(n) => Some(*n),
+                DurationValue::Text(t) => t.trim().parse().ok(),
+            }
+            .ok_or_else(|| "expected a whole number".to_owned())
+            .and_then(|n| match n {
+                0 => Err("must be at least 1".to_owned()),
+                n if n > MAX_VALUE => Err(format!("must be at most {MAX_VALUE}")),
+                n => Ok(n),
+            }),
+        }
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct AnalysisConfig {
-    pub burst_gap: Option<DurationValue>,
-    pub burst_min: Option<u64>,
-    pub flood_min: Option<u64>,
-    pub flood_window: Option<DurationValue>,
-    pub inbound_flood_min: Option<u64>,
-    pub inbound_flood_window: Option<DurationValue>,
-    pub infer_window: Option<DurationValue>,
+pub const THRESHOLDS: &[Threshold] = &[
+    Threshold {
+        key: "burst_gap",
+        unit: Unit::Duration,
+        default: 10_000,
+        help: "A 429 more than this after the previous one starts a new cluster",
+        set: |t, v| t.burst_gap = v as Millis,
+    },
+    Threshold {
+        key: "burst_min",
+        unit: Unit::Count,
+        default: 5,
+        help: "429s a cluster needs to be a burst",
+        set: |t, v| t.burst_min = v,
+    },
+    Threshold {
+        key: "flood_min",
+        unit: Unit::Count,
+        default: 10,
+        help: "Sends to one user that make an outbound flood ...",
+        set: |t, v| t.flood_min = v as usize,
+    },
+    Threshold {
+        key: "flood_window",
+        unit: Unit::Duration,
+        default: 60_000,
+        help: "... within less than this",
+        set: |t, v| t.flood_window = v as Millis,
+    },
+    Threshold {
+        key: "inbound_flood_min",
+        unit: Unit::Count,
+        default: 10,
+        help: "Messages from one user that make an inbound flood ...",
+        set: |t, v| t.inbound_flood_min = v as usize,
+    },
+    Threshold {
+        key: "inbound_flood_window",
+        unit: Unit::Duration,
+        default: 60_000,
+        help: "... within less than this",
+        set: |t, v| t.inbound_flood_window = v as Millis,
+    },
+    Threshold {
+        key: "infer_window",
+        unit: Unit::Duration,
+        default: 2_000,
+        help: "How far before an API request a webhook may be to be offered as its likely trigger",
+        set: |t, v| t.infer_window = v as Millis,
+    },
+];
+
+impl Default for Thresholds {
+    /// The defaults of [`THRESHOLDS`].
+    fn default() -> Thresholds {
+        let mut t = Thresholds {
+            burst_gap: 0,
+            burst_min: 0,
+            flood_min: 0,
+            flood_window: 0,
+            inbound_flood_min: 0,
+            inbound_flood_window: 0,
+            infer_window: 0,
+        };
+        for x in THRESHOLDS {
+            (x.set)(&mut t, x.default);
+        }
+        t
+    }
 }
+
+/// The file's `[analysis]` table: threshold keys (checked against
+/// [`THRESHOLDS`] when the file is read) and their values.
+pub type AnalysisConfig = std::collections::BTreeMap<String, DurationValue>;
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -99,17 +225,8 @@ impl FileConfig {
     }
 }
 
-/// Threshold values given on the command line (all optional).
-#[derive(Debug, Clone, Default)]
-pub struct ThresholdFlags {
-    pub burst_gap: Option<String>,
-    pub burst_min: Option<u64>,
-    pub flood_min: Option<u64>,
-    pub flood_window: Option<String>,
-    pub inbound_flood_min: Option<u64>,
-    pub inbound_flood_window: Option<String>,
-    pub infer_window: Option<String>,
-}
+/// Threshold values given on the command line: key (`burst_gap`) → text.
+pub type ThresholdFlags = std::collections::BTreeMap<&'static str, String>;
 
 /// The default config file location, if the platform has one.
 pub fn default_path() -> Option<PathBuf> {
@@ -132,43 +249,53 @@ pub fn load(explicit: Option<&Path>) -> Result<(FileConfig, Option<PathBuf>), Co
     Ok((cfg, Some(path)))
 }
 
-/// Parse config text; the error is one line.
-pub fn parse(text: &str) -> Result<FileConfig, String> {
-    toml::from_str(text).map_err(|e| e.message().replace('\n', " "))
+/// [`load`], then the file's formats and webhook paths installed for the
+/// process; an error in them names the file.
+pub fn load_installed(explicit: Option<&Path>) -> Result<(FileConfig, Option<PathBuf>), ConfigError> {
+    let (file, path) = load(explicit)?;
+    file.install_formats().map_err(|reason| in_file(path.as_deref(), reason))?;
+    Ok((file, path))
 }
 
-/// Flags over file over defaults.
-pub fn thresholds(file: &AnalysisConfig, flags: &ThresholdFlags) -> Result<Thresholds, String> {
-    let d = Thresholds::default();
-    let dur = |flag: &Option<String>, file: &Option<DurationValue>, key: &str, default: Millis| match (flag, file) {
-        (Some(f), _) => DurationValue::Text(f.clone()).millis(&format!("--{}", key.replace('_', "-"))),
-        (None, Some(v)) => v.millis(key),
-        (None, None) => Ok(default),
-    };
-    let count = |flag: Option<u64>, file: Option<u64>, key: &str, default: u64| {
-        let v = flag.or(file).unwrap_or(default);
-        if v == 0 { Err(format!("{key}: must be at least 1")) } else { Ok(v) }
-    };
-    let a = file;
-    Ok(Thresholds {
-        burst_gap: dur(&flags.burst_gap, &a.burst_gap, "burst_gap", d.burst_gap)?,
-        burst_min: count(flags.burst_min, a.burst_min, "burst_min", d.burst_min)?,
-        flood_min: count(flags.flood_min, a.flood_min, "flood_min", d.flood_min as u64)? as usize,
-        flood_window: dur(&flags.flood_window, &a.flood_window, "flood_window", d.flood_window)?,
-        inbound_flood_min: count(
-            flags.inbound_flood_min,
-            a.inbound_flood_min,
-            "inbound_flood_min",
-            d.inbound_flood_min as u64,
-        )? as usize,
-        inbound_flood_window: dur(
-            &flags.inbound_flood_window,
-            &a.inbound_flood_window,
-            "inbound_flood_window",
-            d.inbound_flood_window,
-        )?,
-        infer_window: dur(&flags.infer_window, &a.infer_window, "infer_window", d.infer_window)?,
-    })
+/// An error in a table of the file at `path`.
+pub fn in_file(path: Option<&Path>, reason: String) -> ConfigError {
+    ConfigError::Invalid { path: path.map_or_else(|| "(file)".to_owned(), |p| p.display().to_string()), reason }
+}
+
+/// Parse config text; the error is one line. A key of `[analysis]` that
+/// is no threshold is refused: a typo must not fall back to a default.
+pub fn parse(text: &str) -> Result<FileConfig, String> {
+    let cfg: FileConfig = toml::from_str(text).map_err(|e| e.message().replace('\n', " "))?;
+    if let Some(k) = cfg.analysis.keys().find(|k| !THRESHOLDS.iter().any(|t| t.key == k.as_str())) {
+        let known: Vec<&str> = THRESHOLDS.iter().map(|t| t.key).collect();
+        return Err(format!("analysis: unknown key `{k}` (known: {})", known.join(", ")));
+    }
+    Ok(cfg)
+}
+
+/// Flags over the file (`file`, read from `path`) over defaults; an error
+/// names the flag, or the file and key, that gave a bad value.
+pub fn thresholds(
+    file: &AnalysisConfig,
+    path: Option<&Path>,
+    flags: &ThresholdFlags,
+) -> Result<Thresholds, ConfigError> {
+    let mut t = Thresholds::default();
+    for x in THRESHOLDS {
+        let v = match (flags.get(x.key), file.get(x.key)) {
+            (Some(f), _) => x
+                .read(&DurationValue::Text(f.clone()))
+                .map_err(|reason| ConfigError::Flag { flag: x.flag(), reason })?,
+            (None, Some(v)) => x.read(v).map_err(|reason| ConfigError::Value {
+                path: path.map_or_else(|| "(file)".to_owned(), |p| p.display().to_string()),
+                key: x.key.to_owned(),
+                reason,
+            })?,
+            (None, None) => continue,
+        };
+        (x.set)(&mut t, v);
+    }
+    Ok(t)
 }
 
 #[cfg(test)]
@@ -178,13 +305,16 @@ mod tests {
     #[test]
     fn precedence_flags_file_defaults() {
         let file = parse("[analysis]\nburst_gap = \"20s\"\nburst_min = 7\nflood_window = 30\n").unwrap();
-        let flags = ThresholdFlags { burst_min: Some(3), ..Default::default() };
-        let t = thresholds(&file.analysis, &flags).unwrap();
+        let flags = ThresholdFlags::from([("burst_min", "3".to_owned())]);
+        let t = thresholds(&file.analysis, None, &flags).unwrap();
         assert_eq!(t.burst_gap, 20_000); // file
         assert_eq!(t.burst_min, 3); // flag over file
         assert_eq!(t.flood_window, 30_000); // file, seconds
         assert_eq!(t.flood_min, 10); // default
-        assert_eq!(thresholds(&AnalysisConfig::default(), &ThresholdFlags::default()).unwrap(), Thresholds::default());
+        assert_eq!(
+            thresholds(&AnalysisConfig::default(), None, &ThresholdFlags::default()).unwrap(),
+            Thresholds::default()
+        );
     }
 
     #[test]
@@ -194,15 +324,26 @@ mod tests {
         assert!(!e.contains('\n'));
         assert!(parse("[analysys]\n").unwrap_err().contains("analysys"));
         let file = parse("[analysis]\nburst_gap = \"soon\"\n").unwrap();
-        assert!(thresholds(&file.analysis, &ThresholdFlags::default()).unwrap_err().contains("burst_gap"));
-        let flags = ThresholdFlags { flood_min: Some(0), ..Default::default() };
-        assert!(thresholds(&AnalysisConfig::default(), &flags).is_err());
+        let e = thresholds(&file.analysis, Some(Path::new("c.toml")), &ThresholdFlags::default()).unwrap_err();
+        assert!(matches!(&e, ConfigError::Value { key, .. } if key == "burst_gap"), "{e:?}");
+        assert!(e.to_string().starts_with("config c.toml: burst_gap: expected a positive duration"), "{e}");
+        // A flag's error names the flag, even with a file in use.
+        let file = parse("[analysis]\nflood_min = 3\n").unwrap();
+        let flags = ThresholdFlags::from([("flood_min", "0".to_owned())]);
+        let e = thresholds(&file.analysis, Some(Path::new("c.toml")), &flags).unwrap_err();
+        assert_eq!(e, ConfigError::Flag { flag: "--flood-min".into(), reason: "must be at least 1".into() });
+        let flags = ThresholdFlags::from([("burst_gap", "soon".to_owned())]);
+        assert!(matches!(thresholds(&AnalysisConfig::default(), None, &flags), Err(ConfigError::Flag { .. })));
     }
 
     #[test]
     fn the_shipped_example_is_valid() {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/config.example.toml")).unwrap();
         let file = parse(&text).unwrap();
-        assert_eq!(thresholds(&file.analysis, &ThresholdFlags::default()).unwrap(), Thresholds::default());
+        assert_eq!(thresholds(&file.analysis, None, &ThresholdFlags::default()).unwrap(), Thresholds::default());
+        // The example shows every threshold at its default.
+        for t in THRESHOLDS {
+            assert!(text.contains(&format!("{} = ", t.key)), "{} missing from the example", t.key);
+        }
     }
 }

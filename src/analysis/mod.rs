@@ -36,7 +36,8 @@ use crate::model::{ApiMeta, EventMeta, Kind, NONE, Record, RecordId, Sym};
 use crate::store::Store;
 use crate::time::{Millis, format_rfc3339};
 
-/// Thresholds; see `config` for where they come from.
+/// Thresholds; `config::THRESHOLDS` declares each (key, default, help)
+/// and where its value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Thresholds {
     pub burst_gap: Millis,
@@ -48,20 +49,6 @@ pub struct Thresholds {
     /// How far before an API request a webhook receipt may be to be offered
     /// as its likely (inferred) trigger when no body links them.
     pub infer_window: Millis,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            burst_gap: 10_000,
-            burst_min: 5,
-            flood_min: 10,
-            flood_window: 60_000,
-            inbound_flood_min: 10,
-            inbound_flood_window: 60_000,
-            infer_window: 2_000,
-        }
-    }
 }
 
 /// The endpoints the analysis cares about.
