@@ -398,6 +398,11 @@ pub fn load_paths(settings: &Settings, mut store: Store, analyzer: &mut Analyzer
             eprintln!("memory {what:<14} {:>8.1} MB", bytes as f64 / 1e6);
         }
         eprintln!("memory {:<14} {:>8.1} MB", "analysis", analyzer.heap_bytes() as f64 / 1e6);
+        eprintln!(
+            "invariants broken {}{}",
+            store.broken.count,
+            store.broken.first.map_or_else(String::new, |w| format!(" (first: {w})"))
+        );
         print_status("memory", &["VmHWM", "VmRSS"]);
     }
     Ok(store)

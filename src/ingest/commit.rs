@@ -11,8 +11,21 @@ use crate::store::{EXAMPLES, Example, INLINE, Store};
 /// Commit a parsed block into the store, in order.
 pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     let map: Vec<Sym> = pb.syms.strings().map(|s| store.syms.intern(s)).collect();
-    let tr = |s: Sym| if s == NONE { NONE } else { map.get(s as usize).copied().unwrap_or(NONE) };
+    // A block-local symbol the block's own table lacks is a bug: counted.
+    let mut missing_syms = 0u64;
+    let mut tr = |s: Sym| {
+        if s == NONE {
+            return NONE;
+        }
+        map.get(s as usize).copied().unwrap_or_else(|| {
+            missing_syms += 1;
+            NONE
+        })
+    };
     let src = pb.source as usize;
+    if store.sources.get(src).is_none() {
+        store.broken("a block of a source the store does not have");
+    }
     if let Some(s) = store.sources.get_mut(src) {
         s.bytes += pb.bytes;
         s.fields.add(&pb.fields);
@@ -76,7 +89,11 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         }
     }
     for (i, rec) in pb.records.iter().enumerate() {
-        let i = i as u32;
+        // A block holds far fewer lines than u32::MAX (its bytes are capped).
+        let Ok(i) = u32::try_from(i) else {
+            store.broken("a block of more than u32::MAX records");
+            break;
+        };
         if i < joined_lead {
             continue;
         }
@@ -126,6 +143,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         rec.path = tr(rec.path);
         let local_aux = pb.records.get(i as usize).map_or(NONE, |r| r.aux);
         let id = store.append(rec);
+        if id == NONE {
+            continue; // counted by `append`
+        }
         while continued.next_if(|(r, _)| *r < i).is_some() {}
         if let Some((_, n)) = continued.next_if(|(r, _)| *r == i) {
             store.add_continuations(id, *n);
@@ -152,7 +172,10 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         }
         match kind {
             Kind::Api | Kind::MiniApp if local_aux != NONE => {
-                let Some(mut meta) = pb.api.get(local_aux as usize).copied() else { continue };
+                let Some(mut meta) = pb.api.get(local_aux as usize).copied() else {
+                    store.broken("an API record without its side-table entry");
+                    continue;
+                };
                 let start = meta.users_start as usize;
                 users.clear();
                 users.extend(
@@ -174,7 +197,10 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                 }
             }
             Kind::Webhook => {
-                let Some(mut meta) = pb.webhooks.get(local_aux as usize).copied() else { continue };
+                let Some(mut meta) = pb.webhooks.get(local_aux as usize).copied() else {
+                    store.broken("a webhook record without its side-table entry");
+                    continue;
+                };
                 meta.ip = tr(meta.ip);
                 meta.destination = tr(meta.destination);
                 evs.clear();
@@ -188,10 +214,11 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                     evs.push(e);
                 }
                 meta.events_start = store.events.push_run(&evs);
-                meta.events_len = evs.len() as u32;
+                // A receipt's events are few (a body is at most a line's bytes).
+                meta.events_len = u32::try_from(evs.len()).unwrap_or(u32::MAX);
                 store.signatures.add(meta.sig);
                 for (k, e) in evs.iter().enumerate() {
-                    let ev_idx = meta.events_start + k as u32;
+                    let ev_idx = meta.events_start.saturating_add(u32::try_from(k).unwrap_or(u32::MAX));
                     if e.message_id != 0 && store.syms.resolve(e.event_type) == "unsend" {
                         store.unsent.entry(e.message_id).or_insert(rec.ts());
                     }
@@ -218,6 +245,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
             (false, true) => reopened,
             (false, false) => open_entry,
         };
+    }
+    if missing_syms > 0 {
+        store.broken("a block-local symbol outside the block's table");
     }
 }
 

@@ -574,6 +574,18 @@ pub struct Store {
     /// costly to read again (kept when `index_all_request_ids`: the screen
     /// and `lookup`).
     pub kept_request_ids: kept::KeptIds,
+    /// Invariants found broken (see [`Broken`]).
+    pub broken: Broken,
+}
+
+/// Invariants found broken while committing: each is a bug, counted and
+/// said (`LINELENS_MEMORY=1`), never a silent drop; a debug build stops at
+/// the first.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub count: u64,
+    /// What the first one was.
+    pub first: Option<&'static str>,
 }
 
 /// A shape of unparsed lines (see [`Store::shapes`]).
@@ -653,7 +665,7 @@ impl Store {
     /// indexes; kind-specific metadata is linked by the caller via `aux`.
     pub fn push(&mut self, rec: Record) -> RecordId {
         let id = self.append(rec);
-        if rec.kind() != Kind::Unparsed {
+        if id != NONE && rec.kind() != Kind::Unparsed {
             self.add_counts(rec.kind(), rec.status(), rec.path, 1);
         }
         id
@@ -680,8 +692,19 @@ impl Store {
 
     /// [`Store::push`] without the per-status and per-path counts, which a
     /// caller appending a whole batch adds once per distinct key.
+    /// Count a broken invariant (see [`Broken`]).
+    pub fn broken(&mut self, what: &'static str) {
+        self.broken.count += 1;
+        self.broken.first.get_or_insert(what);
+        debug_assert!(false, "broken invariant: {what}");
+    }
+
     pub fn append(&mut self, rec: Record) -> RecordId {
-        let id = self.len() as RecordId;
+        let Some(id) = RecordId::try_from(self.len()).ok().filter(|&i| i != NONE) else {
+            // Past 4,294,967,295 records a record cannot be named.
+            self.broken("more records than a record ID can name");
+            return NONE;
+        };
         let (source, offset) = (rec.source(), rec.offset());
         let fits = |r: &Run| r.source == source && offset >= r.base && offset - r.base <= u64::from(u32::MAX);
         if !self.runs.last().is_some_and(fits) {
@@ -691,7 +714,8 @@ impl Store {
         let bits = rec.bits();
         let st = Stored {
             bits: [bits as u32, (bits >> 32) as u32],
-            offset: (offset - base) as u32,
+            // `fits` keeps the offset within a run's 32 bits.
+            offset: u32::try_from(offset - base).unwrap_or(u32::MAX),
             path: rec.path,
             aux: rec.aux,
         };

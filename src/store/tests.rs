@@ -630,3 +630,19 @@ fn one_call_logged_twice_counts_once() {
     let s = store_with(&lines.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(api(&s), 2);
 }
+
+#[test]
+fn a_block_of_an_unknown_source_is_counted_never_silent() {
+    let mut s = Store::new();
+    let line = "8e36bade-c5d6-4d00-9e69-72244675a9a1 Mon, 05 Jul 2021 08:14:35 GMT POST https://api.line.me/v2/bot/message/push 200\n";
+    let pb = ParsedBlock::parse(
+        7,
+        Block { offset: 0, first_line: 1, data: line.as_bytes().to_vec() },
+        &ParseOptions::default(),
+    );
+    let committed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit(&mut s, pb, Window::default())));
+    // A debug build stops at the broken invariant; a release build counts it.
+    assert_eq!(committed.is_err(), cfg!(debug_assertions));
+    assert!(s.broken.count >= 1);
+    assert_eq!(s.broken.first, Some("a block of a source the store does not have"));
+}
