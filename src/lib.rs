@@ -17,6 +17,8 @@
 //! - `ingest`  the reader → workers → committer pipeline.
 //! - `store`   records, interned strings, indexes, counters.
 //! - `analysis` 429 bursts, floods, webhook ↔ reply correlation, links.
+//! - `line_api` LINE's endpoints, in one catalogue (sends, retry keys, rate
+//!   limits, MINI App, Login).
 //! - `config`  the config file and threshold resolution.
 //! - `settings` what a run uses (paths, window, thresholds, secrets, mask),
 //!   filled in by `cli`, read by the engine's consumers; no flags in it.
@@ -33,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub mod escape;
 pub mod ingest;
+pub mod line_api;
 pub mod mask;
 pub mod model;
 pub mod parse;

@@ -62,10 +62,11 @@ pub enum Endpoint {
 
 impl Endpoint {
     pub fn of(path: &str) -> Endpoint {
-        match path.trim_end_matches('/') {
-            "/v2/bot/message/push" => Endpoint::Push,
-            "/v2/bot/message/multicast" => Endpoint::Multicast,
-            "/v2/bot/message/reply" => Endpoint::Reply,
+        use crate::line_api::Send;
+        match crate::line_api::send_of(path) {
+            Some(Send::Push) => Endpoint::Push,
+            Some(Send::Multicast) => Endpoint::Multicast,
+            Some(Send::Reply) => Endpoint::Reply,
             _ => Endpoint::Other,
         }
     }

@@ -58,22 +58,12 @@ impl Limit {
 }
 
 /// The default table, most specific first (the first match counts).
+/// The endpoints of the catalogue (`line_api`) that have a documented limit.
 pub fn defaults() -> Vec<Limit> {
-    const S: Millis = 1_000;
-    const MIN: Millis = 60_000;
-    const H: Millis = 3_600_000;
-    let post = Some(Method::Post);
-    vec![
-        Limit::new(post, "/v2/bot/message/push", 2_000, S),
-        Limit::new(post, "/v2/bot/message/reply", 2_000, S),
-        // Lowered from 2,000/s on 2025-04-23.
-        Limit::new(post, "/v2/bot/message/multicast", 200, S),
-        Limit::new(post, "/v2/bot/message/narrowcast", 60, H),
-        Limit::new(post, "/v2/bot/message/broadcast", 60, H),
-        Limit::new(post, "/v2/bot/chat/loading/start", 100, S),
-        Limit::new(None, "/v2/bot/audienceGroup/*", 60, MIN),
-        Limit::new(None, "/v2/bot/*", 2_000, S),
-    ]
+    crate::line_api::ENDPOINTS
+        .iter()
+        .filter_map(|e| e.limit.map(|(max, window)| Limit::new(e.method, e.path, max, window)))
+        .collect()
 }
 
 /// Parse `"METHOD /path"` (or `"/path"`, `*` for a prefix) = `"N/s"`,

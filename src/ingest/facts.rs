@@ -90,7 +90,7 @@ impl ParsedBlock {
                 let target = target.unwrap_or("");
                 // The response body matters for errors, MINI App tokens and new audiences only.
                 let wants_response =
-                    f.status >= 400 || l.kind == Kind::MiniApp || target.starts_with("/v2/bot/audienceGroup/");
+                    f.status >= 400 || l.kind == Kind::MiniApp || crate::line_api::audience_rest(target).is_some();
                 let resp = f
                     .response_body
                     .as_ref()
@@ -202,9 +202,9 @@ fn audience_calls(
     rb: Option<&body::RequestBody>,
     resp: Option<&body::ResponseBody>,
 ) -> Vec<(AudienceOp, String)> {
-    const CREATE: [&str; 4] = ["upload", "upload/byFile", "click", "imp"];
-    let Some(rest) = path.strip_prefix("/v2/bot/audienceGroup/") else {
-        return if method == Some(Method::Post) && path == "/v2/bot/message/narrowcast" {
+    use crate::line_api::{AUDIENCE_CREATE as CREATE, Send, audience_rest, send_of};
+    let Some(rest) = audience_rest(path) else {
+        return if method == Some(Method::Post) && send_of(path) == Some(Send::Narrowcast) {
             rb.map(|r| r.audiences.iter().map(|a| (AudienceOp::Used, a.clone())).collect()).unwrap_or_default()
         } else {
             Vec::new()

@@ -686,7 +686,7 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
     let kind = match kind_field.as_ref().and_then(Scalar::as_str).and_then(parse_kind) {
         Some(k) => k,
         None => {
-            if api_target.as_deref().is_some_and(|e| super::endpoint_path(e).starts_with("/message/v3/notifier/")) {
+            if api_target.as_deref().is_some_and(|e| crate::line_api::is_miniapp(super::endpoint_path(e))) {
                 Kind::MiniApp
             } else if f.request_id.is_some() {
                 Kind::Api

@@ -292,27 +292,7 @@ fn is_exception_line(t: &str) -> bool {
         && ["Error", "Exception", "Exit", "Interrupt", "Warning", "Failure"].iter().any(|s| name.ends_with(s))
 }
 
-/// The path of an endpoint URL: scheme, host, query and fragment removed.
-/// `https://api.line.me/v2/bot/message/push?x=1` → `/v2/bot/message/push`.
-pub fn endpoint_path(s: &str) -> &str {
-    // Byte searches (memchr): this runs for every API line, and building a
-    // substring searcher per call cost more than the rest of it.
-    let b = s.as_bytes();
-    let scheme_end =
-        memchr::memchr_iter(b':', b).find(|&i| b.get(i + 1..i + 3) == Some(b"//".as_slice())).map(|i| i + 3);
-    let rest = match scheme_end {
-        Some(i) => {
-            let after = s.get(i..).unwrap_or("");
-            match memchr::memchr(b'/', after.as_bytes()) {
-                Some(j) => after.get(j..).unwrap_or(""),
-                None => "/",
-            }
-        }
-        None => s,
-    };
-    let end = memchr::memchr2(b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
-    rest.get(..end).unwrap_or(rest)
-}
+pub use crate::line_api::endpoint_path;
 
 #[cfg(test)]
 mod tests;

@@ -137,8 +137,7 @@ fn with_time(mut l: Line<'static>, time: Millis) -> Line<'static> {
 /// An API (or MINI App) request that failed with `status`.
 fn api(status: u16, endpoint: Option<&str>, method: Option<Method>, request_id: Option<&str>) -> Line<'static> {
     let endpoint = endpoint.unwrap_or("unknown");
-    let kind =
-        if super::endpoint_path(endpoint).starts_with("/message/v3/notifier/") { Kind::MiniApp } else { Kind::Api };
+    let kind = if crate::line_api::is_miniapp(super::endpoint_path(endpoint)) { Kind::MiniApp } else { Kind::Api };
     let request_id = request_id.map(|s| s.trim_matches(|c: char| c == '\'' || c == '"' || c == ',')).filter(|id| {
         // A masked ID (`xxxxxxx-xxxx-…`) names no request.
         !id.is_empty() && !id.chars().all(|c| c == 'x' || c == 'X' || c == '-' || c == '*')
@@ -362,17 +361,7 @@ fn api_exception(line: &str, at: usize) -> Option<Line<'static>> {
 fn endpoint_of_call(call: &str) -> Option<&'static str> {
     let name: String = call.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
     let name = name.strip_suffix("_with_http_info").unwrap_or(&name);
-    Some(match name {
-        "reply_message" => "/v2/bot/message/reply",
-        "push_message" => "/v2/bot/message/push",
-        "multicast" => "/v2/bot/message/multicast",
-        "broadcast" => "/v2/bot/message/broadcast",
-        "narrowcast" => "/v2/bot/message/narrowcast",
-        "get_profile" => "/v2/bot/profile/{userId}",
-        "get_message_content" => "/v2/bot/message/{messageId}/content",
-        "show_loading_animation" => "/v2/bot/chat/loading/start",
-        _ => return None,
-    })
+    crate::line_api::by_sdk_call(name)
 }
 
 /// The v3 README's lines after a `*_with_http_info` call, joined (see
@@ -475,16 +464,17 @@ fn sent(line: &str, at: usize) -> Option<Line<'static>> {
             |k| prefix.find(k).and_then(|i| prefix.get(i + k.len()..)).and_then(|v| status_prefix(v.trim_start())),
         )?;
     let lower = prefix.to_ascii_lowercase();
+    use crate::line_api::{Send, send_path};
     let endpoint = [
-        ("reply", "/v2/bot/message/reply"),
-        ("push", "/v2/bot/message/push"),
-        ("multicast", "/v2/bot/message/multicast"),
-        ("broadcast", "/v2/bot/message/broadcast"),
-        ("narrowcast", "/v2/bot/message/narrowcast"),
+        ("reply", Send::Reply),
+        ("push", Send::Push),
+        ("multicast", Send::Multicast),
+        ("broadcast", Send::Broadcast),
+        ("narrowcast", Send::Narrowcast),
     ]
     .iter()
     .find(|(word, _)| lower.contains(word))
-    .map(|(_, e)| *e);
+    .map(|&(_, s)| send_path(s));
     let mut l = api(status, endpoint, None, None);
     l.fields.response_body = Some(Body { raw: Cow::Owned(body) });
     Some(l)
@@ -562,7 +552,7 @@ fn from_entry(mut l: Line<'static>, rest: &str, go_details: bool) -> Line<'stati
             line_url(rest).or_else(|| quoted_after(rest, &["url: '", "path: '"]).filter(|p| p.starts_with('/')))
     {
         f.endpoint = Some(Cow::Owned(url.to_owned()));
-        if super::endpoint_path(url).starts_with("/message/v3/notifier/") {
+        if crate::line_api::is_miniapp(super::endpoint_path(url)) {
             l.kind = Kind::MiniApp;
         }
     }

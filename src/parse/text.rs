@@ -139,13 +139,6 @@ pub fn parse_status(s: &str) -> Option<u16> {
     (100..=599).contains(&v).then_some(v)
 }
 
-/// Paths a 4-field line may carry that belong to the Messaging API, not to a
-/// MINI App: such a line is an API request logged without its request ID.
-/// LINE Login's endpoints count as API traffic too, never MINI App.
-fn is_messaging_api_path(path: &str) -> bool {
-    ["/v2/bot/", "/v2/oauth", "/v3/bot/", "/oauth2/", "/v2/profile"].iter().any(|p| path.starts_with(p))
-}
-
 /// Try the three text formats. `None`: not one of them.
 pub fn parse(line: &str) -> Option<Line<'_>> {
     let mut spans = [(0usize, 0usize); MAX_FIELDS];
@@ -166,9 +159,11 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
     let (kind, time, id) = if let Some(ip) = parse_ip(first) {
         (Kind::Webhook, parse_time(span(1, m)?)?, Some(ip))
     } else if let Some(t) = span(0, m).and_then(parse_time) {
-        let host = endpoint.split_once("://").map_or("", |(_, rest)| rest);
-        let login = host.starts_with("access.line.me");
-        let k = if login || is_messaging_api_path(super::endpoint_path(endpoint)) { Kind::Api } else { Kind::MiniApp };
+        // A 4-field line is a MINI App's unless its endpoint is the
+        // Messaging API's or LINE Login's (a request logged without its ID).
+        use crate::line_api::{Api, api_of};
+        let k =
+            if matches!(api_of(endpoint), Some(Api::MessagingApi | Api::Login)) { Kind::Api } else { Kind::MiniApp };
         (k, t, None)
     } else {
         (Kind::Api, parse_time(span(1, m)?)?, Some(first).filter(|s| *s != "-"))

@@ -193,9 +193,7 @@ impl UserFormat {
         let endpoint = g("endpoint");
         let kind = match g("kind").and_then(parse_kind).or(self.kind) {
             Some(k) => k,
-            None if endpoint.is_some_and(|e| super::endpoint_path(e).starts_with("/message/v3/notifier/")) => {
-                Kind::MiniApp
-            }
+            None if endpoint.is_some_and(|e| crate::line_api::is_miniapp(super::endpoint_path(e))) => Kind::MiniApp,
             None if f.request_id.is_some() || endpoint.is_some() => Kind::Api,
             None if f.ip.is_some() && path.is_some() && method.is_some() => {
                 super::access::classify(method.unwrap_or(Method::Other), path.unwrap_or(""), None)

@@ -19,22 +19,7 @@ const REFUSED_MIN: usize = 3;
 /// (else the chat kind the segment names): `/v2/bot/profile/{userId}`,
 /// `/v2/bot/group/{groupId}/member/{userId}`, `/v2/bot/user/{userId}/…`.
 fn path_ids(path: &str) -> Vec<(&str, char)> {
-    let mut out = Vec::new();
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    for w in segs.windows(2) {
-        let [k, v] = w else { continue };
-        let want = match *k {
-            "profile" | "member" => 'U',
-            "user" if *v != "all" => 'U',
-            "group" => 'C',
-            "room" => 'R',
-            _ => continue,
-        };
-        if path.starts_with("/v2/bot/") && !v.is_empty() {
-            out.push((*v, want));
-        }
-    }
-    out
+    crate::line_api::path_ids(path)
 }
 
 /// Cost: one pass over API records, each user symbol checked once (a byte per symbol): O(records + symbols).
@@ -48,7 +33,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut seen: Vec<u8> = vec![0; cx.store.syms.len() + 1];
     for (id, r) in cx.api_records() {
         let path = cx.path(r);
-        let allow_chats = !matches!(path, "/v2/bot/message/multicast" | "/v2/bot/chat/loading/start");
+        let allow_chats = !crate::line_api::users_only(path);
         let users = cx.users(r);
         let mut wrong: Vec<String> = Vec::new();
         for &u in users {
@@ -85,7 +70,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         // LINE refusing a single user: a push "Failed to send messages", a profile 404.
         let refusal = match r.status() {
             400 => Endpoint::of(path) == Endpoint::Push && cx.response(id) == Response::FailedToSend,
-            404 => path.starts_with("/v2/bot/profile/"),
+            404 => crate::line_api::is_profile(path),
             _ => false,
         };
         if refusal {

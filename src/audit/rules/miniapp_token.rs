@@ -21,7 +21,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut sends: Vec<(u64, Millis, u32)> = Vec::new();
     for (i, note) in cx.store.notes.iter().enumerate().filter(|(_, n)| n.token_used != 0) {
         let Some(r) = cx.store.get(note.record).filter(|r| r.kind() == Kind::MiniApp) else { continue };
-        if cx.path(r).starts_with("/message/v3/notifier/send") {
+        if crate::line_api::is_miniapp_send(cx.path(r)) {
             sends.push((note.token_used, r.ts(), i as u32));
         }
     }

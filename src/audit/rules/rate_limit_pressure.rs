@@ -96,7 +96,7 @@ fn check(audit: &Audit, cx: &Ctx, out: &mut Vec<Finding>) {
             })
             .map(|(id, _)| id)
             .collect();
-        let g = if l.pattern.starts_with("/message/v3/") {
+        let g = if crate::line_api::is_miniapp_pattern(&l.pattern) {
             guideline::MINI_MASS_REQUESTS
         } else {
             guideline::MASS_REQUESTS

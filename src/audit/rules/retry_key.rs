@@ -17,13 +17,7 @@ const RETRY_WINDOW_MS: Millis = 10 * 60_000;
 
 /// Send endpoints that take `X-Line-Retry-Key`.
 fn takes_retry_key(path: &str) -> bool {
-    matches!(
-        path.trim_end_matches('/'),
-        "/v2/bot/message/push"
-            | "/v2/bot/message/multicast"
-            | "/v2/bot/message/narrowcast"
-            | "/v2/bot/message/broadcast"
-    )
+    crate::line_api::takes_retry_key(path)
 }
 
 /// Cost: two passes over API records (a binary search in the failures of the same recipients), then the reused keys' records: O(records log failures).

@@ -12,13 +12,6 @@ pub(super) const RULE: RuleInfo = RuleInfo {
     check: |i, out| check(i.cx, out),
 };
 
-/// The message ID of a content request (`/v2/bot/message/{id}/content…`).
-fn content_message_id(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix("/v2/bot/message/")?;
-    let (id, tail) = rest.split_once('/')?;
-    tail.starts_with("content").then_some(id)
-}
-
 /// Cost: one pass over API records, a hash lookup each in the unsent set: O(records).
 fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     if cx.store.unsent.is_empty() {
@@ -26,7 +19,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     }
     let mut hits = Vec::new();
     for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() == Kind::Api) {
-        let Some(mid) = content_message_id(cx.path(r)) else { continue };
+        let Some(mid) = crate::line_api::content_message_id(cx.path(r)) else { continue };
         if let Some(&at) = cx.store.unsent.get(&crate::store::hash_id(mid))
             && r.ts() >= at
         {
