@@ -148,3 +148,23 @@ fn the_readme_is_short_and_every_doc_link_resolves() {
     }
     assert!(checked > 10, "only {checked} links seen");
 }
+
+#[test]
+fn the_generated_pages_are_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pages = [
+        ("docs/audit-rules.md", linelens::audit::rules::markdown()),
+        ("docs/formats.md", linelens::parse::formats::markdown()),
+    ];
+    for (page, made) in pages {
+        let path = root.join(page);
+        if std::env::var_os("LINELENS_WRITE_DOCS").is_some() {
+            std::fs::write(&path, &made).unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            text == made,
+            "{page} is stale: run `LINELENS_WRITE_DOCS=1 cargo test --test architecture` and commit it"
+        );
+    }
+}

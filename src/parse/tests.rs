@@ -681,17 +681,3 @@ fn java_error_details() {
         assert_eq!(got, *details, "{line}");
     }
 }
-
-#[test]
-fn the_formats_page_is_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/formats.md");
-    let made = super::formats::markdown();
-    if std::env::var_os("LINELENS_WRITE_DOCS").is_some() {
-        std::fs::write(&path, &made).unwrap();
-    }
-    let page = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        page == made,
-        "docs/formats.md is stale: run `LINELENS_WRITE_DOCS=1 cargo test --lib formats_page` and commit it"
-    );
-}
