@@ -104,9 +104,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
 
 /// Whether `path` matches the catalogue's `pattern`.
 pub fn matches(pattern: &str, path: &str) -> bool {
+    // Asked for every API record: whole-path compares first, segments only
+    // for a pattern with a `{…}` segment.
     let path = path.trim_end_matches('/');
     if let Some(prefix) = pattern.strip_suffix('*') {
         return path.starts_with(prefix) || path == prefix.trim_end_matches('/');
+    }
+    if memchr::memchr(b'{', pattern.as_bytes()).is_none() {
+        return path == pattern;
     }
     let mut want = pattern.split('/');
     let mut got = path.split('/');
@@ -269,6 +274,14 @@ mod tests {
         assert_eq!(find(Some(Method::Delete), "/v2/bot/audienceGroup/12").and_then(|e| e.limit), Some((60, MIN)));
         assert_eq!(find(Some(Method::Get), "/v2/bot/info").and_then(|e| e.limit), Some((2_000, S)));
         assert!(find(None, "/callback").is_none());
+        assert!(
+            matches("/v2/bot/profile/{userId}", "/v2/bot/profile/U1/")
+                && !matches("/v2/bot/profile/{userId}", "/v2/bot/profile/")
+        );
+        assert!(
+            matches("/v2/bot/audienceGroup/*", "/v2/bot/audienceGroup")
+                && !matches("/v2/bot/message/push", "/v2/bot/message")
+        );
         assert_eq!(api_of("https://api.line.me/message/v3/notifier/send?target=service"), Some(Api::MiniApp));
         assert_eq!(api_of("https://access.line.me/oauth2/v2.1/token"), Some(Api::Login));
         assert_eq!(api_of("/v2/bot/message/push"), Some(Api::MessagingApi));
