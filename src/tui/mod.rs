@@ -280,11 +280,15 @@ fn event_loop(
     // A running background audit: its result arrives here.
     let mut audit_rx: Option<Receiver<AuditResult>> = None;
     let mut last_draw = Instant::now().checked_sub(Duration::from_secs(1)).unwrap_or_else(Instant::now);
+    // A key changed the screen: it is drawn at once, not held back by the
+    // frame-rate cap that paces what the reading changes.
+    let mut key_shown = true;
     loop {
-        if dirty && last_draw.elapsed() >= Duration::from_millis(16) {
+        if dirty && (!key_shown || last_draw.elapsed() >= Duration::from_millis(16)) {
             terminal.draw(|f| view::draw(f, app))?;
             last_draw = Instant::now();
             dirty = false;
+            key_shown = true;
             // Debug builds only: lets the end-to-end tests check that a panic
             // restores the terminal.
             #[cfg(debug_assertions)]
@@ -304,7 +308,11 @@ fn event_loop(
         let mut warn = |w: String| warnings.push(w);
         select! {
             recv(inputs) -> ev => match ev {
-                Ok(ev) => dirty |= on_event(app, ev),
+                Ok(ev) => {
+                    let changed = on_event(app, ev);
+                    dirty |= changed;
+                    key_shown &= !changed;
+                }
                 Err(_) => app.quit = true,
             },
             recv(signals) -> _ => app.quit = true,
@@ -398,11 +406,13 @@ fn event_loop(
         }
         // Drain every queued key before drawing: held keys never lag.
         while let Ok(ev) = inputs.try_recv() {
-            dirty |= on_event(app, ev);
+            let changed = on_event(app, ev);
+            dirty |= changed;
+            key_shown &= !changed;
         }
-        // A slice of analysis, unless a key waits (a slice takes at most
-        // about SLICE; the frame after it shows the key).
-        if audit_rx.is_none() && inputs.is_empty() && app.ingest_pending() {
+        // A slice of analysis, unless a key waits or waits to be drawn (a
+        // slice takes at most about SLICE; the frame after it shows the key).
+        if audit_rx.is_none() && inputs.is_empty() && key_shown && app.ingest_pending() {
             dirty |= app.ingest_slice(Some(SLICE)).unwrap_or(false);
         }
         if audit_when_analysed && audit_rx.is_none() && !app.ingest_pending() {
