@@ -578,3 +578,20 @@ fn masked(out: &mut dyn Write, mask: Mask, f: impl FnOnce(&mut dyn Write) -> io:
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_audit_rule_exits_2_naming_it() {
+        let e = CliError::from(crate::audit::RuleFailed {
+            rule: Some(crate::audit::Rule::ReplyToken),
+            reason: "index out of bounds".into(),
+        });
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.to_string(), "the audit rule reply-token failed (index out of bounds); this is a bug in linelens");
+        let flag = CliError::from(config::ConfigError::Flag { flag: "--burst-min".into(), reason: "x".into() });
+        assert_eq!((flag.exit_code(), flag.to_string()), (2, "--burst-min: x".to_owned()));
+    }
+}

@@ -78,11 +78,15 @@ pub struct Finding {
     pub records: Vec<RecordId>,
 }
 
-/// A rule that failed (panicked) while it ran: a bug, named.
+/// A rule that failed (panicked) while it ran: a bug, named. `rule` is
+/// `None` for a failure of the runner itself, outside any rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the audit rule {rule} failed ({reason}); this is a bug in linelens")]
+#[error(
+    "{} failed ({reason}); this is a bug in linelens",
+    rule.map_or_else(|| "the audit".to_owned(), |r| format!("the audit rule {r}"))
+)]
 pub struct RuleFailed {
-    pub rule: Rule,
+    pub rule: Option<Rule>,
     pub reason: String,
 }
 
@@ -298,7 +302,7 @@ impl Audit {
             while let Some(rule) = list.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
                 let mut found = Vec::new();
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (rule.check)(&input, &mut found)))
-                    .map_err(|p| RuleFailed { rule: rule.rule, reason: panic_text(p.as_ref()) })?;
+                    .map_err(|p| RuleFailed { rule: Some(rule.rule), reason: panic_text(p.as_ref()) })?;
                 out.append(&mut found);
             }
             Ok(out)
@@ -309,8 +313,7 @@ impl Audit {
             for h in handles {
                 // `work` catches a rule's panic itself; a join error is one
                 // outside any rule.
-                let mut found =
-                    h.join().map_err(|p| RuleFailed { rule: Rule::RateLimit429, reason: panic_text(p.as_ref()) })??;
+                let mut found = h.join().map_err(|p| RuleFailed { rule: None, reason: panic_text(p.as_ref()) })??;
                 out.append(&mut found);
             }
             Ok(())

@@ -509,7 +509,7 @@ fn a_rule_that_panics_fails_the_audit_naming_it() {
         r.check = |_, _| panic!("index out of bounds");
     }
     let e = Audit::default().run_rules(&list, &store, &found).unwrap_err();
-    assert_eq!(e.rule, Rule::RetryKey);
+    assert_eq!(e.rule, Some(Rule::RetryKey));
     assert!(e.to_string().contains("retry-key") && e.to_string().contains("index out of bounds"), "{e}");
     // The same list without the panic runs.
     assert!(Audit::default().run_rules(RULES, &store, &found).is_ok());
