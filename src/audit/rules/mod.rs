@@ -5,44 +5,45 @@
 //!
 //! One file per rule: its `RULE` (id, severities, guideline, what fires
 //! and what does not, and the check) and the check itself, which says its
-//! cost. Adding a rule is that file, its variant of [`Rule`], and its line
-//! in [`RULES`] (with the `mod` line).
+//! cost. Adding a rule is that file and its line in the `rules!` list below.
 
 use super::{Audit, Ctx, Finding};
 
-mod audience_churn;
-mod invalid_user_id;
-mod log_completeness;
-mod log_readability;
-mod miniapp_token;
-mod rate_limit_429;
-mod rate_limit_pressure;
-mod reply_token;
-mod retry_key;
-mod same_user_flood;
-mod unsent_content;
-mod webhook_errors;
-mod webhook_signature;
-
 use crate::analysis::Findings;
 
-/// A rule's identity. Its id (`rate-limit-429`) is what findings, the
-/// JSON and `--help` name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Rule {
-    RateLimit429,
-    RateLimitPressure,
-    SameUserFlood,
-    InvalidUserId,
-    ReplyToken,
-    RetryKey,
-    AudienceChurn,
-    WebhookSignature,
-    WebhookErrors,
-    UnsentContent,
-    LogCompleteness,
-    LogReadability,
-    MiniappToken,
+/// The list: a line per rule, its file and its variant of [`Rule`]. Each
+/// line declares the file's module, the variant, and the rule's place in
+/// [`RULES`] (the order `--help` and the rules page list them).
+macro_rules! rules {
+    ($($file:ident => $variant:ident,)*) => {
+        $(mod $file;)*
+
+        /// A rule's identity. Its id (`rate-limit-429`) is what findings,
+        /// the JSON and `--help` name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Rule {
+            $($variant,)*
+        }
+
+        /// Every rule.
+        pub const RULES: &[RuleInfo] = &[$($file::RULE,)*];
+    };
+}
+
+rules! {
+    rate_limit_429 => RateLimit429,
+    rate_limit_pressure => RateLimitPressure,
+    same_user_flood => SameUserFlood,
+    invalid_user_id => InvalidUserId,
+    reply_token => ReplyToken,
+    retry_key => RetryKey,
+    audience_churn => AudienceChurn,
+    webhook_signature => WebhookSignature,
+    webhook_errors => WebhookErrors,
+    unsent_content => UnsentContent,
+    log_completeness => LogCompleteness,
+    log_readability => LogReadability,
+    miniapp_token => MiniappToken,
 }
 
 impl std::fmt::Display for Rule {
@@ -82,23 +83,6 @@ impl Rule {
         self.info().map_or("unlisted-rule", |r| r.id)
     }
 }
-
-/// Every rule, in the order `--help` and the rules page list them.
-pub const RULES: &[RuleInfo] = &[
-    rate_limit_429::RULE,
-    rate_limit_pressure::RULE,
-    same_user_flood::RULE,
-    invalid_user_id::RULE,
-    reply_token::RULE,
-    retry_key::RULE,
-    audience_churn::RULE,
-    webhook_signature::RULE,
-    webhook_errors::RULE,
-    unsent_content::RULE,
-    log_completeness::RULE,
-    log_readability::RULE,
-    miniapp_token::RULE,
-];
 
 /// The rule list for `audit --help`.
 pub fn help() -> String {
