@@ -168,7 +168,7 @@ impl clap::Args for ThresholdArgs {
                 config::Unit::Duration => "DURATION",
                 config::Unit::Count => "N",
             };
-            cmd.arg(clap::Arg::new(t.key).long(t.key.replace('_', "-")).value_name(value_name).help(format!(
+            cmd.arg(clap::Arg::new(t.key).long(t.long()).value_name(value_name).help(format!(
                 "{} [default: {}]",
                 t.help,
                 t.default_text()
@@ -214,11 +214,10 @@ impl AnalysisArgs {
     /// The settings these flags and `read` give: flags over config file
     /// over defaults.
     pub fn settings(&self, read: &ReadArgs) -> Result<Settings, CliError> {
-        let (file, path) = config::load(self.config.as_deref())?;
+        let (file, path) = config::load_installed(self.config.as_deref())?;
         let thresholds = self.thresholds(&file, path.as_deref())?;
         let limits = crate::audit::limits::with_overrides(&file.rate_limits)
             .map_err(|reason| config::in_file(path.as_deref(), reason))?;
-        file.install_formats().map_err(|reason| config::in_file(path.as_deref(), reason))?;
         let (mask, secrets) = self.privacy.apply(&file, path.as_deref())?;
         Ok(Settings {
             paths: read.paths(),

@@ -77,9 +77,14 @@ pub struct Threshold {
 const MAX_VALUE: u64 = 1 << 40;
 
 impl Threshold {
+    /// The command-line flag's long name (`burst-gap`).
+    pub fn long(&self) -> String {
+        self.key.replace('_', "-")
+    }
+
     /// The command-line flag (`--burst-gap`).
     pub fn flag(&self) -> String {
-        format!("--{}", self.key.replace('_', "-"))
+        format!("--{}", self.long())
     }
 
     /// The default as written (`10s`, `5`).
@@ -259,7 +264,12 @@ pub fn load_installed(explicit: Option<&Path>) -> Result<(FileConfig, Option<Pat
 
 /// An error in a table of the file at `path`.
 pub fn in_file(path: Option<&Path>, reason: String) -> ConfigError {
-    ConfigError::Invalid { path: path.map_or_else(|| "(file)".to_owned(), |p| p.display().to_string()), reason }
+    ConfigError::Invalid { path: shown(path), reason }
+}
+
+/// The config file as an error names it.
+fn shown(path: Option<&Path>) -> String {
+    path.map_or_else(|| "(file)".to_owned(), |p| p.display().to_string())
 }
 
 /// Parse config text; the error is one line. A key of `[analysis]` that
@@ -286,11 +296,9 @@ pub fn thresholds(
             (Some(f), _) => x
                 .read(&DurationValue::Text(f.clone()))
                 .map_err(|reason| ConfigError::Flag { flag: x.flag(), reason })?,
-            (None, Some(v)) => x.read(v).map_err(|reason| ConfigError::Value {
-                path: path.map_or_else(|| "(file)".to_owned(), |p| p.display().to_string()),
-                key: x.key.to_owned(),
-                reason,
-            })?,
+            (None, Some(v)) => {
+                x.read(v).map_err(|reason| ConfigError::Value { path: shown(path), key: x.key.to_owned(), reason })?
+            }
             (None, None) => continue,
         };
         (x.set)(&mut t, v);

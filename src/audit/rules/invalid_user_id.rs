@@ -15,13 +15,6 @@ pub(super) const RULE: RuleInfo = RuleInfo {
 /// Refusals of one user ID that make "again and again".
 const REFUSED_MIN: usize = 3;
 
-/// IDs named in an endpoint path, each with whether it must be a user
-/// (else the chat kind the segment names): `/v2/bot/profile/{userId}`,
-/// `/v2/bot/group/{groupId}/member/{userId}`, `/v2/bot/user/{userId}/…`.
-fn path_ids(path: &str) -> Vec<(&str, char)> {
-    crate::line_api::path_ids(path)
-}
-
 /// Cost: one pass over API records, each user symbol checked once (a byte per symbol): O(records + symbols).
 fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut bad: Vec<RecordId> = Vec::new();
@@ -52,14 +45,14 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         };
         let path_state = match seen.get_mut(r.path as usize) {
             Some(b) if *b & 8 == 0 => {
-                *b |= 8 | (u8::from(path_ids(path).into_iter().any(|(v, w)| bad_in_path(v, w))) << 4);
+                *b |= 8 | (u8::from(crate::line_api::path_ids(path).into_iter().any(|(v, w)| bad_in_path(v, w))) << 4);
                 *b
             }
             Some(b) => *b,
             None => 0,
         };
         if path_state & 16 != 0 {
-            wrong.extend(path_ids(path).into_iter().filter(|&(v, w)| bad_in_path(v, w)).map(|(v, _)| v.to_owned()));
+            wrong.extend(crate::line_api::path_ids(path).into_iter().filter(|&(v, w)| bad_in_path(v, w)).map(|(v, _)| v.to_owned()));
         }
         if !wrong.is_empty() {
             bad.push(id);
@@ -77,7 +70,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
             let named: Vec<&str> = users
                 .iter()
                 .map(|&u| cx.store.syms.resolve(u))
-                .chain(path_ids(path).into_iter().map(|(v, _)| v))
+                .chain(crate::line_api::path_ids(path).into_iter().map(|(v, _)| v))
                 .collect();
             if let [u] = named.as_slice() {
                 refused.entry((*u).to_owned()).or_default().push(id);

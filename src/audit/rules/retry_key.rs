@@ -15,11 +15,6 @@ pub(super) const RULE: RuleInfo = RuleInfo {
 /// How long after a failed send a same send counts as its retry.
 const RETRY_WINDOW_MS: Millis = 10 * 60_000;
 
-/// Send endpoints that take `X-Line-Retry-Key`.
-fn takes_retry_key(path: &str) -> bool {
-    crate::line_api::takes_retry_key(path)
-}
-
 /// Cost: two passes over API records (a binary search in the failures of the same recipients), then the reused keys' records: O(records log failures).
 fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut wrong_endpoint: Vec<RecordId> = Vec::new();
@@ -48,13 +43,13 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         let path = cx.path(r);
         let key = cx.api(r).map_or(0, |m| m.retry_key);
         if key != 0 {
-            if !takes_retry_key(path) {
+            if !crate::line_api::takes_retry_key(path) {
                 wrong_endpoint.push(id);
             }
             if cx.store.requests_with_retry_key(key).nth(1).is_some() {
                 reused.insert(key);
             }
-        } else if takes_retry_key(path)
+        } else if crate::line_api::takes_retry_key(path)
             && (r.status() >= 500 || (r.status() == 0 && logs_status(r.source())))
             && let Some(to) = recipients(r)
         {
@@ -69,7 +64,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
             v.sort_unstable();
         }
         for (id, r) in cx.api_records() {
-            if !takes_retry_key(cx.path(r)) || cx.api(r).is_some_and(|m| m.retry_key != 0) {
+            if !crate::line_api::takes_retry_key(cx.path(r)) || cx.api(r).is_some_and(|m| m.retry_key != 0) {
                 continue;
             }
             let Some(t) = r.time() else { continue };
