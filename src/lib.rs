@@ -39,6 +39,7 @@ pub mod line_api;
 pub mod mask;
 pub mod model;
 pub mod parse;
+pub mod record_view;
 pub mod report;
 pub mod settings;
 pub mod signals;

@@ -15,11 +15,12 @@ use std::time::Duration;
 
 use anyhow::Result;
 use crossbeam_channel::{Receiver, select, tick, unbounded};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+use crate::record_view::{RecordView, ViewOptions};
 
 use crate::parse::{Parsed, body::parse_webhook_body, parse_line};
 use crate::source::follow::{Change, Follower};
-use crate::time::format_rfc3339;
 
 /// How `tail` prints records.
 #[derive(Debug, Default)]
@@ -57,130 +58,43 @@ impl Printer {
     }
 }
 
-/// A record as `tail` prints it: the canonical keys of the JSON-lines
-/// input format, plus `source` and `line`; a webhook's signature state and
-/// its events' metadata (message text only with `with_text`, and never
-/// that of an unsent message).
+/// A record as `tail` prints it: its [`RecordView`] (the canonical keys of
+/// the JSON-lines input format, `source` and `line`, a webhook's signature
+/// state and its events' metadata; message text only with `with_text`, and
+/// never that of an unsent message). A line that gives a time of day only
+/// takes its date from the record before it in the same source, else from
+/// the file's last change (now, for a stream).
 pub fn record_json(text: &str, source: &str, line: u64, p: &Printer) -> Value {
     let redacted = crate::unsend::redact(text, &p.unsent);
     let text = redacted.as_ref();
-    let mut m = Map::new();
-    match parse_line(text) {
+    let opts = ViewOptions { with_text: p.with_text, secrets: p.secrets.clone(), infer_window: 0 };
+    let mut view = match parse_line(text) {
+        Parsed::Blank => return Value::Null,
         Parsed::Record(l) => {
-            let f = &l.fields;
-            m.insert("kind".into(), l.kind.as_str().into());
-            m.insert("format".into(), crate::parse::format_name(l.format).into());
-            // An access line without a time of its own (uvicorn, morgan) has
-            // none here; a time of day alone takes its date from the record
-            // before it, else from the file's last change (now, for a stream).
+            let mut view = RecordView::of_parsed(&l, text, &opts);
             let mut last = p.last_times.borrow_mut();
-            let time = match (f.time, f.clock) {
-                (i64::MIN, Some(of_day)) => {
-                    let reference = last.get(source).map(|&t| (t, true)).unwrap_or_else(|| {
-                        let modified = std::fs::metadata(source).and_then(|m| m.modified()).ok();
-                        let at = modified.map_or_else(chrono::Utc::now, chrono::DateTime::<chrono::Utc>::from);
-                        (at.timestamp_millis(), false)
-                    });
-                    m.insert("time_inferred".into(), true.into());
-                    crate::time::on_day_of(of_day, reference.0, reference.1)
-                }
-                (t, _) => t,
-            };
-            if time != i64::MIN {
-                m.insert("time".into(), format_rfc3339(time).into());
-                match last.get_mut(source) {
-                    Some(t) => *t = time,
-                    None => {
-                        last.insert(source.to_owned(), time);
-                    }
-                }
+            if let (i64::MIN, Some(of_day)) = (l.fields.time, l.fields.clock) {
+                let reference = last.get(source).map(|&t| (t, true)).unwrap_or_else(|| {
+                    let modified = std::fs::metadata(source).and_then(|m| m.modified()).ok();
+                    let at = modified.map_or_else(chrono::Utc::now, chrono::DateTime::<chrono::Utc>::from);
+                    (at.timestamp_millis(), false)
+                });
+                view.time_inferred = true;
+                view.time = Some(crate::time::on_day_of(of_day, reference.0, reference.1))
+                    .filter(|&t| t != i64::MIN);
             }
-            drop(last);
-            let mut put = |k: &str, v: Option<&str>| {
-                if let Some(v) = v {
-                    m.insert(k.into(), v.into());
-                }
-            };
-            put("request_id", f.request_id.as_deref());
-            put("ip", f.ip.as_deref());
-            put("method", f.method.map(|x| x.as_str()));
-            let by_path = matches!(l.kind, crate::model::Kind::Webhook | crate::model::Kind::Http);
-            put(if by_path { "path" } else { "endpoint" }, l.target());
-            put("level", f.level.map(|x| x.as_str()));
-            put("message", f.message.as_deref());
-            put("user_agent", f.user_agent.as_deref());
-            put("origin", f.origin.as_deref());
-            put("retry_key", f.retry_key.as_deref());
-            put("accepted_request_id", f.accepted_request_id.as_deref());
-            put("signature", f.signature.as_deref());
-            put("notification_token", f.notification_token.as_deref());
-            if f.status != 0 {
-                m.insert("status".into(), f.status.into());
+            if let Some(time) = view.time {
+                last.insert(source.to_owned(), time);
             }
-            if let Some(d) = f.duration_ms {
-                m.insert("duration_ms".into(), d.into());
-            }
-            for (k, b) in [("request_body", &f.request_body), ("response_body", &f.response_body)] {
-                if let Some(b) = b {
-                    let text = b.text();
-                    m.insert(k.into(), serde_json::from_str(&text).unwrap_or(Value::String(text.into_owned())));
-                }
-            }
-            if let Some(failure) = f.signature_failure {
-                // A line that reports a rejected signature says how.
-                m.insert("signature_state".into(), failure.state().as_str().into());
-            } else if l.kind == crate::model::Kind::Webhook {
-                let raw = f.body.as_ref().filter(|b| b.is_string()).map(|b| b.text());
-                let destination = raw.as_deref().and_then(parse_webhook_body).and_then(|w| w.destination);
-                let state = crate::signature::check(
-                    p.secrets.as_deref(),
-                    raw.as_deref(),
-                    f.signature.as_deref(),
-                    destination.as_deref(),
-                );
-                m.insert("signature_state".into(), state.as_str().into());
-            }
-            if let Some(b) = &f.body {
-                // The events' metadata; message text only when asked for.
-                let raw = b.text();
-                if let Some(wb) = parse_webhook_body(&raw) {
-                    let events: Vec<Value> = wb
-                        .events
-                        .iter()
-                        .map(|e| {
-                            let mut ev = Map::new();
-                            let mut put = |k: &str, v: Option<std::borrow::Cow<'_, str>>| {
-                                if let Some(v) = v {
-                                    ev.insert(k.into(), Value::String(v.into_owned()));
-                                }
-                            };
-                            put("type", e.kind.str());
-                            put("webhookEventId", e.webhook_event_id.str());
-                            put("userId", e.source.as_ref().and_then(|s| s.user_id.str()));
-                            put("replyToken", e.reply_token.str());
-                            put("messageId", e.message.as_ref().and_then(|m| m.id.str()));
-                            put("unsendMessageId", e.unsend.as_ref().and_then(|u| u.message_id.str()));
-                            if p.with_text {
-                                put("text", e.message.as_ref().and_then(|m| m.text.str()));
-                            }
-                            Value::Object(ev)
-                        })
-                        .collect();
-                    if let Some(d) = wb.destination {
-                        m.insert("destination".into(), Value::String(d.into_owned()));
-                    }
-                    m.insert("events".into(), Value::Array(events));
-                }
-            }
-            m.insert("source".into(), source.into());
-            m.insert("line".into(), line.into());
-            Value::Object(m)
+            view
         }
-        Parsed::Blank => Value::Null,
         // Column titles are not records, but a reader of the stream sees them.
-        Parsed::Header => json!({"kind": "header", "source": source, "line": line, "text": text}),
-        Parsed::Unparsed => json!({"kind": "unparsed", "source": source, "line": line, "text": text}),
-    }
+        Parsed::Header => RecordView { kind: "header", text: Some(text.to_owned()), ..Default::default() },
+        Parsed::Unparsed => RecordView { kind: "unparsed", text: Some(text.to_owned()), ..Default::default() },
+    };
+    view.source = source.to_owned();
+    view.line = Some(line);
+    view.to_json()
 }
 
 /// The lines of a block of complete lines (without line endings).

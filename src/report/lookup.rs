@@ -6,59 +6,14 @@ use std::io::{self, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::analysis::links::{Links, links, reparse};
 use crate::analysis::{Analyzer, BurstReport, Direction, FloodReport};
 use crate::escape::escape_control;
-use crate::model::{Kind, NONE, Record, RecordId};
-use crate::parse::{Parsed, body::parse_webhook_body, parse_line};
-use crate::store::{Store, hash_id};
-use crate::time::{Millis, format_rfc3339};
+use crate::model::{Kind, NONE};
+use crate::parse::{Parsed, parse_line};
+use crate::record_view::{RecordView, ViewOptions};
+use crate::store::Store;
 
-/// Where a record lives and what it was.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RecordRef {
-    pub source: String,
-    pub line: u64,
-    /// `None` for a record whose line has no time.
-    pub time: Option<String>,
-    /// The line gave a time of day only; the date was inferred.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub time_inferred: bool,
-    pub kind: String,
-    pub method: String,
-    pub target: Option<String>,
-    pub status: Option<u16>,
-    pub request_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct EventRef {
-    pub webhook_event_id: Option<String>,
-    #[serde(rename = "type")]
-    pub event_type: Option<String>,
-    pub user_id: Option<String>,
-    pub is_redelivery: bool,
-    /// The webhook receipt that carried it.
-    pub receipt: RecordRef,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Related {
-    /// `same retry key`, `accepted request` or `accepted by`.
-    pub relation: String,
-    #[serde(flatten)]
-    pub record: RecordRef,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Inferred {
-    /// Always `inferred by time`: not an exact link.
-    pub label: String,
-    pub seconds_before: f64,
-    pub ip: Option<String>,
-    #[serde(flatten)]
-    pub record: RecordRef,
-}
+pub use crate::record_view::{EventRef, Inferred, RecordRef, Related};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Found {
@@ -148,106 +103,6 @@ pub fn text_matches(store: &Store, id: &str) -> Vec<TextMatch> {
     out
 }
 
-fn record_ref(store: &Store, rec: Record) -> RecordRef {
-    let text = store.line_text(rec).unwrap_or_default();
-    let (target, request_id) = match parse_line(&text) {
-        Parsed::Record(l) => (l.target().map(str::to_owned), l.fields.request_id.as_deref().map(str::to_owned)),
-        _ => (None, None),
-    };
-    RecordRef {
-        source: store.sources.get(rec.source() as usize).map(|s| s.display.clone()).unwrap_or_default(),
-        line: store.line_of(rec).unwrap_or(0),
-        time: (rec.ts() != i64::MIN).then(|| format_rfc3339(rec.ts())),
-        time_inferred: store.date_inferred(rec),
-        kind: rec.kind().as_str().to_owned(),
-        method: rec.method().as_str().to_owned(),
-        target,
-        status: (rec.status() != 0).then_some(rec.status()),
-        request_id,
-    }
-}
-
-/// A JSON value with string bodies that hold JSON expanded.
-fn expand(v: Value) -> Value {
-    match v {
-        Value::String(s) if s.trim_start().starts_with(['{', '[']) => {
-            serde_json::from_str(&s).unwrap_or(Value::String(s))
-        }
-        other => other,
-    }
-}
-
-fn all_fields(text: &str) -> Map<String, Value> {
-    if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(text) {
-        return m.into_iter().map(|(k, v)| (k, expand(v))).collect();
-    }
-    let mut m = Map::new();
-    if let Parsed::Record(l) = parse_line(text) {
-        let f = &l.fields;
-        let target = if l.kind == Kind::Webhook { "path" } else { "endpoint" };
-        let fields = [
-            ("request_id", f.request_id.as_deref().map(str::to_owned)),
-            ("ip", f.ip.as_deref().map(str::to_owned)),
-            ("time", (f.time != i64::MIN).then(|| format_rfc3339(f.time))),
-            ("method", f.method.map(|x| x.as_str().to_owned())),
-            (target, l.target().map(str::to_owned)),
-            ("retry_key", f.retry_key.as_deref().map(str::to_owned)),
-        ];
-        for (k, v) in fields {
-            if let Some(v) = v {
-                m.insert(k.to_owned(), Value::String(v));
-            }
-        }
-        m.insert("status".into(), Value::from(f.status));
-        if let Some(d) = f.duration_ms {
-            m.insert("duration_ms".into(), Value::from(d));
-        }
-        // Bodies a text line carried (an SDK error's, a wire-log exchange's).
-        for (k, b) in [("request_body", &f.request_body), ("response_body", &f.response_body)] {
-            if let Some(b) = b {
-                let text = b.text();
-                m.insert(k.into(), serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.into_owned())));
-            }
-        }
-        if let Some(x) = &l.extras {
-            m.insert("extras".into(), Value::String(x.to_string()));
-        }
-    }
-    m
-}
-
-fn event_refs(store: &Store, ids: &[u32]) -> Vec<EventRef> {
-    let mut out = Vec::new();
-    for &i in ids {
-        let Some(e) = store.events.get(i) else { continue };
-        let Some(receipt) = store.get(e.record) else { continue };
-        // Identifiers are kept as hashes: read the body again for the strings.
-        let text = store.line_text(receipt).unwrap_or_default();
-        let mut id = None;
-        let mut user = None;
-        if let Parsed::Record(l) = parse_line(&text)
-            && let Some(b) = l.fields.body
-        {
-            let raw = b.text();
-            if let Some(wb) = parse_webhook_body(&raw)
-                && let Some(ev) =
-                    wb.events.iter().find(|ev| ev.reply_token.str().is_some_and(|t| hash_id(&t) == e.reply_token))
-            {
-                id = ev.webhook_event_id.str().map(|s| s.into_owned());
-                user = ev.source.as_ref().and_then(|s| s.user_id.str()).map(|s| s.into_owned());
-            }
-        }
-        out.push(EventRef {
-            webhook_event_id: id,
-            event_type: (e.event_type != NONE).then(|| store.syms.resolve(e.event_type).to_owned()),
-            user_id: user.or_else(|| (e.user != NONE).then(|| store.syms.resolve(e.user).to_owned())),
-            is_redelivery: e.is_redelivery,
-            receipt: record_ref(store, receipt),
-        });
-    }
-    out
-}
-
 /// Look up every record with request ID `id`; when there is none, every
 /// line whose text holds it. `None` when it is found nowhere.
 pub fn lookup(store: &mut Store, analyzer: &mut Analyzer, id: &str) -> Option<Lookup> {
@@ -265,28 +120,19 @@ pub fn lookup(store: &mut Store, analyzer: &mut Analyzer, id: &str) -> Option<Lo
     let mut found = Vec::new();
     for rid in ids {
         let Some(rec) = store.get(rid) else { continue };
-        let l: Links = links(store, store.order(), rid, analyzer.thresholds.infer_window);
-        let text = reparse(store, &rec).map(|r| r.text).unwrap_or_default();
-        let mut retries = Vec::new();
-        for (relation, list) in [
-            ("same retry key", &l.same_retry_key),
-            ("accepted request", &l.accepted_request),
-            ("accepted by", &l.accepted_by),
-        ] {
-            for &r in list {
-                if let Some(x) = store.get(r) {
-                    retries.push(Related { relation: relation.into(), record: record_ref(store, x) });
-                }
-            }
-        }
+        let opts = ViewOptions { infer_window: analyzer.thresholds.infer_window, ..Default::default() };
+        let Some(mut view) = RecordView::load(store, rid, &opts) else { continue };
+        let links = view.links.take().unwrap_or_default();
         let mut floods = Vec::new();
         if rec.aux != NONE
             && rec.kind() == Kind::Api
             && let Some(meta) = store.api.get(rec.aux)
         {
             let mut users: Vec<u32> = store.api_users(meta).to_vec();
-            for e in l.answered_events.iter().filter_map(|&i| store.events.get(i)) {
-                users.push(e.user);
+            // The users of the events it answered (see `links`).
+            if meta.token != 0 {
+                let answered: Vec<u32> = store.events_with_reply_token(meta.token).collect();
+                users.extend(answered.iter().filter_map(|&i| store.events.get(i)).map(|e| e.user));
             }
             users.sort_unstable();
             users.dedup();
@@ -296,30 +142,16 @@ pub fn lookup(store: &mut Store, analyzer: &mut Analyzer, id: &str) -> Option<Lo
                 }
             }
         }
-        let inferred_webhook = l.inferred_webhook.and_then(|(w, before): (RecordId, Millis)| {
-            let x = store.get(w)?;
-            let ip = store
-                .webhook_meta(x)
-                .map(|m| m.ip)
-                .filter(|&ip| ip != NONE)
-                .map(|ip| store.syms.resolve(ip).to_owned());
-            Some(Inferred {
-                label: "inferred by time".into(),
-                seconds_before: before as f64 / 1000.0,
-                ip,
-                record: record_ref(store, x),
-            })
-        });
         let is_reply = crate::analysis::Endpoint::of(store.syms.resolve(rec.path)) == crate::analysis::Endpoint::Reply;
         found.push(Found {
             is_reply,
-            request: record_ref(store, rec),
-            fields: all_fields(&text),
-            answered_events: event_refs(store, &l.answered_events),
-            retries,
+            request: RecordRef::of(store, rec),
+            fields: view.logged_fields(),
+            answered_events: links.answered_events,
+            retries: links.retries,
             burst: analyzer.burst_of(&rec).map(|b| BurstReport::from(&b)),
             floods,
-            inferred_webhook,
+            inferred_webhook: links.inferred_webhook,
         });
     }
     Some(Lookup { request_id: id.to_owned(), records: found, text_matches: Vec::new() })
