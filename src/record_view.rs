@@ -535,7 +535,10 @@ mod tests {
     #[test]
     fn unparsed_and_blank_lines() {
         let v = RecordView::of_text("\u{1b}[31mjunk", "-", Some(3), &ViewOptions::default()).unwrap();
-        assert_eq!(v.to_json(), serde_json::json!({"kind": "unparsed", "source": "-", "line": 3, "text": "\u{1b}[31mjunk"}));
+        assert_eq!(
+            v.to_json(),
+            serde_json::json!({"kind": "unparsed", "source": "-", "line": 3, "text": "\u{1b}[31mjunk"})
+        );
         assert!(RecordView::of_text("   ", "-", None, &ViewOptions::default()).is_none());
     }
 }

@@ -80,8 +80,7 @@ pub fn record_json(text: &str, source: &str, line: u64, p: &Printer) -> Value {
                     (at.timestamp_millis(), false)
                 });
                 view.time_inferred = true;
-                view.time = Some(crate::time::on_day_of(of_day, reference.0, reference.1))
-                    .filter(|&t| t != i64::MIN);
+                view.time = Some(crate::time::on_day_of(of_day, reference.0, reference.1)).filter(|&t| t != i64::MIN);
             }
             if let Some(time) = view.time {
                 last.insert(source.to_owned(), time);

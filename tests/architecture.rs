@@ -1,6 +1,7 @@
 //! The shape of the code, checked: the engine knows neither the terminal
-//! nor the command line, only the binary's entry uses `cli`, and no two
-//! modules (top-level, or siblings inside one) import each other.
+//! nor the command line, only the binary's entry uses `cli`, no two
+//! modules (top-level, or siblings inside one) import each other, and the
+//! screen's widgets read no file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,6 +66,31 @@ fn the_engine_knows_neither_the_terminal_nor_the_command_line() {
         }
         if top != "main" && top != "cli" {
             assert!(!after(&code, "crate::").contains("cli"), "{module:?} uses cli: only the binary's entry does");
+        }
+    }
+}
+
+/// Drawing only draws: the widgets under `tui/view/` read the state the
+/// jobs loaded, never a file (no line read again, no line counted, no
+/// parse, no link looked up).
+#[test]
+fn the_frame_reads_no_file() {
+    let reads = [
+        "line_text",
+        "entry_text",
+        "line_of",
+        "lines_of",
+        "read_line",
+        "std::fs",
+        "parse_line",
+        "links::links",
+        "RecordView::load",
+    ];
+    for (module, code) in sources() {
+        if module.first().is_some_and(|m| m == "tui") && module.get(1).is_some_and(|m| m == "view") {
+            for r in reads {
+                assert!(!code.contains(r), "{module:?} calls {r}: a frame draws what the jobs loaded");
+            }
         }
     }
 }

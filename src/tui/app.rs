@@ -11,7 +11,8 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::action::{Action, Keymap};
-use super::filter::{Job, Matched, Query, Row};
+use super::filter::{Job, Query, Row};
+use super::jobs::{AuditJob, DetailJob, Done, Jobs, RowsJob};
 
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +209,40 @@ impl Search {
     }
 }
 
+/// What the background jobs loaded for the frame: drawing reads these and
+/// never a file.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The detail pane's: the selected record's view, a finding's places.
+    pub detail: super::jobs::Detail,
+    /// What the detail was last asked for.
+    detail_asked: Option<DetailKey>,
+    /// Timeline rows' text (request ID, log message, unparsed line), for
+    /// the rows around the selection.
+    pub rows: std::collections::HashMap<RecordId, String>,
+    /// The rows last asked for.
+    rows_asked: Vec<RecordId>,
+    /// Unsent messages known when the rows were read (their text changes).
+    rows_unsent: usize,
+    /// An audit was asked and not answered yet.
+    auditing: bool,
+}
+
+/// What the detail pane needs loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DetailKey {
+    record: Option<RecordId>,
+    places: Vec<RecordId>,
+    /// Records in the store (links may come with new ones), unless reading.
+    records: usize,
+    unsent: usize,
+}
+
+/// Timeline rows read around the selection, each way.
+const ROWS_AROUND: usize = 100;
+/// Row texts kept at most before the cache starts again.
+const ROWS_KEPT: usize = 20_000;
+
 /// Rows per slice sent to the filter worker.
 pub const SLICE: usize = 8192;
 /// Slices in flight at once (a newer query waits behind at most this many).
@@ -303,12 +338,10 @@ pub struct App {
     pub input: Option<Input>,
     /// The current or last filter.
     pub search: Option<Search>,
-    /// Lines of compressed sources read again in the background for the
-    /// detail pane (reading one means decompressing up to it).
-    pub line_cache: std::collections::HashMap<RecordId, String>,
-    /// The line asked of the background reader and not yet answered.
-    pub line_pending: Option<RecordId>,
-    generation: u64,
+    /// The background workers (see [`super::jobs`]).
+    pub jobs: Jobs,
+    /// What they loaded for the frame to show.
+    pub loaded: Loaded,
     /// Requests and 429/5xx responses per second, kept as records arrive,
     /// for the rate strip.
     rate: Rate,
@@ -357,9 +390,8 @@ impl App {
             findings_stale: true,
             input: None,
             search: None,
-            line_cache: std::collections::HashMap::new(),
-            line_pending: None,
-            generation: 0,
+            jobs: Jobs::new(false),
+            loaded: Loaded::default(),
             rate: Rate::default(),
             rate_cache: Default::default(),
             rated: 0,
@@ -384,6 +416,143 @@ impl App {
     pub fn refresh_audit(&mut self) {
         let findings = self.audit.run(&self.store, &self.findings);
         self.set_audit_findings(findings);
+    }
+
+    /// Workers on threads of their own from now on (the screen; tests keep
+    /// them doing each request at once).
+    pub fn in_background(mut self) -> App {
+        self.jobs = Jobs::new(true);
+        self
+    }
+
+    /// Ask the workers for what the screen needs and is not loaded or
+    /// asked for: slices of the filter, the detail of the selection, the
+    /// text of the rows around it. Cheap: nothing is read here.
+    pub fn ask_jobs(&mut self) {
+        while let Some(job) = self.next_filter_job() {
+            self.jobs.filter.ask_more(job);
+        }
+        let (record, places) = self.detail_wanted();
+        let key = DetailKey {
+            record,
+            places,
+            records: if self.progress.is_some() { 0 } else { self.store.len() },
+            unsent: self.store.unsent.len(),
+        };
+        if self.loaded.detail_asked.as_ref() != Some(&key) {
+            let opts = crate::record_view::ViewOptions {
+                infer_window: self.analyzer.thresholds.infer_window,
+                ..Default::default()
+            };
+            self.jobs.detail.ask(DetailJob {
+                store: self.store.clone(),
+                record: key.record,
+                places: key.places.clone(),
+                opts,
+            });
+            self.loaded.detail_asked = Some(key);
+        }
+        if self.loaded.rows_unsent != self.store.unsent.len() || self.loaded.rows.len() > ROWS_KEPT {
+            self.loaded.rows.clear();
+            self.loaded.rows_unsent = self.store.unsent.len();
+        }
+        let rows = self.rows_wanted();
+        if !rows.is_empty() && rows != self.loaded.rows_asked {
+            self.loaded.rows_asked = rows.clone();
+            self.jobs.rows.ask(RowsJob { store: self.store.clone(), ids: rows });
+        }
+    }
+
+    /// What the detail pane shows: a finding's records' places, or the
+    /// selected record (a group shows what is in memory).
+    fn detail_wanted(&self) -> (Option<RecordId>, Vec<RecordId>) {
+        if self.pane == Pane::Alerts {
+            if let Some(AlertRow::Group(_)) = self.alert_rows.get(self.alert_selected) {
+                return (None, Vec::new());
+            }
+            if let Some(a) = self.alert_at(self.alert_selected)
+                && let AlertKind::Finding(x) = &a.kind
+            {
+                return (None, x.records.iter().take(3).copied().collect());
+            }
+        }
+        (self.selected_record().map(|(id, _)| id), Vec::new())
+    }
+
+    /// Rows around the selection whose text is read from their line and
+    /// not loaded yet. An archive's rows are not read (that means
+    /// decompressing up to each): its requests show the IDs the store keeps.
+    fn rows_wanted(&self) -> Vec<RecordId> {
+        let s = &self.store;
+        let lo = self.selected.saturating_sub(ROWS_AROUND);
+        let hi = self.selected.saturating_add(ROWS_AROUND).min(self.view_len());
+        (lo..hi)
+            .filter_map(|i| self.row(i))
+            .filter(|id| !self.loaded.rows.contains_key(id))
+            .filter(|&id| {
+                s.get(id).is_some_and(|r| {
+                    matches!(r.kind(), Kind::Api | Kind::MiniApp | Kind::Log | Kind::Unparsed)
+                        && s.sources.get(r.source() as usize).is_some_and(|x| !x.compressed)
+                })
+            })
+            .collect()
+    }
+
+    /// A worker's answer; whether the screen changed.
+    pub fn on_done(&mut self, done: Done) -> bool {
+        match done {
+            Done::Matched(g, ids) => self.on_matched(g, ids),
+            Done::Detail(g, d) if self.jobs.detail.is_current(g) => self.loaded.detail = *d,
+            Done::Rows(g, rows) if self.jobs.rows.is_current(g) => {
+                self.loaded.rows.extend(rows);
+                self.loaded.rows_asked.clear();
+            }
+            Done::Audit(g, findings) if self.jobs.audit.is_current(g) => {
+                self.loaded.auditing = false;
+                self.set_audit_findings(findings);
+            }
+            Done::Failed(m) => {
+                self.loaded.auditing = false;
+                self.message = Some(m);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Ask for what the screen needs and take every answer, until nothing
+    /// more is asked. With workers that do each request at once (tests),
+    /// the state is then what the frame should show.
+    pub fn settle(&mut self) {
+        loop {
+            self.ask_jobs();
+            let mut any = false;
+            while let Ok(d) = self.jobs.done.try_recv() {
+                self.on_done(d);
+                any = true;
+            }
+            if !any {
+                break;
+            }
+        }
+    }
+
+    /// Run the guideline audit in the background; its findings arrive as
+    /// [`Done::Audit`]. The store is shared with it until it is done.
+    pub fn ask_audit(&mut self) {
+        let (store, found, audit) = self.audit_job();
+        self.jobs.audit.ask(AuditJob { store, found, audit });
+        self.loaded.auditing = true;
+    }
+
+    /// An audit was asked and has not answered.
+    pub fn auditing(&self) -> bool {
+        self.loaded.auditing
+    }
+
+    /// A worker holds the store: nothing can be added to it until it is done.
+    pub fn store_shared(&self) -> bool {
+        std::sync::Arc::strong_count(&self.store) > 1
     }
 
     /// What a background audit needs: the store (shared until it is done),
@@ -926,30 +1095,6 @@ impl App {
         }
     }
 
-    /// The selected record's line, when it comes from a compressed source
-    /// and is neither cached nor asked for yet: (id, path, offset) to read.
-    pub fn line_to_read(&mut self) -> Option<(RecordId, std::path::PathBuf, u64, usize)> {
-        let (id, r) = self.selected_record()?;
-        let src = self.store.sources.get(r.source() as usize)?;
-        if !src.compressed || self.line_cache.contains_key(&id) || self.line_pending == Some(id) {
-            return None;
-        }
-        self.line_pending = Some(id);
-        let lines = 1 + self.store.continued.get(&id).copied().unwrap_or(0) as usize;
-        Some((id, src.path.clone()?, r.offset(), lines))
-    }
-
-    /// A line read in the background arrived.
-    pub fn on_line_read(&mut self, id: RecordId, text: String) {
-        if self.line_cache.len() >= 256 {
-            self.line_cache.clear();
-        }
-        self.line_cache.insert(id, text);
-        if self.line_pending == Some(id) {
-            self.line_pending = None;
-        }
-    }
-
     /// A key while a line of input is open: edit, confirm or cancel.
     pub fn on_input_key(&mut self, key: KeyEvent) {
         let Some(input) = self.input.as_mut() else { return };
@@ -983,7 +1128,7 @@ impl App {
 
     /// Start matching `text` (results replace the filter view as they come).
     pub fn start_search(&mut self, text: String) {
-        self.generation += 1;
+        let generation = self.jobs.filter.renew();
         let query = Query::parse(&text);
         if query.is_empty() {
             self.clear_filter();
@@ -993,14 +1138,8 @@ impl App {
             self.back.push(Saved { view: self.view.clone(), selected: self.selected });
             self.view = View::Filter;
         }
-        self.search = Some(Search {
-            text,
-            query: Arc::new(query),
-            generation: self.generation,
-            next: 0,
-            in_flight: 0,
-            matched: Vec::new(),
-        });
+        self.search =
+            Some(Search { text, query: Arc::new(query), generation, next: 0, in_flight: 0, matched: Vec::new() });
         self.selected = 0;
         self.follow = false;
         self.pane = Pane::Timeline;
@@ -1008,7 +1147,7 @@ impl App {
 
     fn clear_filter(&mut self) {
         self.search = None;
-        self.generation += 1;
+        self.jobs.filter.renew();
         if self.view == View::Filter {
             match self.back.pop() {
                 Some(s) => {
@@ -1033,17 +1172,18 @@ impl App {
         let search = self.search.as_mut()?;
         search.next = end;
         search.in_flight += 1;
-        Some(Job { generation: search.generation, query: search.query.clone(), rows })
+        Some(Job { query: search.query.clone(), rows })
     }
 
-    /// Take the worker's answer for a slice (an outdated one is dropped).
-    pub fn on_matched(&mut self, m: Matched) {
+    /// Take the worker's answer for a slice of generation `generation` (an
+    /// outdated one is dropped).
+    pub fn on_matched(&mut self, generation: u64, ids: Vec<RecordId>) {
         let Some(search) = self.search.as_mut() else { return };
-        if m.generation != search.generation {
+        if generation != search.generation {
             return;
         }
         search.in_flight = search.in_flight.saturating_sub(1);
-        search.matched.extend(m.ids);
+        search.matched.extend(ids);
     }
 
     fn filter_row(&self, id: RecordId) -> Option<Row> {

@@ -1,10 +1,10 @@
 //! The `/` filter: field terms and fuzzy text, matched on a worker thread.
 //!
 //! ```text
-//! UI thread: query typed ─▶ gen += 1 ─▶ slices of Rows (in-memory fields) ─▶ worker
+//! UI thread: query typed ─▶ new generation ─▶ slices of Rows (in-memory fields) ─▶ worker
 //! worker:    match each Row (re-reading the request ID from plain files
-//!            only when a term needs it) ─▶ (gen, matching ids) ─▶ UI thread
-//! UI thread: results of an old gen are dropped; the view updates as slices return
+//!            only when a term needs it) ─▶ (generation, matching ids) ─▶ UI thread
+//! UI thread: results of an old generation are dropped; the view updates as slices return
 //! ```
 //!
 //! Terms are separated by spaces and must all match. `kind:api|webhook|wh|
@@ -17,7 +17,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender, unbounded};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
@@ -133,46 +132,10 @@ impl Query {
     }
 }
 
-/// A slice of rows to match for generation `gen`.
+/// A slice of rows to match (see [`super::jobs`]).
 pub struct Job {
-    pub generation: u64,
     pub query: Arc<Query>,
     pub rows: Vec<Row>,
-}
-
-/// Matches of a slice.
-pub struct Matched {
-    pub generation: u64,
-    pub ids: Vec<RecordId>,
-}
-
-/// The filter worker: a thread that matches slices and answers with ids.
-pub struct Worker {
-    pub jobs: Sender<Job>,
-    pub results: Receiver<Matched>,
-}
-
-impl Worker {
-    pub fn spawn() -> Worker {
-        let (jobs, job_rx) = unbounded::<Job>();
-        let (res_tx, results) = unbounded::<Matched>();
-        std::thread::spawn(move || {
-            let m = SkimMatcherV2::default();
-            let mut newest = 0u64;
-            while let Ok(job) = job_rx.recv() {
-                newest = newest.max(job.generation);
-                // A slice of an outdated query is not worth matching.
-                if job.generation < newest {
-                    continue;
-                }
-                let ids = match_rows(&job.query, &job.rows, &m);
-                if res_tx.send(Matched { generation: job.generation, ids }).is_err() {
-                    break;
-                }
-            }
-        });
-        Worker { jobs, results }
-    }
 }
 
 /// Match rows (on the worker thread).

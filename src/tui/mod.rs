@@ -17,6 +17,7 @@
 pub mod action;
 pub mod app;
 pub mod filter;
+pub mod jobs;
 pub mod view;
 
 use std::time::{Duration, Instant};
@@ -56,22 +57,10 @@ fn input_thread() -> Receiver<Event> {
     rx
 }
 
-/// A line to read again: record, file, offset.
-/// (record, file, offset, lines of its entry)
-type LineRequest = (u32, std::path::PathBuf, u64, usize);
-
-/// The background reader of compressed sources' lines.
-struct LineReader {
-    requests: crossbeam_channel::Sender<LineRequest>,
-    lines: Receiver<(u32, String)>,
-}
-
 /// Everything the loop waits on besides the loader.
 struct Feeds {
     inputs: Receiver<Event>,
     signals: Receiver<()>,
-    worker: filter::Worker,
-    reader: LineReader,
     /// File-system events: wake-ups for the follower.
     wake: Receiver<()>,
     /// The paths followed once the initial read is done.
@@ -165,30 +154,6 @@ impl Following {
     }
 }
 
-/// Reads lines of compressed sources again, off the UI thread.
-fn line_reader() -> LineReader {
-    let (req_tx, req_rx) = unbounded::<LineRequest>();
-    let (res_tx, res_rx) = unbounded();
-    std::thread::spawn(move || {
-        while let Ok(mut req) = req_rx.recv() {
-            // Only the newest request matters (the selection moved on).
-            while let Ok(newer) = req_rx.try_recv() {
-                req = newer;
-            }
-            let (id, path, offset, lines) = req;
-            let max = if lines > 1 { crate::ingest::ENTRY_MAX_BYTES as usize } else { 0 } + crate::store::MAX_LINE_TEXT;
-            // Blank lines inside an entry are read too; allow for them.
-            let text = crate::source::read_lines_at(&path, offset, lines * 2 - 1, max)
-                .map(|b| crate::store::entry_lines(&String::from_utf8_lossy(&b), lines))
-                .unwrap_or_else(|e| format!("(cannot read the line again: {})", crate::source::io_reason(&e)));
-            if res_tx.send((id, text)).is_err() {
-                break;
-            }
-        }
-    });
-    LineReader { requests: req_tx, lines: res_rx }
-}
-
 /// Apply one terminal event.
 pub fn on_event(app: &mut App, ev: Event) -> bool {
     match ev {
@@ -223,7 +188,7 @@ pub fn run(mut specs: Vec<SourceSpec>, settings: Settings, keymap: Keymap, title
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let opts = crate::ingest::LoadOptions { threads, background: true };
     let mut loader = Loader::start(&mut store, specs, settings.window, opts, &mut |w| warnings.push(w));
-    let mut app = App::new(store, Analyzer::new(settings.thresholds), keymap, title);
+    let mut app = App::new(store, Analyzer::new(settings.thresholds), keymap, title).in_background();
     app.audit = settings.audit;
     app.mask = settings.mask;
     app.progress = Some((0, loader.bytes_total));
@@ -249,8 +214,6 @@ pub fn run(mut specs: Vec<SourceSpec>, settings: Settings, keymap: Keymap, title
             signal_hook::consts::SIGINT,
             signal_hook::consts::SIGHUP,
         ]),
-        worker: filter::Worker::spawn(),
-        reader: line_reader(),
         wake: watch.wake.clone(),
         roots,
     };
@@ -267,7 +230,7 @@ fn event_loop(
     feeds: &Feeds,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
-    let (inputs, signals, worker) = (&feeds.inputs, &feeds.signals, &feeds.worker);
+    let (inputs, signals) = (&feeds.inputs, &feeds.signals);
     let mut following: Option<Following> = None;
     let wake = &feeds.wake;
     let slow = tick(Duration::from_millis(250));
@@ -277,8 +240,6 @@ fn event_loop(
     let mut last_audit = Instant::now();
     // Every file is read: the audit starts once the analysis catches up.
     let mut audit_when_analysed = false;
-    // A running background audit: its result arrives here.
-    let mut audit_rx: Option<Receiver<AuditResult>> = None;
     let mut last_draw = Instant::now().checked_sub(Duration::from_secs(1)).unwrap_or_else(Instant::now);
     // A key changed the screen: it is drawn at once, not held back by the
     // frame-rate cap that paces what the reading changes.
@@ -298,13 +259,14 @@ fn event_loop(
             }
         }
         let loading = !loader.is_done();
-        let auditing = audit_rx.is_some();
-        // While an audit reads the store, blocks wait in their channel.
-        let blocks = if loading && !auditing { loader.receiver().clone() } else { never() };
-        let audited = audit_rx.clone().unwrap_or_else(never);
+        let auditing = app.auditing();
+        // While a job reads the store (the audit, a detail), blocks wait in
+        // their channel.
+        let blocks = if loading && !app.store_shared() { loader.receiver().clone() } else { never() };
+        let done = app.jobs.done.clone();
         let ticker = if loading { &fast } else { &slow };
         // With analysis left to do, the loop only looks for what is ready.
-        let idle = if !auditing && app.ingest_pending() { Duration::ZERO } else { Duration::from_secs(3600) };
+        let idle = if app.ingest_pending() { Duration::ZERO } else { Duration::from_secs(3600) };
         let mut warn = |w: String| warnings.push(w);
         select! {
             recv(inputs) -> ev => match ev {
@@ -316,27 +278,13 @@ fn event_loop(
                 Err(_) => app.quit = true,
             },
             recv(signals) -> _ => app.quit = true,
-            recv(audited) -> findings => {
-                audit_rx = None;
-                if let Ok(f) = findings {
-                    app.set_audit_findings(f);
-                    dirty = true;
+            recv(done) -> d => {
+                if let Ok(d) = d {
+                    dirty |= app.on_done(d);
                 }
-                if unanalysed > 0 {
+                if unanalysed > 0 && !app.store_shared() {
                     app.mark_ingested();
                     unanalysed = 0;
-                }
-            },
-            recv(feeds.reader.lines) -> l => {
-                if let Ok((id, text)) = l {
-                    app.on_line_read(id, text);
-                    dirty = true;
-                }
-            },
-            recv(worker.results) -> m => {
-                if let Ok(m) = m {
-                    app.on_matched(m);
-                    dirty = true;
                 }
             },
             recv(blocks) -> msg => match msg {
@@ -393,7 +341,7 @@ fn event_loop(
                 // The audit reads every record: while following, at most
                 // every AUDIT_EVERY.
                 if !loading && !auditing && !audit_when_analysed && app.audit_stale && last_audit.elapsed() >= AUDIT_EVERY {
-                    audit_rx = Some(start_audit(app));
+                    app.ask_audit();
                     last_audit = Instant::now();
                 }
                 if loading {
@@ -412,26 +360,19 @@ fn event_loop(
         }
         // A slice of analysis, unless a key waits or waits to be drawn (a
         // slice takes at most about SLICE; the frame after it shows the key).
-        if audit_rx.is_none() && inputs.is_empty() && key_shown && app.ingest_pending() {
+        if inputs.is_empty() && key_shown && app.ingest_pending() {
             dirty |= app.ingest_slice(Some(SLICE)).unwrap_or(false);
         }
-        if audit_when_analysed && audit_rx.is_none() && !app.ingest_pending() {
+        if audit_when_analysed && !app.auditing() && !app.store_shared() && !app.ingest_pending() {
             audit_when_analysed = false;
             app.progress = None;
-            audit_rx = Some(start_audit(app));
+            app.ask_audit();
             last_audit = Instant::now();
             dirty = true;
         }
-        // The detail pane of a compressed record wants its line.
-        if let Some(req) = app.line_to_read() {
-            let _ = feeds.reader.requests.send(req);
-        }
-        // Keep the filter worker fed (a slice or two at a time).
-        while let Some(job) = app.next_filter_job() {
-            if worker.jobs.send(job).is_err() {
-                break;
-            }
-        }
+        // What the screen shows and is not loaded: the filter's slices, the
+        // selection's detail, the rows' text.
+        app.ask_jobs();
         if let Some(w) = warnings.pop() {
             app.message = Some(format!("warning: {w}"));
             dirty = true;
@@ -441,21 +382,6 @@ fn event_loop(
         }
     }
 }
-
-/// Run the guideline audit on a thread of its own (it reads every record:
-/// half a second on six million), the store shared with it meanwhile.
-fn start_audit(app: &mut App) -> Receiver<AuditResult> {
-    let (store, found, audit) = app.audit_job();
-    let (tx, rx) = unbounded();
-    std::thread::spawn(move || {
-        let findings = audit.run(&store, &found);
-        drop(store);
-        let _ = tx.send(findings);
-    });
-    rx
-}
-
-type AuditResult = Result<Vec<crate::audit::Finding>, crate::audit::RuleFailed>;
 
 /// How often the audit may run again while following.
 const AUDIT_EVERY: Duration = Duration::from_secs(2);

@@ -46,7 +46,15 @@ fn sample_on_timeline() -> App {
     app
 }
 
-fn screen(app: &App, w: u16, h: u16) -> String {
+/// The screen as drawn once the jobs it asks for are done (they run at
+/// once in tests).
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    app.settle();
+    drawn(app, w, h)
+}
+
+/// The screen as drawn now, with what is loaded so far.
+fn drawn(app: &App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| view::draw(f, app)).unwrap();
     format!("{}", t.backend())
@@ -164,7 +172,7 @@ fn help_quit_and_toggles() {
 
 #[test]
 fn snapshot_main_screen() {
-    insta::assert_snapshot!("main_120x40", screen(&sample(), 120, 40));
+    insta::assert_snapshot!("main_120x40", screen(&mut sample(), 120, 40));
 }
 
 #[test]
@@ -177,7 +185,7 @@ fn snapshot_detail_with_an_exact_link() {
         })
         .unwrap();
     app.follow = false;
-    insta::assert_snapshot!("detail_exact_link", screen(&app, 120, 40));
+    insta::assert_snapshot!("detail_exact_link", screen(&mut app, 120, 40));
 }
 
 #[test]
@@ -185,14 +193,14 @@ fn snapshot_alert_selected() {
     let mut app = sample();
     app.pane = Pane::Alerts;
     app.on_action(Action::Open);
-    insta::assert_snapshot!("alert_selected", screen(&app, 120, 40));
+    insta::assert_snapshot!("alert_selected", screen(&mut app, 120, 40));
 }
 
 #[test]
 fn snapshot_help() {
     let mut app = sample();
     app.on_action(Action::Help);
-    insta::assert_snapshot!("help", screen(&app, 120, 40));
+    insta::assert_snapshot!("help", screen(&mut app, 120, 40));
 }
 
 #[test]
@@ -200,7 +208,7 @@ fn snapshot_small_terminal() {
     let mut app = sample();
     // A small terminal opens on the timeline (the loop tells the app its size).
     app.pane = Pane::Timeline;
-    let s = screen(&app, 80, 24);
+    let s = screen(&mut app, 80, 24);
     // the timeline and the header stay; alerts and detail fold away
     assert!(s.contains("Timeline"));
     assert!(!s.contains("Alerts"));
@@ -212,7 +220,7 @@ fn snapshot_empty_directory() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app_on(&[dir.path().to_str().unwrap()]);
     app.title = "empty/".into();
-    insta::assert_snapshot!("empty_directory", screen(&app, 100, 30));
+    insta::assert_snapshot!("empty_directory", screen(&mut app, 100, 30));
 }
 
 #[test]
@@ -220,18 +228,14 @@ fn snapshot_a_file_of_junk_escapes_control_characters() {
     let mut app = app_on(&["tests/data/junk.log"]);
     app.follow = false;
     app.selected = 0;
-    let s = screen(&app, 100, 30);
+    let s = screen(&mut app, 100, 30);
     assert!(!s.contains('\u{1b}'), "no escape sequence reaches the terminal");
     insta::assert_snapshot!("junk_file", s);
 }
 
-/// Run the filter to completion, matching slices as the worker would.
+/// Run the filter to completion (the worker matches each slice at once).
 fn finish_search(app: &mut App) {
-    let m = fuzzy_matcher::skim::SkimMatcherV2::default();
-    while let Some(job) = app.next_filter_job() {
-        let ids = super::filter::match_rows(&job.query, &job.rows, &m);
-        app.on_matched(super::filter::Matched { generation: job.generation, ids });
-    }
+    app.settle();
 }
 
 fn type_text(app: &mut App, s: &str) {
@@ -278,12 +282,14 @@ fn stale_filter_results_are_dropped() {
     let mut app = sample();
     app.on_action(Action::Filter);
     type_text(&mut app, "status:429");
-    let old = app.next_filter_job().unwrap();
+    let old = app.search.as_ref().unwrap().generation;
+    let job = app.next_filter_job().unwrap();
     type_text(&mut app, "x");
     let m = fuzzy_matcher::skim::SkimMatcherV2::default();
-    let ids = super::filter::match_rows(&old.query, &old.rows, &m);
+    let ids = super::filter::match_rows(&job.query, &job.rows, &m);
     assert!(!ids.is_empty());
-    app.on_matched(super::filter::Matched { generation: old.generation, ids });
+    assert!(app.on_done(super::jobs::Done::Matched(old, ids)));
+    assert!(!app.jobs.filter.is_current(old));
     assert_eq!(app.view_len(), 0, "an answer for an old query changes nothing");
     press(&mut app, crossterm::event::KeyCode::Esc);
     assert_eq!(app.view, View::All);
@@ -310,7 +316,7 @@ fn fuzzy_filter_finds_a_request_id() {
     type_text(&mut app, &format!("id:{}", &id[..13]));
     finish_search(&mut app);
     assert_eq!(app.view_len(), 1);
-    insta::assert_snapshot!("filter_in_effect", screen(&app, 120, 40));
+    insta::assert_snapshot!("filter_in_effect", screen(&mut app, 120, 40));
 }
 
 #[test]
@@ -333,7 +339,7 @@ fn flood_rows_carry_a_marker_without_colour() {
     app.pane = Pane::Alerts;
     app.on_action(Action::MoveDown); // the outbound flood
     app.on_action(Action::Open);
-    let s = screen(&app, 120, 40);
+    let s = screen(&mut app, 120, 40);
     // All 22 visible rows of the 25 sends are marked.
     assert_eq!(s.matches('◆').count(), 22, "{s}");
     let (_, r) = app.selected_record().unwrap();
@@ -351,14 +357,17 @@ fn a_compressed_record_is_read_again_in_the_background() {
         .unwrap();
     app.selected = pos;
     app.follow = false;
-    let (id, path, offset, _) = app.line_to_read().unwrap();
-    assert!(app.line_to_read().is_none(), "asked once");
-    assert!(screen(&app, 120, 40).contains("reading the line from the compressed file"));
-    let text = String::from_utf8(crate::source::read_line_at(&path, offset, 1 << 20).unwrap()).unwrap();
-    app.on_line_read(id, text);
-    let s = screen(&app, 120, 40);
+    // Not loaded yet: the frame says so, and reads nothing itself.
+    let before = drawn(&app, 120, 40);
+    assert!(before.contains("reading the line…"), "{before}");
+    app.settle();
+    let s = drawn(&app, 120, 40);
     assert!(s.contains("webhook   {"), "the raw body, pretty-printed:\n{s}");
     assert!(s.contains("signature"));
+    // Its line number, counted off the drawing thread.
+    let (id, _) = app.selected_record().unwrap();
+    let line = app.loaded.detail.record.as_ref().and_then(|(at, v)| (*at == id).then_some(v.line)).flatten();
+    assert!(line.is_some_and(|l| s.contains(&format!(".gz:{l}"))), "{s}");
 }
 
 #[test]
@@ -366,7 +375,7 @@ fn the_selected_alert_stays_visible() {
     let mut app = sample();
     app.pane = Pane::Alerts;
     app.on_action(Action::Last);
-    let s = screen(&app, 80, 12);
+    let s = screen(&mut app, 80, 12);
     // Many alerts, 7 rows: the last one (an info finding) is shown selected.
     assert!(s.contains("▶· "), "{s}");
     assert!(s.contains("log-completeness"), "{s}");
@@ -383,7 +392,7 @@ fn an_alert_still_happening_is_marked_ongoing() {
     let keymap = Keymap::new(&BTreeMap::new()).unwrap();
     let mut app = App::new(store, Analyzer::new(Thresholds::default()), keymap, "live".into());
     assert!(app.is_ongoing(&app.alerts[0].clone()));
-    assert!(screen(&app, 120, 40).contains("⟳ ongoing"));
+    assert!(screen(&mut app, 120, 40).contains("⟳ ongoing"));
     // A record 11 s after the last 429: the burst is over.
     crate::ingest::load_bytes(
         app.store_mut().unwrap(),
@@ -436,7 +445,7 @@ fn an_unsent_message_is_not_shown_or_found() {
     // (It opens on its alerts: the webhooks are unsigned.)
     app.pane = Pane::Timeline;
     app.on_action(Action::First);
-    let s = screen(&app, 120, 40);
+    let s = screen(&mut app, 120, 40);
     assert!(s.contains("[unsent]") && !s.contains("withdrawn"), "{s}");
     // The store's re-read line (the detail pane, the filter, lookup) is redacted.
     let (_, rec) = app.selected_record().unwrap();
@@ -462,7 +471,7 @@ fn enter_on_a_finding_narrows_to_its_records() {
     for _ in 0..pos {
         app.on_action(Action::MoveDown);
     }
-    let s = screen(&app, 120, 40);
+    let s = screen(&mut app, 120, 40);
     assert!(s.contains("┌ Finding") && s.contains("guideline Messaging API development guidelines"), "{s}");
     app.on_action(Action::Open);
     let View::Narrowed { ids, .. } = &app.view else { panic!("not narrowed") };
@@ -470,7 +479,7 @@ fn enter_on_a_finding_narrows_to_its_records() {
     assert_eq!(ids, &finding.records);
     let (_, r) = app.selected_record().unwrap();
     assert_eq!((r.kind(), r.status()), (Kind::Webhook, 200));
-    let s = screen(&app, 120, 40);
+    let s = screen(&mut app, 120, 40);
     assert!(s.contains("sig✗") && s.contains("verified  invalid"), "{s}");
 }
 
@@ -552,7 +561,7 @@ fn the_rate_strip_adds_new_records_as_a_fresh_one_counts_them() {
 
 #[test]
 fn analysis_in_slices_ends_where_analysis_at_once_does() {
-    let whole = sample();
+    let mut whole = sample();
     // The same files read into an app that starts empty, then brought up to
     // date a slice at a time, as the screen's loop does between keys.
     let (specs, _) = discover(&[PathBuf::from("assets/sample-logs")]).unwrap();
@@ -583,7 +592,7 @@ fn analysis_in_slices_ends_where_analysis_at_once_does() {
     sliced.refresh_audit();
     assert_eq!(sliced.store.order(), whole.store.order());
     assert_eq!(sliced.rate_buckets(100), whole.rate_buckets(100));
-    assert_eq!(screen(&sliced, 120, 40), screen(&whole, 120, 40));
+    assert_eq!(screen(&mut sliced, 120, 40), screen(&mut whole, 120, 40));
 }
 
 /// An entry read as one record shows what was read out of it (LINE's
@@ -599,7 +608,7 @@ fn detail_shows_an_entrys_body_before_its_lines() {
                 return None;
             }
             app.selected = i;
-            let s = screen(&app, 120, 60);
+            let s = screen(&mut app, 120, 60);
             let pane = s.split_once("┌ API request")?.1.to_owned();
             (pane.contains("│ then ") && pane.contains("│ response ")).then_some((i, pane))
         })
@@ -632,13 +641,13 @@ fn three_days_group_their_alerts_and_show_dates() {
     assert_eq!((big.count(), big.start()), (40, crate::time::parse_time("2026-11-20T09:20:00Z")));
     // Opened on the alerts, the worst group selected; enter opens it.
     assert_eq!((app.pane, app.alert_selected), (Pane::Alerts, 0));
-    let closed = screen(&app, 120, 40);
+    let closed = screen(&mut app, 120, 40);
     assert!(closed.contains("2026-11-20 09:00 → 2026-11-23 02:50 UTC"), "{closed}");
     insta::assert_snapshot!("three_days_120x40", closed);
     app.on_action(Action::Open);
     assert_eq!(app.alert_rows.len(), 3 + 66);
     assert_eq!(app.alert_selected, 1, "the first occurrence");
-    insta::assert_snapshot!("three_days_group_open", screen(&app, 120, 40));
+    insta::assert_snapshot!("three_days_group_open", screen(&mut app, 120, 40));
     // Occurrences are in time order; enter on one narrows to its 429s.
     app.on_action(Action::Open);
     let View::Narrowed { ids, .. } = &app.view else { panic!("not narrowed") };
@@ -658,7 +667,7 @@ fn the_timeline_marks_where_the_day_changes() {
     let mut app = three_days();
     app.on_action(Action::NextPane);
     app.jump_to_time("11-23 00:00");
-    let s = screen(&app, 120, 40);
+    let s = screen(&mut app, 120, 40);
     assert!(s.contains("── Mon 2026-11-23 ──"), "{s}");
     assert!(s.contains("Timeline 1,083 · Mon 2026-11-23"), "{s}");
     insta::assert_snapshot!("three_days_day_separator", s);
@@ -670,12 +679,12 @@ fn a_small_terminal_names_the_worst_alerts_and_a_shows_them() {
     app.wide = false;
     app.on_ingested();
     app.pane = Pane::Timeline;
-    let s = screen(&app, 80, 24);
+    let s = screen(&mut app, 80, 24);
     assert!(s.contains("‼ 429 burst ×66 push · 79 alerts · a: list"), "{s}");
     assert!(s.contains("Timeline") && !s.contains("Alerts 79"), "{s}");
     insta::assert_snapshot!("three_days_80x24", s);
     app.on_action(Action::Alerts);
-    let s = screen(&app, 80, 24);
+    let s = screen(&mut app, 80, 24);
     assert!(s.contains("▶ Alerts 79 in 3 groups") && !s.contains("Timeline"), "{s}");
     app.on_action(Action::Alerts);
     assert_eq!(app.pane, Pane::Timeline);
@@ -684,13 +693,13 @@ fn a_small_terminal_names_the_worst_alerts_and_a_shows_them() {
 #[test]
 fn the_focused_pane_is_marked_without_colour() {
     let mut app = sample();
-    let s = screen(&app, 120, 40);
+    let s = screen(&mut app, 120, 40);
     assert!(s.contains("┏▶ Alerts 41 ━") && s.contains("┌ Timeline 8,560 ─"), "{s}");
     app.on_action(Action::NextPane);
-    let s = screen(&app, 120, 40);
+    let s = screen(&mut app, 120, 40);
     assert!(s.contains("┌ Alerts 41 ─") && s.contains("┏▶ Timeline 8,560 ━"), "{s}");
     app.on_action(Action::NextPane);
-    let s = screen(&app, 120, 40);
+    let s = screen(&mut app, 120, 40);
     assert!(s.contains("┏▶ API request") && s.contains("┌ Timeline"), "{s}");
 }
 
@@ -718,7 +727,7 @@ fn zoom_narrows_the_timeline_and_strips_around_the_selection() {
     app.on_action(Action::ZoomIn);
     app.on_action(Action::ZoomIn);
     assert_eq!(app.zoom, super::app::Zoom::TenMinutes);
-    let s = screen(&app, 120, 40);
+    let s = screen(&mut app, 120, 40);
     assert!(s.contains(" 10 min ") && s.contains('↑'), "{s}");
     for _ in 0..4 {
         app.on_action(Action::ZoomOut);

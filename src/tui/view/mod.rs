@@ -34,7 +34,6 @@ use crate::analysis::{BurstSource, Direction};
 use crate::escape::{escape_control, thousands, truncate};
 use crate::mask::Mask;
 use crate::model::{Kind, Level, NONE, Record, RecordId};
-use crate::parse::{Parsed, parse_line};
 use crate::time::Millis;
 
 use crate::signature::SigState;

@@ -44,25 +44,36 @@ pub(super) fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (
     };
     let time = if rec.has_time() || rec.ts() != i64::MIN { clock(rec.ts(), app.utc) } else { " ".repeat(12) };
     let src = s.sources.get(rec.source() as usize);
+    // The row's text as loaded (see `App::ask_jobs`); `…` until it is. An
+    // archive's lines are not read for rows: its requests show the IDs the
+    // store keeps, its other rows what the detail pane loaded.
+    let loaded = || -> String {
+        if let Some(t) = app.loaded.rows.get(&id) {
+            return t.clone();
+        }
+        if src.is_some_and(|x| x.compressed) {
+            if let Some(kept) = s.kept_request_ids.get(id) {
+                return kept.into_owned();
+            }
+            return match &app.loaded.detail.record {
+                Some((at, v)) if *at == id => match rec.kind() {
+                    Kind::Log => v.fields.message.clone().or_else(|| v.text.clone()).unwrap_or_default(),
+                    Kind::Unparsed => v.text.clone().unwrap_or_default(),
+                    _ => v.fields.request_id.clone().unwrap_or_else(|| "-".into()),
+                },
+                _ if matches!(rec.kind(), Kind::Api | Kind::MiniApp) => "-".into(),
+                _ => String::new(),
+            };
+        }
+        "…".into()
+    };
     let text = if rec.kind() == Kind::Unparsed {
         let line = rec.unparsed_line().unwrap_or(0);
         let place = format!("{}:{line}", src.map_or("", |x| x.display.as_str()));
-        let body =
-            if src.is_some_and(|x| x.compressed) { String::new() } else { s.line_text(*rec).unwrap_or_default() };
-        format!("{marker} {time} {kind} {} {}", safe(app.mask, &place, 40), safe(app.mask, &body, width))
+        format!("{marker} {time} {kind} {} {}", safe(app.mask, &place, 40), safe(app.mask, &loaded(), width))
     } else if rec.kind() == Kind::Log {
-        let body = if src.is_some_and(|x| x.compressed) {
-            app.line_cache.get(&id).cloned().unwrap_or_default()
-        } else {
-            s.line_text(*rec).unwrap_or_default()
-        };
-        let first = body.lines().next().unwrap_or("");
-        let message = match parse_line(first) {
-            Parsed::Record(l) => l.fields.message.map_or_else(|| first.to_owned(), |m| m.into_owned()),
-            _ => first.to_owned(),
-        };
         let level = rec.level().map_or("-", Level::as_str);
-        format!("{marker} {time} {kind} {level:<5} {}", safe(app.mask, &message, width))
+        format!("{marker} {time} {kind} {level:<5} {}", safe(app.mask, &loaded(), width))
     } else {
         let who = match rec.kind() {
             Kind::Http => {
@@ -77,18 +88,7 @@ pub(super) fn row_text(app: &App, id: RecordId, rec: &Record, width: usize) -> (
                 .map(|m| m.ip)
                 .filter(|&ip| ip != NONE)
                 .map_or("-".into(), |ip| s.syms.resolve(ip).to_owned()),
-            // The request ID is read from plain files; compressed ones keep it.
-            _ if src.is_some_and(|x| x.compressed) => {
-                s.kept_request_ids.get(id).map_or_else(|| "-".into(), std::borrow::Cow::into_owned)
-            }
-            _ => s
-                .line_text(*rec)
-                .ok()
-                .and_then(|t| match parse_line(&t) {
-                    Parsed::Record(l) => l.fields.request_id.map(|c| c.into_owned()),
-                    _ => None,
-                })
-                .unwrap_or_else(|| "-".into()),
+            _ => loaded(),
         };
         let mut extra = String::new();
         if rec.kind() == Kind::Webhook {
