@@ -226,6 +226,10 @@ pub struct Loaded {
     rows_unsent: usize,
     /// An audit was asked and not answered yet.
     auditing: bool,
+    /// A key was pressed since the detail and rows were last asked for.
+    keyed: bool,
+    /// When they were last asked for.
+    asked_at: Option<std::time::Instant>,
 }
 
 /// What the detail pane needs loaded.
@@ -237,6 +241,11 @@ struct DetailKey {
     records: usize,
     unsent: usize,
 }
+
+/// While reading, how often the detail and rows are asked for when no key
+/// was pressed (each new block moves the selection to the newest record,
+/// and a job that reads the store holds the commits back).
+const ASK_EVERY_WHILE_READING: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Timeline rows read around the selection, each way.
 const ROWS_AROUND: usize = 100;
@@ -432,6 +441,14 @@ impl App {
         while let Some(job) = self.next_filter_job() {
             self.jobs.filter.ask_more(job);
         }
+        let reading_pace = self.progress.is_some()
+            && !self.loaded.keyed
+            && self.loaded.asked_at.is_some_and(|t| t.elapsed() < ASK_EVERY_WHILE_READING);
+        if reading_pace {
+            return;
+        }
+        self.loaded.keyed = false;
+        self.loaded.asked_at = Some(std::time::Instant::now());
         let (record, places) = self.detail_wanted();
         let key = DetailKey {
             record,
@@ -439,7 +456,7 @@ impl App {
             records: if self.progress.is_some() { 0 } else { self.store.len() },
             unsent: self.store.unsent.len(),
         };
-        if self.loaded.detail_asked.as_ref() != Some(&key) {
+        if self.loaded.detail_asked.as_ref() != Some(&key) && !self.jobs.detail.busy() {
             let opts = crate::record_view::ViewOptions {
                 infer_window: self.analyzer.thresholds.infer_window,
                 ..Default::default()
@@ -457,7 +474,7 @@ impl App {
             self.loaded.rows_unsent = self.store.unsent.len();
         }
         let rows = self.rows_wanted();
-        if !rows.is_empty() && rows != self.loaded.rows_asked {
+        if !rows.is_empty() && rows != self.loaded.rows_asked && !self.jobs.rows.busy() {
             self.loaded.rows_asked = rows.clone();
             self.jobs.rows.ask(RowsJob { store: self.store.clone(), ids: rows });
         }
@@ -501,21 +518,38 @@ impl App {
     /// A worker's answer; whether the screen changed.
     pub fn on_done(&mut self, done: Done) -> bool {
         match done {
-            Done::Matched(g, ids) => self.on_matched(g, ids),
-            Done::Detail(g, d) if self.jobs.detail.is_current(g) => self.loaded.detail = *d,
-            Done::Rows(g, rows) if self.jobs.rows.is_current(g) => {
-                self.loaded.rows.extend(rows);
-                self.loaded.rows_asked.clear();
+            Done::Matched(g, ids) => {
+                self.jobs.filter.answered();
+                self.on_matched(g, ids);
             }
-            Done::Audit(g, findings) if self.jobs.audit.is_current(g) => {
+            Done::Detail(g, d) => {
+                self.jobs.detail.answered();
+                if !self.jobs.detail.is_current(g) {
+                    return false;
+                }
+                self.loaded.detail = *d;
+            }
+            Done::Rows(g, rows) => {
+                self.jobs.rows.answered();
+                // Rows' text does not go stale: an older answer is kept too.
+                self.loaded.rows.extend(rows);
+                if self.jobs.rows.is_current(g) {
+                    self.loaded.rows_asked.clear();
+                }
+            }
+            Done::Audit(g, findings) => {
+                self.jobs.audit.answered();
+                if !self.jobs.audit.is_current(g) {
+                    return false;
+                }
                 self.loaded.auditing = false;
                 self.set_audit_findings(findings);
             }
             Done::Failed(m) => {
+                self.jobs.forget_all();
                 self.loaded.auditing = false;
                 self.message = Some(m);
             }
-            _ => return false,
         }
         true
     }
@@ -1097,6 +1131,7 @@ impl App {
 
     /// A key while a line of input is open: edit, confirm or cancel.
     pub fn on_input_key(&mut self, key: KeyEvent) {
+        self.loaded.keyed = true;
         let Some(input) = self.input.as_mut() else { return };
         let plain = (key.modifiers - crossterm::event::KeyModifiers::SHIFT).is_empty();
         match key.code {
@@ -1298,6 +1333,7 @@ impl App {
     pub const PAGE: usize = 20;
 
     pub fn on_action(&mut self, a: Action) {
+        self.loaded.keyed = true;
         self.message = None;
         self.touched = true;
         if self.help {

@@ -57,6 +57,8 @@ enum Mode<Req> {
 pub struct Worker<Req> {
     mode: Mode<Req>,
     generation: u64,
+    /// Requests asked and not answered yet (as the app counts them).
+    outstanding: usize,
 }
 
 impl<Req: Send + 'static> Worker<Req> {
@@ -82,7 +84,7 @@ impl<Req: Send + 'static> Worker<Req> {
             }
         });
         match spawned {
-            Ok(_) => Worker { mode: Mode::Thread(tx), generation: 0 },
+            Ok(_) => Worker { mode: Mode::Thread(tx), generation: 0, outstanding: 0 },
             // No thread to be had: do the work in the caller's turn instead.
             Err(_) => Worker::inline(work, done),
         }
@@ -90,7 +92,7 @@ impl<Req: Send + 'static> Worker<Req> {
 
     /// A worker that does each request at once, on the caller's thread.
     pub fn inline(work: fn(u64, Req) -> Done, done: Sender<Done>) -> Worker<Req> {
-        Worker { mode: Mode::Inline(work, done), generation: 0 }
+        Worker { mode: Mode::Inline(work, done), generation: 0, outstanding: 0 }
     }
 
     /// Ask for `req`; whatever was asked before is outdated.
@@ -108,7 +110,8 @@ impl<Req: Send + 'static> Worker<Req> {
     }
 
     /// Ask for one more part of the current request (a slice of a filter).
-    pub fn ask_more(&self, req: Req) {
+    pub fn ask_more(&mut self, req: Req) {
+        self.outstanding += 1;
         match &self.mode {
             Mode::Thread(tx) => {
                 let _ = tx.send((self.generation, req));
@@ -117,6 +120,23 @@ impl<Req: Send + 'static> Worker<Req> {
                 let _ = done.send(run(*work, self.generation, req));
             }
         }
+    }
+
+    /// One of its answers arrived (whichever generation).
+    pub fn answered(&mut self) {
+        self.outstanding = self.outstanding.saturating_sub(1);
+    }
+
+    /// Whether an answer is still to come. A caller that asks only when
+    /// it is not keeps at most one request out: a job that shares the
+    /// store then holds it for one request's time, not a queue's.
+    pub fn busy(&self) -> bool {
+        self.outstanding > 0
+    }
+
+    /// Forget what is outstanding (a job failed: its answer never comes).
+    pub fn forget(&mut self) {
+        self.outstanding = 0;
     }
 
     /// Whether an answer of `generation` answers the newest request.
@@ -190,6 +210,16 @@ impl Jobs {
             audit: make(background, "audit", run_audit, &tx),
             done,
         }
+    }
+}
+
+impl Jobs {
+    /// A job failed (a bug): no answer is outstanding any more.
+    pub fn forget_all(&mut self) {
+        self.filter.forget();
+        self.detail.forget();
+        self.rows.forget();
+        self.audit.forget();
     }
 }
 

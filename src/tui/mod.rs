@@ -42,6 +42,9 @@ const ALTERNATE_SCROLL_OFF: &[u8] = b"\x1b[?1007l";
 /// reading (each update costs about the same whatever the number of blocks).
 const BLOCKS_PER_STEP: usize = 16;
 
+/// Blocks held at most while a job shares the store.
+const HELD_MAX: usize = 64;
+
 /// How long a slice of analysis may keep a key waiting.
 const SLICE: Duration = Duration::from_millis(8);
 
@@ -175,6 +178,39 @@ pub fn on_event(app: &mut App, ev: Event) -> bool {
     }
 }
 
+/// Commit the blocks held, in order, while no job shares the store; the
+/// number committed that the analysis has yet to see.
+fn commit_held(
+    app: &mut App,
+    loader: &mut Loader,
+    held: &mut std::collections::VecDeque<crate::ingest::Loaded>,
+    warn: &mut dyn FnMut(String),
+) -> usize {
+    let mut added = 0;
+    while let Some(store) = app.store_mut() {
+        let Some(l) = held.pop_front() else { break };
+        added += usize::from(loader.apply(store, l, warn));
+    }
+    added
+}
+
+/// After blocks were committed: the first blocks show at once; later ones
+/// in steps of [`BLOCKS_PER_STEP`], analysed in slices between keys.
+/// Whether the screen changed.
+fn step(app: &mut App, unanalysed: &mut usize) -> bool {
+    if app.store.len() < 100_000 {
+        app.on_ingested();
+        *unanalysed = 0;
+        true
+    } else {
+        if *unanalysed >= BLOCKS_PER_STEP {
+            app.mark_ingested();
+            *unanalysed = 0;
+        }
+        false
+    }
+}
+
 /// Run the screen until the user quits. Sources are read in the background,
 /// newest files first.
 pub fn run(mut specs: Vec<SourceSpec>, settings: Settings, keymap: Keymap, title: String) -> Result<()> {
@@ -244,7 +280,26 @@ fn event_loop(
     // A key changed the screen: it is drawn at once, not held back by the
     // frame-rate cap that paces what the reading changes.
     let mut key_shown = true;
+    // Blocks read while a job shared the store, in order, to commit.
+    let mut held = std::collections::VecDeque::new();
+    // The loader's channel closed: every block is read.
+    let mut read_all = false;
     loop {
+        if !held.is_empty() && !app.store_shared() {
+            let mut warn = |w: String| warnings.push(w);
+            unanalysed += commit_held(app, loader, &mut held, &mut warn);
+            dirty |= step(app, &mut unanalysed);
+        }
+        if read_all && held.is_empty() && !app.store_shared() {
+            read_all = false;
+            loader.finish();
+            app.mark_ingested();
+            audit_when_analysed = true;
+            unanalysed = 0;
+            dirty = true;
+            // From here on, new lines come from following the files.
+            following = Some(Following::start(app, &feeds.roots));
+        }
         if dirty && (!key_shown || last_draw.elapsed() >= Duration::from_millis(16)) {
             terminal.draw(|f| view::draw(f, app))?;
             last_draw = Instant::now();
@@ -260,9 +315,14 @@ fn event_loop(
         }
         let loading = !loader.is_done();
         let auditing = app.auditing();
-        // While a job reads the store (the audit, a detail), blocks wait in
-        // their channel.
-        let blocks = if loading && !app.store_shared() { loader.receiver().clone() } else { never() };
+        // While a job reads the store (the audit, a detail), blocks read
+        // meanwhile wait in `held` (the parse workers go on), at most a
+        // channel's worth; then in their channel.
+        let blocks = if loading && !read_all && (held.len() < HELD_MAX || !app.store_shared()) {
+            loader.receiver().clone()
+        } else {
+            never()
+        };
         let done = app.jobs.done.clone();
         let ticker = if loading { &fast } else { &slow };
         // With analysis left to do, the loop only looks for what is ready.
@@ -289,31 +349,12 @@ fn event_loop(
             },
             recv(blocks) -> msg => match msg {
                 Ok((seq, out)) => {
-                    for l in loader.accept(seq, out) {
-                        if let Some(store) = app.store_mut() {
-                            unanalysed += usize::from(loader.apply(store, l, &mut warn));
-                        }
-                    }
-                    // The first blocks show at once; later ones in steps,
-                    // analysed in slices between keys.
-                    if app.store.len() < 100_000 {
-                        app.on_ingested();
-                        unanalysed = 0;
-                        dirty = true;
-                    } else if unanalysed >= BLOCKS_PER_STEP {
-                        app.mark_ingested();
-                        unanalysed = 0;
-                    }
+                    held.extend(loader.accept(seq, out));
+                    unanalysed += commit_held(app, loader, &mut held, &mut warn);
+                    dirty |= step(app, &mut unanalysed);
                 }
-                Err(_) => {
-                    loader.finish();
-                    app.mark_ingested();
-                    audit_when_analysed = true;
-                    unanalysed = 0;
-                    dirty = true;
-                    // From here on, new lines come from following the files.
-                    following = Some(Following::start(app, &feeds.roots));
-                }
+                // Every block is read (those held are committed first).
+                Err(_) => read_all = true,
             },
             recv(wake) -> _ => {
                 while wake.try_recv().is_ok() {}
