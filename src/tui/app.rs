@@ -1302,7 +1302,14 @@ impl App {
     /// `t`: `HH:MM[:SS]` on the selected record's day (in the displayed
     /// zone), or any full time linelens reads.
     pub fn jump_to_time(&mut self, text: &str) {
-        let base = self.selected_record().map_or(0, |(_, r)| r.ts());
+        // The day and year of a partial time: the selection's, else (a
+        // line without a time is selected) the newest record's.
+        let dated = |r: Record| (r.ts() != i64::MIN).then_some(r.ts());
+        let base = self
+            .selected_record()
+            .and_then(|(_, r)| dated(r))
+            .or_else(|| self.store.order().last().and_then(|&id| self.store.get(id)).and_then(dated))
+            .unwrap_or(0);
         let target = jump_target(text, base, self.utc);
         let Some(t) = target else {
             self.message = Some(format!("not a time: {}", crate::escape::escape_control(text)));

@@ -334,6 +334,21 @@ fn jump_to_a_time() {
 }
 
 #[test]
+fn jump_to_a_date_from_a_line_without_a_time() {
+    let mut app = app_on(&["assets/sample-logs", "tests/data/junk.log"]);
+    app.follow = false;
+    app.selected = (0..app.view_len())
+        .find(|&i| app.store.get(app.row(i).unwrap()).unwrap().ts() == i64::MIN)
+        .expect("the junk file's lines have no time");
+    app.on_action(Action::JumpToTime);
+    type_text(&mut app, "11-20 08:20");
+    press(&mut app, crossterm::event::KeyCode::Enter);
+    assert_eq!(app.message, None);
+    let (_, r) = app.selected_record().unwrap();
+    assert_eq!(crate::time::format_rfc3339(r.ts()), "2026-11-20T08:20:00.000Z");
+}
+
+#[test]
 fn flood_rows_carry_a_marker_without_colour() {
     let mut app = sample();
     app.pane = Pane::Alerts;
