@@ -183,6 +183,21 @@ fn a_panic_restores_the_terminal() {
     assert!(out[restored..].contains("test panic"), "panic message printed on the restored screen");
 }
 
+/// A job's panic (debug builds: the detail job panics on request) is said
+/// on the message line; the screen stays up and answers keys.
+#[test]
+#[cfg(debug_assertions)]
+fn a_panic_in_a_background_job_leaves_the_screen_up() {
+    let mut s = Session::start_with(&["assets/sample-logs"], &[("LINELENS_TEST_JOB_PANIC", "1")]);
+    s.wait_for("a background job failed (test panic in a job)");
+    s.send("?");
+    s.wait_for("Help (any key closes)");
+    assert!(!s.text().contains("\x1b[?1049l"), "the alternate screen was not left");
+    s.send("j");
+    s.send("q");
+    assert!(s.wait_exit().success());
+}
+
 #[test]
 fn ctrl_c_quits_and_the_wheel_arrives_as_arrows() {
     let mut s = Session::start(&["assets/sample-logs"]);

@@ -231,6 +231,13 @@ fn match_slice(generation: u64, job: filter::Job) -> Done {
 /// Cost: the record's entry and its links' lines read (see
 /// [`RecordView::load`]); a line count per place.
 fn load_detail(generation: u64, job: DetailJob) -> Done {
+    // Debug builds only: lets the end-to-end tests check that a job's
+    // panic leaves the screen up.
+    #[cfg(debug_assertions)]
+    #[allow(clippy::panic)]
+    if std::env::var_os("LINELENS_TEST_JOB_PANIC").is_some() {
+        panic!("test panic in a job");
+    }
     let store = &job.store;
     let record = job.record.and_then(|id| Some((id, RecordView::load(store, id, &job.opts)?)));
     let places = job.places.iter().filter_map(|&id| Some((id, place(store, id)?))).collect();

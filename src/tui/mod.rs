@@ -229,8 +229,18 @@ pub fn run(mut specs: Vec<SourceSpec>, settings: Settings, keymap: Keymap, title
     app.mask = settings.mask;
     app.progress = Some((0, loader.bytes_total));
 
-    // ratatui::init installs a panic hook that restores the terminal.
+    // ratatui::init installs a panic hook that restores the terminal. Only
+    // a panic of the screen's own thread ends the screen: one on a job's
+    // thread (or an audit rule's) is caught there and said on the message
+    // line, and the screen goes on.
     let mut terminal = ratatui::init();
+    let ui = std::thread::current().id();
+    let restore_and_report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == ui {
+            restore_and_report(info);
+        }
+    }));
     if let Ok((w, h)) = crossterm::terminal::size() {
         app.wide = view::is_wide(w, h);
     }
