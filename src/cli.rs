@@ -437,7 +437,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Some(Command::Report(args)) => {
             let e = args.analysis.settings(&args.read)?;
             let mut analyzer = Analyzer::new(e.thresholds);
-            let store = load_paths(&e, e.store(true), &mut analyzer)?;
+            let store = load_paths(&e, e.store(crate::store::StoreUse::Report), &mut analyzer)?;
             let t = std::time::Instant::now();
             let found = analyzer.findings(&store);
             // The analysis state is not needed any more: its memory goes to the audit.
@@ -456,7 +456,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Some(Command::Audit(args)) => {
             let e = args.analysis.settings(&args.read)?;
             let mut analyzer = Analyzer::new(e.thresholds);
-            let store = load_paths(&e, e.store(true), &mut analyzer)?;
+            let store = load_paths(&e, e.store(crate::store::StoreUse::Report), &mut analyzer)?;
             let found = analyzer.findings(&store);
             drop(analyzer);
             let findings = e.audit.run(&store, &found).map_err(CliError::from)?;
@@ -510,7 +510,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Some(Command::Lookup(args)) => {
             let e = args.analysis.settings(&args.read)?;
             let mut analyzer = Analyzer::new(e.thresholds);
-            let mut store = load_paths(&e, e.store(false), &mut analyzer)?;
+            let mut store = load_paths(&e, e.store(crate::store::StoreUse::Lookup), &mut analyzer)?;
             let Some(found) = lookup::lookup(&mut store, &mut analyzer, args.request_id.trim()) else {
                 return Err(CliError::NotFound(args.request_id).into());
             };
@@ -556,10 +556,8 @@ fn print_peak() {
 
 /// The lines of `/proc/self/status` naming `keys`, on stderr (Linux only).
 fn print_status(prefix: &str, keys: &[&str]) {
-    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
-        for l in status.lines().filter(|l| keys.iter().any(|k| l.starts_with(k))) {
-            eprintln!("{prefix} {l}");
-        }
+    for l in crate::store::process_status(keys) {
+        eprintln!("{prefix} {l}");
     }
 }
 

@@ -32,11 +32,10 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// An empty store that verifies signatures with the settings' secrets:
-    /// for `report` and `audit`, which look nothing up by ID, or for the
-    /// screen and `lookup`, which do.
-    pub fn store(&self, report: bool) -> Store {
-        let mut s = if report { Store::for_report() } else { Store::new() };
+    /// An empty store for `what`, that verifies signatures with the
+    /// settings' secrets.
+    pub fn store(&self, what: crate::store::StoreUse) -> Store {
+        let mut s = Store::for_use(what);
         s.secrets = self.secrets.clone();
         s
     }

@@ -170,7 +170,7 @@ impl Loader {
         let bytes_read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = bytes_read.clone();
         let reader_out = out_tx.clone();
-        let keep_ids = store.index_all_request_ids;
+        let keep_ids = store.keep_archive_ids;
         std::thread::spawn(move || {
             if background {
                 lower_priority();

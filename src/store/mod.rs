@@ -563,16 +563,17 @@ pub struct Store {
     /// Channel secrets for verifying webhook signatures.
     pub secrets: Option<std::sync::Arc<crate::signature::Secrets>>,
     order: Vec<RecordId>,
-    /// Index every request ID (the TUI, `lookup`), or only those of requests
-    /// sent with a retry key, the only ones a 409's
-    /// `x-line-accepted-request-id` can name (`report`, which looks nothing
-    /// up by ID: 30 MB less on a million-line directory).
+    /// Index every request ID (`lookup`), or only those of requests sent
+    /// with a retry key, the only ones a 409's `x-line-accepted-request-id`
+    /// can name (`report` and the screen, which look nothing else up by
+    /// ID: 30 MB less on the 330-hour bench set).
     pub index_all_request_ids: bool,
     /// Keep `by_user` (the screen's `user:` filter); `report` does not use it.
     pub index_users: bool,
+    /// Keep [`Store::kept_request_ids`] (the screen's rows, `lookup`).
+    pub keep_archive_ids: bool,
     /// Request IDs of records from compressed sources, whose lines are
-    /// costly to read again (kept when `index_all_request_ids`: the screen
-    /// and `lookup`).
+    /// costly to read again (kept when `keep_archive_ids`).
     pub kept_request_ids: kept::KeptIds,
     /// Invariants found broken (see [`Broken`]).
     pub broken: Broken,
@@ -599,6 +600,17 @@ pub struct Shape<'a> {
     pub text: &'a str,
 }
 
+/// What a store is read for (see [`Store::for_use`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreUse {
+    /// `report` and `audit`: summaries, nothing looked up by ID or user.
+    Report,
+    /// `lookup`: every request ID indexed.
+    Lookup,
+    /// The screen: users indexed (`user:`), archives' request IDs kept (its rows).
+    Screen,
+}
+
 /// The most of one line [`Store::line_text`] returns: a whole line as
 /// ingestion cuts it, so every record read can be parsed again (`lookup`
 /// finds it whatever its length); displays cut it themselves and say so.
@@ -608,13 +620,24 @@ pub const MAX_LINE_TEXT: usize = crate::source::MAX_LINE;
 pub const EXAMPLES: usize = 5;
 
 impl Store {
+    /// A store that keeps every index (`lookup`, tests).
     pub fn new() -> Store {
-        Store { index_all_request_ids: true, index_users: true, ..Store::default() }
+        Store { index_all_request_ids: true, index_users: true, keep_archive_ids: true, ..Store::default() }
     }
 
-    /// A store for headless summaries (see `index_all_request_ids`, `index_users`).
+    /// A store for what it is used for: each use keeps the indexes it
+    /// reads (see `index_all_request_ids`, `index_users`, `keep_archive_ids`).
+    pub fn for_use(what: StoreUse) -> Store {
+        match what {
+            StoreUse::Lookup => Store::new(),
+            StoreUse::Screen => Store { index_users: true, keep_archive_ids: true, ..Store::default() },
+            StoreUse::Report => Store::default(),
+        }
+    }
+
+    /// A store for headless summaries.
     pub fn for_report() -> Store {
-        Store { index_all_request_ids: false, ..Store::default() }
+        Store::for_use(StoreUse::Report)
     }
 
     pub fn len(&self) -> usize {
@@ -1216,6 +1239,15 @@ impl Store {
             ("kept request IDs", self.kept_request_ids.heap_bytes()),
         ]
     }
+}
+
+/// Lines of `/proc/self/status` that start with one of `keys` (`VmHWM`,
+/// `VmRSS`): the process's memory, for `LINELENS_MEMORY=1`. Empty where
+/// there is no `/proc`.
+pub fn process_status(keys: &[&str]) -> Vec<String> {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| s.lines().filter(|l| keys.iter().any(|k| l.starts_with(k))).map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -427,6 +427,17 @@ impl App {
         self.set_audit_findings(findings);
     }
 
+    /// What the screen holds, structure by structure (`LINELENS_MEMORY=1`):
+    /// the store's, the analysis, and the screen's own.
+    pub fn memory_breakdown(&self) -> Vec<(&'static str, usize)> {
+        let mut out = self.store.memory_breakdown();
+        out.push(("analysis", self.analyzer.heap_bytes()));
+        out.push(("rate strip", self.rate.heap_bytes()));
+        out.push(("row texts", self.loaded.rows.iter().map(|(_, t)| t.capacity() + 32).sum()));
+        out.push(("alerts", self.alerts.capacity() * std::mem::size_of::<Alert>()));
+        out
+    }
+
     /// Workers on threads of their own from now on (the screen; tests keep
     /// them doing each request at once).
     pub fn in_background(mut self) -> App {
@@ -1485,6 +1496,12 @@ pub(crate) struct Rate {
 }
 
 impl Rate {
+    /// Bytes its maps hold, about (a B-tree entry and its share of a node).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<(i64, (u64, u64))>() * 3 / 2;
+        (self.secs.len() + self.mins.len()) * entry
+    }
+
     pub(crate) fn add(&mut self, sec: i64, bad: bool) {
         for (map, key) in [(&mut self.secs, sec), (&mut self.mins, sec.div_euclid(60))] {
             let e = map.entry(key).or_default();

@@ -219,7 +219,7 @@ pub fn run(mut specs: Vec<SourceSpec>, settings: Settings, keymap: Keymap, title
         crate::source::Origin::File(p) => std::cmp::Reverse(std::fs::metadata(p).and_then(|m| m.modified()).ok()),
         crate::source::Origin::Stdin => std::cmp::Reverse(None),
     });
-    let mut store = settings.store(false);
+    let mut store = settings.store(crate::store::StoreUse::Screen);
     let mut warnings: Vec<String> = Vec::new();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let opts = crate::ingest::LoadOptions { threads, background: true };
@@ -266,6 +266,15 @@ pub fn run(mut specs: Vec<SourceSpec>, settings: Settings, keymap: Keymap, title
     let result = event_loop(&mut terminal, &mut app, &mut loader, &feeds, &mut warnings);
     let _ = std::io::Write::write_all(&mut std::io::stdout(), ALTERNATE_SCROLL_OFF);
     ratatui::restore();
+    // What the screen held, once the terminal is back.
+    if std::env::var_os("LINELENS_MEMORY").is_some() {
+        for (what, bytes) in app.memory_breakdown() {
+            eprintln!("memory {what:<16} {:>8.1} MB", bytes as f64 / 1e6);
+        }
+        for l in crate::store::process_status(&["VmHWM", "VmRSS"]) {
+            eprintln!("memory {l}");
+        }
+    }
     result
 }
 

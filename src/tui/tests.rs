@@ -20,7 +20,8 @@ use crate::store::Store;
 fn app_on(paths: &[&str]) -> App {
     let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
     let (specs, _) = discover(&paths).unwrap();
-    let mut store = Store::new();
+    // The store as the screen keeps it.
+    let mut store = Store::for_use(crate::store::StoreUse::Screen);
     // The sample's webhooks are signed with the demo channel secret.
     let secret = std::fs::read_to_string("assets/channel-secret.txt").unwrap();
     store.secrets = Some(std::sync::Arc::new(crate::signature::Secrets {
