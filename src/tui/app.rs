@@ -433,7 +433,7 @@ impl App {
         let mut out = self.store.memory_breakdown();
         out.push(("analysis", self.analyzer.heap_bytes()));
         out.push(("rate strip", self.rate.heap_bytes()));
-        out.push(("row texts", self.loaded.rows.iter().map(|(_, t)| t.capacity() + 32).sum()));
+        out.push(("row texts", self.loaded.rows.values().map(|t| t.capacity() + 32).sum()));
         out.push(("alerts", self.alerts.capacity() * std::mem::size_of::<Alert>()));
         out
     }
