@@ -252,16 +252,22 @@ impl RecordView {
     /// gives it, its signature checked with `opts.secrets`). `None` for a
     /// blank line.
     pub fn of_text(text: &str, source: &str, line: Option<u64>, opts: &ViewOptions) -> Option<RecordView> {
-        let mut v = match parse_line(text) {
-            Parsed::Blank => return None,
-            Parsed::Record(l) => RecordView::of_parsed(&l, text, opts),
-            Parsed::Header => RecordView { kind: "header", text: Some(text.to_owned()), ..Default::default() },
-            Parsed::Unparsed => RecordView { kind: "unparsed", text: Some(text.to_owned()), ..Default::default() },
-        };
+        let mut v = RecordView::of_line(&parse_line(text), text, opts)?;
         v.source = source.to_owned();
         v.line = line;
-        v.length = text.len();
         Some(v)
+    }
+
+    /// The view of what a line was read as (`text` is the line); `None`
+    /// for a blank line. A header or an unparsed line is its text.
+    pub fn of_line(parsed: &Parsed<'_>, text: &str, opts: &ViewOptions) -> Option<RecordView> {
+        let kind = match parsed {
+            Parsed::Blank => return None,
+            Parsed::Record(l) => return Some(RecordView::of_parsed(l, text, opts)),
+            Parsed::Header => "header",
+            Parsed::Unparsed => "unparsed",
+        };
+        Some(RecordView { kind, text: Some(text.to_owned()), length: text.len(), ..Default::default() })
     }
 
     /// The view of a parsed line (`text` is the line it was read from).
@@ -348,11 +354,10 @@ impl RecordView {
             }
             None => (entry.clone(), Vec::new()),
         };
-        let mut v = RecordView::of_text(&text, &source, None, opts).unwrap_or_else(|| RecordView {
-            kind: "unparsed",
-            text: Some(text.clone()),
-            ..Default::default()
-        });
+        // (A blank entry, its line gone from a changed file, shows as unparsed.)
+        let mut v = RecordView::of_line(&parse_line(&text), &text, opts)
+            .or_else(|| RecordView::of_line(&Parsed::Unparsed, &text, opts))
+            .unwrap_or_default();
         v.source = source;
         v.continuation = continuation;
         v.line = store.line_of(rec).ok();

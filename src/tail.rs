@@ -68,29 +68,23 @@ pub fn record_json(text: &str, source: &str, line: u64, p: &Printer) -> Value {
     let redacted = crate::unsend::redact(text, &p.unsent);
     let text = redacted.as_ref();
     let opts = ViewOptions { with_text: p.with_text, secrets: p.secrets.clone(), infer_window: 0 };
-    let mut view = match parse_line(text) {
-        Parsed::Blank => return Value::Null,
-        Parsed::Record(l) => {
-            let mut view = RecordView::of_parsed(&l, text, &opts);
-            let mut last = p.last_times.borrow_mut();
-            if let (i64::MIN, Some(of_day)) = (l.fields.time, l.fields.clock) {
-                let reference = last.get(source).map(|&t| (t, true)).unwrap_or_else(|| {
-                    let modified = std::fs::metadata(source).and_then(|m| m.modified()).ok();
-                    let at = modified.map_or_else(chrono::Utc::now, chrono::DateTime::<chrono::Utc>::from);
-                    (at.timestamp_millis(), false)
-                });
-                view.time_inferred = true;
-                view.time = Some(crate::time::on_day_of(of_day, reference.0, reference.1)).filter(|&t| t != i64::MIN);
-            }
-            if let Some(time) = view.time {
-                last.insert(source.to_owned(), time);
-            }
-            view
+    let parsed = parse_line(text);
+    let Some(mut view) = RecordView::of_line(&parsed, text, &opts) else { return Value::Null };
+    if let Parsed::Record(l) = &parsed {
+        let mut last = p.last_times.borrow_mut();
+        if let (i64::MIN, Some(of_day)) = (l.fields.time, l.fields.clock) {
+            let reference = last.get(source).map(|&t| (t, true)).unwrap_or_else(|| {
+                let modified = std::fs::metadata(source).and_then(|m| m.modified()).ok();
+                let at = modified.map_or_else(chrono::Utc::now, chrono::DateTime::<chrono::Utc>::from);
+                (at.timestamp_millis(), false)
+            });
+            view.time_inferred = true;
+            view.time = Some(crate::time::on_day_of(of_day, reference.0, reference.1)).filter(|&t| t != i64::MIN);
         }
-        // Column titles are not records, but a reader of the stream sees them.
-        Parsed::Header => RecordView { kind: "header", text: Some(text.to_owned()), ..Default::default() },
-        Parsed::Unparsed => RecordView { kind: "unparsed", text: Some(text.to_owned()), ..Default::default() },
-    };
+        if let Some(time) = view.time {
+            last.insert(source.to_owned(), time);
+        }
+    }
     view.source = source.to_owned();
     view.line = Some(line);
     view.to_json()

@@ -58,7 +58,7 @@ fn mini_429(t: i64) -> String {
 
 /// Load each source's lines (in the order given) and analyse.
 fn analyse_sources(sources: &[Vec<String>], th: Thresholds) -> Findings {
-    let mut store = Store::for_report();
+    let mut store = Store::for_use(crate::store::StoreUse::Report);
     for (i, lines) in sources.iter().enumerate() {
         load_bytes(&mut store, &format!("s{i}"), lines.join("\n").as_bytes());
     }

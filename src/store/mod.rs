@@ -635,11 +635,6 @@ impl Store {
         }
     }
 
-    /// A store for headless summaries.
-    pub fn for_report() -> Store {
-        Store::for_use(StoreUse::Report)
-    }
-
     pub fn len(&self) -> usize {
         self.chunks.iter().map(Vec::len).sum()
     }

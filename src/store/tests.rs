@@ -203,7 +203,7 @@ fn report_store_indexes_only_retry_keyed_requests() {
     let mut full = Store::new();
     load_bytes(&mut full, "t", lines.as_bytes());
     assert_eq!((full.find_request("R1").len(), full.find_request("R2").len()), (1, 1));
-    let mut report = Store::for_report();
+    let mut report = Store::for_use(crate::store::StoreUse::Report);
     load_bytes(&mut report, "t", lines.as_bytes());
     // R1 has no retry key; R2 (retry key K1) can be named by a 409.
     assert_eq!((report.find_request("R1").len(), report.find_request("R2").len()), (0, 1));
@@ -224,7 +224,7 @@ fn compressed_sources_keep_request_ids_for_the_screen_only() {
     crate::ingest::load(&mut screen, &specs, Window::default(), 2, &mut |_| {});
     let kept: Vec<String> = screen.kept_request_ids.values().map(|s| s.into_owned()).collect();
     assert_eq!(kept, ["req-gz-1"], "only the compressed source's IDs");
-    let mut report = Store::for_report();
+    let mut report = Store::for_use(crate::store::StoreUse::Report);
     crate::ingest::load(&mut report, &specs, Window::default(), 2, &mut |_| {});
     assert!(report.kept_request_ids.is_empty());
 }

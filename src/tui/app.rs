@@ -224,8 +224,6 @@ pub struct Loaded {
     rows_asked: Vec<RecordId>,
     /// Unsent messages known when the rows were read (their text changes).
     rows_unsent: usize,
-    /// An audit was asked and not answered yet.
-    auditing: bool,
     /// A key was pressed since the detail and rows were last asked for.
     keyed: bool,
     /// When they were last asked for.
@@ -553,12 +551,10 @@ impl App {
                 if !self.jobs.audit.is_current(g) {
                     return false;
                 }
-                self.loaded.auditing = false;
                 self.set_audit_findings(findings);
             }
             Done::Failed(m) => {
                 self.jobs.forget_all();
-                self.loaded.auditing = false;
                 self.message = Some(m);
             }
         }
@@ -587,12 +583,11 @@ impl App {
     pub fn ask_audit(&mut self) {
         let (store, found, audit) = self.audit_job();
         self.jobs.audit.ask(AuditJob { store, found, audit });
-        self.loaded.auditing = true;
     }
 
     /// An audit was asked and has not answered.
     pub fn auditing(&self) -> bool {
-        self.loaded.auditing
+        self.jobs.audit.busy()
     }
 
     /// A worker holds the store: nothing can be added to it until it is done.
