@@ -164,7 +164,7 @@ impl Method {
 }
 
 /// One line of one source, classified. 24 bytes as a value; the store keeps
-/// it in 20 (see `store::Stored`): at millions of lines the record is most
+/// it in 16 (see `store::Stored`): at millions of lines the record is most
 /// of linelens' memory (lnav keeps about 48 bytes a line).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Record {
@@ -291,14 +291,21 @@ impl Record {
         self.loc.offset()
     }
 
-    /// The packed time, status, kind and method, for compact storage.
-    pub(crate) fn bits(self) -> u64 {
-        self.bits
+    /// The packed status, kind and method ([`Record::META_BITS`] bits), for
+    /// compact storage beside the time.
+    pub(crate) fn meta(self) -> u32 {
+        (self.bits >> TS_BITS) as u32
     }
 
-    /// A record from [`Record::bits`] and its other fields.
-    pub(crate) fn from_bits(loc: Loc, bits: u64, path: Sym, aux: u32) -> Record {
-        Record { loc, bits, path, aux }
+    /// How many bits [`Record::meta`] takes.
+    pub(crate) const META_BITS: u32 = 64 - TS_BITS;
+
+    /// A record from its time, [`Record::meta`] and its other fields.
+    pub(crate) fn from_meta(loc: Loc, ts: Millis, meta: u32, path: Sym, aux: u32) -> Record {
+        let meta = u64::from(meta) & ((1 << Self::META_BITS) - 1);
+        let mut r = Record { loc, bits: meta << TS_BITS, path, aux };
+        r.set_ts(ts);
+        r
     }
 
     /// Whether the line carried its own time (unparsed lines do not).

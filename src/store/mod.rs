@@ -3,8 +3,9 @@
 //! readers borrow it.
 //!
 //! ```text
-//! records  Vec<Vec<Stored>>  chunks of 64Ki records (20 B each): no big reallocation
-//! runs     Vec<Run>          the source and base offset of each run of records
+//! records  Vec<Vec<Stored>>  chunks of 64Ki records (16 B each): no big reallocation
+//! runs     Vec<Run>          the source, base offset and base time of each run of records
+//! paths    Vec<Sym>          the distinct paths records name (a record keeps a 15-bit slot)
 //! api      Vec<ApiMeta>      for API/MINI lines that logged ids or bodies
 //! webhooks Vec<WebhookMeta>  one per webhook receipt
 //! events   Vec<EventMeta>    one per event object in a logged webhook body
@@ -479,27 +480,39 @@ pub struct Example {
 
 const CHUNK: usize = 1 << 16;
 
-/// A record as the store keeps it: 20 bytes, not 24. The source and the
-/// high part of the offset live in the [`Run`] the record belongs to.
+/// A record as the store keeps it: 16 bytes, not 24. The source, the high
+/// part of the offset and of the time live in the [`Run`] the record
+/// belongs to; the path is a slot in [`Store::paths`].
 #[derive(Debug, Clone, Copy)]
 struct Stored {
-    /// [`Record::bits`], low word first (two words keep the struct's
-    /// alignment at 4, so it packs to 20 bytes).
-    bits: [u32; 2],
+    /// Milliseconds after the run's `t0` ([`NO_TIME`]: no time).
+    dt: i32,
+    /// [`Record::meta`] (status, kind, method) in the low bits, the path's
+    /// slot above them.
+    meta: u32,
     /// Byte offset from the run's base.
     offset: u32,
-    path: Sym,
     aux: u32,
 }
 
+/// [`Stored::dt`] of a record with no time.
+const NO_TIME: i32 = i32::MIN;
+/// Slots a record's path can name (15 bits beside the 17 of `meta`).
+const PATH_SLOTS: u32 = 1 << (32 - Record::META_BITS);
+/// The slot that says: the path is in [`Store::path_spill`] (a store whose
+/// records name more distinct paths than there are slots).
+const PATH_SPILLED: u32 = PATH_SLOTS - 1;
+
 /// Consecutive records of one source whose offsets lie within 4 GiB of a
-/// base: a new run starts when the source changes (blocks of several files
-/// committed in turn) or the offset leaves that span.
+/// base and whose times lie within 24 days of a base time: a new run
+/// starts when the source changes (blocks of several files committed in
+/// turn) or an offset or a time leaves that span.
 #[derive(Debug, Clone, Copy)]
 struct Run {
     first: RecordId,
     source: u32,
     base: u64,
+    t0: Millis,
 }
 
 /// `Record::aux` with this bit set holds a symbol itself (a webhook
@@ -511,6 +524,12 @@ pub struct Store {
     pub sources: Vec<Source>,
     chunks: Vec<Vec<Stored>>,
     runs: Vec<Run>,
+    /// The paths records name, by slot ([`Stored::meta`]), and the slot of
+    /// each.
+    paths: Vec<Sym>,
+    path_slots: HashMap<Sym, u32>,
+    /// Paths of the records past the slots (see [`PATH_SPILLED`]).
+    path_spill: HashMap<RecordId, Sym>,
     /// Per chunk, the run holding its first record (a look-up searches only
     /// the runs of one chunk).
     chunk_runs: Vec<u32>,
@@ -647,7 +666,7 @@ impl Store {
         let i = id as usize;
         let c = i / CHUNK;
         let st = self.chunks.get(c)?.get(i % CHUNK)?;
-        Some(Self::decode(st, self.run_of(c, id)?))
+        Some(self.decode(id, st, self.run_of(c, id)?))
     }
 
     /// The run holding record `id` (in chunk `c`): a binary search over the
@@ -660,10 +679,30 @@ impl Store {
         runs.get(k.checked_sub(1)?)
     }
 
-    fn decode(st: &Stored, run: &Run) -> Record {
-        let [lo, hi] = st.bits;
+    fn decode(&self, id: RecordId, st: &Stored, run: &Run) -> Record {
         let loc = crate::model::Loc::new(run.source, run.base + u64::from(st.offset));
-        Record::from_bits(loc, (u64::from(hi) << 32) | u64::from(lo), st.path, st.aux)
+        let ts = if st.dt == NO_TIME { i64::MIN } else { run.t0 + i64::from(st.dt) };
+        let slot = st.meta >> Record::META_BITS;
+        let path = match slot {
+            PATH_SPILLED => self.path_spill.get(&id).copied().unwrap_or(NONE),
+            _ => self.paths.get(slot as usize).copied().unwrap_or(NONE),
+        };
+        Record::from_meta(loc, ts, st.meta, path, st.aux)
+    }
+
+    /// The slot of `path` in [`Store::paths`], added if new
+    /// ([`PATH_SPILLED`] once the slots are used up).
+    fn path_slot(&mut self, path: Sym) -> u32 {
+        if let Some(&slot) = self.path_slots.get(&path) {
+            return slot;
+        }
+        let slot = self.paths.len() as u32;
+        if slot >= PATH_SPILLED {
+            return PATH_SPILLED;
+        }
+        self.paths.push(path);
+        self.path_slots.insert(path, slot);
+        slot
     }
 
     /// All records in commit order.
@@ -674,8 +713,8 @@ impl Store {
             while self.runs.get(run + 1).is_some_and(|r| r.first <= id) {
                 run += 1;
             }
-            let r = self.runs.get(run).copied().unwrap_or(Run { first: 0, source: 0, base: 0 });
-            (id, Self::decode(st, &r))
+            let r = self.runs.get(run).copied().unwrap_or(Run { first: 0, source: 0, base: 0, t0: 0 });
+            (id, self.decode(id, st, &r))
         })
     }
 
@@ -723,18 +762,30 @@ impl Store {
             self.broken("more records than a record ID can name");
             return NONE;
         };
-        let (source, offset) = (rec.source(), rec.offset());
-        let fits = |r: &Run| r.source == source && offset >= r.base && offset - r.base <= u64::from(u32::MAX);
+        let (source, offset, ts) = (rec.source(), rec.offset(), rec.ts());
+        let dt = |r: &Run| -> Option<i32> {
+            if ts == i64::MIN {
+                return Some(NO_TIME);
+            }
+            i32::try_from(ts.checked_sub(r.t0)?).ok().filter(|&d| d != NO_TIME)
+        };
+        let fits = |r: &Run| {
+            r.source == source && offset >= r.base && offset - r.base <= u64::from(u32::MAX) && dt(r).is_some()
+        };
         if !self.runs.last().is_some_and(fits) {
-            self.runs.push(Run { first: id, source, base: offset });
+            let t0 = if ts == i64::MIN { self.runs.last().map_or(0, |r| r.t0) } else { ts };
+            self.runs.push(Run { first: id, source, base: offset, t0 });
         }
-        let base = self.runs.last().map_or(0, |r| r.base);
-        let bits = rec.bits();
+        let run = self.runs.last().copied().unwrap_or(Run { first: id, source, base: offset, t0: ts });
+        let slot = self.path_slot(rec.path);
+        if slot == PATH_SPILLED {
+            self.path_spill.insert(id, rec.path);
+        }
         let st = Stored {
-            bits: [bits as u32, (bits >> 32) as u32],
-            // `fits` keeps the offset within a run's 32 bits.
-            offset: u32::try_from(offset - base).unwrap_or(u32::MAX),
-            path: rec.path,
+            // `fits` keeps the time and the offset within a run's 32 bits.
+            dt: dt(&run).unwrap_or(NO_TIME),
+            meta: (rec.meta() & ((1 << Record::META_BITS) - 1)) | (slot << Record::META_BITS),
+            offset: u32::try_from(offset - run.base).unwrap_or(u32::MAX),
             aux: rec.aux,
         };
         match self.chunks.last_mut() {
@@ -1212,7 +1263,13 @@ impl Store {
     pub fn memory_breakdown(&self) -> Vec<(&'static str, usize)> {
         use std::mem::size_of;
         vec![
-            ("records", self.len() * size_of::<Stored>() + self.runs.capacity() * size_of::<Run>()),
+            (
+                "records",
+                self.len() * size_of::<Stored>()
+                    + self.runs.capacity() * size_of::<Run>()
+                    + self.paths.capacity() * 12
+                    + self.path_spill.capacity() * 9,
+            ),
             ("order", self.order.len() * 4),
             ("api", self.api.heap_bytes()),
             ("api_users", self.api_users.heap_bytes()),

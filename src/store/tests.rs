@@ -398,22 +398,30 @@ fn the_timeline_grown_batch_by_batch_is_the_sorted_order() {
 #[test]
 fn records_come_back_whole_across_runs_and_chunks() {
     use crate::model::{Loc, Method};
-    assert_eq!(std::mem::size_of::<Stored>(), 20);
+    assert_eq!(std::mem::size_of::<Stored>(), 16);
     let mut s = Store::new();
     for _ in 0..3 {
         s.sources.push(Source::default());
     }
     let mut want = Vec::new();
-    // Sources in turn (a run each), offsets past 4 GiB and going back, over
-    // several chunks.
+    // Sources in turn (a run each), offsets past 4 GiB and going back,
+    // times a month apart, going back, missing or at the ends of the range,
+    // more distinct paths than a record has slots for, over several chunks.
     let mut offsets = [0u64; 3];
     for i in 0..(2 * CHUNK + 777) {
         let src = ((i / 1000) % 3) as u32;
         let step = if i % 5000 == 4999 { 5 << 30 } else { 200 };
         let o = &mut offsets[src as usize];
         *o = if i % 7001 == 7000 { 10 } else { *o + step };
+        let ts = match i % 1013 {
+            0 => i64::MIN,
+            1 => i64::MAX,
+            2 => -(1 << 46) + 1,
+            3 => 0,
+            _ => 1_763_625_600_000 + i as i64 + (i / 3001) as i64 * 30 * 86_400_000 - (i % 3) as i64 * 1_000,
+        };
         let r = Record::new(
-            1_763_625_600_000 + i as i64,
+            ts,
             Loc::new(src, *o),
             Kind::Api,
             Method::Post,
@@ -429,6 +437,7 @@ fn records_come_back_whole_across_runs_and_chunks() {
     }
     assert_eq!(s.iter().map(|(_, r)| r).collect::<Vec<_>>(), want);
     assert!(s.runs.len() > 100 && s.chunks.len() == 3);
+    assert!(!s.path_spill.is_empty() && s.paths.len() == PATH_SPILLED as usize);
 }
 
 const TRACEBACK: &str = "2026-11-20 08:00:00,100 ERROR handler failed
