@@ -1,16 +1,14 @@
 //! The request IDs the screen keeps for records of compressed sources
-//! (their lines are costly to read again), packed: each ID's bytes in one
-//! chunked arena and, per record, 12 bytes (the record, where its ID starts
-//! and its length). Chunks never move nor double, so the figure is about
-//! 12 bytes plus the ID a record, where a hash map of boxed strings took
-//! about twice that.
+//! (their lines are costly to read again), packed: a lowercase UUID (what
+//! LINE's request IDs are) as its 16 bytes beside the record, 20 bytes in
+//! all; any other ID's bytes in one chunked arena with, per record, 12 bytes
+//! (the record, where its ID starts and its length). Chunks never move nor
+//! double. (A hash map of boxed strings took about 65 bytes a record, one
+//! list of both kinds 28.)
 
 use std::borrow::Cow;
 
 use super::chunked::ChunkVec;
-
-/// The length's bit that marks an ID kept as a packed UUID.
-const PACKED: u32 = 1 << 31;
 
 /// A lowercase UUID (`8-4-4-4-12` hex digits) as its 16 bytes; `None` for
 /// anything else (kept as written, so it comes back exactly).
@@ -46,29 +44,59 @@ use crate::model::RecordId;
 
 #[derive(Debug, Default)]
 pub struct KeptIds {
-    /// (record, start in `text`, length), in increasing record order
-    /// (records are committed in order).
-    entries: ChunkVec<(RecordId, u32, u32)>,
+    /// (record, the UUID's 16 bytes), in increasing record order (records
+    /// are committed in order): 20 bytes a record.
+    uuids: ChunkVec<(RecordId, [u8; 16])>,
+    /// (record, start in `text`, length) of the IDs that are not
+    /// lowercase UUIDs, kept as written, in increasing record order.
+    others: ChunkVec<(RecordId, u32, u32)>,
     text: ChunkVec<u8>,
     /// IDs not kept: past the arena's 4 GiB, or committed out of order.
     pub dropped: u64,
 }
 
+/// The index of `id` in `v`, sorted by record (a binary search by hand:
+/// the entries are chunked).
+fn find<T: Copy>(v: &ChunkVec<T>, id: RecordId, key: impl Fn(&T) -> RecordId) -> Option<T> {
+    let (mut lo, mut hi) = (0u32, u32::try_from(v.len()).ok()?);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let e = *v.get(mid)?;
+        match key(&e).cmp(&id) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Some(e),
+        }
+    }
+    None
+}
+
+fn last<T: Copy>(v: &ChunkVec<T>) -> Option<T> {
+    v.len().checked_sub(1).and_then(|i| u32::try_from(i).ok()).and_then(|i| v.get(i)).copied()
+}
+
 impl KeptIds {
     /// Keep `request_id` for `id`, a record after every one kept so far.
     pub fn insert(&mut self, id: RecordId, request_id: &str) {
-        let last = self.entries.len().checked_sub(1).and_then(|i| u32::try_from(i).ok());
-        let in_order = last.and_then(|i| self.entries.get(i)).is_none_or(|&(r, _, _)| r < id);
+        let in_order =
+            last(&self.uuids).is_none_or(|(r, _)| r < id) && last(&self.others).is_none_or(|(r, _, _)| r < id);
         debug_assert!(in_order, "records are committed in order");
         // LINE's request IDs are UUIDs: kept as their 16 bytes.
-        let packed = pack_uuid(request_id);
-        let bytes = packed.as_ref().map_or(request_id.as_bytes(), |b| b.as_slice());
-        let len = u32::try_from(bytes.len()).ok().filter(|&l| l < PACKED);
-        let room = u32::try_from(self.text.len() + bytes.len()).is_ok() && self.entries.len() < u32::MAX as usize;
+        if let Some(packed) = pack_uuid(request_id) {
+            if in_order && self.uuids.len() < u32::MAX as usize {
+                self.uuids.push((id, packed));
+            } else {
+                self.dropped += 1;
+            }
+            return;
+        }
+        let bytes = request_id.as_bytes();
+        let len = u32::try_from(bytes.len()).ok();
+        let room = u32::try_from(self.text.len() + bytes.len()).is_ok() && self.others.len() < u32::MAX as usize;
         match len {
             Some(len) if in_order && room => {
                 let start = self.text.push_run(bytes);
-                self.entries.push((id, start, if packed.is_some() { len | PACKED } else { len }));
+                self.others.push((id, start, len));
             }
             _ => self.dropped += 1,
         }
@@ -76,43 +104,42 @@ impl KeptIds {
 
     /// The request ID kept for `id`.
     pub fn get(&self, id: RecordId) -> Option<Cow<'_, str>> {
-        // (A binary search by hand: the entries are chunked.)
-        let (mut lo, mut hi) = (0u32, u32::try_from(self.entries.len()).ok()?);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let &(r, start, len) = self.entries.get(mid)?;
-            match r.cmp(&id) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return self.text_of(start, len),
-            }
+        if let Some((_, b)) = find(&self.uuids, id, |e| e.0) {
+            return unpack_uuid(&b).map(Cow::Owned);
         }
-        None
+        let (_, start, len) = find(&self.others, id, |e| e.0)?;
+        self.text_of(start, len)
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.uuids.len() + self.others.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// Every ID kept, in record order.
     pub fn values(&self) -> impl Iterator<Item = Cow<'_, str>> {
-        self.entries.iter().filter_map(|(_, &(_, start, len))| self.text_of(start, len))
+        let mut u = self.uuids.iter().map(|(_, &(r, b))| (r, unpack_uuid(&b).map(Cow::Owned))).peekable();
+        let mut o = self.others.iter().map(|(_, &(r, s, l))| (r, self.text_of(s, l))).peekable();
+        std::iter::from_fn(move || {
+            let next = match (u.peek(), o.peek()) {
+                (Some(a), Some(b)) if a.0 < b.0 => u.next(),
+                (Some(_), None) => u.next(),
+                _ => o.next(),
+            };
+            next.map(|(_, t)| t)
+        })
+        .flatten()
     }
 
     fn text_of(&self, start: u32, len: u32) -> Option<Cow<'_, str>> {
-        let bytes = self.text.slice(start, len & !PACKED);
-        if len & PACKED != 0 {
-            return unpack_uuid(bytes).map(Cow::Owned);
-        }
-        std::str::from_utf8(bytes).ok().map(Cow::Borrowed)
+        std::str::from_utf8(self.text.slice(start, len)).ok().map(Cow::Borrowed)
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.entries.heap_bytes() + self.text.heap_bytes()
+        self.uuids.heap_bytes() + self.others.heap_bytes() + self.text.heap_bytes()
     }
 }
 
@@ -151,6 +178,7 @@ mod tests {
         assert_eq!(pack_uuid(ids[0]).map(|b| unpack_uuid(&b)), Some(Some(ids[0].to_owned())));
         assert!(pack_uuid(ids[1]).is_none(), "upper case is kept as written");
         // 16 bytes for the first; the others as written.
-        assert_eq!(k.text.len(), 16 + 36 + 35 + 36 + 36);
+        assert_eq!((k.uuids.len(), k.text.len()), (1, 36 + 35 + 36 + 36));
+        assert_eq!(k.values().collect::<Vec<_>>(), ids);
     }
 }

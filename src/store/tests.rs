@@ -420,15 +420,7 @@ fn records_come_back_whole_across_runs_and_chunks() {
             3 => 0,
             _ => 1_763_625_600_000 + i as i64 + (i / 3001) as i64 * 30 * 86_400_000 - (i % 3) as i64 * 1_000,
         };
-        let r = Record::new(
-            ts,
-            Loc::new(src, *o),
-            Kind::Api,
-            Method::Post,
-            (i % 600) as u16,
-            i as u32,
-            NONE,
-        );
+        let r = Record::new(ts, Loc::new(src, *o), Kind::Api, Method::Post, (i % 600) as u16, i as u32, NONE);
         want.push(r);
         s.append(r);
     }

@@ -539,6 +539,28 @@ fn rate_buckets_match_a_division_per_second() {
         }
     }
     assert_eq!(crate::tui::app::Rate::default().buckets(5), (vec![0; 5], vec![0; 5]));
+    // Hours busy enough to be kept dense (from one side of the switch to
+    // the other), and one second with more requests than 16 bits count.
+    for case in 0..6 {
+        let mut rate = std::collections::BTreeMap::new();
+        let mut kept = crate::tui::app::Rate::default();
+        let base = 1_795_000_000 - 1_800 + case * 900;
+        let mut add = |sec: i64, bad: bool| {
+            let e: &mut (u64, u64) = rate.entry(sec).or_default();
+            e.0 += 1;
+            e.1 += u64::from(bad);
+            kept.add(sec, bad);
+        };
+        for _ in 0..(case as u64 * 3_000) {
+            add(base + (next() % 7_200) as i64, next() % 3 == 0);
+        }
+        for _ in 0..70_000 {
+            add(base + 17, true);
+        }
+        for n in [1, 3, 10, 113, 7_200] {
+            assert_eq!(kept.buckets(n), reference(&rate, n), "dense case {case}, n {n}");
+        }
+    }
 }
 
 #[test]
