@@ -37,7 +37,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         }
         s.checkpoints.insert(at, pb.checkpoint);
         if pb.marks {
-            s.line_marks.insert(pb.checkpoint.0, std::mem::take(&mut pb.line_marks).into_boxed_slice());
+            s.line_marks.insert(pb.checkpoint.0, crate::store::LineMarks::new(&pb.line_marks));
         }
         if let Some(d) = pb.data.take() {
             s.memory.get_or_insert_with(Vec::new).extend_from_slice(&d);

@@ -647,3 +647,17 @@ fn a_block_of_an_unknown_source_is_counted_never_silent() {
     assert!(s.broken.count >= 1);
     assert_eq!(s.broken.first, Some("a block of a source the store does not have"));
 }
+
+#[test]
+fn line_marks_give_back_each_marked_line_and_nothing_between() {
+    let pairs = [(0u32, 0u32), (1, 1), (200, 1), (70_000, 9), (70_001, 300_000), (u32::MAX - 1, u32::MAX)];
+    let m = LineMarks::new(&pairs);
+    for &(off, line) in &pairs {
+        assert_eq!(m.line_at(u64::from(off)), Some(u64::from(line)), "{off}");
+    }
+    for off in [2, 199, 69_999, 70_002, u64::from(u32::MAX), 1 << 40] {
+        assert_eq!(m.line_at(off), None, "{off}");
+    }
+    assert!(m.heap_bytes() < pairs.len() * 8);
+    assert_eq!(LineMarks::new(&[]).line_at(0), None);
+}
