@@ -148,7 +148,7 @@ pub fn users_of(store: &Store, x: Record, direction: Direction, f: &mut dyn FnMu
                 return;
             }
             let Some(m) = store.api.get(x.aux) else { return };
-            store.api_users(m).iter().for_each(|&u| f(u));
+            store.api_users(&m).iter().for_each(|&u| f(u));
             if m.token != 0 && Endpoint::of(store.syms.resolve(x.path)) == Endpoint::Reply {
                 for e in store.events_with_reply_token(m.token) {
                     if let Some(e) = store.events.get(e).filter(|e| e.user != NONE) {
@@ -260,7 +260,7 @@ impl Analyzer {
                 if status == 429 {
                     self.api_429.add(rec.ts(), rec.path);
                 }
-                let Some(meta) = (rec.aux != NONE).then(|| store.api.get(rec.aux).copied()).flatten() else {
+                let Some(meta) = (rec.aux != NONE).then(|| store.api.get(rec.aux)).flatten() else {
                     return;
                 };
                 let ok = (200..300).contains(&status);

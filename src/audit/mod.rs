@@ -195,7 +195,7 @@ impl<'a> Ctx<'a> {
 
     fn users(&self, r: Record) -> &'a [Sym] {
         match self.api(r) {
-            Some(m) => self.store.api_users.slice(m.users_start, m.users_len),
+            Some(m) => self.store.api_users(&m),
             None => &[],
         }
     }

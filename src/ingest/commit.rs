@@ -172,7 +172,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
         }
         match kind {
             Kind::Api | Kind::MiniApp if local_aux != NONE => {
-                let Some(mut meta) = pb.api.get(local_aux as usize).copied() else {
+                let Some(meta) = pb.api.get(local_aux as usize).copied() else {
                     store.broken("an API record without its side-table entry");
                     continue;
                 };
@@ -181,12 +181,11 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                 users.extend(
                     pb.users.get(start..start + meta.users_len as usize).unwrap_or_default().iter().map(|&u| tr(u)),
                 );
-                meta.users_start = store.api_users.push_run(&users);
                 for &u in &users {
                     store.index_user(u, id);
                 }
                 store.index_api(id, &meta, kind == Kind::Api);
-                let aux = store.api.push(meta);
+                let aux = store.api.push(&meta, &users);
                 store.set_aux(id, aux);
             }
             Kind::Http if local_aux != NONE => store.set_aux(id, tr(local_aux)),

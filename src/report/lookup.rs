@@ -128,7 +128,7 @@ pub fn lookup(store: &mut Store, analyzer: &mut Analyzer, id: &str) -> Option<Lo
             && rec.kind() == Kind::Api
             && let Some(meta) = store.api.get(rec.aux)
         {
-            let mut users: Vec<u32> = store.api_users(meta).to_vec();
+            let mut users: Vec<u32> = store.api_users(&meta).to_vec();
             // The users of the events it answered (see `links`).
             if meta.token != 0 {
                 let answered: Vec<u32> = store.events_with_reply_token(meta.token).collect();

@@ -13,6 +13,7 @@
 //! indexes  hash → ids        request ID, retry key, webhookEventId, reply token, user
 //! ```
 
+mod api;
 mod chunked;
 mod index;
 mod kept;
@@ -21,6 +22,7 @@ use std::collections::BTreeMap;
 
 use foldhash::HashMap;
 
+pub use api::ApiTable;
 pub use chunked::ChunkVec;
 pub use index::{MultiIndex, MultiIndex32};
 
@@ -593,9 +595,8 @@ pub struct Store {
     /// the runs of one chunk).
     chunk_runs: Vec<u32>,
     pub syms: Interner,
-    pub api: ChunkVec<ApiMeta>,
-    /// Users named by API requests (`ApiMeta::users_*` index here).
-    pub api_users: ChunkVec<Sym>,
+    /// API and MINI App records' side table (the users they named too).
+    pub api: ApiTable,
     pub webhooks: ChunkVec<WebhookMeta>,
     pub events: ChunkVec<EventMeta>,
     /// request ID → API/MINI records (32-bit hashes: hits are verified, see
@@ -1015,7 +1016,7 @@ impl Store {
         if !matches!(r.kind(), Kind::Api | Kind::MiniApp) || r.aux == NONE {
             return None;
         }
-        self.api.get(r.aux).copied()
+        self.api.get(r.aux)
     }
 
     /// API records sent with retry key `key` (a hash).
@@ -1052,7 +1053,7 @@ impl Store {
 
     /// Users an API record's body named.
     pub fn api_users(&self, meta: &ApiMeta) -> &[Sym] {
-        self.api_users.slice(meta.users_start, meta.users_len)
+        self.api.users(meta)
     }
 
     /// A webhook record's metadata (receipts logged without body or
@@ -1326,8 +1327,8 @@ impl Store {
                     + self.path_spill.capacity() * 9,
             ),
             ("order", self.order.len() * 4),
-            ("api", self.api.heap_bytes()),
-            ("api_users", self.api_users.heap_bytes()),
+            ("api", self.api.heap_bytes().0),
+            ("api_users", self.api.heap_bytes().1),
             ("webhooks", self.webhooks.heap_bytes()),
             ("events", self.events.heap_bytes()),
             ("by_request_id", self.by_request_id.heap_bytes()),

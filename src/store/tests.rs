@@ -48,7 +48,7 @@ fn records_metadata_and_indexes() {
     let alice = s.syms.get("Ualice").unwrap();
     assert_eq!(s.by_user[alice as usize], [0, 3]);
     let mc = s.get(3).unwrap();
-    assert_eq!(s.api_users(s.api.get(mc.aux).unwrap()).len(), 2);
+    assert_eq!(s.api_users(&s.api.get(mc.aux).unwrap()).len(), 2);
     assert_eq!(s.errors, [3]);
     assert_eq!(s.syms.resolve(mc.path), "/v2/bot/message/multicast");
 }

@@ -1250,7 +1250,7 @@ impl App {
             && matches!(r.kind(), Kind::Api | Kind::MiniApp)
             && let Some(m) = s.api.get(r.aux)
         {
-            for &u in s.api_users(m) {
+            for &u in s.api_users(&m) {
                 push(&mut users, u);
             }
         } else if r.kind() == Kind::Http {
