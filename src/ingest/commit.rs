@@ -181,9 +181,6 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                 users.extend(
                     pb.users.get(start..start + meta.users_len as usize).unwrap_or_default().iter().map(|&u| tr(u)),
                 );
-                for &u in &users {
-                    store.index_user(u, id);
-                }
                 store.index_api(id, &meta, kind == Kind::Api);
                 let aux = store.api.push(&meta, &users);
                 store.set_aux(id, aux);
@@ -222,7 +219,6 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                         store.unsent.entry(e.message_id).or_insert(rec.ts());
                     }
                     store.index_event(ev_idx, e);
-                    store.index_user(e.user, id);
                 }
                 store.totals.webhook_events += u64::from(meta.events_len);
                 let aux = store.webhooks.push(meta);

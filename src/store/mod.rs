@@ -615,9 +615,6 @@ pub struct Store {
     by_reply_token_event: MultiIndex32,
     /// replyToken → reply requests that used it.
     by_reply_token_api: MultiIndex32,
-    /// user symbol → records (webhook receipts with an event from the user,
-    /// API requests to the user); indexed by symbol, empty for non-users.
-    pub by_user: Vec<Vec<RecordId>>,
     /// Records answered 4xx/5xx, in commit order.
     pub errors: Vec<RecordId>,
     /// Record count per (kind, endpoint/path symbol).
@@ -647,8 +644,6 @@ pub struct Store {
     /// can name (`report` and the screen, which look nothing else up by
     /// ID: 30 MB less on the 330-hour bench set).
     pub index_all_request_ids: bool,
-    /// Keep `by_user` (the screen's `user:` filter); `report` does not use it.
-    pub index_users: bool,
     /// Keep [`Store::kept_request_ids`] (the screen's rows, `lookup`).
     pub keep_archive_ids: bool,
     /// Request IDs of records from compressed sources, whose lines are
@@ -701,15 +696,15 @@ pub const EXAMPLES: usize = 5;
 impl Store {
     /// A store that keeps every index (`lookup`, tests).
     pub fn new() -> Store {
-        Store { index_all_request_ids: true, index_users: true, keep_archive_ids: true, ..Store::default() }
+        Store { index_all_request_ids: true, keep_archive_ids: true, ..Store::default() }
     }
 
     /// A store for what it is used for: each use keeps the indexes it
-    /// reads (see `index_all_request_ids`, `index_users`, `keep_archive_ids`).
+    /// reads (see `index_all_request_ids`, `keep_archive_ids`).
     pub fn for_use(what: StoreUse) -> Store {
         match what {
             StoreUse::Lookup => Store::new(),
-            StoreUse::Screen => Store { index_users: true, keep_archive_ids: true, ..Store::default() },
+            StoreUse::Screen => Store { keep_archive_ids: true, ..Store::default() },
             StoreUse::Report => Store::default(),
         }
     }
@@ -972,22 +967,6 @@ impl Store {
         self.by_event_id.prepare();
         self.by_reply_token_event.prepare();
         self.by_reply_token_api.prepare();
-    }
-
-    /// Link a user to a record in the user index.
-    pub fn index_user(&mut self, user: Sym, id: RecordId) {
-        if user == NONE || !self.index_users {
-            return;
-        }
-        let u = user as usize;
-        if self.by_user.len() <= u {
-            self.by_user.resize_with(u + 1, Vec::new);
-        }
-        if let Some(v) = self.by_user.get_mut(u)
-            && v.last() != Some(&id)
-        {
-            v.push(id);
-        }
     }
 
     /// Index an API record's retry key and (a reply's) token, from its
@@ -1340,7 +1319,6 @@ impl Store {
                     + self.by_reply_token_event.heap_bytes()
                     + self.by_reply_token_api.heap_bytes(),
             ),
-            ("by_user", self.by_user.iter().map(|v| v.capacity() * 4 + 24).sum()),
             ("errors", self.errors.capacity() * 4),
             ("notes", self.notes.heap_bytes()),
             ("syms", self.syms.heap_bytes()),
