@@ -205,8 +205,6 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
                     e.record = id;
                     e.event_type = tr(e.event_type);
                     e.user = tr(e.user);
-                    e.chat = tr(e.chat);
-                    e.message_type = tr(e.message_type);
                     evs.push(e);
                 }
                 meta.events_start = store.events.push_run(&evs);

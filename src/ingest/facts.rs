@@ -177,7 +177,6 @@ impl ParsedBlock {
             Some(_) => SourceType::Other,
         };
         let msg = ev.message.as_ref();
-        let chat = src.and_then(|s| s.group_id.str().or_else(|| s.room_id.str()));
         let message_id = msg.and_then(|m| m.id.str()).or_else(|| ev.unsend.as_ref().and_then(|u| u.message_id.str()));
         EventMeta {
             record,
@@ -185,12 +184,10 @@ impl ParsedBlock {
             mode: ev.mode.str().map_or(Mode::None, |m| Mode::parse(&m)),
             source_type,
             user: self.syms.opt(src.and_then(|s| s.user_id.str()).as_deref()),
-            chat: self.syms.opt(chat.as_deref()),
             webhook_event_id: ev.webhook_event_id.str().map_or(0, |s| hash_id(&s)),
             is_redelivery: ev.delivery_context.as_ref().and_then(|d| d.is_redelivery).unwrap_or(false),
             reply_token: ev.reply_token.str().map_or(0, |s| hash_id(&s)),
             message_id: message_id.map_or(0, |s| hash_id(&s)),
-            message_type: self.syms.opt(msg.and_then(|m| m.kind.str()).as_deref()),
         }
     }
 }

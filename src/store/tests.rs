@@ -172,7 +172,7 @@ fn text_webhooks_keep_their_ip_inline() {
 fn record_is_compact() {
     assert_eq!(std::mem::size_of::<Record>(), 24);
     assert_eq!(std::mem::size_of::<crate::model::ApiMeta>(), 24);
-    assert_eq!(std::mem::size_of::<crate::model::EventMeta>(), 48);
+    assert_eq!(std::mem::size_of::<crate::model::EventMeta>(), 40);
     use crate::model::{Loc, Method};
     for ts in [0, 1, -1, i64::MIN, 1_763_625_600_123, -62_135_596_800_000, 64_060_588_800_000] {
         let r = Record::new(ts, Loc::new(3, 99), Kind::Webhook, Method::Patch, 599, 7, 8);
