@@ -134,11 +134,12 @@ fn full_entries<'a>(index: &'a MultiIndex32, full: impl Fn(u32) -> u64 + 'a) -> 
 
 /// The audit's sparse facts ([`Note`]) in commit order, 12 bytes each: the
 /// MINI App tokens and audience of the few notes that have them (24 bytes)
-/// are kept apart.
+/// are kept apart. Chunked: no growth by doubling (half the list again, and
+/// the holes a moved list leaves in the heap).
 #[derive(Debug, Default)]
 pub struct Notes {
-    base: Vec<NoteBase>,
-    ext: Vec<NoteExt>,
+    base: ChunkVec<NoteBase>,
+    ext: ChunkVec<NoteExt>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -161,8 +162,7 @@ struct NoteExt {
 impl Notes {
     pub fn push(&mut self, n: Note) {
         let ext = if n.token_used != 0 || n.token_returned != 0 || n.audience != 0 {
-            self.ext.push(NoteExt { token_used: n.token_used, token_returned: n.token_returned, audience: n.audience });
-            u32::try_from(self.ext.len() - 1).unwrap_or(NONE)
+            self.ext.push(NoteExt { token_used: n.token_used, token_returned: n.token_returned, audience: n.audience })
         } else {
             NONE
         };
@@ -171,7 +171,7 @@ impl Notes {
     }
 
     fn note(&self, b: &NoteBase) -> Note {
-        let e = self.ext.get(b.ext as usize);
+        let e = self.ext.get(b.ext);
         Note {
             record: b.record,
             response: b.response,
@@ -184,17 +184,24 @@ impl Notes {
     }
 
     pub fn get(&self, i: usize) -> Option<Note> {
-        self.base.get(i).map(|b| self.note(b))
+        self.base.get(u32::try_from(i).ok()?).map(|b| self.note(b))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Note> + '_ {
-        self.base.iter().map(|b| self.note(b))
+        self.base.iter().map(|(_, b)| self.note(b))
     }
 
     /// The notes of record `id` (notes are in record order): a binary search.
     pub fn of_record(&self, id: RecordId) -> impl Iterator<Item = Note> + '_ {
-        let from = self.base.partition_point(|n| n.record < id);
-        self.base.get(from..).unwrap_or_default().iter().take_while(move |n| n.record == id).map(|b| self.note(b))
+        let (mut lo, mut hi) = (0u32, u32::try_from(self.base.len()).unwrap_or(u32::MAX));
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.base.get(mid) {
+                Some(n) if n.record < id => lo = mid + 1,
+                _ => hi = mid,
+            }
+        }
+        (lo..).map_while(move |i| self.base.get(i)).take_while(move |n| n.record == id).map(|b| self.note(b))
     }
 
     pub fn len(&self) -> usize {
@@ -206,7 +213,7 @@ impl Notes {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.base.capacity() * std::mem::size_of::<NoteBase>() + self.ext.capacity() * std::mem::size_of::<NoteExt>()
+        self.base.heap_bytes() + self.ext.heap_bytes()
     }
 }
 
