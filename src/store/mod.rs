@@ -6,11 +6,11 @@
 //! records  Vec<Vec<Stored>>  chunks of 64Ki records (16 B each): no big reallocation
 //! runs     Vec<Run>          the source, base offset and base time of each run of records
 //! paths    Vec<Sym>          the distinct paths records name (a record keeps a 15-bit slot)
-//! api      Vec<ApiMeta>      for API/MINI lines that logged ids or bodies
-//! webhooks Vec<WebhookMeta>  one per webhook receipt
-//! events   Vec<EventMeta>    one per event object in a logged webhook body
+//! api      ApiTable          for API/MINI lines that logged ids or bodies (see `api`)
+//! webhooks ChunkVec<WebhookMeta>  one per webhook receipt
+//! events   ChunkVec<EventMeta>    one per event object in a logged webhook body
 //! order    Vec<RecordId>     the timeline: sorted by (time, source order, line)
-//! indexes  hash → ids        request ID, retry key, webhookEventId, reply token, user
+//! indexes  hash → ids        request ID, accepted ID, retry key, webhookEventId, reply token
 //! ```
 
 mod api;
