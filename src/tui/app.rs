@@ -1092,8 +1092,10 @@ impl App {
             Some((first, last)) if c.valid && (c.n, c.first, c.last) == (n, first, last) => {
                 // The same width and range: only the requests rated since.
                 let span = i128::from(last) - i128::from(first) + 1;
-                let pending = std::mem::take(&mut c.pending);
-                for (sec, request, bad) in pending.into_iter().filter(|p| (first..=last).contains(&p.0)) {
+                // Drained, not dropped: the list keeps its room for the
+                // next frame (see `Store::timeline` on freeing megabytes).
+                let mut pending = std::mem::take(&mut c.pending);
+                for (sec, request, bad) in pending.drain(..).filter(|p| (first..=last).contains(&p.0)) {
                     let i = ((i128::from(sec) - i128::from(first)) * n as i128 / span) as usize;
                     if let Some(x) = c.req.get_mut(i).filter(|_| request) {
                         *x += 1;
@@ -1102,6 +1104,7 @@ impl App {
                         *y += 1;
                     }
                 }
+                c.pending = pending;
             }
             _ => {
                 let (first, last) = range.unwrap_or_default();
@@ -1109,7 +1112,9 @@ impl App {
                     Some(_) => self.rate.buckets_in(n, first, last),
                     None => (vec![0; n], vec![0; n]),
                 };
-                *c = RateCache { n, first, last, req, bad, pending: Vec::new(), valid: true };
+                let mut pending = std::mem::take(&mut c.pending);
+                pending.clear();
+                *c = RateCache { n, first, last, req, bad, pending, valid: true };
             }
         }
         (c.req.clone(), c.bad.clone())
