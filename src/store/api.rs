@@ -65,18 +65,10 @@ impl ApiTable {
     }
 
     fn key_of(&self, i: u32) -> u64 {
-        // (A binary search by hand: the list is chunked.)
-        let (mut lo, mut hi) = (0u32, u32::try_from(self.keys.len()).unwrap_or(u32::MAX));
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let Some(&(e, [a, b])) = self.keys.get(mid) else { return 0 };
-            match e.cmp(&i) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return u64::from(a) | (u64::from(b) << 32),
-            }
+        match self.keys.get(self.keys.partition_point(|&(e, _)| e < i)) {
+            Some(&(e, [a, b])) if e == i => u64::from(a) | (u64::from(b) << 32),
+            _ => 0,
         }
-        0
     }
 
     pub fn len(&self) -> usize {

@@ -72,6 +72,21 @@ impl<T: Copy> ChunkVec<T> {
         self.chunks.get_mut(c)?.get_mut(o)
     }
 
+    /// The index of the first element for which `before` is false, the
+    /// elements being those for which it holds followed by the others (a
+    /// binary search, as `slice::partition_point`, over the chunks).
+    pub fn partition_point(&self, before: impl Fn(&T) -> bool) -> u32 {
+        let (mut lo, mut hi) = (0u32, u32::try_from(self.count).unwrap_or(u32::MAX));
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.get(mid) {
+                Some(v) if before(v) => lo = mid + 1,
+                _ => hi = mid,
+            }
+        }
+        lo
+    }
+
     /// A run pushed with `push_run` (empty when out of range).
     pub fn slice(&self, start: u32, len: u32) -> &[T] {
         let (c, o) = self.locate(start);
@@ -95,6 +110,19 @@ impl<T: Copy> ChunkVec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partition_point_over_chunks_is_the_slices() {
+        let mut v = ChunkVec::default();
+        let all: Vec<u32> = (0..(2 * CHUNK as u32 + 5)).map(|i| i / 3).collect();
+        for &x in &all {
+            v.push(x);
+        }
+        for x in [0, 1, 7, 21_845, 43_690, 43_691, 50_000] {
+            assert_eq!(v.partition_point(|&e| e < x) as usize, all.partition_point(|&e| e < x), "{x}");
+        }
+        assert_eq!(ChunkVec::<u32>::default().partition_point(|_| true), 0);
+    }
 
     #[test]
     fn runs_stay_contiguous_and_indexes_are_stable() {

@@ -55,20 +55,9 @@ pub struct KeptIds {
     pub dropped: u64,
 }
 
-/// The index of `id` in `v`, sorted by record (a binary search by hand:
-/// the entries are chunked).
+/// The entry of record `id` in `v`, sorted by record.
 fn find<T: Copy>(v: &ChunkVec<T>, id: RecordId, key: impl Fn(&T) -> RecordId) -> Option<T> {
-    let (mut lo, mut hi) = (0u32, u32::try_from(v.len()).ok()?);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        let e = *v.get(mid)?;
-        match key(&e).cmp(&id) {
-            std::cmp::Ordering::Less => lo = mid + 1,
-            std::cmp::Ordering::Greater => hi = mid,
-            std::cmp::Ordering::Equal => return Some(e),
-        }
-    }
-    None
+    v.get(v.partition_point(|e| key(e) < id)).copied().filter(|e| key(e) == id)
 }
 
 fn last<T: Copy>(v: &ChunkVec<T>) -> Option<T> {

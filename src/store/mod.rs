@@ -193,15 +193,8 @@ impl Notes {
 
     /// The notes of record `id` (notes are in record order): a binary search.
     pub fn of_record(&self, id: RecordId) -> impl Iterator<Item = Note> + '_ {
-        let (mut lo, mut hi) = (0u32, u32::try_from(self.base.len()).unwrap_or(u32::MAX));
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.base.get(mid) {
-                Some(n) if n.record < id => lo = mid + 1,
-                _ => hi = mid,
-            }
-        }
-        (lo..).map_while(move |i| self.base.get(i)).take_while(move |n| n.record == id).map(|b| self.note(b))
+        let from = self.base.partition_point(|n| n.record < id);
+        (from..).map_while(move |i| self.base.get(i)).take_while(move |n| n.record == id).map(|b| self.note(b))
     }
 
     pub fn len(&self) -> usize {
