@@ -2,7 +2,7 @@
 //! server is likely to use, with a writer appending 1,000 lines a second
 //! that reopens its file after each rotation (as a bot does on the
 //! postrotate signal). Each mode runs about 10 s with a forced rotation
-//! every 2 s. What must hold: every line on disk was printed, none twice,
+//! after every 2,000 lines (every 2 s at that pace). What must hold: every line on disk was printed, none twice,
 //! nothing printed that was not written (no compressed bytes as text), and
 //! the only lines missing are lines missing on disk too (what copytruncate
 //! loses between its copy and its truncate).
@@ -17,12 +17,19 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const LINES: u64 = 10_000;
 const PER_SECOND: u64 = 1_000;
-const ROTATE_EVERY: Duration = Duration::from_secs(2);
+/// A forced rotation after every this many lines written (about every 2 s
+/// at the writer's pace; counted in lines so that a loaded machine, where
+/// the writer falls behind, still sees the same rotations).
+const ROTATE_EVERY: u64 = 2_000;
+/// And never two rotations within this time: `dateext` names its archives
+/// by the second, and logrotate refuses to rotate onto an existing name.
+const ROTATE_GAP: Duration = Duration::from_millis(1_100);
 
 fn logrotate() -> Option<PathBuf> {
     ["/usr/sbin/logrotate", "/sbin/logrotate", "/usr/bin/logrotate"].iter().map(PathBuf::from).find(|p| p.exists())
@@ -75,12 +82,21 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// Append numbered lines at the given pace, reopening the file when its
 /// path names another file (after a rotation that renamed it).
-fn writer(path: PathBuf, stop_at: u64) {
+/// At every `ROTATE_EVERY` lines it waits until that rotation has started
+/// (never for long), so that each run sees the same rotations however slow
+/// logrotate is (it fsyncs, which can take seconds on a busy disk).
+fn writer(path: PathBuf, stop_at: u64, written: &AtomicU64, rotations: &AtomicU64) {
     let open = |p: &Path| OpenOptions::new().append(true).open(p);
     let mut f = open(&path).unwrap();
     let mut ino = f.metadata().unwrap().ino();
     let start = Instant::now();
     for seq in 0..stop_at {
+        if seq > 0 && seq % ROTATE_EVERY == 0 {
+            let until = Instant::now() + Duration::from_secs(30);
+            while rotations.load(Ordering::SeqCst) < seq / ROTATE_EVERY && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
         if let Ok(m) = fs::metadata(&path)
             && m.ino() != ino
             && let Ok(nf) = open(&path)
@@ -89,6 +105,7 @@ fn writer(path: PathBuf, stop_at: u64) {
             ino = m.ino();
         }
         f.write_all(line(seq).as_bytes()).unwrap();
+        written.store(seq + 1, Ordering::Relaxed);
         let due = start + Duration::from_micros(seq * 1_000_000 / PER_SECOND);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
@@ -104,7 +121,7 @@ struct Outcome {
     disk_not_printed: usize,
     lost_on_disk: usize,
     not_written: usize,
-    rotations: usize,
+    rotations: u64,
     /// A few lines printed twice: (seq, [(file, line)]).
     examples: Vec<(u64, Vec<(String, u64)>)>,
 }
@@ -150,18 +167,25 @@ fn run_mode(lr: &Path, mode: &'static str, directives: &str) -> Outcome {
         n += 1;
         std::thread::sleep(Duration::from_millis(100));
     }
+    let written = Arc::new(AtomicU64::new(0));
+    let started = Arc::new(AtomicU64::new(0));
     let w = {
         let app = app.clone();
-        std::thread::spawn(move || writer(app, LINES))
+        let (written, started) = (written.clone(), started.clone());
+        std::thread::spawn(move || writer(app, LINES, &written, &started))
     };
     let mut rotations = 0;
-    let mut next = Instant::now() + ROTATE_EVERY;
+    let mut last: Option<Instant> = None;
     while !w.is_finished() {
-        if Instant::now() >= next {
-            let st = Command::new(lr).arg("-f").arg("-s").arg(&state).arg(&conf).status().unwrap();
-            assert!(st.success(), "{mode}: logrotate failed");
+        if written.load(Ordering::SeqCst) >= (rotations + 1) * ROTATE_EVERY
+            && last.is_none_or(|t| t.elapsed() >= ROTATE_GAP)
+        {
+            let run = Command::new(lr).arg("-f").arg("-s").arg(&state).arg(&conf).spawn().unwrap();
             rotations += 1;
-            next += ROTATE_EVERY;
+            started.store(rotations, Ordering::SeqCst);
+            let st = run.wait_with_output().unwrap().status;
+            assert!(st.success(), "{mode}: logrotate failed");
+            last = Some(Instant::now());
         }
         std::thread::sleep(Duration::from_millis(10));
     }

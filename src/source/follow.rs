@@ -32,7 +32,11 @@
 //!   drained through its handle under its new name; the new file is new;
 //! - copytruncate: the file shrinks below the offset → read again from its
 //!   start; the copy beside it is a shadow, then reads only what the
-//!   original had beyond the read offset when it was truncated;
+//!   original had beyond the read offset when it was truncated (also when
+//!   the copy is deleted in the same poll, through its handle). A copy of
+//!   content its original holds but has not read yet (truncated, written
+//!   again and copied again between two polls) waits for the next poll,
+//!   when that content is the original's fingerprint;
 //! - compression (`api.log.1` → `api.log.2.gz`, also `delaycompress`,
 //!   `olddir`, `dateext`): a compressed copy of content read;
 //! - atomic replace (a file renamed over the path): a new identity, read
@@ -530,8 +534,16 @@ impl Follower {
                 gone.push(*id);
             }
         }
+        // Originals first: a shadow whose original was truncated or went
+        // away in this poll takes over from it before it is drained (an
+        // archive made of it may have been judged its copy).
+        gone.sort_by_key(|id| self.files.get(id).is_some_and(|t| t.shadow_of.is_some()));
         for id in gone {
             let Some(mut t) = self.files.remove(&id) else { continue };
+            if let Some(&(offset, next_line)) = t.shadow_of.and_then(|orig| released.get(&orig)) {
+                t.shadow_of = None;
+                start_within(&mut t, offset, next_line);
+            }
             if t.file.is_some() && t.shadow_of.is_none() {
                 // Never by path: the path may now name another file.
                 let mut all = u64::MAX;
@@ -720,6 +732,11 @@ impl Follower {
     /// file's path replaced it) and every content read before.
     fn verdict(&self, head: &[u8], path: &Path, settled: bool) -> Verdict {
         let mut wait = false;
+        // A copy of what a followed file holds now but was not read yet
+        // (it was truncated or rewritten since the last poll, and is read
+        // again from its start later in this one): judged on the next poll,
+        // once that content is read and is the file's fingerprint.
+        let mut hold = false;
         let mut best: Option<Verdict> = None;
         let mut consider = |v: Verdict| {
             let rank = |v: &Verdict| match v {
@@ -731,13 +748,20 @@ impl Follower {
                 best = Some(v);
             }
         };
+        // Shadows too: an archive made of a shadow (copytruncate's copy,
+        // compressed) is a copy of it, and the shadow takes over.
         for (id, t) in &self.files {
-            if t.path == path || t.shadow_of.is_some() {
+            if t.path == path {
                 continue;
             }
             match starts(head, &t.prefix) {
-                Match::No => {}
-                Match::Maybe => wait = true,
+                Match::No => hold |= copies_unread_content(head, t),
+                // Shorter than what was read and the same so far: once it
+                // has settled, all of it was produced already.
+                Match::Maybe => {
+                    wait = true;
+                    consider(Verdict::To(t.offset, t.next_line));
+                }
                 Match::Yes if t.codec.is_some() => consider(Verdict::All(t.path.clone())),
                 Match::Yes
                     if holds_prefix(t)
@@ -751,11 +775,15 @@ impl Follower {
         for s in self.history.iter().filter(|s| s.path != path) {
             match starts(head, &s.prefix) {
                 Match::No => {}
-                Match::Maybe => wait = true,
+                Match::Maybe => {
+                    wait = true;
+                    consider(Verdict::To(s.read_to, s.next_line));
+                }
                 Match::Yes => consider(Verdict::To(s.read_to, s.next_line)),
             }
         }
         match best {
+            _ if hold => Verdict::Wait,
             _ if wait && !settled => Verdict::Wait,
             Some(v) => v,
             None => Verdict::New,
@@ -804,6 +832,22 @@ fn holds_prefix(t: &Tracked) -> bool {
         Some(f) => super::starts_with(f, &t.prefix),
         None => File::open(&t.path).map_or(true, |f| super::starts_with(&f, &t.prefix)),
     }
+}
+
+/// Whether `head` (a new file's start) is, or may become, the start of
+/// what the plain file `t` holds now, where `t` has not read that content
+/// yet: it shrank, or was modified and no longer starts with what was
+/// read, or nothing of it was read so far. Only when `t` changed since the
+/// last poll is its start read, through its handle.
+fn copies_unread_content(head: &[u8], t: &Tracked) -> bool {
+    let Some(f) = t.file.as_ref().filter(|_| t.codec.is_none()) else { return false };
+    let Ok(m) = f.metadata() else { return false };
+    if m.len() >= t.offset && m.modified().ok() == t.mtime {
+        return false;
+    }
+    let Some(now) = super::head_now(f, PRINT) else { return false };
+    let unread = t.prefix.is_empty() || m.len() < t.offset || !now.starts_with(&t.prefix);
+    unread && !matches!(starts(head, &now), Match::No)
 }
 
 /// A file's first raw bytes (enough for the fingerprint and any magic).
@@ -927,7 +971,15 @@ fn start_within(t: &mut Tracked, offset: u64, next_line: u64) {
         t.offset = offset;
         t.next_line = next_line;
     } else {
-        let (end, lines) = complete_lines(&t.path).unwrap_or((0, 0));
+        // Through the handle: the copy may be deleted by now.
+        let counted = match &t.file {
+            Some(f) => f.try_clone().and_then(|mut f| {
+                f.seek(SeekFrom::Start(0))?;
+                complete_lines_of(&mut f)
+            }),
+            None => complete_lines(&t.path),
+        };
+        let (end, lines) = counted.unwrap_or((0, 0));
         t.offset = end;
         t.next_line = lines + 1;
     }
@@ -947,7 +999,11 @@ fn flush_last_line(t: &mut Tracked, out: &mut Vec<Change>) {
 
 /// The end of a file's last complete line, and the number of lines before it.
 fn complete_lines(path: &Path) -> io::Result<(u64, u64)> {
-    let mut f = File::open(path)?;
+    complete_lines_of(&mut File::open(path)?)
+}
+
+/// [`complete_lines`] of what is left to read in `f`.
+fn complete_lines_of(f: &mut File) -> io::Result<(u64, u64)> {
     let mut buf = vec![0u8; 64 * 1024];
     let (mut pos, mut end, mut lines) = (0u64, 0u64, 0u64);
     loop {

@@ -525,7 +525,14 @@ fn gathered_cut(buf: &[u8], cut: usize) -> Option<usize> {
 /// Whether an open file starts with `expected` now, read without moving
 /// the handle's position where the platform allows (`pread`).
 pub(crate) fn starts_with(f: &File, expected: &[u8]) -> bool {
-    let mut head = vec![0u8; expected.len()];
+    head_now(f, expected.len()).is_none_or(|head| head == expected)
+}
+
+/// An open file's first `len` bytes now (fewer if it is shorter), read
+/// without moving the handle's position where the platform allows
+/// (`pread`); `None` where the start cannot be read without moving it.
+pub(crate) fn head_now(f: &File, len: usize) -> Option<Vec<u8>> {
+    let mut head = vec![0u8; len];
     let mut n = 0;
     #[cfg(unix)]
     {
@@ -539,12 +546,13 @@ pub(crate) fn starts_with(f: &File, expected: &[u8]) -> bool {
     }
     #[cfg(not(unix))]
     {
-        let Ok(mut c) = f.try_clone() else { return true };
+        let mut c = f.try_clone().ok()?;
         if c.seek(SeekFrom::Start(0)).is_ok() {
             n = read_full(&mut c, &mut head).unwrap_or(0);
         }
     }
-    head.get(..n) == Some(expected)
+    head.truncate(n);
+    Some(head)
 }
 
 /// One read (retried on interruption): whatever is available now.

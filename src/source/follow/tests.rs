@@ -537,3 +537,189 @@ fn an_adopted_empty_file_that_becomes_an_archive_is_not_read_as_text() {
     all.extend(lines(&f.poll()));
     assert_eq!(all.len(), 50);
 }
+
+/// A small deterministic generator (xorshift) for the schedules below.
+struct Schedule(u64);
+
+impl Schedule {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// `TRACE=1` prints each step of a schedule and what each poll produced.
+fn trace(what: impl FnOnce() -> String) {
+    if std::env::var_os("TRACE").is_some() {
+        eprintln!("{}", what());
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Rotation {
+    /// `copytruncate`: copy to `.1` (the archives move up), truncate.
+    CopyTruncate,
+    /// `copytruncate` + `compress`: the copy is compressed to `.1.gz`,
+    /// then unlinked.
+    CopyTruncateCompress,
+    /// `create` + `compress`: rename to `.1`, the writer reopens a new
+    /// file, `.1` is compressed to `.1.gz` and unlinked.
+    CreateCompress,
+}
+
+/// One run of a logrotate mode done step by step as logrotate does it
+/// (archives renamed up, a copy created empty and filled in 8 KiB pieces
+/// while the writer appends, the `.gz` written in pieces), with a poll or
+/// not between any two steps as `seed` decides. Returns the lines printed
+/// and the lines on disk at the end.
+fn rotate_under_schedule(seed: u64, mode: Rotation) -> (Vec<String>, std::collections::HashSet<String>) {
+    let mut s = Schedule(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().to_path_buf();
+    let log = dir.join("app.log");
+    let mut next = 0usize;
+    let write = |s: &mut Schedule, next: &mut usize| {
+        let n = (s.next() % 40) as usize;
+        append(&log, &numbered(*next, *next + n));
+        trace(|| format!("write {}..{}", *next, *next + n));
+        *next += n;
+    };
+    write(&mut s, &mut next);
+    let mut f = Follower::new(vec![dir.clone()], true);
+    let mut all = lines(&f.poll());
+    let maybe_poll = |s: &mut Schedule, f: &mut Follower, all: &mut Vec<String>| {
+        if s.chance(50) {
+            let changes = f.poll();
+            trace(|| {
+                format!(
+                    "poll: {:?}",
+                    changes
+                        .iter()
+                        .map(|c| match c {
+                            Change::Lines { key, data, .. } => {
+                                let t = String::from_utf8_lossy(data);
+                                let seq = |l: Option<&str>| l.and_then(|l| l.get(26..32)).unwrap_or("").to_owned();
+                                format!("key {key}: {}..{}", seq(t.lines().next()), seq(t.lines().last()))
+                            }
+                            c => format!("{c:?}"),
+                        })
+                        .collect::<Vec<_>>()
+                )
+            });
+            all.extend(lines(&changes));
+        }
+    };
+    let gz_name = |i: usize| dir.join(format!("app.log.{i}.gz"));
+    let plain_name = |i: usize| dir.join(format!("app.log.{i}"));
+    for archives in 0..6 {
+        for _ in 0..(s.next() % 4) {
+            write(&mut s, &mut next);
+            maybe_poll(&mut s, &mut f, &mut all);
+        }
+        let name = |i| if mode == Rotation::CopyTruncate { plain_name(i) } else { gz_name(i) };
+        for i in (1..=archives).rev() {
+            fs::rename(name(i), name(i + 1)).unwrap();
+            trace(|| format!("archive {i} renamed"));
+            maybe_poll(&mut s, &mut f, &mut all);
+        }
+        let one = plain_name(1);
+        if mode == Rotation::CreateCompress {
+            fs::rename(&log, &one).unwrap();
+            trace(|| "renamed to .1".into());
+            maybe_poll(&mut s, &mut f, &mut all);
+            fs::write(&log, "").unwrap();
+            trace(|| "created".into());
+        } else {
+            fs::write(&one, "").unwrap();
+            trace(|| "copy created".into());
+            maybe_poll(&mut s, &mut f, &mut all);
+            let mut copied = 0usize;
+            loop {
+                let content = fs::read(&log).unwrap();
+                if copied >= content.len() {
+                    break;
+                }
+                let to = (copied + 8192).min(content.len());
+                OpenOptions::new().append(true).open(&one).unwrap().write_all(&content[copied..to]).unwrap();
+                copied = to;
+                trace(|| format!("copied to {to}"));
+                if s.chance(30) {
+                    write(&mut s, &mut next);
+                }
+                maybe_poll(&mut s, &mut f, &mut all);
+            }
+            if s.chance(50) {
+                write(&mut s, &mut next); // lost: after the copy, before the truncation
+                maybe_poll(&mut s, &mut f, &mut all);
+            }
+            fs::File::options().write(true).open(&log).unwrap().set_len(0).unwrap();
+            trace(|| "truncated".into());
+        }
+        maybe_poll(&mut s, &mut f, &mut all);
+        if mode != Rotation::CopyTruncate {
+            let gz = gzip(&fs::read(&one).unwrap());
+            let out = gz_name(1);
+            fs::write(&out, "").unwrap();
+            let mut at = 0;
+            while at < gz.len() {
+                at = (at + 1 + (s.next() % 6000) as usize).min(gz.len());
+                fs::write(&out, &gz[..at]).unwrap();
+                trace(|| format!("gz {at}/{}", gz.len()));
+                if s.chance(30) {
+                    write(&mut s, &mut next);
+                }
+                maybe_poll(&mut s, &mut f, &mut all);
+            }
+            fs::remove_file(&one).unwrap();
+            trace(|| "copy removed".into());
+        }
+        maybe_poll(&mut s, &mut f, &mut all);
+    }
+    let mut disk = std::collections::HashSet::new();
+    for p in fs::read_dir(&dir).unwrap().flatten() {
+        age(&p.path());
+        let raw = fs::read(p.path()).unwrap();
+        let text = if raw.starts_with(&[0x1f, 0x8b]) {
+            let mut t = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&raw[..]), &mut t).unwrap();
+            t
+        } else {
+            raw
+        };
+        disk.extend(String::from_utf8_lossy(&text).lines().map(str::to_owned));
+    }
+    for _ in 0..3 {
+        all.extend(lines(&f.poll()));
+    }
+    (all, disk)
+}
+
+/// Every line written is printed once, in each logrotate mode, whenever
+/// the polls fall (`SEED=n` runs one schedule; `TRACE=1` shows it).
+#[test]
+fn each_rotation_mode_under_any_schedule_prints_each_line_once() {
+    let seeds = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).map_or(1..=80u64, |s: u64| s..=s);
+    for mode in [Rotation::CopyTruncateCompress, Rotation::CopyTruncate, Rotation::CreateCompress] {
+        for seed in seeds.clone() {
+            let (all, disk) = rotate_under_schedule(seed, mode);
+            let name = match mode {
+                Rotation::CopyTruncate => "copytruncate",
+                Rotation::CopyTruncateCompress => "copytruncate+compress",
+                Rotation::CreateCompress => "create+compress",
+            };
+            let dup = twice(&all);
+            assert!(dup.is_empty(), "{name}, seed {seed}: {} lines printed twice, first {:?}", dup.len(), dup.first());
+            let printed: std::collections::HashSet<&String> = all.iter().collect();
+            let missing = disk.iter().filter(|l| !printed.contains(l)).count();
+            assert_eq!(missing, 0, "{name}, seed {seed}: lines on disk never printed");
+            if mode == Rotation::CreateCompress {
+                assert_eq!(all.len(), disk.len(), "{name}, seed {seed}: nothing is lost in this mode");
+            }
+        }
+    }
+}
