@@ -223,7 +223,7 @@ impl AnalysisArgs {
             paths: read.paths(),
             window: window(read)?,
             thresholds,
-            audit: crate::audit::Audit { limits },
+            audit: crate::audit::Audit { limits, timing: std::env::var_os("LINELENS_MEMORY").is_some() },
             secrets,
             mask,
             file,

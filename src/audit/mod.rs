@@ -107,11 +107,14 @@ pub use rules::{RULES, Rule};
 #[derive(Debug, Clone)]
 pub struct Audit {
     pub limits: Vec<limits::Limit>,
+    /// Print the context's and each rule's time on standard error
+    /// (`LINELENS_MEMORY=1` for the headless commands; never the screen).
+    pub timing: bool,
 }
 
 impl Default for Audit {
     fn default() -> Audit {
-        Audit { limits: limits::defaults() }
+        Audit { limits: limits::defaults(), timing: false }
     }
 }
 
@@ -293,16 +296,25 @@ impl Audit {
 
     /// [`Audit::run`] with the rules of `list`.
     fn run_rules(&self, list: &[rules::RuleInfo], store: &Store, found: &Findings) -> Result<Vec<Finding>, RuleFailed> {
+        let t0 = std::time::Instant::now();
         let cx = Ctx::new(store);
+        if self.timing {
+            eprintln!("timing audit context {:.2} s", t0.elapsed().as_secs_f64());
+        }
         let input = rules::Input { cx: &cx, found, audit: self };
         let next = std::sync::atomic::AtomicUsize::new(0);
         let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).min(list.len()).max(1);
+        let timed = self.timing;
         let work = || -> Result<Vec<Finding>, RuleFailed> {
             let mut out = Vec::new();
             while let Some(rule) = list.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
                 let mut found = Vec::new();
+                let t0 = std::time::Instant::now();
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (rule.check)(&input, &mut found)))
                     .map_err(|p| RuleFailed { rule: Some(rule.rule), reason: panic_text(p.as_ref()) })?;
+                if timed {
+                    eprintln!("timing audit rule {} {:.2} s", rule.rule.id(), t0.elapsed().as_secs_f64());
+                }
                 out.append(&mut found);
             }
             Ok(out)

@@ -148,7 +148,7 @@ fn rate_limit_pressure_against_the_table() {
     // The table can be overridden from the config.
     let mut o = BTreeMap::new();
     o.insert("POST /v2/bot/message/multicast".to_owned(), "2000/s".to_owned());
-    let a = Audit { limits: limits::with_overrides(&o).unwrap() };
+    let a = Audit { limits: limits::with_overrides(&o).unwrap(), timing: false };
     assert!(of(&audit_with(&multicast(200), &a), "rate-limit-pressure", "").is_empty());
     // Hourly limits: 48 narrowcasts in an hour is 80% of 60/hour.
     let nc: Vec<String> = (0..48)

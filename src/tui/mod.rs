@@ -225,7 +225,8 @@ pub fn run(mut specs: Vec<SourceSpec>, settings: Settings, keymap: Keymap, title
     let opts = crate::ingest::LoadOptions { threads, background: true };
     let mut loader = Loader::start(&mut store, specs, settings.window, opts, &mut |w| warnings.push(w));
     let mut app = App::new(store, Analyzer::new(settings.thresholds), keymap, title).in_background();
-    app.audit = settings.audit;
+    // Never timed on the screen: standard error is the terminal.
+    app.audit = crate::audit::Audit { timing: false, ..settings.audit };
     app.mask = settings.mask;
     app.progress = Some((0, loader.bytes_total));
 

@@ -2,6 +2,7 @@
 
 use super::super::*;
 use super::{Rule, RuleInfo};
+use std::hash::BuildHasher;
 
 pub(super) const RULE: RuleInfo = RuleInfo {
     rule: Rule::RetryKey,
@@ -35,21 +36,24 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
             many => {
                 let mut u = many.to_vec();
                 u.sort_unstable();
-                Some(crate::store::hash_id(&format!("{u:?}")))
+                Some(foldhash::quality::FixedState::default().hash_one(&u))
             }
         }
     };
+    // Whether a record's path takes a retry key, once per distinct path
+    // (the endpoint table is matched pattern by pattern).
+    let mut takes_key: HashMap<Sym, bool> = HashMap::new();
+    let mut takes = |r: Record| *takes_key.entry(r.path).or_insert_with(|| crate::line_api::takes_retry_key(cx.path(r)));
     for (id, r) in cx.api_records() {
-        let path = cx.path(r);
         let key = cx.api(r).map_or(0, |m| m.retry_key);
         if key != 0 {
-            if !crate::line_api::takes_retry_key(path) {
+            if !takes(r) {
                 wrong_endpoint.push(id);
             }
             if cx.store.requests_with_retry_key(key).nth(1).is_some() {
                 reused.insert(key);
             }
-        } else if crate::line_api::takes_retry_key(path)
+        } else if takes(r)
             && (r.status() >= 500 || (r.status() == 0 && logs_status(r.source())))
             && let Some(to) = recipients(r)
         {
@@ -63,8 +67,10 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         for v in failed.values_mut() {
             v.sort_unstable();
         }
+        // Only sends to an endpoint that has failures are looked at.
+        let failed_paths: HashSet<Sym> = failed.keys().map(|&(p, _)| p).collect();
         for (id, r) in cx.api_records() {
-            if !crate::line_api::takes_retry_key(cx.path(r)) || cx.api(r).is_some_and(|m| m.retry_key != 0) {
+            if !failed_paths.contains(&r.path) || !takes(r) || cx.api(r).is_some_and(|m| m.retry_key != 0) {
                 continue;
             }
             let Some(t) = r.time() else { continue };
