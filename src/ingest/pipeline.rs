@@ -170,12 +170,12 @@ impl Loader {
         let bytes_read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = bytes_read.clone();
         let reader_out = out_tx.clone();
-        let keep_ids = store.keep_archive_ids;
+        let keep = Keep { ids: store.keep_archive_ids, lines: store.keep_archive_lines };
         std::thread::spawn(move || {
             if background {
                 lower_priority();
             }
-            read_all(&specs, base, &job_tx, &reader_out, &counter, keep_ids);
+            read_all(&specs, base, &job_tx, &reader_out, &counter, keep);
         });
         for _ in 0..threads {
             let rx = job_rx.clone();
@@ -270,7 +270,9 @@ impl Loader {
                         warn(format!("{}: {e}", s.display));
                         s.error = Some(e);
                     }
-                    SourceInfo::Done => s.line_marks = Default::default(),
+                    // An archive's are kept when read for that.
+                    SourceInfo::Done if !s.compressed => s.line_marks = Default::default(),
+                    SourceInfo::Done => {}
                     SourceInfo::Partial(e) => {
                         warn(format!("{}: {e}", s.display));
                         s.error = Some(e);
@@ -281,6 +283,14 @@ impl Loader {
             }
         }
     }
+}
+
+/// What is kept of compressed sources (see `Store::keep_archive_ids`,
+/// `Store::keep_archive_lines`).
+#[derive(Debug, Clone, Copy)]
+struct Keep {
+    ids: bool,
+    lines: bool,
 }
 
 fn parse_worker(rx: &Receiver<Job>, tx: &Sender<(u64, Out)>, secrets: Option<&std::sync::Arc<Secrets>>) {
@@ -300,7 +310,7 @@ fn read_all(
     jobs: &Sender<Job>,
     out: &Sender<(u64, Out)>,
     counter: &std::sync::Arc<std::sync::atomic::AtomicU64>,
-    keep_compressed_ids: bool,
+    keep_compressed: Keep,
 ) {
     let mut seq = 0u64;
     let info = |seq: &mut u64, src: u32, i: SourceInfo| {
@@ -330,10 +340,11 @@ fn read_all(
             continue;
         }
         let keep = spec.origin == Origin::Stdin;
-        let keep_ids = keep_compressed_ids && opened.compressed;
+        let keep_ids = keep_compressed.ids && opened.compressed;
         // A plain file can change while it is read (it is live); a
-        // compressed one is read again to count lines, standard input kept.
-        let marks = opened.file.is_some();
+        // compressed one is read again to count lines (unless its lines
+        // are kept), standard input kept.
+        let marks = opened.file.is_some() || (keep_compressed.lines && opened.compressed);
         let modified = match &spec.origin {
             Origin::File(path) => std::fs::metadata(path)
                 .and_then(|m| m.modified())

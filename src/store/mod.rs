@@ -648,6 +648,10 @@ pub struct Store {
     pub index_all_request_ids: bool,
     /// Keep [`Store::kept_request_ids`] (the screen's rows, `lookup`).
     pub keep_archive_ids: bool,
+    /// Keep the line numbers of compressed sources' records as read
+    /// (`report`: its examples name their lines, and an archive would be
+    /// decompressed again to count them; about 3 bytes a record).
+    pub keep_archive_lines: bool,
     /// Request IDs of records from compressed sources, whose lines are
     /// costly to read again (kept when `keep_archive_ids`).
     pub kept_request_ids: kept::KeptIds,
@@ -679,7 +683,8 @@ pub struct Shape<'a> {
 /// What a store is read for (see [`Store::for_use`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreUse {
-    /// `report` and `audit`: summaries, nothing looked up by ID or user.
+    /// `report` and `audit`: summaries, nothing looked up by ID or user;
+    /// archives' line numbers kept (their examples' lines).
     Report,
     /// `lookup`: every request ID indexed.
     Lookup,
@@ -707,7 +712,7 @@ impl Store {
         match what {
             StoreUse::Lookup => Store::new(),
             StoreUse::Screen => Store { keep_archive_ids: true, ..Store::default() },
-            StoreUse::Report => Store::default(),
+            StoreUse::Report => Store { keep_archive_lines: true, ..Store::default() },
         }
     }
 

@@ -659,3 +659,46 @@ fn line_marks_give_back_each_marked_line_and_nothing_between() {
     assert!(m.heap_bytes() < pairs.len() * 8);
     assert_eq!(LineMarks::new(&[]).line_at(0), None);
 }
+
+/// `report`'s store keeps an archive's line numbers as read; they are the
+/// ones counting the decompressed lines again gives (what `lookup` does).
+#[test]
+fn archive_line_numbers_kept_for_report_match_the_counted_ones() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..40_000 {
+        // Blank lines and a multi-line entry now and then move the numbers.
+        text.push_str(&format!("r{i} 2026-11-20T08:00:00Z POST /v2/bot/message/push 200\n"));
+        if i % 7 == 0 {
+            text.push('\n');
+        }
+        if i % 1000 == 0 {
+            text.push_str("Traceback (most recent call last):\n  File \"bot.py\", line 1\nValueError: x\n");
+        }
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).unwrap();
+    std::fs::write(dir.path().join("api.log.2.gz"), gz.finish().unwrap()).unwrap();
+    let (specs, _) = crate::source::discover(&[dir.path().to_path_buf()]).unwrap();
+    let mut report = Store::for_use(StoreUse::Report);
+    crate::ingest::load(&mut report, &specs, Window::default(), 2, &mut |_| {});
+    let mut counted = Store::for_use(StoreUse::Lookup);
+    crate::ingest::load(&mut counted, &specs, Window::default(), 2, &mut |_| {});
+    assert!(report.sources[0].checkpoints.len() > 2, "several blocks");
+    assert!(!report.sources[0].line_marks.is_empty(), "kept for report");
+    assert!(counted.sources[0].line_marks.is_empty(), "not kept for lookup");
+    let n = report.len() as u32;
+    assert_eq!(n, counted.len() as u32);
+    let recs: Vec<Record> = (0..n).map(|i| report.get(i).unwrap()).collect();
+    let from_kept = report.lines_of(&recs);
+    let from_counting = counted.lines_of(&(0..n).map(|i| counted.get(i).unwrap()).collect::<Vec<_>>());
+    let differ = from_kept.iter().zip(&from_counting).position(|(a, b)| a != b);
+    assert_eq!(differ, None, "first record whose kept line number differs");
+    // And they are the lines' numbers in the text.
+    let line_of = |name: &str| text.lines().position(|l| l.starts_with(&format!("{name} "))).unwrap() as u64 + 1;
+    assert_eq!(from_kept[7], line_of("r7"));
+    assert_eq!(from_kept[0], line_of("r0"));
+    let last = recs.iter().rposition(|r| r.kind() == Kind::Api).unwrap();
+    assert_eq!(from_kept[last], line_of("r39999"));
+}
