@@ -1,10 +1,12 @@
 //! The request IDs the screen keeps for records of compressed sources
 //! (their lines are costly to read again), packed: a lowercase UUID (what
-//! LINE's request IDs are) as its 16 bytes beside the record, 20 bytes in
-//! all; any other ID's bytes in one chunked arena with, per record, 12 bytes
-//! (the record, where its ID starts and its length). Chunks never move nor
-//! double. (A hash map of boxed strings took about 65 bytes a record, one
-//! list of both kinds 28.)
+//! LINE's request IDs are) as its 16 bytes, found by its record's bit in a
+//! bitmap with running counts (16 bytes an ID, plus 1 bit and 1/16 byte a
+//! record between the first and the last kept); any other ID's bytes in one
+//! chunked arena with, per record, 12 bytes (the record, where its ID
+//! starts and its length). Chunks never move nor double. (A hash map of
+//! boxed strings took about 65 bytes a record, one list of both kinds 28,
+//! UUIDs beside their record 20.)
 
 use std::borrow::Cow;
 
@@ -42,11 +44,68 @@ fn unpack_uuid(b: &[u8]) -> Option<String> {
 }
 use crate::model::RecordId;
 
+/// Which records (from the first one set) have an entry, and how many
+/// entries come before each 64 records: an entry's place among the entries
+/// is the count before its word plus the bits set below it there.
+#[derive(Debug, Default)]
+struct Present {
+    first: RecordId,
+    words: Vec<u64>,
+    /// Entries before each word.
+    before: Vec<u32>,
+    total: u32,
+    last: Option<RecordId>,
+}
+
+impl Present {
+    /// Mark `id`, after every record marked so far; false if it is not after.
+    fn push(&mut self, id: RecordId) -> bool {
+        if self.last.is_some_and(|l| l >= id) || self.total == u32::MAX {
+            return false;
+        }
+        if self.last.is_none() {
+            self.first = id;
+        }
+        let at = (id - self.first) as usize;
+        while self.words.len() <= at / 64 {
+            self.words.push(0);
+            self.before.push(self.total);
+        }
+        if let Some(w) = self.words.get_mut(at / 64) {
+            *w |= 1 << (at % 64);
+        }
+        self.total += 1;
+        self.last = Some(id);
+        true
+    }
+
+    /// The place of `id`'s entry, if it has one.
+    fn place(&self, id: RecordId) -> Option<u32> {
+        let at = id.checked_sub(self.first)? as usize;
+        let (w, bit) = (*self.words.get(at / 64)?, at % 64);
+        (w >> bit & 1 == 1)
+            .then(|| self.before.get(at / 64).copied().unwrap_or(0) + (w & ((1 << bit) - 1)).count_ones())
+    }
+
+    /// Every record marked, in order.
+    fn records(&self) -> impl Iterator<Item = RecordId> + '_ {
+        self.words.iter().enumerate().flat_map(move |(i, &w)| {
+            let base = self.first + (i * 64) as RecordId;
+            (0..64u32).filter(move |b| w >> b & 1 == 1).map(move |b| base + b)
+        })
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.words.capacity() * 8 + self.before.capacity() * 4
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct KeptIds {
-    /// (record, the UUID's 16 bytes), in increasing record order (records
-    /// are committed in order): 20 bytes a record.
-    uuids: ChunkVec<(RecordId, [u8; 16])>,
+    /// The records with a UUID, and the UUIDs' 16 bytes in record order
+    /// (records are committed in order).
+    with_uuid: Present,
+    uuids: ChunkVec<[u8; 16]>,
     /// (record, start in `text`, length) of the IDs that are not
     /// lowercase UUIDs, kept as written, in increasing record order.
     others: ChunkVec<(RecordId, u32, u32)>,
@@ -67,13 +126,12 @@ fn last<T: Copy>(v: &ChunkVec<T>) -> Option<T> {
 impl KeptIds {
     /// Keep `request_id` for `id`, a record after every one kept so far.
     pub fn insert(&mut self, id: RecordId, request_id: &str) {
-        let in_order =
-            last(&self.uuids).is_none_or(|(r, _)| r < id) && last(&self.others).is_none_or(|(r, _, _)| r < id);
+        let in_order = self.with_uuid.last.is_none_or(|r| r < id) && last(&self.others).is_none_or(|(r, _, _)| r < id);
         debug_assert!(in_order, "records are committed in order");
         // LINE's request IDs are UUIDs: kept as their 16 bytes.
         if let Some(packed) = pack_uuid(request_id) {
-            if in_order && self.uuids.len() < u32::MAX as usize {
-                self.uuids.push((id, packed));
+            if in_order && self.with_uuid.push(id) {
+                self.uuids.push(packed);
             } else {
                 self.dropped += 1;
             }
@@ -93,8 +151,8 @@ impl KeptIds {
 
     /// The request ID kept for `id`.
     pub fn get(&self, id: RecordId) -> Option<Cow<'_, str>> {
-        if let Some((_, b)) = find(&self.uuids, id, |e| e.0) {
-            return unpack_uuid(&b).map(Cow::Owned);
+        if let Some(b) = self.with_uuid.place(id).and_then(|i| self.uuids.get(i)) {
+            return unpack_uuid(b).map(Cow::Owned);
         }
         let (_, start, len) = find(&self.others, id, |e| e.0)?;
         self.text_of(start, len)
@@ -110,7 +168,12 @@ impl KeptIds {
 
     /// Every ID kept, in record order.
     pub fn values(&self) -> impl Iterator<Item = Cow<'_, str>> {
-        let mut u = self.uuids.iter().map(|(_, &(r, b))| (r, unpack_uuid(&b).map(Cow::Owned))).peekable();
+        let mut u = self
+            .with_uuid
+            .records()
+            .zip(self.uuids.iter())
+            .map(|(r, (_, b))| (r, unpack_uuid(b).map(Cow::Owned)))
+            .peekable();
         let mut o = self.others.iter().map(|(_, &(r, s, l))| (r, self.text_of(s, l))).peekable();
         std::iter::from_fn(move || {
             let next = match (u.peek(), o.peek()) {
@@ -128,7 +191,7 @@ impl KeptIds {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.uuids.heap_bytes() + self.others.heap_bytes() + self.text.heap_bytes()
+        self.with_uuid.heap_bytes() + self.uuids.heap_bytes() + self.others.heap_bytes() + self.text.heap_bytes()
     }
 }
 
@@ -169,5 +232,44 @@ mod tests {
         // 16 bytes for the first; the others as written.
         assert_eq!((k.uuids.len(), k.text.len()), (1, 36 + 35 + 36 + 36));
         assert_eq!(k.values().collect::<Vec<_>>(), ids);
+    }
+
+    /// UUIDs and other IDs on records far apart, close together and at
+    /// word edges come back by record, and in record order, as a map has
+    /// them; records without one have none.
+    #[test]
+    fn sparse_and_dense_records_come_back_as_a_map_has_them() {
+        let mut k = KeptIds::default();
+        let mut map = std::collections::BTreeMap::new();
+        let mut id: RecordId = 1_000_000;
+        let mut seed = 7u64;
+        for i in 0..20_000u32 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            id += match seed % 10 {
+                0 => 1 + (seed >> 8) as u32 % 5_000,
+                1..=3 => 63 + (seed >> 8) as u32 % 3,
+                _ => 1,
+            };
+            let rid = if seed % 13 == 0 {
+                format!("req-{i}")
+            } else {
+                format!("{:08x}-c5d6-4d00-9e69-{:012x}", i, seed & 0xffff_ffff_ffff)
+            };
+            k.insert(id, &rid);
+            map.insert(id, rid);
+        }
+        assert_eq!((k.len(), k.dropped), (map.len(), 0));
+        for (&r, rid) in &map {
+            assert_eq!(k.get(r).as_deref(), Some(rid.as_str()), "record {r}");
+            if !map.contains_key(&(r + 1)) {
+                assert_eq!(k.get(r + 1), None, "record {}", r + 1);
+            }
+        }
+        assert_eq!(k.get(0), None);
+        assert_eq!(k.get(999_999), None);
+        assert_eq!(k.get(u32::MAX), None);
+        assert!(k.values().eq(map.values().map(|v| Cow::Borrowed(v.as_str()))));
     }
 }
