@@ -1498,9 +1498,10 @@ pub(crate) struct Rate {
 /// Counts per second with traffic, kept per hour: an hour with few busy
 /// seconds as one sorted array of (second, requests, 429/5xx), 6 bytes a
 /// second; an hour busy for more than two thirds of its seconds as a dense
-/// array of 3,600 pairs, 4 bytes a second. Counts past 65,535 in one second
-/// carry over to `over`. (A B-tree entry a second took about 36 bytes, 43 MB
-/// on the 330-hour bench set; 12-byte sparse entries 18 MB.) Records
+/// array of 3,600 pairs of bytes, 2 bytes a second. Counts past 65,535 in
+/// one second (past 255 in a dense hour) carry over to `over`. (A B-tree
+/// entry a second took about 36 bytes, 43 MB on the 330-hour bench set;
+/// 12-byte sparse entries 18 MB; pairs of 16-bit counts 5.5 MB.) Records
 /// arrive in each file's order, so a second is mostly appended; one from
 /// another file's block is inserted among at most 2,400.
 #[derive(Debug, Default)]
@@ -1509,45 +1510,71 @@ struct Seconds {
     over: std::collections::BTreeMap<i64, (u64, u64)>,
 }
 
+/// A busy hour is dense: a byte for each count of each of its 3,600
+/// seconds (what passes 255 carries over to [`Seconds::over`]); a quiet one
+/// sparse: (second, requests, 429/5xx) in 16 bits each (what passes 65,535
+/// carries over).
 #[derive(Debug)]
 enum Hour {
     Sparse(Vec<(u16, u16, u16)>),
-    Dense(Box<[[u16; 2]]>),
+    Dense(Box<[[u8; 2]]>),
 }
 
 /// Busy seconds past which an hour is kept dense (where it takes less).
 const DENSE_FROM: usize = 2400;
 
 impl Hour {
-    /// The counts of second `off`, added to (`None`: out of the hour).
-    fn slot(&mut self, off: u16) -> Option<(&mut u16, &mut u16)> {
+    /// Add to the counts of second `off` (of the hour); what does not fit
+    /// a count goes to `carry` (second, requests, 429/5xx).
+    fn add(&mut self, off: u16, req: u32, bad: u32, carry: &mut dyn FnMut(u16, u64, u64)) {
+        /// `c + add` kept up to `max`; what passes it, returned.
+        fn keep<T: Copy + Into<u32> + TryFrom<u32>>(c: &mut T, add: u32, max: T) -> u64 {
+            let total = (*c).into() + add;
+            *c = T::try_from(total.min(max.into())).unwrap_or(max);
+            u64::from(total.saturating_sub(max.into()))
+        }
         if let Hour::Sparse(v) = self
             && v.len() >= DENSE_FROM
         {
-            let mut d = vec![[0u16; 2]; 3600].into_boxed_slice();
+            let mut d = vec![[0u8; 2]; 3600].into_boxed_slice();
             for &(o, r, b) in v.iter() {
-                if let Some(x) = d.get_mut(usize::from(o)) {
-                    *x = [r, b];
+                if let Some([cr, cb]) = d.get_mut(usize::from(o)) {
+                    let (xr, xb) = (keep(cr, u32::from(r), u8::MAX), keep(cb, u32::from(b), u8::MAX));
+                    if xr + xb > 0 {
+                        carry(o, xr, xb);
+                    }
                 }
             }
             *self = Hour::Dense(d);
         }
-        match self {
-            Hour::Dense(d) => d.get_mut(usize::from(off)).map(|[r, b]| (r, b)),
+        let (xr, xb) = match self {
+            Hour::Dense(d) => match d.get_mut(usize::from(off)) {
+                Some([r, b]) => (keep(r, req, u8::MAX), keep(b, bad, u8::MAX)),
+                None => return,
+            },
             Hour::Sparse(v) => {
                 let at = match v.last() {
-                    Some(l) if l.0 < off => v.len(),
-                    _ => match v.binary_search_by_key(&off, |e| e.0) {
-                        Ok(i) => return v.get_mut(i).map(|(_, r, b)| (r, b)),
-                        Err(i) => i,
-                    },
+                    Some(l) if l.0 < off => Err(v.len()),
+                    _ => v.binary_search_by_key(&off, |e| e.0),
                 };
-                if v.len() == v.capacity() {
-                    v.reserve_exact(v.len() / 4 + 16);
+                let at = match at {
+                    Ok(i) => i,
+                    Err(i) => {
+                        if v.len() == v.capacity() {
+                            v.reserve_exact(v.len() / 4 + 16);
+                        }
+                        v.insert(i, (off, 0, 0));
+                        i
+                    }
+                };
+                match v.get_mut(at) {
+                    Some((_, r, b)) => (keep(r, req, u16::MAX), keep(b, bad, u16::MAX)),
+                    None => return,
                 }
-                v.insert(at, (off, 0, 0));
-                v.get_mut(at).map(|(_, r, b)| (r, b))
             }
+        };
+        if xr + xb > 0 {
+            carry(off, xr, xb);
         }
     }
 
@@ -1555,9 +1582,12 @@ impl Hour {
     fn iter(&self) -> Box<dyn DoubleEndedIterator<Item = (u16, u16, u16)> + '_> {
         match self {
             Hour::Sparse(v) => Box::new(v.iter().copied()),
-            Hour::Dense(d) => {
-                Box::new(d.iter().enumerate().filter(|(_, c)| **c != [0, 0]).map(|(o, &[r, b])| (o as u16, r, b)))
-            }
+            Hour::Dense(d) => Box::new(
+                d.iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c != [0, 0])
+                    .map(|(o, &[r, b])| (o as u16, u16::from(r), u16::from(b))),
+            ),
         }
     }
 
@@ -1566,7 +1596,9 @@ impl Hour {
         let (lo, hi) = (lo.clamp(0, 3600) as usize, hi.clamp(0, 3600) as usize);
         let fold = |a: (u64, u64), r: u16, b: u16| (a.0 + u64::from(r), a.1 + u64::from(b));
         match self {
-            Hour::Dense(d) => d.get(lo..hi).unwrap_or_default().iter().fold((0, 0), |a, &[r, b]| fold(a, r, b)),
+            Hour::Dense(d) => {
+                d.get(lo..hi).unwrap_or_default().iter().fold((0, 0), |a, &[r, b]| fold(a, r.into(), b.into()))
+            }
             Hour::Sparse(v) => {
                 let a = v.partition_point(|e| usize::from(e.0) < lo);
                 let b = v.partition_point(|e| usize::from(e.0) < hi);
@@ -1578,7 +1610,7 @@ impl Hour {
     fn heap_bytes(&self) -> usize {
         match self {
             Hour::Sparse(v) => v.capacity() * 6 + 64,
-            Hour::Dense(d) => d.len() * 4 + 64,
+            Hour::Dense(d) => d.len() * 2 + 64,
         }
     }
 }
@@ -1587,19 +1619,13 @@ impl Seconds {
     fn add(&mut self, sec: i64, req: u32, bad: u32) {
         let (hour, off) = (sec.div_euclid(3600), sec.rem_euclid(3600) as u16);
         let h = self.hours.entry(hour).or_insert_with(|| Hour::Sparse(Vec::new()));
-        let Some((r, b)) = h.slot(off) else { return };
-        // What does not fit a second's 16 bits carries over to `over`.
-        let keep = |c: &mut u16, add: u32| -> u64 {
-            let total = u32::from(*c) + add;
-            *c = total.min(u32::from(u16::MAX)) as u16;
-            u64::from(total.saturating_sub(u32::from(u16::MAX)))
-        };
-        let (xr, xb) = (keep(r, req), keep(b, bad));
-        if xr + xb > 0 {
-            let e = self.over.entry(sec).or_default();
+        // What does not fit a second's count carries over to `over`.
+        let over = &mut self.over;
+        h.add(off, req, bad, &mut |o, xr, xb| {
+            let e = over.entry(hour * 3600 + i64::from(o)).or_default();
             e.0 += xr;
             e.1 += xb;
-        }
+        });
     }
 
     fn first(&self) -> Option<i64> {

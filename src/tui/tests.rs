@@ -540,7 +540,9 @@ fn rate_buckets_match_a_division_per_second() {
     }
     assert_eq!(crate::tui::app::Rate::default().buckets(5), (vec![0; 5], vec![0; 5]));
     // Hours busy enough to be kept dense (from one side of the switch to
-    // the other), and one second with more requests than 16 bits count.
+    // the other), and one second with more requests than 16 bits count;
+    // in odd cases a second with more than a byte counts before its hour
+    // turns dense.
     for case in 0..6 {
         let mut rate = std::collections::BTreeMap::new();
         let mut kept = crate::tui::app::Rate::default();
@@ -551,6 +553,11 @@ fn rate_buckets_match_a_division_per_second() {
             e.1 += u64::from(bad);
             kept.add(sec, bad);
         };
+        if case % 2 == 1 {
+            for i in 0..1_000 {
+                add(base + 1_803, i % 4 == 0);
+            }
+        }
         for _ in 0..(case as u64 * 3_000) {
             add(base + (next() % 7_200) as i64, next() % 3 == 0);
         }
