@@ -1536,16 +1536,13 @@ impl Hour {
         if let Hour::Sparse(v) = self
             && v.len() >= DENSE_FROM
         {
-            let mut d = vec![[0u8; 2]; 3600].into_boxed_slice();
-            for &(o, r, b) in v.iter() {
-                if let Some([cr, cb]) = d.get_mut(usize::from(o)) {
-                    let (xr, xb) = (keep(cr, u32::from(r), u8::MAX), keep(cb, u32::from(b), u8::MAX));
-                    if xr + xb > 0 {
-                        carry(o, xr, xb);
-                    }
-                }
+            // Its seconds so far, added again as a dense hour's (what
+            // passes a byte carries over there).
+            let seconds = std::mem::take(v);
+            *self = Hour::Dense(vec![[0u8; 2]; 3600].into_boxed_slice());
+            for (o, r, b) in seconds {
+                self.add(o, r.into(), b.into(), carry);
             }
-            *self = Hour::Dense(d);
         }
         let (xr, xb) = match self {
             Hour::Dense(d) => match d.get_mut(usize::from(off)) {
