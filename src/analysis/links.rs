@@ -8,6 +8,7 @@
 
 use crate::model::{Kind, Record, RecordId};
 use crate::parse::{Parsed, parse_line};
+use crate::store::timeline::Order;
 use crate::store::{Store, hash_id};
 use crate::time::Millis;
 
@@ -56,7 +57,7 @@ pub fn reparse(store: &Store, rec: &Record) -> Option<Reread> {
 /// record asked (one selection on the screen, one `lookup`): index look-ups
 /// by token, retry key and accepted ID, a binary search in the timeline and
 /// a walk back over at most `infer_window` of it.
-pub fn links(store: &Store, order: &[RecordId], id: RecordId, infer_window: Millis) -> Links {
+pub fn links(store: &Store, order: Order<'_>, id: RecordId, infer_window: Millis) -> Links {
     let mut out = Links::default();
     let Some(rec) = store.get(id) else { return out };
     match rec.kind() {
@@ -99,20 +100,14 @@ pub fn links(store: &Store, order: &[RecordId], id: RecordId, infer_window: Mill
 }
 
 /// The webhook receipt closest before `rec` within `window`.
-fn nearest_webhook_before(
-    store: &Store,
-    order: &[RecordId],
-    rec: &Record,
-    window: Millis,
-) -> Option<(RecordId, Millis)> {
+fn nearest_webhook_before(store: &Store, order: Order<'_>, rec: &Record, window: Millis) -> Option<(RecordId, Millis)> {
     // Untimed records (the `i64::MIN` sentinel) have no distance to anything.
     let t = rec.time()?;
-    let pos = order.partition_point(|&r| store.get(r).is_some_and(|x| x.ts() <= t));
+    let pos = order.partition_point(|r| store.get(r).is_some_and(|x| x.ts() <= t));
     order
-        .get(..pos)?
-        .iter()
+        .iter_range(0, pos)
         .rev()
-        .map_while(|&r| store.get(r).and_then(|x| Some((r, x, t.checked_sub(x.time()?)?))))
+        .map_while(|r| store.get(r).and_then(|x| Some((r, x, t.checked_sub(x.time()?)?))))
         .take_while(|&(_, _, gap)| gap <= window)
         .find_map(|(r, x, gap)| (x.kind() == Kind::Webhook).then_some((r, gap)))
 }

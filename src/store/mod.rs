@@ -17,6 +17,7 @@ mod api;
 mod chunked;
 mod index;
 mod kept;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 
@@ -208,22 +209,6 @@ impl Notes {
     pub fn heap_bytes(&self) -> usize {
         self.base.heap_bytes() + self.ext.heap_bytes()
     }
-}
-
-/// How many trailing elements of `v` satisfy `after` (which holds for a
-/// suffix of `v`): an exponential search from the end, then a binary one,
-/// so a place near the end costs a few calls of `after`.
-fn gallop_back<T>(v: &[T], after: impl Fn(&T) -> bool) -> usize {
-    let mut hi = 1usize;
-    while hi <= v.len() && v.get(v.len() - hi).is_some_and(&after) {
-        hi *= 2;
-    }
-    let lo = hi / 2;
-    let end = hi.min(v.len());
-    // Among the elements lo..end from the back, those satisfying `after`
-    // are the last ones: count them with a binary search.
-    let window = v.get(v.len() - end..v.len() - lo).unwrap_or_default();
-    lo + window.len() - window.partition_point(|x| !after(x))
 }
 
 /// One source as the report lists it.
@@ -638,7 +623,7 @@ pub struct Store {
     pub signatures: SignatureCounts,
     /// Channel secrets for verifying webhook signatures.
     pub secrets: Option<std::sync::Arc<crate::signature::Secrets>>,
-    order: Vec<RecordId>,
+    order: timeline::Timeline,
     /// [`Store::timeline`]'s buffer for the records to merge.
     merging: Vec<(Millis, RecordId)>,
     /// Index every request ID (`lookup`), or only those of requests sent
@@ -901,7 +886,20 @@ impl Store {
     }
 
     fn key(&self, id: RecordId) -> (Millis, RecordId) {
-        (self.get(id).map_or(i64::MIN, Record::ts), id)
+        (self.time_and_source(id).map_or(i64::MIN, |x| x.0), id)
+    }
+
+    /// A record's [`Record::ts`] and source, without the rest of
+    /// [`Store::get`] (the timeline's merge asks for millions).
+    fn time_and_source(&self, id: RecordId) -> Option<(Millis, u32)> {
+        let i = id as usize;
+        let c = i / CHUNK;
+        let st = self.chunks.get(c)?.get(i % CHUNK)?;
+        let run = self.run_of(c, id)?;
+        let ts = if st.dt == NO_TIME { i64::MIN } else { run.t0 + i64::from(st.dt) };
+        // As `decode` makes it: clamped to what a record holds.
+        let source = crate::model::Loc::new(run.source, 0).source();
+        Some((Record::from_meta(crate::model::Loc::new(0, 0), ts, 0, NONE, 0).ts(), source))
     }
 
     /// How many records the timeline holds (less than [`Store::len`] while
@@ -914,10 +912,17 @@ impl Store {
     /// (which is file order, then line order). Built on first use and
     /// extended as records arrive: the new ids are sorted and merged in, so
     /// an update costs O(n + k log k), not a full sort (`report` never
-    /// needs it).
-    pub fn timeline(&mut self) -> &[RecordId] {
-        let len = self.len() as RecordId;
+    /// needs it). See [`timeline`] for how it is kept.
+    pub fn timeline(&mut self) -> timeline::Order<'_> {
+        self.timeline_some(usize::MAX)
+    }
+
+    /// [`Store::timeline`], taking in at most `most` of the records it
+    /// lacks (the oldest first): the screen merges a large batch in slices
+    /// so that a key waits for one slice, not for the whole batch.
+    pub fn timeline_some(&mut self, most: usize) -> timeline::Order<'_> {
         let start = self.order.len() as RecordId;
+        let len = (self.len() as RecordId).min(start.saturating_add(u32::try_from(most).unwrap_or(u32::MAX)));
         if start < len {
             // The new records' keys, sorted, in a buffer kept from one call
             // to the next: each free of a mapping of megabytes raises glibc's
@@ -928,36 +933,12 @@ impl Store {
             new.clear();
             new.extend((start..len).map(|id| self.key(id)));
             new.sort_unstable();
-            let old_sorted = self.order.last().is_none_or(|&l| new.first().is_none_or(|&f| self.key(l) <= f));
-            if old_sorted {
-                self.order.extend(new.iter().map(|&(_, id)| id));
-            } else {
-                // Merged in place from the back: each new record's place is
-                // found by galloping back from the last one's (a few
-                // look-ups), and the old records after it move up as one
-                // run. Only the records after the earliest new one move,
-                // with no second copy of the timeline: O(moved) copying and
-                // O(k log(n/k)) look-ups, not a look-up per old record.
-                let mut order = std::mem::take(&mut self.order);
-                let old_len = order.len();
-                order.resize(old_len + new.len(), 0);
-                let (mut end, mut write) = (old_len, order.len());
-                for &k in new.iter().rev() {
-                    let id = k.1;
-                    let after = gallop_back(order.get(..end).unwrap_or_default(), |&x| self.key(x) > k);
-                    let from = end - after;
-                    order.copy_within(from..end, write - after);
-                    write -= after + 1;
-                    if let Some(slot) = order.get_mut(write) {
-                        *slot = id;
-                    }
-                    end = from;
-                }
-                self.order = order;
-            }
+            let mut order = std::mem::take(&mut self.order);
+            order.merge(&new, &|id| self.key(id), &|id| self.time_and_source(id).map_or(0, |x| x.1));
+            self.order = order;
             self.merging = new;
         }
-        &self.order
+        self.order.view()
     }
 
     /// Point a record at its side-table entry.
@@ -970,8 +951,13 @@ impl Store {
 
     /// The timeline as last built by [`Store::timeline`] (possibly missing
     /// records committed since).
-    pub fn order(&self) -> &[RecordId] {
-        &self.order
+    pub fn order(&self) -> timeline::Order<'_> {
+        self.order.view()
+    }
+
+    /// The timeline position of record `id` (see [`Store::order`]).
+    pub fn order_position(&self, id: RecordId) -> Option<usize> {
+        self.order.view().position(id, self.get(id)?.source())
     }
 
     /// Sort the indexes' recent entries so look-ups are binary searches.
@@ -1321,7 +1307,7 @@ impl Store {
                     + self.paths.capacity() * 12
                     + self.path_spill.capacity() * 9,
             ),
-            ("order", self.order.len() * 4),
+            ("order", self.order.heap_bytes()),
             ("api", self.api.heap_bytes().0),
             ("api_users", self.api.heap_bytes().1),
             ("webhooks", self.webhooks.heap_bytes()),

@@ -635,7 +635,7 @@ fn analysis_in_slices_ends_where_analysis_at_once_does() {
     assert!(!sliced.ingest_pending());
     // The audit runs once the analysis has caught up (the loop starts it).
     sliced.refresh_audit();
-    assert_eq!(sliced.store.order(), whole.store.order());
+    assert_eq!(sliced.store.order().to_vec(), whole.store.order().to_vec());
     assert_eq!(sliced.rate_buckets(100), whole.rate_buckets(100));
     assert_eq!(screen(&mut sliced, 120, 40), screen(&mut whole, 120, 40));
 }

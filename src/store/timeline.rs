@@ -1,0 +1,856 @@
+//! The timeline: every record id, ordered by (time, id).
+//!
+//! Files are written in time order, so the timeline is mostly a merge of a
+//! few ordered lanes, one a source. Then a position keeps only which lane it
+//! comes from (a byte), and its id is found by counting: how many positions
+//! of that lane come before it (a count per lane every block of positions,
+//! then a scan of the block) names its place in the lane, and a lane is a
+//! few runs of consecutive ids. That is about a byte and a half a record
+//! where an id is four (the screen's peak on the 330-hour bench set: 246 →
+//! 237 MB). A line another clock wrote (an hour behind the lines around it)
+//! goes to one more lane that lists its ids. More such lines than one in
+//! 64, more sources than a byte names, or sources whose records interleave
+//! one by one turn the timeline into the plain list of ids it always was;
+//! both answer the same.
+//!
+//! Costs: a position's id, O(block) (a scan of at most 128 tags) plus
+//! O(log runs); a range, that once and O(1) a position either way; the
+//! position of an id, O(log n + block); merging k new records, the list's
+//! O(k log(n/k)) look-ups and O(moved) copying, plus O(moved) counting
+//! again. (Hand-written: no crate keeps a merge of sorted runs this way.)
+
+use crate::model::RecordId;
+use crate::time::Millis;
+
+/// What the timeline orders by: the time, then the id (commit order).
+pub type Key = (Millis, RecordId);
+
+/// The most lanes a byte names (one value is left for "no lane").
+const MAX_LANES: usize = 255;
+/// [`Lanes::of_source`] of a source that has no lane yet.
+const NO_LANE: u8 = u8::MAX;
+
+#[derive(Debug)]
+pub struct Timeline {
+    repr: Repr,
+}
+
+#[derive(Debug)]
+enum Repr {
+    Lanes(Lanes),
+    Ids(Vec<RecordId>),
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Timeline { repr: Repr::Lanes(Lanes::default()) }
+    }
+}
+
+/// The positions' lanes, the lanes, and the counts that find a place.
+#[derive(Debug, Default)]
+struct Lanes {
+    /// Per position: the lane its record is in.
+    tags: Vec<u8>,
+    lanes: Vec<Lane>,
+    /// Per source index: its lane, or [`NO_LANE`].
+    of_source: Vec<u8>,
+    /// The lane of records out of their source's time order, once there is
+    /// one.
+    exceptions: Option<u8>,
+    /// Per block of `1 << shift` positions, `stride` counts: how many
+    /// positions of each lane come before the block.
+    marks: Vec<u32>,
+    stride: usize,
+    shift: u32,
+}
+
+/// One source's records in id order, which is their time order; or (the
+/// exceptions' lane) records out of their source's order, by key.
+#[derive(Debug, Default)]
+struct Lane {
+    /// Runs of consecutive ids: (place in the lane, first id).
+    segs: Vec<(u32, RecordId)>,
+    len: u32,
+    last: Option<Key>,
+    /// The exceptions' lane: its ids in key order (`segs` is empty).
+    ids: Vec<RecordId>,
+}
+
+impl Lane {
+    fn id_at(&self, k: u32) -> Option<RecordId> {
+        if !self.ids.is_empty() {
+            return self.ids.get(k as usize).copied();
+        }
+        let i = self.segs.partition_point(|s| s.0 <= k);
+        let &(start, first) = self.segs.get(i.checked_sub(1)?)?;
+        (k < self.len).then(|| first + (k - start))
+    }
+
+    /// The last id of the lane.
+    fn last_id(&self) -> Option<RecordId> {
+        let &(start, first) = self.segs.last()?;
+        Some(first + (self.len - start - 1))
+    }
+
+    /// The place of `id` in the lane, if it is there.
+    fn rank(&self, id: RecordId) -> Option<u32> {
+        if !self.ids.is_empty() {
+            return self.ids.iter().position(|&x| x == id).map(|k| k as u32);
+        }
+        let i = self.segs.partition_point(|s| s.1 <= id);
+        let &(start, first) = self.segs.get(i.checked_sub(1)?)?;
+        let end = self.segs.get(i).map_or(self.len, |s| s.0);
+        let k = start + (id - first);
+        (k < end).then_some(k)
+    }
+
+    fn push(&mut self, id: RecordId) {
+        let extends = self.segs.last().is_some_and(|&(start, first)| first + (self.len - start) == id);
+        if !extends {
+            self.segs.push((self.len, id));
+        }
+        self.len += 1;
+    }
+}
+
+impl Lanes {
+    fn block(&self) -> usize {
+        1 << self.shift
+    }
+
+    /// The place in its lane of the record at position `p`.
+    fn place(&self, p: usize) -> Option<(u8, u32)> {
+        let t = *self.tags.get(p)?;
+        let b = p >> self.shift;
+        let base = *self.marks.get(b * self.stride + usize::from(t))?;
+        let before = count_eq(self.tags.get(b << self.shift..p)?, t);
+        Some((t, base + before))
+    }
+
+    /// Per lane: its positions before `p`.
+    fn counts_at(&self, p: usize) -> Vec<u32> {
+        // The end of the last block has no counts of its own.
+        let b = (p >> self.shift).min(self.tags.len().saturating_sub(1) >> self.shift);
+        let mut counts =
+            self.marks.get(b * self.stride..(b + 1) * self.stride).map(<[u32]>::to_vec).unwrap_or_default();
+        counts.resize(self.stride.max(self.lanes.len()), 0);
+        count_into(&mut counts, self.tags.get(b << self.shift..p).unwrap_or_default(), usize::MAX, self.lanes.len());
+        counts
+    }
+
+    fn get(&self, p: usize) -> Option<RecordId> {
+        let (t, k) = self.place(p)?;
+        self.lanes.get(usize::from(t))?.id_at(k)
+    }
+
+    /// The lane of source `s`, made when it has none.
+    fn lane_of(&mut self, s: u32) -> u8 {
+        let slot = s as usize;
+        if self.of_source.len() <= slot {
+            self.of_source.resize(slot + 1, NO_LANE);
+        }
+        match self.of_source.get(slot).copied() {
+            Some(t) if t != NO_LANE => t,
+            _ => {
+                let t = self.lanes.len() as u8;
+                self.lanes.push(Lane::default());
+                if let Some(x) = self.of_source.get_mut(slot) {
+                    *x = t;
+                }
+                t
+            }
+        }
+    }
+
+    fn position(&self, id: RecordId, source: u32) -> Option<usize> {
+        let own =
+            self.of_source.get(source as usize).and_then(|&t| Some((t, self.lanes.get(usize::from(t))?.rank(id)?)));
+        let (t, k) = own.or_else(|| {
+            let t = self.exceptions?;
+            Some((t, self.lanes.get(usize::from(t))?.rank(id)?))
+        })?;
+        let blocks = self.tags.len().div_ceil(self.block());
+        let count = |b: usize| self.marks.get(b * self.stride + usize::from(t)).copied().unwrap_or(u32::MAX);
+        // The last block with at most k of the lane before it.
+        let (mut lo, mut hi) = (0, blocks);
+        while lo < hi {
+            let m = lo + (hi - lo) / 2;
+            if count(m) <= k {
+                lo = m + 1;
+            } else {
+                hi = m;
+            }
+        }
+        let b = lo.checked_sub(1)?;
+        let mut seen = count(b);
+        let start = b << self.shift;
+        for (i, &x) in self.tags.get(start..)?.iter().take(self.block()).enumerate() {
+            if x == t {
+                if seen == k {
+                    return Some(start + i);
+                }
+                seen += 1;
+            }
+        }
+        None
+    }
+
+    /// Lay the counts out for `lanes` lanes (a power of two, so a new lane
+    /// seldom moves them) and count from block `from` on.
+    fn recount(&mut self, from: usize) {
+        let stride = self.lanes.len().next_power_of_two().max(4);
+        let from = if stride != self.stride {
+            self.stride = stride;
+            // A few counts every block: half a byte a position for the
+            // common few lanes (a look-up scans 64 tags on average), a
+            // quarter for more.
+            self.shift = match stride {
+                0..=16 => 7,
+                17..=64 => 10,
+                _ => 12,
+            };
+            0
+        } else {
+            from
+        };
+        let blocks = self.tags.len().div_ceil(self.block());
+        let from = from.min(blocks);
+        let mut run: Vec<u32> = match from.checked_sub(1) {
+            None => vec![0; stride],
+            Some(b) => {
+                let mut run = self.marks.get(b * stride..(b + 1) * stride).map(<[u32]>::to_vec).unwrap_or_default();
+                run.resize(stride, 0);
+                count_into(
+                    &mut run,
+                    self.tags.get(b << self.shift..).unwrap_or_default(),
+                    self.block(),
+                    self.lanes.len(),
+                );
+                run
+            }
+        };
+        self.marks.truncate(from * stride);
+        for b in from..blocks {
+            self.marks.extend_from_slice(&run);
+            count_into(&mut run, self.tags.get(b << self.shift..).unwrap_or_default(), self.block(), self.lanes.len());
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.tags.capacity()
+            + self.marks.capacity() * 4
+            + self.of_source.capacity()
+            + self
+                .lanes
+                .iter()
+                .map(|l| l.segs.capacity() * 8 + l.ids.capacity() * 4 + std::mem::size_of::<Lane>())
+                .sum::<usize>()
+    }
+}
+
+/// How many of `tags` are `t`. Counted in bytes, 255 at a time, so the
+/// compiler compares and adds 16 or 32 at once (a count in `usize` widened
+/// every byte, and was most of a look-up).
+fn count_eq(tags: &[u8], t: u8) -> u32 {
+    tags.chunks(255).map(|c| u32::from(c.iter().fold(0u8, |a, &x| a.wrapping_add(u8::from(x == t))))).sum()
+}
+
+/// Add the lanes of the first `n` tags of `tags` to `run`: with a few
+/// lanes, each counted with [`count_eq`] (a pass per lane, 16 or 32 tags an
+/// instruction); with many, one pass adding a tag at a time.
+fn count_into(run: &mut [u32], tags: &[u8], n: usize, lanes: usize) {
+    let tags = tags.get(..n.min(tags.len())).unwrap_or_default();
+    if lanes <= 16 {
+        for (t, c) in run.iter_mut().enumerate().take(lanes) {
+            *c += count_eq(tags, t as u8);
+        }
+        return;
+    }
+    for &t in tags {
+        if let Some(c) = run.get_mut(usize::from(t)) {
+            *c += 1;
+        }
+    }
+}
+
+/// How many trailing positions of `0..len` satisfy `after` (which holds
+/// for a suffix): an exponential search from the end, then a binary one,
+/// so a place near the end costs a few calls of `after`.
+pub(super) fn gallop_back(len: usize, after: impl Fn(usize) -> bool) -> usize {
+    let mut hi = 1usize;
+    while hi <= len && after(len - hi) {
+        hi *= 2;
+    }
+    let lo = hi / 2;
+    let end = hi.min(len);
+    // Among the positions lo..end from the back, those satisfying `after`
+    // are the last ones: count them with a binary search.
+    let (a, b) = (len - end, len - lo);
+    let (mut l, mut r) = (a, b);
+    while l < r {
+        let m = l + (r - l) / 2;
+        if after(m) {
+            r = m;
+        } else {
+            l = m + 1;
+        }
+    }
+    lo + (b - l)
+}
+
+impl Timeline {
+    pub fn len(&self) -> usize {
+        match &self.repr {
+            Repr::Lanes(l) => l.tags.len(),
+            Repr::Ids(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether it keeps a lane a position (false: a list of ids).
+    pub fn in_lanes(&self) -> bool {
+        matches!(self.repr, Repr::Lanes(_))
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        match &self.repr {
+            Repr::Lanes(l) => l.heap_bytes(),
+            Repr::Ids(v) => v.capacity() * 4,
+        }
+    }
+
+    /// Merge the records `new` (sorted by key; they are every id from
+    /// `len()` on) in. `key` and `source` read the store. Cost: O(k log k)
+    /// to sort (the caller), O(moved + k log(n/k)) look-ups to merge.
+    pub(super) fn merge(&mut self, new: &[Key], key: &dyn Fn(RecordId) -> Key, source: &dyn Fn(RecordId) -> u32) {
+        if new.is_empty() {
+            return;
+        }
+        if let Repr::Lanes(l) = &mut self.repr
+            && !merge_lanes(l, new, key, source)
+        {
+            // The lanes cannot hold it: a list of ids from now on.
+            let ids: Vec<RecordId> = self.view().iter_range(0, self.len()).collect();
+            self.repr = Repr::Ids(ids);
+        }
+        if let Repr::Ids(v) = &mut self.repr {
+            merge_ids(v, new, key);
+        }
+    }
+
+    pub fn view(&self) -> Order<'_> {
+        Order { t: self }
+    }
+}
+
+/// Merge into the lanes; false (nothing changed) when the lanes would
+/// take more room than a list of ids: records out of their source's time
+/// order past one in 64, sources past what a byte names, or sources whose
+/// records interleave one by one (a run of ids a record).
+fn merge_lanes(l: &mut Lanes, new: &[Key], key: &dyn Fn(RecordId) -> Key, source: &dyn Fn(RecordId) -> u32) -> bool {
+    let old_len = l.tags.len();
+    let Some(first) = u32::try_from(old_len).ok() else { return false };
+    let total = old_len + new.len();
+    // Check first, in id order. `of`: per new record, its source, or
+    // `OUT_OF_ORDER` for a record earlier than the one before it in its
+    // source (a line another clock wrote): the exceptions' lane keeps those.
+    const OUT_OF_ORDER: u32 = u32::MAX;
+    let mut lanes = l.lanes.len();
+    let mut segs: usize = l.lanes.iter().map(|x| x.segs.len()).sum();
+    let mut last: foldhash::HashMap<u32, (Key, RecordId)> = foldhash::HashMap::default();
+    let mut of: Vec<u32> = Vec::with_capacity(new.len());
+    let mut late: Vec<Key> = Vec::new();
+    // The new keys by id (they are every id from `first` on), not read
+    // from the store again.
+    let mut keys: Vec<Key> = vec![(0, 0); new.len()];
+    for &k in new {
+        if let Some(slot) = keys.get_mut((k.1 - first) as usize) {
+            *slot = k;
+        }
+    }
+    for (id, &k) in (first..).zip(&keys) {
+        let s = source(id);
+        let prev = match last.get(&s) {
+            Some(&p) => Some(p),
+            None => {
+                let lane = l.of_source.get(s as usize).copied().unwrap_or(NO_LANE);
+                if lane == NO_LANE {
+                    lanes += 1;
+                }
+                l.lanes.get(usize::from(lane)).and_then(|x| Some((x.last?, x.last_id()?)))
+            }
+        };
+        if prev.is_some_and(|p| k < p.0) {
+            of.push(OUT_OF_ORDER);
+            late.push(k);
+            continue;
+        }
+        if prev.is_none_or(|p| p.1 + 1 != id) {
+            segs += 1;
+        }
+        of.push(s);
+        last.insert(s, (k, id));
+    }
+    let exceptions = l.exceptions.and_then(|t| l.lanes.get(usize::from(t))).map_or(0, |x| x.ids.len());
+    if l.exceptions.is_none() && !late.is_empty() {
+        lanes += 1;
+    }
+    if lanes > MAX_LANES || (exceptions + late.len()) * 64 > total + (1 << 16) || segs * 8 > total * 2 + (1 << 16) {
+        return false;
+    }
+    // The lanes.
+    for (id, &s) in (first..).zip(&of) {
+        if s == OUT_OF_ORDER {
+            continue;
+        }
+        let t = l.lane_of(s);
+        if let Some(lane) = l.lanes.get_mut(usize::from(t)) {
+            lane.push(id);
+        }
+    }
+    for (s, (k, _)) in last {
+        let t = l.of_source.get(s as usize).copied().unwrap_or(NO_LANE);
+        if let Some(lane) = l.lanes.get_mut(usize::from(t)) {
+            lane.last = Some(k);
+        }
+    }
+    if !late.is_empty() && l.exceptions.is_none() {
+        l.exceptions = Some(l.lanes.len() as u8);
+        l.lanes.push(Lane::default());
+    }
+    if l.lanes.len() > l.stride {
+        l.recount(0);
+    }
+    let tag = |id: RecordId| match of.get((id - first) as usize).copied() {
+        Some(OUT_OF_ORDER) => l.exceptions.unwrap_or(0),
+        s => l.of_source.get(s.unwrap_or(0) as usize).copied().unwrap_or(0),
+    };
+    let tags: Vec<u8> = new.iter().map(|&(_, id)| tag(id)).collect();
+    let old_sorted = old_len == 0 || new.first().is_none_or(|&f| l.get(old_len - 1).is_some_and(|x| key(x) <= f));
+    if old_sorted {
+        l.tags.extend_from_slice(&tags);
+        l.recount(old_len >> l.shift);
+    } else {
+        merge_tags(l, new, &tags, key);
+    }
+    // The exceptions' ids last: old places were read with the old list.
+    if let Some(lane) = l.exceptions.and_then(|t| l.lanes.get_mut(usize::from(t)))
+        && !late.is_empty()
+    {
+        // Both in key order: one merge.
+        late.sort_unstable();
+        let old = std::mem::take(&mut lane.ids);
+        let mut merged = Vec::with_capacity(old.len() + late.len());
+        let mut a = old.into_iter().peekable();
+        for k in late {
+            while let Some(x) = a.next_if(|&x| key(x) < k) {
+                merged.push(x);
+            }
+            merged.push(k.1);
+        }
+        merged.extend(a);
+        lane.len = merged.len() as u32;
+        lane.ids = merged;
+    }
+    true
+}
+
+/// Merge `new` (with their lanes `tags`) into the positions in place from
+/// the back, as [`merge_ids`] does with ids, and count again from the
+/// earliest.
+fn merge_tags(l: &mut Lanes, new: &[Key], tags: &[u8], key: &dyn Fn(RecordId) -> Key) {
+    let old_len = l.tags.len();
+    l.tags.resize(old_len + new.len(), 0);
+    let (mut end, mut write) = (old_len, l.tags.len());
+    for (&k, &t) in new.iter().zip(tags).rev() {
+        let after = gallop_back(end, |p| l.get(p).is_some_and(|x| key(x) > k));
+        let from = end - after;
+        l.tags.copy_within(from..end, write - after);
+        write -= after + 1;
+        if let Some(slot) = l.tags.get_mut(write) {
+            *slot = t;
+        }
+        end = from;
+    }
+    l.recount(write >> l.shift);
+}
+
+/// Merged in place from the back: each new record's place is found by
+/// galloping back from the last one's (a few look-ups), and the old records
+/// after it move up as one run. Only the records after the earliest new one
+/// move, with no second copy of the timeline: O(moved) copying and
+/// O(k log(n/k)) look-ups, not a look-up per old record.
+fn merge_ids(order: &mut Vec<RecordId>, new: &[Key], key: &dyn Fn(RecordId) -> Key) {
+    let old_sorted = order.last().is_none_or(|&l| new.first().is_none_or(|&f| key(l) <= f));
+    if old_sorted {
+        order.extend(new.iter().map(|&(_, id)| id));
+        return;
+    }
+    let old_len = order.len();
+    order.resize(old_len + new.len(), 0);
+    let (mut end, mut write) = (old_len, order.len());
+    for &k in new.iter().rev() {
+        let id = k.1;
+        let after = gallop_back(end, |p| order.get(p).is_some_and(|&x| key(x) > k));
+        let from = end - after;
+        order.copy_within(from..end, write - after);
+        write -= after + 1;
+        if let Some(slot) = order.get_mut(write) {
+            *slot = id;
+        }
+        end = from;
+    }
+}
+
+/// A look at the timeline: record ids by position.
+#[derive(Debug, Clone, Copy)]
+pub struct Order<'a> {
+    t: &'a Timeline,
+}
+
+impl<'a> Order<'a> {
+    pub fn len(&self) -> usize {
+        self.t.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.t.is_empty()
+    }
+
+    /// The record at position `p`. Cost: a scan of one block of positions.
+    pub fn get(&self, p: usize) -> Option<RecordId> {
+        match &self.t.repr {
+            Repr::Lanes(l) => l.get(p),
+            Repr::Ids(v) => v.get(p).copied(),
+        }
+    }
+
+    pub fn last(&self) -> Option<RecordId> {
+        self.get(self.len().checked_sub(1)?)
+    }
+
+    /// Every record id (the timeline is always every id from 0 up to its
+    /// length, in another order).
+    pub fn contains(&self, id: RecordId) -> bool {
+        (id as usize) < self.len()
+    }
+
+    /// The position of record `id` of source `source`. Cost: O(log n) plus
+    /// a block's scan (lanes); O(n) for a list of ids.
+    pub fn position(&self, id: RecordId, source: u32) -> Option<usize> {
+        match &self.t.repr {
+            Repr::Lanes(l) => l.position(id, source),
+            Repr::Ids(v) => v.iter().position(|&r| r == id),
+        }
+    }
+
+    /// The first position whose record does not satisfy `pred` (which
+    /// holds for a prefix): a binary search.
+    pub fn partition_point(&self, pred: impl Fn(RecordId) -> bool) -> usize {
+        let (mut l, mut r) = (0, self.len());
+        while l < r {
+            let m = l + (r - l) / 2;
+            if self.get(m).is_some_and(&pred) {
+                l = m + 1;
+            } else {
+                r = m;
+            }
+        }
+        l
+    }
+
+    /// The ids of positions `lo..hi`, in order. Cost: a block's scan, then
+    /// O(1) a position.
+    pub fn iter_range(&self, lo: usize, hi: usize) -> Iter<'a> {
+        let hi = hi.min(self.len());
+        let lo = lo.min(hi);
+        match &self.t.repr {
+            Repr::Ids(v) => Iter(IterRepr::Ids(v.get(lo..hi).unwrap_or_default().iter())),
+            Repr::Lanes(l) => {
+                let counts = l.counts_at(lo);
+                let segs = vec![usize::MAX; l.lanes.len()];
+                Iter(IterRepr::Lanes { l, pos: lo, end: hi, counts, segs, back: Vec::new() })
+            }
+        }
+    }
+
+    pub fn iter(&self) -> Iter<'a> {
+        self.iter_range(0, self.len())
+    }
+
+    pub fn to_vec(&self) -> Vec<RecordId> {
+        self.iter().collect()
+    }
+}
+
+/// The ids of a range of positions (see [`Order::iter_range`]).
+pub struct Iter<'a>(IterRepr<'a>);
+
+enum IterRepr<'a> {
+    Ids(std::slice::Iter<'a, RecordId>),
+    Lanes {
+        l: &'a Lanes,
+        pos: usize,
+        end: usize,
+        /// Per lane: its positions before `pos`.
+        counts: Vec<u32>,
+        /// Per lane: the run of ids its next place is in (`usize::MAX`: not
+        /// looked up yet).
+        segs: Vec<usize>,
+        /// Per lane: its positions before `end` (counted at the first
+        /// [`Iter::next_back`]).
+        back: Vec<u32>,
+    },
+}
+
+impl Iterator for Iter<'_> {
+    type Item = RecordId;
+
+    fn next(&mut self) -> Option<RecordId> {
+        match &mut self.0 {
+            IterRepr::Ids(it) => it.next().copied(),
+            IterRepr::Lanes { l, pos, end, counts, segs, .. } => {
+                if *pos >= *end {
+                    return None;
+                }
+                let t = usize::from(*l.tags.get(*pos)?);
+                *pos += 1;
+                let c = counts.get_mut(t)?;
+                let k = *c;
+                *c += 1;
+                let lane = l.lanes.get(t)?;
+                if !lane.ids.is_empty() {
+                    return lane.ids.get(k as usize).copied();
+                }
+                let s = segs.get_mut(t)?;
+                if *s == usize::MAX {
+                    *s = lane.segs.partition_point(|x| x.0 <= k).checked_sub(1)?;
+                }
+                while lane.segs.get(*s + 1).is_some_and(|x| x.0 <= k) {
+                    *s += 1;
+                }
+                let &(start, first) = lane.segs.get(*s)?;
+                Some(first + (k - start))
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.len();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {
+    fn len(&self) -> usize {
+        match &self.0 {
+            IterRepr::Ids(it) => it.len(),
+            IterRepr::Lanes { pos, end, .. } => end.saturating_sub(*pos),
+        }
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<RecordId> {
+        match &mut self.0 {
+            IterRepr::Ids(it) => it.next_back().copied(),
+            IterRepr::Lanes { l, pos, end, back, .. } => {
+                if *pos >= *end {
+                    return None;
+                }
+                if back.is_empty() {
+                    *back = l.counts_at(*end);
+                }
+                *end -= 1;
+                let t = usize::from(*l.tags.get(*end)?);
+                let c = back.get_mut(t)?;
+                *c = c.checked_sub(1)?;
+                l.lanes.get(t)?.id_at(*c)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gallop_back_counts_the_suffix() {
+        let v: Vec<u32> = (0..100).collect();
+        for k in [0, 1, 2, 3, 7, 8, 9, 36, 37, 63, 64, 65, 99, 100, 150] {
+            let after = |p: usize| v.get(p).is_some_and(|&x| x >= 100 - k.min(100));
+            assert_eq!(gallop_back(v.len(), after), (k as usize).min(100), "back {k}");
+        }
+        assert_eq!(gallop_back(0, |_| true), 0);
+        assert_eq!(gallop_back(v.len(), |_| false), 0);
+    }
+
+    /// Records as (time, source), by id; `grow` commits them batch by batch
+    /// and checks every question against a sort.
+    struct Case {
+        recs: Vec<(Millis, u32)>,
+        t: Timeline,
+        rng: u64,
+    }
+
+    impl Case {
+        fn new(seed: u64) -> Case {
+            Case { recs: Vec::new(), t: Timeline::default(), rng: seed | 1 }
+        }
+        fn next(&mut self) -> u64 {
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            self.rng
+        }
+        fn commit(&mut self, batch: &[(Millis, u32)]) {
+            let start = self.recs.len() as RecordId;
+            self.recs.extend_from_slice(batch);
+            let recs = &self.recs;
+            let key = |id: RecordId| (recs.get(id as usize).map_or(i64::MIN, |r| r.0), id);
+            let source = |id: RecordId| recs.get(id as usize).map_or(0, |r| r.1);
+            let mut new: Vec<Key> = (start..recs.len() as RecordId).map(key).collect();
+            new.sort_unstable();
+            self.t.merge(&new, &key, &source);
+            self.check();
+        }
+        fn check(&mut self) {
+            let mut want: Vec<Key> = self.recs.iter().enumerate().map(|(i, r)| (r.0, i as RecordId)).collect();
+            want.sort_unstable();
+            let want: Vec<RecordId> = want.into_iter().map(|k| k.1).collect();
+            let o = self.t.view();
+            assert_eq!(o.len(), want.len());
+            assert_eq!(o.to_vec(), want);
+            for (p, &id) in want.iter().enumerate() {
+                assert_eq!(o.get(p), Some(id), "get {p}");
+                let src = self.recs.get(id as usize).map_or(0, |r| r.1);
+                assert_eq!(o.position(id, src), Some(p), "position of {id}");
+            }
+            assert_eq!(o.get(want.len()), None);
+            assert_eq!(o.last(), want.last().copied());
+            let n = want.len() as u64 + 1;
+            let picks: Vec<(usize, usize)> =
+                (0..20).map(|_| ((self.next() % n) as usize, (self.next() % n) as usize)).collect();
+            let o = self.t.view();
+            for (a, b) in picks {
+                let (lo, hi) = (a.min(b), a.max(b));
+                let part = want.get(lo..hi).unwrap_or_default();
+                assert_eq!(o.iter_range(lo, hi).collect::<Vec<_>>(), part, "{lo}..{hi}");
+                assert!(o.iter_range(lo, hi).rev().eq(part.iter().rev().copied()), "{lo}..{hi} backwards");
+                // From both ends at once: every third from the back.
+                let mut it = o.iter_range(lo, hi);
+                let (mut front, mut back, mut n) = (Vec::new(), Vec::new(), 0);
+                loop {
+                    n += 1;
+                    let from_back = n % 3 == 0;
+                    let Some(x) = (if from_back { it.next_back() } else { it.next() }) else { break };
+                    if from_back { back.push(x) } else { front.push(x) }
+                }
+                back.reverse();
+                front.extend(back);
+                assert_eq!(front, part, "{lo}..{hi} from both ends");
+                if let Some(&id) = want.get(lo) {
+                    let t = self.recs.get(id as usize).map_or(0, |r| r.0);
+                    let recs = &self.recs;
+                    let pp = o.partition_point(|r| recs.get(r as usize).is_some_and(|x| x.0 < t));
+                    assert_eq!(pp, want.partition_point(|&r| recs.get(r as usize).is_some_and(|x| x.0 < t)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sources_in_time_order_are_kept_as_lanes_and_answer_as_a_sort_does() {
+        for seed in 1..=30u64 {
+            let mut c = Case::new(seed * 7919);
+            let sources = 1 + (seed % 7) as u32;
+            let mut clock: Vec<Millis> = vec![0; sources as usize];
+            for _ in 0..12 {
+                // A block of one source, or a few interleaved; equal times,
+                // sources read at different paces (later blocks with
+                // earlier times).
+                let mut batch = Vec::new();
+                for _ in 0..(1 + c.next() % 3) {
+                    let s = (c.next() % u64::from(sources)) as u32;
+                    for _ in 0..(1 + c.next() % 400) {
+                        let step = (c.next() % 3) as Millis;
+                        let Some(t) = clock.get_mut(s as usize) else { continue };
+                        *t += step * (1 + i64::from(s));
+                        batch.push((*t, s));
+                    }
+                }
+                c.commit(&batch);
+            }
+            assert!(c.t.in_lanes(), "seed {seed}");
+            assert!(c.t.heap_bytes() < c.recs.len() * 2 + 4096, "seed {seed}: {} bytes", c.t.heap_bytes());
+        }
+    }
+
+    #[test]
+    fn records_out_of_their_sources_order_are_exceptions_with_the_same_answers() {
+        for seed in 1..=20u64 {
+            let mut c = Case::new(seed * 104_729);
+            c.commit(&[(10, 0), (20, 1), (30, 0), (40, 1)]);
+            assert!(c.t.in_lanes());
+            // A line another clock wrote: an hour back, in either source,
+            // then more at once, some between earlier exceptions.
+            let back = (c.next() % 30) as Millis;
+            c.commit(&[(50, 1), (back, (seed % 2) as u32), (60, 2), (61, 2)]);
+            for _ in 0..5 {
+                let mut batch: Vec<(Millis, u32)> = (0..(c.next() % 50)).map(|i| (100 + i as Millis, 0)).collect();
+                batch.push(((c.next() % 100) as Millis, 1 + (c.next() % 2) as u32));
+                batch.push(((c.next() % 100) as Millis, 0));
+                c.commit(&batch);
+            }
+            assert!(c.t.in_lanes(), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn many_records_out_of_order_turn_the_timeline_into_ids_with_the_same_answers() {
+        let mut c = Case::new(9);
+        let batch: Vec<(Millis, u32)> = (0..3_000u32).map(|i| (Millis::from(i), 0)).collect();
+        c.commit(&batch);
+        assert!(c.t.in_lanes());
+        // Past one in 64 (and the slack of a thousand).
+        let batch: Vec<(Millis, u32)> = (0..3_000u32).map(|i| (Millis::from((i * 7919) % 3_000), 0)).collect();
+        c.commit(&batch);
+        assert!(!c.t.in_lanes());
+        c.commit(&[(5, 1), (1, 0)]);
+    }
+
+    #[test]
+    fn sources_interleaved_record_by_record_are_kept_as_ids() {
+        let mut c = Case::new(3);
+        // In time order within each source, but a run of ids a record.
+        let batch: Vec<(Millis, u32)> = (0..50_000u32).map(|i| (Millis::from(i / 2), i % 2)).collect();
+        c.commit(&batch);
+        assert!(!c.t.in_lanes());
+        c.commit(&[(25_000, 0), (25_000, 1)]);
+    }
+
+    #[test]
+    fn more_sources_than_a_byte_names_turn_the_timeline_into_ids() {
+        let mut c = Case::new(5);
+        let batch: Vec<(Millis, u32)> = (0..255u32).map(|s| (Millis::from(s % 10), s)).collect();
+        c.commit(&batch);
+        assert!(c.t.in_lanes(), "255 lanes fit");
+        c.commit(&[(3, 255), (4, 0)]);
+        assert!(!c.t.in_lanes());
+    }
+
+    #[test]
+    fn lanes_past_sixteen_and_sixty_four_lay_the_counts_out_again() {
+        let mut c = Case::new(11);
+        for n in [3u32, 17, 65, 200] {
+            let batch: Vec<(Millis, u32)> = (0..600u32).map(|i| (Millis::from(1000 * n + i / 7), i % n)).collect();
+            c.commit(&batch);
+            assert!(c.t.in_lanes(), "{n} sources");
+        }
+    }
+}
