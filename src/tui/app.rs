@@ -244,8 +244,8 @@ struct DetailKey {
 /// was pressed (each new block moves the selection to the newest record,
 /// and a job that reads the store holds the commits back).
 /// The most records one slice of [`App::ingest_slice`] merges into the
-/// timeline (about 10 ms on the 330-hour bench set's timeline).
-const TIMELINE_SLICE: usize = 50_000;
+/// timeline (about 4 ms on the 330-hour bench set's timeline).
+const TIMELINE_SLICE: usize = 20_000;
 
 const ASK_EVERY_WHILE_READING: std::time::Duration = std::time::Duration::from_millis(100);
 
