@@ -240,13 +240,13 @@ struct DetailKey {
     unsent: usize,
 }
 
-/// While reading, how often the detail and rows are asked for when no key
-/// was pressed (each new block moves the selection to the newest record,
-/// and a job that reads the store holds the commits back).
 /// The most records one slice of [`App::ingest_slice`] merges into the
 /// timeline (about 4 ms on the 330-hour bench set's timeline).
 const TIMELINE_SLICE: usize = 20_000;
 
+/// While reading, how often the detail and rows are asked for when no key
+/// was pressed (each new block moves the selection to the newest record,
+/// and a job that reads the store holds the commits back).
 const ASK_EVERY_WHILE_READING: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Timeline rows read around the selection, each way.
