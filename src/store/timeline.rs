@@ -120,11 +120,13 @@ impl Lanes {
     }
 
     /// The place in its lane of the record at position `p`.
-    fn place(&self, p: usize) -> Option<(u8, u32)> {
-        let t = *self.tags.get(p)?;
+    /// (`tags`: the positions' lanes, [`Lanes::tags`] but while a merge has
+    /// them out.)
+    fn place_in(&self, tags: &[u8], p: usize) -> Option<(u8, u32)> {
+        let t = *tags.get(p)?;
         let b = p >> self.shift;
         let base = *self.marks.get(b * self.stride + usize::from(t))?;
-        let before = count_eq(self.tags.get(b << self.shift..p)?, t);
+        let before = count_eq(tags.get(b << self.shift..p)?, t);
         Some((t, base + before))
     }
 
@@ -140,7 +142,11 @@ impl Lanes {
     }
 
     fn get(&self, p: usize) -> Option<RecordId> {
-        let (t, k) = self.place(p)?;
+        self.get_in(&self.tags, p)
+    }
+
+    fn get_in(&self, tags: &[u8], p: usize) -> Option<RecordId> {
+        let (t, k) = self.place_in(tags, p)?;
         self.lanes.get(usize::from(t))?.id_at(k)
     }
 
@@ -429,14 +435,14 @@ fn merge_lanes(l: &mut Lanes, new: &[Key], key: &dyn Fn(RecordId) -> Key, source
         Some(OUT_OF_ORDER) => l.exceptions.unwrap_or(0),
         s => l.of_source.get(s.unwrap_or(0) as usize).copied().unwrap_or(0),
     };
-    let tags: Vec<u8> = new.iter().map(|&(_, id)| tag(id)).collect();
-    let old_sorted = old_len == 0 || new.first().is_none_or(|&f| l.get(old_len - 1).is_some_and(|x| key(x) <= f));
-    if old_sorted {
-        l.tags.extend_from_slice(&tags);
-        l.recount(old_len >> l.shift);
-    } else {
-        merge_tags(l, new, &tags, key);
-    }
+    let new_tags: Vec<u8> = new.iter().map(|&(_, id)| tag(id)).collect();
+    // The positions' lanes out of `l` while they move: the look-ups read
+    // the old ones through the counts, which change only after.
+    let mut tags = std::mem::take(&mut l.tags);
+    let first_moved =
+        merge_back(&mut tags, new, new_tags.iter().copied(), |v, p, k| l.get_in(v, p).is_some_and(|x| key(x) > k));
+    l.tags = tags;
+    l.recount(first_moved >> l.shift);
     // The exceptions' ids last: old places were read with the old list.
     if let Some(lane) = l.exceptions.and_then(|t| l.lanes.get_mut(usize::from(t)))
         && !late.is_empty()
@@ -459,51 +465,43 @@ fn merge_lanes(l: &mut Lanes, new: &[Key], key: &dyn Fn(RecordId) -> Key, source
     true
 }
 
-/// Merge `new` (with their lanes `tags`) into the positions in place from
-/// the back, as [`merge_ids`] does with ids, and count again from the
-/// earliest.
-fn merge_tags(l: &mut Lanes, new: &[Key], tags: &[u8], key: &dyn Fn(RecordId) -> Key) {
-    let old_len = l.tags.len();
-    l.tags.resize(old_len + new.len(), 0);
-    let (mut end, mut write) = (old_len, l.tags.len());
-    for (&k, &t) in new.iter().zip(tags).rev() {
-        let after = gallop_back(end, |p| l.get(p).is_some_and(|x| key(x) > k));
-        let from = end - after;
-        l.tags.copy_within(from..end, write - after);
-        write -= after + 1;
-        if let Some(slot) = l.tags.get_mut(write) {
-            *slot = t;
-        }
-        end = from;
-    }
-    l.recount(write >> l.shift);
-}
-
 /// Merged in place from the back: each new record's place is found by
 /// galloping back from the last one's (a few look-ups), and the old records
 /// after it move up as one run. Only the records after the earliest new one
 /// move, with no second copy of the timeline: O(moved) copying and
 /// O(k log(n/k)) look-ups, not a look-up per old record.
 fn merge_ids(order: &mut Vec<RecordId>, new: &[Key], key: &dyn Fn(RecordId) -> Key) {
-    let old_sorted = order.last().is_none_or(|&l| new.first().is_none_or(|&f| key(l) <= f));
-    if old_sorted {
-        order.extend(new.iter().map(|&(_, id)| id));
-        return;
+    merge_back(order, new, new.iter().map(|&(_, id)| id), |v, p, k| v.get(p).is_some_and(|&x| key(x) > k));
+}
+
+/// Merge the entries `vals` of the keys `new` (sorted) into `v`, whose
+/// entry at position `p` comes after key `k` when `after(v, p, k)`: appended
+/// when none does, else in place from the back (see [`merge_ids`]).
+/// Returns the first position that changed.
+fn merge_back<T: Copy + Default>(
+    v: &mut Vec<T>,
+    new: &[Key],
+    vals: impl DoubleEndedIterator<Item = T> + ExactSizeIterator,
+    after: impl Fn(&[T], usize, Key) -> bool,
+) -> usize {
+    let old_len = v.len();
+    if old_len == 0 || new.first().is_none_or(|&f| !after(v, old_len - 1, f)) {
+        v.extend(vals);
+        return old_len;
     }
-    let old_len = order.len();
-    order.resize(old_len + new.len(), 0);
-    let (mut end, mut write) = (old_len, order.len());
-    for &k in new.iter().rev() {
-        let id = k.1;
-        let after = gallop_back(end, |p| order.get(p).is_some_and(|&x| key(x) > k));
-        let from = end - after;
-        order.copy_within(from..end, write - after);
-        write -= after + 1;
-        if let Some(slot) = order.get_mut(write) {
-            *slot = id;
+    v.resize(old_len + new.len(), T::default());
+    let (mut end, mut write) = (old_len, v.len());
+    for (&k, x) in new.iter().zip(vals).rev() {
+        let moved = gallop_back(end, |p| after(v, p, k));
+        let from = end - moved;
+        v.copy_within(from..end, write - moved);
+        write -= moved + 1;
+        if let Some(slot) = v.get_mut(write) {
+            *slot = x;
         }
         end = from;
     }
+    write
 }
 
 /// A look at the timeline: record ids by position.

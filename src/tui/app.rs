@@ -968,10 +968,10 @@ impl App {
             let mut rows = self.store.order().iter_range(lo + from, lo + to).enumerate();
             let is = |&(_, id): &(usize, RecordId)| self.store.get(id).is_some_and(|r| f(&r));
             if forward { rows.find(is) } else { rows.rev().find(is) }.map(|(i, _)| from + i)
-        } else if forward {
-            (from..to).find(|&i| self.row(i).and_then(|id| self.store.get(id)).is_some_and(|r| f(&r)))
         } else {
-            (from..to).rev().find(|&i| self.row(i).and_then(|id| self.store.get(id)).is_some_and(|r| f(&r)))
+            let mut rows = from..to;
+            let is = |&i: &usize| self.row(i).and_then(|id| self.store.get(id)).is_some_and(|r| f(&r));
+            if forward { rows.find(is) } else { rows.rev().find(is) }
         };
         match hit {
             Some(i) => {
