@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 
 use super::json::Scalar;
 
@@ -41,57 +42,166 @@ impl<'a> Loose<'a> {
     }
 }
 
-/// Deserialize any value, keeping it only when it is a JSON object of `T`.
+/// An object read entry by entry. `None` when a key repeats: the derived
+/// reader fails on a duplicated field, and such an object was always read
+/// as absent.
+trait FromMap<'de>: Sized + Default {
+    /// Read the value of `key` into `self` when it is one of the type's
+    /// (else skip it); `Ok(false)` when the type knows the key but had it
+    /// already.
+    fn entry<A: MapAccess<'de>>(&mut self, key: &str, seen: &mut u8, m: &mut A) -> Result<bool, A::Error>;
+}
+
+/// Mark field `bit` as seen; false when it was seen before.
+fn first(seen: &mut u8, bit: u8) -> bool {
+    let was = *seen & (1 << bit) != 0;
+    *seen |= 1 << bit;
+    !was
+}
+
+/// Any value, kept only when it is a JSON object of `T`, read in the same
+/// pass as the event around it (keeping it as raw JSON and reading that
+/// again read each object twice).
 fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
+    T: FromMap<'de>,
 {
-    let v: &'de serde_json::value::RawValue = Deserialize::deserialize(d)?;
-    Ok(if v.get().starts_with('{') { serde_json::from_str(v.get()).ok() } else { None })
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: FromMap<'de>> Visitor<'de> for V<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+            let (mut out, mut seen, mut twice) = (T::default(), 0u8, false);
+            while let Some(super::json::Text(k)) = m.next_key::<super::json::Text<'de>>()? {
+                twice |= !out.entry(&k, &mut seen, &mut m)?;
+            }
+            Ok((!twice).then_some(out))
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+            while s.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V(std::marker::PhantomData))
 }
 
 /// A bool, or absent for anything else.
-fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    let v: serde_json::Value = Deserialize::deserialize(d)?;
-    Ok(v.as_bool())
+struct LooseBool(Option<bool>);
+
+impl<'de> Deserialize<'de> for LooseBool {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: serde_json::Value = Deserialize::deserialize(d)?;
+        Ok(LooseBool(v.as_bool()))
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Read `m`'s next value into `slot` when `bit` was not seen yet.
+fn take<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    m: &mut A,
+    seen: &mut u8,
+    bit: u8,
+    slot: &mut T,
+) -> Result<bool, A::Error> {
+    let v = m.next_value()?;
+    if first(seen, bit) {
+        *slot = v;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+#[derive(Debug, Default)]
 pub struct EventSource<'a> {
-    #[serde(rename = "type", default, borrow)]
     pub kind: Loose<'a>,
-    #[serde(default, borrow)]
     pub user_id: Loose<'a>,
-    #[serde(default, borrow)]
     pub group_id: Loose<'a>,
-    #[serde(default, borrow)]
     pub room_id: Loose<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl<'de: 'a, 'a> FromMap<'de> for EventSource<'a> {
+    fn entry<A: MapAccess<'de>>(&mut self, key: &str, seen: &mut u8, m: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "type" => take(m, seen, 0, &mut self.kind),
+            "userId" => take(m, seen, 1, &mut self.user_id),
+            "groupId" => take(m, seen, 2, &mut self.group_id),
+            "roomId" => take(m, seen, 3, &mut self.room_id),
+            _ => m.next_value::<IgnoredAny>().map(|_| true),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
 pub struct DeliveryContext {
-    #[serde(default, deserialize_with = "lenient_bool")]
     pub is_redelivery: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+impl<'de> FromMap<'de> for DeliveryContext {
+    fn entry<A: MapAccess<'de>>(&mut self, key: &str, seen: &mut u8, m: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "isRedelivery" => {
+                let v: LooseBool = m.next_value()?;
+                let new = first(seen, 0);
+                if new {
+                    self.is_redelivery = v.0;
+                }
+                Ok(new)
+            }
+            _ => m.next_value::<IgnoredAny>().map(|_| true),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
 pub struct EventMessage<'a> {
-    #[serde(default, borrow)]
     pub id: Loose<'a>,
-    #[serde(rename = "type", default, borrow)]
     pub kind: Loose<'a>,
-    #[serde(default, borrow)]
     pub text: Loose<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl<'de: 'a, 'a> FromMap<'de> for EventMessage<'a> {
+    fn entry<A: MapAccess<'de>>(&mut self, key: &str, seen: &mut u8, m: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "id" => take(m, seen, 0, &mut self.id),
+            "type" => take(m, seen, 1, &mut self.kind),
+            "text" => take(m, seen, 2, &mut self.text),
+            _ => m.next_value::<IgnoredAny>().map(|_| true),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
 pub struct Unsend<'a> {
-    #[serde(default, borrow)]
     pub message_id: Loose<'a>,
+}
+
+impl<'de: 'a, 'a> FromMap<'de> for Unsend<'a> {
+    fn entry<A: MapAccess<'de>>(&mut self, key: &str, seen: &mut u8, m: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "messageId" => take(m, seen, 0, &mut self.message_id),
+            _ => m.next_value::<IgnoredAny>().map(|_| true),
+        }
+    }
 }
 
 /// One webhook event object, with the properties linelens uses.
@@ -192,7 +302,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for FastBody<'a> {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
                 let mut out = FastBody::default();
-                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+                while let Some(super::json::Text(k)) = m.next_key::<super::json::Text<'de>>()? {
                     match k.as_ref() {
                         "destination" => {
                             let v: Loose<'a> = m.next_value()?;

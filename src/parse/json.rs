@@ -194,6 +194,33 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for Scalar<'a> {
     }
 }
 
+/// A string that borrows from the text read when it has no escapes.
+/// (serde's own `Cow<str>` always copies: every key of every line was a
+/// malloc and a free.)
+pub(crate) struct Text<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> de::Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
 /// The raw fields of a JSON line, before the kind is decided.
 #[derive(Default, Debug)]
 struct Raw<'a> {
@@ -296,7 +323,7 @@ impl<'de> Visitor<'de> for Fill<'_, 'de> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
         let raw = self.0;
-        while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+        while let Some(Text(k)) = m.next_key::<Text<'de>>()? {
             let Some((key, canonical)) = lookup(&k) else {
                 m.next_value::<IgnoredAny>()?;
                 continue;

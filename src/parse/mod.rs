@@ -54,8 +54,11 @@ impl<'a> Body<'a> {
     pub fn text(&self) -> Cow<'_, str> {
         let raw = self.raw.get();
         if raw.starts_with('"') {
-            match serde_json::from_str::<Cow<'_, str>>(raw) {
-                Ok(s) => s,
+            if let Some(text) = unescape_simple(raw) {
+                return text;
+            }
+            match serde_json::from_str::<json::Text<'_>>(raw) {
+                Ok(s) => s.0,
                 Err(_) => Cow::Borrowed(raw),
             }
         } else {
@@ -66,6 +69,45 @@ impl<'a> Body<'a> {
     fn into_owned(self) -> Body<'static> {
         Body { raw: Cow::Owned(self.raw.into_owned()) }
     }
+}
+
+/// The text of a JSON string literal whose escapes are all of one character
+/// (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`); `None` for anything
+/// else (a `\u` escape, or not exactly one literal), which serde_json reads.
+/// Written by hand: a logged webhook body is a string of a few hundred
+/// escaped quotes, and serde_json's reader stops and restarts at each one
+/// (a quarter of reading such a line); this copies the runs between them.
+fn unescape_simple(literal: &str) -> Option<Cow<'_, str>> {
+    let inner = literal.strip_prefix('"')?.strip_suffix('"')?;
+    let b = inner.as_bytes();
+    let mut at = memchr::memchr(b'\\', b)?;
+    let mut out = Vec::with_capacity(b.len());
+    out.extend_from_slice(b.get(..at)?);
+    loop {
+        out.push(match b.get(at + 1)? {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            _ => return None,
+        });
+        let rest = b.get(at + 2..)?;
+        match memchr::memchr(b'\\', rest) {
+            Some(next) => {
+                out.extend_from_slice(rest.get(..next)?);
+                at += 2 + next;
+            }
+            None => {
+                out.extend_from_slice(rest);
+                break;
+            }
+        }
+    }
+    String::from_utf8(out).ok().map(Cow::Owned)
 }
 
 /// Every field any format can carry, by canonical name.
@@ -211,7 +253,12 @@ pub fn parse_line(line: &str) -> Parsed<'_> {
 /// [`parse_line`] inside `depth` envelopes.
 fn parse_line_at(line: &str, depth: u8) -> Parsed<'_> {
     // A byte-order mark (files written by Windows tools) is not content.
-    let t = line.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{feff}');
+    let edge = |b: Option<&u8>| b.is_some_and(|&c| c.is_ascii_whitespace() || c == 0xEF || c == 0xBF);
+    let t = if edge(line.as_bytes().first()) || edge(line.as_bytes().last()) {
+        line.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{feff}')
+    } else {
+        line // (most lines: nothing to trim, told from two bytes)
+    };
     if t.is_empty() {
         return Parsed::Blank;
     }

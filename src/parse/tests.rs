@@ -681,3 +681,98 @@ fn java_error_details() {
         assert_eq!(got, *details, "{line}");
     }
 }
+
+#[test]
+fn dotted_quads_read_as_the_standard_library_reads_them() {
+    for s in [
+        "147.92.150.192",
+        "0.0.0.0",
+        "255.255.255.255",
+        "256.1.1.1",
+        "1.2.3",
+        "1.2.3.4.5",
+        "01.2.3.4",
+        "1.2.3.04",
+        "1..2.3",
+        ".1.2.3",
+        "1.2.3.",
+        "1.2.3.4 ",
+        "1.2.3.a",
+        "1000.1.1.1",
+        "",
+        "1.2.3.4:80",
+        "10.0.0.1",
+    ] {
+        assert_eq!(text::is_dotted_quad(s), s.parse::<std::net::Ipv4Addr>().is_ok(), "{s:?}");
+    }
+}
+
+#[test]
+fn simple_escapes_read_as_serde_json_reads_them() {
+    for text in ["a\"b", "\\", "\u{8}\u{c}\n\r\t", "予約\"x\"", "\"{\\\"a\\\":1}\"", "end\\"] {
+        let literal = serde_json::to_string(text).unwrap();
+        let read = unescape_simple(&literal);
+        assert_eq!(read.as_deref(), Some(text), "{literal}");
+    }
+    assert_eq!(unescape_simple(r#""a\/b\"""#).as_deref(), Some("a/b\""));
+    // No escape (borrowed by serde_json instead), a `\u` escape, not one literal: not read here.
+    for literal in [r#""plain""#, r#""caf\u00e9""#, r#""a\"b" "#, "\"", r#"{"a":1}"#] {
+        assert_eq!(unescape_simple(literal), None, "{literal}");
+    }
+    let body =
+        Body { raw: Cow::Owned(serde_json::value::RawValue::from_string(r#""caf\u00e9 \"x\"""#.into()).unwrap()) };
+    assert_eq!(body.text(), "café \"x\"");
+}
+
+#[test]
+fn an_event_object_with_a_repeated_key_is_absent_and_the_rest_is_read() {
+    let b = body::parse_webhook_body(
+        r#"{"events":[{"type":"message","source":{"type":"user","userId":"U1","userId":"U2"},
+            "deliveryContext":{"isRedelivery":true,"isRedelivery":false},"replyToken":"rt",
+            "message":{"id":"7","type":"text","text":"hi"},"unsend":{"messageId":"7","messageId":"8"}}]}"#,
+    )
+    .unwrap();
+    let e = &b.events[0];
+    assert!(e.source.is_none() && e.delivery_context.is_none() && e.unsend.is_none());
+    assert_eq!(e.reply_token.str().as_deref(), Some("rt"));
+    assert_eq!(e.message.as_ref().unwrap().text.str().as_deref(), Some("hi"));
+    // Not objects: absent; unknown keys inside: skipped.
+    let b = body::parse_webhook_body(
+        r#"{"events":[{"source":[1,{"a":2}],"deliveryContext":"x","message":{"id":1,"extra":{"deep":[1]}}}]}"#,
+    )
+    .unwrap();
+    let e = &b.events[0];
+    assert!(e.source.is_none() && e.delivery_context.is_none());
+    assert_eq!(e.message.as_ref().unwrap().id.str().as_deref(), Some("1"));
+}
+
+#[test]
+fn methods_any_case_and_nothing_else() {
+    use crate::model::Method;
+    for (s, m) in [("GET", Some(Method::Get)), ("post", Some(Method::Post)), ("Put", Some(Method::Put))] {
+        assert_eq!(Method::parse(s), m);
+    }
+    for (s, m) in
+        [("DELETE", Method::Delete), ("patch", Method::Patch), ("HEAD", Method::Head), ("options", Method::Options)]
+    {
+        assert_eq!(Method::parse(s), Some(m));
+    }
+    for s in ["", "GE", "GETS", "POSTX", "OPTIONSS", "CONNECT", "héad", "2026-11-20T08:00:00Z"] {
+        assert_eq!(Method::parse(s), None, "{s}");
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn unescaping_agrees_with_serde_json(s in "[a-z\"\\\\/\n\t\r\u{8}\u{c}予é]{0,40}") {
+        let literal = serde_json::to_string(&s).unwrap();
+        if let Some(read) = unescape_simple(&literal) {
+            proptest::prop_assert_eq!(read.as_ref(), s.as_str());
+        }
+    }
+
+    #[test]
+    fn dotted_quads_agree_with_the_standard_library(s in "[0-9.]{0,17}") {
+        proptest::prop_assert_eq!(text::is_dotted_quad(&s), s.parse::<std::net::Ipv4Addr>().is_ok());
+    }
+}

@@ -61,25 +61,21 @@ fn split_fields(line: &str, out: &mut [Span; MAX_FIELDS]) -> usize {
         }
         return n;
     }
-    let mut i = 0;
-    while i < b.len() {
-        while matches!(b.get(i), Some(b' ' | b'\t')) {
-            i += 1;
-        }
-        if i >= b.len() {
-            break;
-        }
-        let s = i;
-        while i < b.len() && !matches!(b.get(i), Some(b' ' | b'\t')) {
-            i += 1;
-        }
-        match out.get_mut(n) {
-            Some(slot) => {
-                *slot = (s, i);
-                n += 1;
+    // Fields are the non-empty runs between spaces and tabs: memchr2 finds
+    // the separators a vector at a time (a byte-by-byte loop was a third of
+    // reading a guideline line).
+    let mut start = 0;
+    for end in memchr::memchr2_iter(b' ', b'\t', b).chain(std::iter::once(b.len())) {
+        if end > start {
+            match out.get_mut(n) {
+                Some(slot) => {
+                    *slot = (start, end);
+                    n += 1;
+                }
+                None => break,
             }
-            None => break,
         }
+        start = end + 1;
     }
     n
 }
@@ -114,6 +110,9 @@ fn parse_ip(s: &str) -> Option<&str> {
     if !s.bytes().all(|c| c.is_ascii_hexdigit() || matches!(c, b'.' | b':' | b'[' | b']')) {
         return None;
     }
+    if is_dotted_quad(s) {
+        return Some(s);
+    }
     let bare = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(s);
     if bare.parse::<IpAddr>().is_ok() {
         return Some(bare);
@@ -128,6 +127,34 @@ fn parse_ip(s: &str) -> Option<&str> {
         }
     }
     None
+}
+
+/// An IPv4 address as the standard library reads one (four numbers up to
+/// 255, without leading zeros), checked in one pass: most senders are IPv4,
+/// and the general parser cost a tenth of reading a webhook line. Anything
+/// else goes to the general parser.
+pub(super) fn is_dotted_quad(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut at = 0;
+    for part in 0..4 {
+        if part > 0 {
+            if b.get(at) != Some(&b'.') {
+                return false;
+            }
+            at += 1;
+        }
+        let start = at;
+        let mut value = 0u32;
+        while let Some(&c) = b.get(at).filter(|c| c.is_ascii_digit()) {
+            value = value * 10 + u32::from(c - b'0');
+            at += 1;
+        }
+        let digits = at - start;
+        if digits == 0 || digits > 3 || value > 255 || (digits > 1 && b.get(start) == Some(&b'0')) {
+            return false;
+        }
+    }
+    at == b.len()
 }
 
 /// An HTTP status: three digits, 100..=599.
