@@ -361,8 +361,8 @@ pub struct RequestBody {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawRequestBody<'a> {
-    #[serde(default, borrow)]
-    to: Option<&'a serde_json::value::RawValue>,
+    #[serde(default, deserialize_with = "recipients")]
+    to: Vec<String>,
     #[serde(default, borrow)]
     reply_token: Loose<'a>,
     #[serde(default, borrow)]
@@ -371,6 +371,51 @@ struct RawRequestBody<'a> {
     notification_token: Loose<'a>,
     #[serde(default, borrow)]
     recipient: Option<&'a serde_json::value::RawValue>,
+}
+
+/// `to`: a string, or the strings of an array; nothing for anything else.
+/// Read in the same pass as the body (it was kept as raw JSON and read
+/// again into a `serde_json::Value`).
+fn recipients<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any value")
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![v.to_owned()])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(x) = s.next_element::<Loose>()? {
+                if let Some(super::json::Scalar::Str(v)) = x.0 {
+                    out.push(v.into_owned());
+                }
+            }
+            Ok(out)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+            while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Vec::new())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+    }
+    d.deserialize_any(V)
 }
 
 /// What linelens reads of a LINE response body.
@@ -425,16 +470,7 @@ fn audience_ids(v: &serde_json::Value, out: &mut Vec<String>) {
 /// Parse a request body's recipients; `None` when it is not a JSON object.
 pub fn parse_request_body(text: &str) -> Option<RequestBody> {
     let raw: RawRequestBody = serde_json::from_str(text).ok()?;
-    let mut to = Vec::new();
-    if let Some(v) = raw.to {
-        match serde_json::from_str::<serde_json::Value>(v.get()) {
-            Ok(serde_json::Value::String(s)) => to.push(s),
-            Ok(serde_json::Value::Array(a)) => {
-                to.extend(a.into_iter().filter_map(|x| x.as_str().map(str::to_owned)));
-            }
-            _ => {}
-        }
-    }
+    let to = raw.to;
     let mut audiences = Vec::new();
     if let Some(r) = raw.recipient
         && let Ok(v) = serde_json::from_str::<serde_json::Value>(r.get())

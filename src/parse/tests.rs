@@ -776,3 +776,37 @@ proptest::proptest! {
         proptest::prop_assert_eq!(text::is_dotted_quad(&s), s.parse::<std::net::Ipv4Addr>().is_ok());
     }
 }
+
+proptest::proptest! {
+    #[test]
+    fn fields_are_the_runs_between_blanks(line in "[a-c \t]{0,80}|[a-z0-9 ]{60,300}") {
+        let mut spans = [(0, 0); text::MAX_FIELDS];
+        let n = text::split_fields(&line, &mut spans);
+        let mut want = Vec::new();
+        let mut start = 0;
+        for (i, c) in line.char_indices().chain(std::iter::once((line.len(), ' '))) {
+            if c == ' ' || c == '\t' {
+                if i > start {
+                    want.push((start, i));
+                }
+                start = i + 1;
+            }
+        }
+        want.truncate(text::MAX_FIELDS);
+        proptest::prop_assert_eq!(&spans[..n], &want[..]);
+    }
+}
+
+#[test]
+fn month_names_any_case() {
+    for (i, m) in
+        ["Jan", "feb", "MAR", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].iter().enumerate()
+    {
+        let line = format!("Mon, 05 {m} 2021 08:14:35 GMT");
+        let want = format!("2021-{:02}-05T08:14:35Z", i + 1);
+        assert_eq!(parse_time(&line), Some(t(&want)), "{line}");
+    }
+    assert_eq!(parse_time("05 July 2021 08:14:35 GMT"), Some(t("2021-07-05T08:14:35Z")));
+    assert_eq!(parse_time("05 Jux 2021 08:14:35 GMT"), None);
+    assert_eq!(parse_time("05 Ju 2021 08:14:35 GMT"), None);
+}
