@@ -260,7 +260,12 @@ impl Record {
     }
 
     pub fn kind(self) -> Kind {
-        match (self.bits >> (TS_BITS + 10)) & 0x7 {
+        Self::kind_in_meta((self.bits >> TS_BITS) as u32)
+    }
+
+    /// The kind a [`Record::meta`] holds (read without making the record).
+    pub(crate) fn kind_in_meta(meta: u32) -> Kind {
+        match (meta >> 10) & 0x7 {
             0 => Kind::Api,
             1 => Kind::Webhook,
             2 => Kind::MiniApp,

@@ -204,7 +204,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn api_records(&self) -> impl Iterator<Item = (RecordId, Record)> + 'a {
-        self.store.iter().filter(|(_, r)| r.kind() == Kind::Api)
+        self.store.iter_kinds(|k| k == Kind::Api)
     }
 }
 

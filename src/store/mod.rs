@@ -765,6 +765,27 @@ impl Store {
         })
     }
 
+    /// The records of the kinds `wanted` says yes to, in commit order. The
+    /// kind is read from the stored form: the others are never decoded (a
+    /// rule over requests skipped most of the store at full price).
+    pub fn iter_kinds<'s>(
+        &'s self,
+        wanted: impl Fn(Kind) -> bool + 's,
+    ) -> impl Iterator<Item = (RecordId, Record)> + 's {
+        let mut run = 0usize;
+        self.chunks.iter().flatten().enumerate().filter_map(move |(i, st)| {
+            if !wanted(Record::kind_in_meta(st.meta)) {
+                return None;
+            }
+            let id = i as RecordId;
+            while self.runs.get(run + 1).is_some_and(|r| r.first <= id) {
+                run += 1;
+            }
+            let r = self.runs.get(run).copied().unwrap_or(Run { first: 0, source: 0, base: 0, t0: 0 });
+            Some((id, self.decode(id, st, &r)))
+        })
+    }
+
     /// Append a record; returns its id. Updates counters and the generic
     /// indexes; kind-specific metadata is linked by the caller via `aux`.
     pub fn push(&mut self, rec: Record) -> RecordId {

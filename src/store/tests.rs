@@ -698,3 +698,22 @@ fn archive_line_numbers_kept_for_report_match_the_counted_ones() {
     let last = recs.iter().rposition(|r| r.kind() == Kind::Api).unwrap();
     assert_eq!(from_kept[last], line_of("r39999"));
 }
+
+#[test]
+fn records_of_some_kinds_are_the_same_as_all_records_filtered() {
+    let s = store_with(&[
+        "8e36bade-c5d6-4d00-9e69-72244675a9a1 Mon, 05 Jul 2021 08:14:35 GMT POST https://api.line.me/v2/bot/message/push 200",
+        "147.92.150.192\t2026-11-20T08:00:00.123Z\tPOST\t/linebot/webhook\t200",
+        "| Mon, 16 Jul 2021 10:20:23 GMT | POST | https://api.line.me/message/v3/notifier/send?target=service | 200 |",
+        "not a record at all",
+        "2026-11-20 08:00:01,000 ERROR reply failed",
+        "10.0.3.1 - - [20/Nov/2026:08:00:00 +0000] \"GET /healthz HTTP/1.1\" 200 2 \"-\" \"kube-probe/1.29\"",
+    ]);
+    let kinds = [Kind::Api, Kind::Webhook, Kind::MiniApp, Kind::Unparsed, Kind::Log, Kind::Http];
+    for k in kinds {
+        let want: Vec<_> = s.iter().filter(|(_, r)| r.kind() == k).collect();
+        assert_eq!(s.iter_kinds(|x| x == k).collect::<Vec<_>>(), want, "{k:?}");
+        assert_eq!(want.len(), 1, "{k:?}");
+    }
+    assert_eq!(s.iter_kinds(|k| k != Kind::Log).count(), 5);
+}

@@ -17,7 +17,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     // The first records of each source, as examples (one pass).
     let mut first: Vec<Vec<RecordId>> = vec![Vec::new(); cx.store.sources.len()];
     let mut open = first.len();
-    for (id, r) in cx.store.iter().filter(|(_, r)| matches!(r.kind(), Kind::Api | Kind::Webhook | Kind::MiniApp)) {
+    for (id, r) in cx.store.iter_kinds(|k| matches!(k, Kind::Api | Kind::Webhook | Kind::MiniApp)) {
         if let Some(v) = first.get_mut(r.source() as usize)
             && v.len() < 3
         {

@@ -45,7 +45,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         }
     }
     let mut examples: HashMap<u32, Vec<RecordId>> = HashMap::default();
-    for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() == Kind::Unparsed) {
+    for (id, r) in cx.store.iter_kinds(|k| k == Kind::Unparsed) {
         if is_flagged.get(r.source() as usize).copied().unwrap_or(false) {
             let v = examples.entry(r.source()).or_default();
             if v.len() < 20 {

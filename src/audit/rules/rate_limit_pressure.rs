@@ -40,7 +40,7 @@ fn check(audit: &Audit, cx: &Ctx, out: &mut Vec<Finding>) {
     // looked up yet, 1 none, 2 + i limit i); symbols are dense.
     let mut limit_of: Vec<Vec<u8>> = vec![Vec::new(); 9];
     let nsyms = cx.store.syms.len();
-    for (_, r) in cx.store.iter().filter(|(_, r)| matches!(r.kind(), Kind::Api | Kind::MiniApp)) {
+    for (_, r) in cx.store.iter_kinds(|k| matches!(k, Kind::Api | Kind::MiniApp)) {
         let m = r.method();
         let Some(cache) = limit_of.get_mut(m as usize) else { continue };
         if cache.is_empty() {

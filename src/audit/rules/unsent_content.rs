@@ -18,7 +18,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         return;
     }
     let mut hits = Vec::new();
-    for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() == Kind::Api) {
+    for (id, r) in cx.store.iter_kinds(|k| k == Kind::Api) {
         let Some(mid) = crate::line_api::content_message_id(cx.path(r)) else { continue };
         if let Some(&at) = cx.store.unsent.get(&crate::store::hash_id(mid))
             && r.ts() >= at

@@ -17,7 +17,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut failed = Vec::new();
     let mut redelivered = Vec::new();
     let mut redelivered_events = 0u64;
-    for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() == Kind::Webhook) {
+    for (id, r) in cx.store.iter_kinds(|k| k == Kind::Webhook) {
         if r.status() != 0 && !(200..300).contains(&r.status()) {
             failed.push(id);
         }

@@ -18,7 +18,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut missing = Vec::new();
     // Rejected: not answered 2xx (a signature-failure line has no status).
     let mut rejected = Vec::new();
-    for (id, r) in cx.store.iter().filter(|(_, r)| r.kind() == Kind::Webhook) {
+    for (id, r) in cx.store.iter_kinds(|k| k == Kind::Webhook) {
         let sig = cx.store.webhook_meta(r).map(|m| m.sig);
         let bad = matches!(sig, Some(SigState::Invalid | SigState::Missing));
         if !(200..300).contains(&r.status()) {
