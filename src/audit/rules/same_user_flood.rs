@@ -25,7 +25,8 @@ fn check(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
     }
     let mut records: Vec<Vec<RecordId>> = vec![Vec::new(); found.floods.len()];
     if !of_user.is_empty() {
-        for (id, r) in cx.store.iter() {
+        // (Users come from requests and webhooks only: `users_of`.)
+        for (id, r) in cx.store.iter_kinds(|k| matches!(k, Kind::Api | Kind::Webhook)) {
             let Some(t) = r.time() else { continue };
             for (direction, inbound) in [(Direction::Inbound, true), (Direction::Outbound, false)] {
                 users_of(cx.store, r, direction, &mut |u| {
