@@ -181,7 +181,7 @@ pub(super) fn is_dotted_quad(s: &str) -> bool {
         let start = at;
         let mut value = 0u32;
         while let Some(&c) = b.get(at).filter(|c| c.is_ascii_digit()) {
-            value = value * 10 + u32::from(c - b'0');
+            value = value.saturating_mul(10).saturating_add(u32::from(c - b'0'));
             at += 1;
         }
         let digits = at - start;
