@@ -129,14 +129,23 @@ impl Flood {
 /// with an event from them.
 pub fn involves_user(store: &Store, x: &Record, user: Sym, direction: Direction) -> bool {
     let mut found = false;
-    users_of(store, *x, direction, &mut |u| found |= u == user);
+    let endpoint = |path: Sym| Endpoint::of(store.syms.resolve(path));
+    users_of(store, *x, direction, &endpoint, &mut |u| found |= u == user);
     found
 }
 
 /// Every user a record is part of the traffic of in `direction`, as floods
 /// count it (see [`involves_user`]), passed to `f` (a user may come twice).
-/// Cost: the record's recipients or events, plus one token lookup for a reply.
-pub fn users_of(store: &Store, x: Record, direction: Direction, f: &mut dyn FnMut(Sym)) {
+/// `endpoint` tells a path symbol's endpoint (a caller sweeping many
+/// records looks each path up once). Cost: the record's recipients or
+/// events, plus one token lookup for a reply.
+pub fn users_of(
+    store: &Store,
+    x: Record,
+    direction: Direction,
+    endpoint: &dyn Fn(Sym) -> Endpoint,
+    f: &mut dyn FnMut(Sym),
+) {
     match direction {
         Direction::Inbound => {
             if let Some(m) = store.webhook_meta(x) {
@@ -149,7 +158,7 @@ pub fn users_of(store: &Store, x: Record, direction: Direction, f: &mut dyn FnMu
             }
             let Some(m) = store.api.get(x.aux) else { return };
             store.api_users(&m).iter().for_each(|&u| f(u));
-            if m.token != 0 && Endpoint::of(store.syms.resolve(x.path)) == Endpoint::Reply {
+            if m.token != 0 && endpoint(x.path) == Endpoint::Reply {
                 for e in store.events_with_reply_token(m.token) {
                     if let Some(e) = store.events.get(e).filter(|e| e.user != NONE) {
                         f(e.user);

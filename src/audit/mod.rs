@@ -172,11 +172,31 @@ pub fn valid_id(id: &str, allow_chats: bool) -> bool {
 
 struct Ctx<'a> {
     store: &'a Store,
+    /// Each path symbol's endpoint, told once: rules sweeping requests asked
+    /// the endpoint table for every record.
+    endpoints: HashMap<Sym, Endpoint>,
 }
 
 impl<'a> Ctx<'a> {
     fn new(store: &'a Store) -> Ctx<'a> {
-        Ctx { store }
+        let mut endpoints = HashMap::new();
+        for p in store.path_syms() {
+            endpoints.entry(p).or_insert_with(|| Endpoint::of(store.syms.resolve(p)));
+        }
+        Ctx { store, endpoints }
+    }
+
+    /// The endpoint of a path symbol.
+    fn endpoint_of(&self, path: Sym) -> Endpoint {
+        match self.endpoints.get(&path) {
+            Some(&e) => e,
+            None => Endpoint::of(if path == NONE { "" } else { self.store.syms.resolve(path) }),
+        }
+    }
+
+    /// The endpoint of a record's path.
+    fn endpoint(&self, r: Record) -> Endpoint {
+        self.endpoint_of(r.path)
     }
 
     /// The notes of a record (`Store::notes` is in record order).

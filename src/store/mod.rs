@@ -765,6 +765,12 @@ impl Store {
         })
     }
 
+    /// Every path symbol a record may carry (each at least once): the
+    /// slotted ones, then the spilled ones.
+    pub fn path_syms(&self) -> impl Iterator<Item = Sym> + '_ {
+        self.paths.iter().copied().chain(self.path_spill.values().copied())
+    }
+
     /// The records of the kinds `wanted` says yes to, in commit order. The
     /// kind is read from the stored form: the others are never decoded (a
     /// rule over requests skipped most of the store at full price).

@@ -22,11 +22,20 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut refused: HashMap<String, Vec<RecordId>> = HashMap::new();
     // Validity per symbol, a byte each (symbols are dense): bit 0 looked up,
     // bit 1 a valid user, bit 2 a valid user, group or room; for paths bit 3
-    // looked up, bit 4 names a malformed ID.
+    // looked up, bit 4 names a malformed ID, bit 5 looked up, bit 6 its
+    // recipients must be users (asked once per path, not per request).
     let mut seen: Vec<u8> = vec![0; cx.store.syms.len() + 1];
     for (id, r) in cx.api_records() {
         let path = cx.path(r);
-        let allow_chats = !crate::line_api::users_only(path);
+        let allow_chats = match seen.get_mut(r.path as usize) {
+            Some(b) => {
+                if *b & 32 == 0 {
+                    *b |= 32 | (u8::from(crate::line_api::users_only(path)) << 6);
+                }
+                *b & 64 == 0
+            }
+            None => !crate::line_api::users_only(path),
+        };
         let users = cx.users(r);
         let mut wrong: Vec<String> = Vec::new();
         for &u in users {
@@ -62,7 +71,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         }
         // LINE refusing a single user: a push "Failed to send messages", a profile 404.
         let refusal = match r.status() {
-            400 => Endpoint::of(path) == Endpoint::Push && cx.response(id) == Response::FailedToSend,
+            400 => cx.endpoint(r) == Endpoint::Push && cx.response(id) == Response::FailedToSend,
             404 => crate::line_api::is_profile(path),
             _ => false,
         };

@@ -30,7 +30,7 @@ fn check(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
         by_class.entry((r.kind() == Kind::MiniApp, class)).or_default().push(id);
         // Push 429s whose recipient is logged.
         if r.kind() == Kind::Api
-            && Endpoint::of(cx.path(r)) == Endpoint::Push
+            && cx.endpoint(r) == Endpoint::Push
             && let [u] = cx.users(r)
         {
             push_total += 1;

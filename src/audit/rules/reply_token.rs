@@ -30,7 +30,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     while let Some((token, first)) = api.next() {
         replies.clear();
         for id in std::iter::once(first).chain(std::iter::from_fn(|| api.next_if(|e| e.0 == token).map(|e| e.1))) {
-            if let Some(r) = store.get(id).filter(|r| Endpoint::of(cx.path(*r)) == Endpoint::Reply) {
+            if let Some(r) = store.get(id).filter(|r| cx.endpoint(*r) == Endpoint::Reply) {
                 replies.push((id, r.ts()));
             }
         }
@@ -61,7 +61,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         .copied()
         .filter(|&id| {
             store.get(id).is_some_and(|r| {
-                r.kind() == Kind::Api && r.status() == 400 && Endpoint::of(cx.path(r)) == Endpoint::Reply
+                r.kind() == Kind::Api && r.status() == 400 && cx.endpoint(r) == Endpoint::Reply
             }) && cx.response(id) == Response::InvalidReplyToken
         })
         .collect();

@@ -29,7 +29,7 @@ fn check(cx: &Ctx, found: &Findings, out: &mut Vec<Finding>) {
         for (id, r) in cx.store.iter_kinds(|k| matches!(k, Kind::Api | Kind::Webhook)) {
             let Some(t) = r.time() else { continue };
             for (direction, inbound) in [(Direction::Inbound, true), (Direction::Outbound, false)] {
-                users_of(cx.store, r, direction, &mut |u| {
+                users_of(cx.store, r, direction, &|p| cx.endpoint_of(p), &mut |u| {
                     let Some(list) = of_user.get(&(u, inbound)) else { return };
                     let k = list.partition_point(|&i| found.floods.get(i).is_some_and(|f| f.start <= t));
                     if let Some(&i) = k.checked_sub(1).and_then(|k| list.get(k))
