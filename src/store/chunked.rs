@@ -16,11 +16,14 @@ pub struct ChunkVec<T> {
     /// the next chunk's base (an oversized run gets a chunk of its own size).
     bases: Vec<u32>,
     count: usize,
+    /// Every chunk holds exactly [`CHUNK`] indexes (no oversized run came):
+    /// an index's chunk is its high bits, no search.
+    uniform: bool,
 }
 
 impl<T> Default for ChunkVec<T> {
     fn default() -> Self {
-        ChunkVec { chunks: Vec::new(), bases: Vec::new(), count: 0 }
+        ChunkVec { chunks: Vec::new(), bases: Vec::new(), count: 0, uniform: true }
     }
 }
 
@@ -43,7 +46,9 @@ impl<T: Copy> ChunkVec<T> {
                 _ => 0,
             };
             self.bases.push(base);
-            self.chunks.push(Vec::with_capacity(CHUNK.max(vs.len())));
+            let chunk = Vec::with_capacity(CHUNK.max(vs.len()));
+            self.uniform &= chunk.capacity() == CHUNK;
+            self.chunks.push(chunk);
         }
         let (Some(&base), Some(chunk)) = (self.bases.last(), self.chunks.last_mut()) else { return 0 };
         let start = base.saturating_add(chunk.len() as u32);
@@ -58,6 +63,9 @@ impl<T: Copy> ChunkVec<T> {
     }
 
     fn locate(&self, i: u32) -> (usize, usize) {
+        if self.uniform {
+            return ((i as usize) / CHUNK, (i as usize) % CHUNK);
+        }
         let c = self.bases.partition_point(|&b| b <= i).saturating_sub(1);
         (c, (i - self.bases.get(c).copied().unwrap_or(0)) as usize)
     }
@@ -122,6 +130,28 @@ mod tests {
             assert_eq!(v.partition_point(|&e| e < x) as usize, all.partition_point(|&e| e < x), "{x}");
         }
         assert_eq!(ChunkVec::<u32>::default().partition_point(|_| true), 0);
+    }
+
+    #[test]
+    fn an_index_is_found_the_same_with_or_without_the_search() {
+        let mut v = ChunkVec::default();
+        // Runs that do not fit leave a gap at a chunk's end.
+        for i in 0..30_000u32 {
+            v.push_run(&[i, i, i, i, i][..(i % 5) as usize + 1]);
+        }
+        assert!(v.uniform);
+        let searched = |v: &ChunkVec<u32>, i: u32| {
+            let c = v.bases.partition_point(|&b| b <= i).saturating_sub(1);
+            (c, (i - v.bases.get(c).copied().unwrap_or(0)) as usize)
+        };
+        let end = (v.chunks.len() * CHUNK) as u32;
+        for i in (0..end).step_by(7) {
+            assert_eq!(v.locate(i), searched(&v, i), "{i}");
+        }
+        // Past the last chunk: nothing either way.
+        assert!((end..end + 2 * CHUNK as u32).step_by(7).all(|i| v.get(i).is_none()));
+        v.push_run(&vec![1; CHUNK + 1]);
+        assert!(!v.uniform);
     }
 
     #[test]
