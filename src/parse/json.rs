@@ -414,11 +414,18 @@ fn scalar_duration(v: &Scalar) -> Option<u64> {
 }
 
 fn parse_kind(s: &str) -> Option<Kind> {
-    let k = s.to_ascii_lowercase().replace(['_', '-', ' '], "");
-    match k.as_str() {
-        "api" | "messagingapi" | "request" => Some(Kind::Api),
-        "webhook" => Some(Kind::Webhook),
-        "miniapp" | "servicemessage" => Some(Kind::MiniApp),
+    // Lower-cased without `_`, `-` and spaces, on the stack (two strings
+    // allocated a JSON line before); longer than any kind named: none.
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    for c in s.bytes().filter(|c| !matches!(c, b'_' | b'-' | b' ')) {
+        *buf.get_mut(n)? = c.to_ascii_lowercase();
+        n += 1;
+    }
+    match buf.get(..n)? {
+        b"api" | b"messagingapi" | b"request" => Some(Kind::Api),
+        b"webhook" => Some(Kind::Webhook),
+        b"miniapp" | b"servicemessage" => Some(Kind::MiniApp),
         _ => None,
     }
 }

@@ -810,3 +810,26 @@ fn month_names_any_case() {
     assert_eq!(parse_time("05 Jux 2021 08:14:35 GMT"), None);
     assert_eq!(parse_time("05 Ju 2021 08:14:35 GMT"), None);
 }
+
+#[test]
+fn json_kind_names_any_case_and_spelling() {
+    for (kind, want) in [
+        ("api", Some(Kind::Api)),
+        ("Messaging_API", Some(Kind::Api)),
+        ("REQUEST", Some(Kind::Api)),
+        ("Web-Hook", Some(Kind::Webhook)),
+        ("mini app", Some(Kind::MiniApp)),
+        ("Service_Message", Some(Kind::MiniApp)),
+        ("webhooks", None),
+        ("messaging api request", None),
+        ("ａpi", None),
+        ("", None),
+    ] {
+        let line = format!(r#"{{"kind":"{kind}","time":"2026-11-20T08:00:00Z","status":200}}"#);
+        let got = match parse_line(&line) {
+            Parsed::Record(l) if l.format == formats::LINE_JSON => Some(l.kind),
+            _ => None,
+        };
+        assert_eq!(got, want, "{kind}");
+    }
+}
