@@ -717,3 +717,30 @@ fn records_of_some_kinds_are_the_same_as_all_records_filtered() {
     }
     assert_eq!(s.iter_kinds(|k| k != Kind::Log).count(), 5);
 }
+
+#[test]
+fn a_line_that_is_not_utf8_leaves_the_lines_around_it_as_they_were() {
+    let good = [
+        "8e36bade-c5d6-4d00-9e69-72244675a9a1 Mon, 05 Jul 2021 08:14:35 GMT POST https://api.line.me/v2/bot/message/push 200",
+        "147.92.150.192\t2026-11-20T08:00:00.123Z\tPOST\t/linebot/webhook\t200\r",
+        "予約 not a record",
+    ];
+    let clean = store_with(&good);
+    let mut bytes = Vec::new();
+    for (i, l) in good.iter().enumerate() {
+        bytes.extend_from_slice(l.as_bytes());
+        bytes.push(b'\n');
+        if i == 0 {
+            bytes.extend_from_slice(b"caf\xe9 \xff\xfe broken\n");
+        }
+    }
+    let mut damaged = Store::new();
+    load_bytes(&mut damaged, "t.log", &bytes);
+    let kinds = |s: &Store| {
+        s.iter().map(|(_, r)| (r.kind(), r.ts(), r.status(), s.syms.resolve(r.path).to_owned())).collect::<Vec<_>>()
+    };
+    let mut want = kinds(&clean);
+    // (An unparsed line is placed at the time of the line before it.)
+    want.insert(1, (Kind::Unparsed, want[0].1, 0, String::new()));
+    assert_eq!(kinds(&damaged), want);
+}
