@@ -62,20 +62,19 @@ pub(super) fn split_fields(line: &str, out: &mut [Span; MAX_FIELDS]) -> usize {
         return n;
     }
     // Fields are the non-empty runs between spaces and tabs.
+    // (False once a field found no slot: the rest are not looked at.)
     let mut start = 0;
-    let mut full = false;
     let mut field = |end: usize| {
-        if end > start {
-            match out.get_mut(n) {
-                Some(slot) => {
+        let kept = end <= start
+            || out
+                .get_mut(n)
+                .map(|slot| {
                     *slot = (start, end);
                     n += 1;
-                }
-                None => full = true,
-            }
-        }
+                })
+                .is_some();
         start = end + 1;
-        !full
+        kept
     };
     if each_blank(b, &mut field) {
         field(b.len());

@@ -754,15 +754,7 @@ impl Store {
 
     /// All records in commit order.
     pub fn iter(&self) -> impl Iterator<Item = (RecordId, Record)> + '_ {
-        let mut run = 0usize;
-        self.chunks.iter().flatten().enumerate().map(move |(i, st)| {
-            let id = i as RecordId;
-            while self.runs.get(run + 1).is_some_and(|r| r.first <= id) {
-                run += 1;
-            }
-            let r = self.runs.get(run).copied().unwrap_or(Run { first: 0, source: 0, base: 0, t0: 0 });
-            (id, self.decode(id, st, &r))
-        })
+        self.iter_kinds(|_| true)
     }
 
     /// Every path symbol a record may carry (each at least once): the
