@@ -12,14 +12,14 @@ pub mod rules;
 
 use std::collections::BTreeMap;
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{Direction, Endpoint, Findings, users_of};
 use crate::model::{AudienceOp, Kind, NONE, Note, Record, RecordId, Response, Sym};
 use crate::signature::SigState;
-use crate::store::{KindFields, Store, token_order};
+use crate::store::{KindFields, Store};
 use crate::time::Millis;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -261,6 +261,35 @@ fn reply_tokens_late_twice_and_invalid() {
 }
 
 #[test]
+fn reply_tokens_against_the_first_receipt() {
+    let ev = |t: &str, id: &str| json!([{"type": "message", "replyToken": t, "source": {"type": "user", "userId": U1}, "webhookEventId": id}]);
+    let reply = |secs: f64, t: &str| {
+        api(secs, "POST", "/v2/bot/message/reply", 200, json!({"replyToken": t}), Value::Null, json!({}))
+    };
+    let lines = vec![
+        // Redelivered: 70 s after the first receipt, 40 s after the second.
+        webhook(0.0, 500, ev("again", "e1"), json!({})),
+        webhook(30.0, 200, ev("again", "e1"), json!({})),
+        reply(70.0, "again"),
+        // Used twice, the second time late: both reuse it, one is late.
+        webhook(100.0, 200, ev("both", "e2"), json!({})),
+        reply(101.0, "both"),
+        reply(190.0, "both"),
+        // No webhook logged for this token: never late.
+        reply(300.0, "unseen"),
+        // A reply logged before its webhook (clocks apart): not late.
+        reply(400.0, "early"),
+        webhook(470.0, 200, ev("early", "e3"), json!({})),
+    ];
+    let f = audit(&lines);
+    let late = of(&f, "reply-token", "more than 60 s");
+    assert_eq!((late.len(), late[0].count), (1, 2), "{f:#?}");
+    assert!(late[0].message.contains("latest 90.0 s after"), "{}", late[0].message);
+    let twice = of(&f, "reply-token", "reuse");
+    assert_eq!((twice.len(), twice[0].count), (1, 2), "{f:#?}");
+}
+
+#[test]
 fn retry_keys() {
     let send = |secs: f64, to: &str, status: u16, key: Option<&str>| {
         let extra = key.map_or(json!({}), |k| json!({"x-line-retry-key": k}));

@@ -18,7 +18,8 @@ const PRESSURE: f64 = 0.8;
 /// Cost: one pass over API and MINI App records, counting into each
 /// limit's windows: a dense array of counts over the span read (a byte
 /// a window) when it is not much larger than the records, else a map.
-/// O(records + windows); then one pass per limit over its threshold.
+/// O(records + windows); then one more pass over API and MINI App
+/// records for the records of the limits over the threshold.
 fn check(audit: &Audit, cx: &Ctx, out: &mut Vec<Finding>) {
     // Requests per limit and fixed window (calendar second, minute, hour).
     let (first, last) = (cx.store.first.unwrap_or(0), cx.store.last.unwrap_or(0));
@@ -73,12 +74,29 @@ fn check(audit: &Audit, cx: &Ctx, out: &mut Vec<Finding>) {
         }
     }
     drop(counts);
-    for (li, (count, bucket)) in peak {
+    // The limits over the threshold, and their busiest window's records,
+    // gathered in one sweep for all of them.
+    let over: Vec<(usize, u64, Millis)> = peak
+        .into_iter()
+        .filter(|&(li, (count, _))| audit.limits.get(li).is_some_and(|l| count as f64 / l.max as f64 >= PRESSURE))
+        .map(|(li, (count, bucket))| (li, count, bucket))
+        .collect();
+    let mut records: Vec<Vec<RecordId>> = vec![Vec::new(); over.len()];
+    if !over.is_empty() {
+        for (id, r) in cx.store.iter_kinds(|k| matches!(k, Kind::Api | Kind::MiniApp)) {
+            for (&(li, _, bucket), found) in over.iter().zip(records.iter_mut()) {
+                if let Some(l) = audit.limits.get(li)
+                    && r.ts().div_euclid(l.per) == bucket
+                    && l.matches(r.method(), cx.path(r))
+                {
+                    found.push(id);
+                }
+            }
+        }
+    }
+    for ((li, count, bucket), records) in over.into_iter().zip(records) {
         let Some(l) = audit.limits.get(li) else { continue };
         let share = count as f64 / l.max as f64;
-        if share < PRESSURE {
-            continue;
-        }
         let (sev, what) = if count >= l.max {
             (Severity::Error, "at or over LINE's limit: queue and spread out these requests")
         } else {
@@ -86,16 +104,6 @@ fn check(audit: &Audit, cx: &Ctx, out: &mut Vec<Finding>) {
         };
         let window = l.unit().1;
         let start = bucket * l.per;
-        let records: Vec<RecordId> = cx
-            .store
-            .iter()
-            .filter(|(_, r)| {
-                matches!(r.kind(), Kind::Api | Kind::MiniApp)
-                    && r.ts().div_euclid(l.per) == bucket
-                    && l.matches(r.method(), cx.path(*r))
-            })
-            .map(|(id, _)| id)
-            .collect();
         let g = if crate::line_api::is_miniapp_pattern(&l.pattern) {
             guideline::MINI_MASS_REQUESTS
         } else {

@@ -16,11 +16,13 @@ pub(super) const RULE: RuleInfo = RuleInfo {
 /// How long after a failed send a same send counts as its retry.
 const RETRY_WINDOW_MS: Millis = 10 * 60_000;
 
-/// Cost: two passes over API records (a binary search in the failures of the same recipients), then the reused keys' records: O(records log failures).
+/// Cost: two passes over API records (a binary search in the failures of the same recipients), a sort of the retry keys, then the reused keys' records: O(records log records).
 fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut wrong_endpoint: Vec<RecordId> = Vec::new();
-    // Retry keys used more than once (the store indexes them).
-    let mut reused: HashSet<u64> = HashSet::new();
+    // Every retry key sent (MINI App requests' too, as the store indexes
+    // them), sorted below to find the ones used more than once: a look-up
+    // in the index per request read the requests at random.
+    let mut keys: Vec<u64> = Vec::new();
     // Sends without a key that failed (5xx, or no status where the source logs statuses).
     let mut failed: HashMap<(Sym, u64), Vec<(Millis, RecordId)>> = HashMap::new();
     let logs_status = |src: u32| {
@@ -44,16 +46,15 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     // (the endpoint table is matched pattern by pattern).
     let mut takes_key: HashMap<Sym, bool> = HashMap::new();
     let mut takes = |r: Record| *takes_key.entry(r.path).or_insert_with(|| crate::line_api::takes_retry_key(cx.path(r)));
-    for (id, r) in cx.api_records() {
+    for (id, r) in cx.store.iter_kinds(|k| matches!(k, Kind::Api | Kind::MiniApp)) {
         let key = cx.api(r).map_or(0, |m| m.retry_key);
         if key != 0 {
-            if !takes(r) {
+            keys.push(key);
+            if r.kind() == Kind::Api && !takes(r) {
                 wrong_endpoint.push(id);
             }
-            if cx.store.requests_with_retry_key(key).nth(1).is_some() {
-                reused.insert(key);
-            }
-        } else if takes(r)
+        } else if r.kind() == Kind::Api
+            && takes(r)
             && (r.status() >= 500 || (r.status() == 0 && logs_status(r.source())))
             && let Some(to) = recipients(r)
         {
@@ -99,6 +100,8 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         }
     );
     counted(out, cx.store, Rule::RetryKey, Severity::Warning, guideline::RETRY_KEY, msg, wrong_endpoint);
+    keys.sort_unstable();
+    let reused = keys.chunk_by(|a, b| a == b).filter(|same| same.len() > 1).filter_map(|same| same.first().copied());
     let mut after_4xx: Vec<RecordId> = Vec::new();
     for key in reused {
         let mut v: Vec<(Millis, RecordId, u16)> = cx
