@@ -1041,6 +1041,12 @@ impl Store {
         self.by_event_id.get(id).filter(move |&e| self.events.get(e).is_some_and(|m| m.webhook_event_id == id))
     }
 
+    /// How many API requests and how many events carry a reply token (the
+    /// entries of the two token indexes).
+    pub fn reply_token_counts(&self) -> (usize, usize) {
+        (self.by_reply_token_api.len(), self.by_reply_token_event.len())
+    }
+
     /// Every (reply token, event) in [`token_order`].
     pub fn reply_token_events(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         full_entries(&self.by_reply_token_event, move |e| self.events.get(e).map_or(0, |m| m.reply_token))
