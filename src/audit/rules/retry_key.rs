@@ -43,9 +43,20 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         }
     };
     // Whether a record's path takes a retry key, once per distinct path
-    // (the endpoint table is matched pattern by pattern).
-    let mut takes_key: HashMap<Sym, bool> = HashMap::new();
-    let mut takes = |r: Record| *takes_key.entry(r.path).or_insert_with(|| crate::line_api::takes_retry_key(cx.path(r)));
+    // (the endpoint table is matched pattern by pattern): a byte per symbol
+    // (0 not looked up yet, 1 no, 2 yes), as symbols are dense.
+    let mut takes_key: Vec<u8> = vec![0; cx.store.syms.len() + 1];
+    let mut takes = |r: Record| match takes_key.get_mut(r.path as usize) {
+        Some(1) => false,
+        Some(2) => true,
+        slot => {
+            let yes = crate::line_api::takes_retry_key(cx.path(r));
+            if let Some(c) = slot {
+                *c = 1 + u8::from(yes);
+            }
+            yes
+        }
+    };
     for (id, r) in cx.store.iter_kinds(|k| matches!(k, Kind::Api | Kind::MiniApp)) {
         let key = cx.api(r).map_or(0, |m| m.retry_key);
         if key != 0 {

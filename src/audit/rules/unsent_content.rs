@@ -12,18 +12,29 @@ pub(super) const RULE: RuleInfo = RuleInfo {
     check: |i, out| check(i.cx, out),
 };
 
-/// Cost: one pass over API records, a hash lookup each in the unsent set: O(records).
+/// Cost: one look at each distinct path, then one pass over API records, a
+/// hash lookup each in the content paths: O(paths + records).
 fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     if cx.store.unsent.is_empty() {
         return;
     }
+    // The message each content path names (hashed as the unsent set is),
+    // worked out once per path: most requests share a handful of paths.
+    let mut content: HashMap<Sym, u64> = HashMap::new();
+    for p in cx.store.path_syms().filter(|&p| p != NONE) {
+        if let Some(mid) = crate::line_api::content_message_id(cx.store.syms.resolve(p)) {
+            content.insert(p, crate::store::hash_id(mid));
+        }
+    }
     let mut hits = Vec::new();
-    for (id, r) in cx.store.iter_kinds(|k| k == Kind::Api) {
-        let Some(mid) = crate::line_api::content_message_id(cx.path(r)) else { continue };
-        if let Some(&at) = cx.store.unsent.get(&crate::store::hash_id(mid))
-            && r.ts() >= at
-        {
-            hits.push(id);
+    if !content.is_empty() {
+        for (id, r) in cx.store.iter_kinds(|k| k == Kind::Api) {
+            if let Some(h) = content.get(&r.path)
+                && let Some(&at) = cx.store.unsent.get(h)
+                && r.ts() >= at
+            {
+                hits.push(id);
+            }
         }
     }
     let msg = format!(
