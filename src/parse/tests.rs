@@ -771,6 +771,16 @@ proptest::proptest! {
         }
     }
 
+    /// Long runs between escapes (read eight bytes at a time), multi-byte
+    /// characters among them.
+    #[test]
+    fn unescaping_long_runs_agrees_with_serde_json(s in "([a-z0-9{}:,予é]{0,30}[\"\\\\/\n]?){0,12}") {
+        let literal = serde_json::to_string(&s).unwrap();
+        if let Some(read) = unescape_simple(&literal) {
+            proptest::prop_assert_eq!(read.as_ref(), s.as_str());
+        }
+    }
+
     #[test]
     fn dotted_quads_agree_with_the_standard_library(s in "[0-9.]{0,17}") {
         proptest::prop_assert_eq!(text::is_dotted_quad(&s), s.parse::<std::net::Ipv4Addr>().is_ok());
