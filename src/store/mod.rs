@@ -99,40 +99,6 @@ impl Interner {
     }
 }
 
-/// The order [`Store::reply_token_events`] and
-/// [`Store::reply_token_requests`] walk their tokens in (a 32-bit index's
-/// key first), so that two walks can be merged.
-pub fn token_order(h: u64) -> (u32, u64) {
-    (h as u32, h)
-}
-
-/// A 32-bit index's entries as (full hash, id) in [`token_order`]: each
-/// run of one 32-bit key (a handful of ids, more only on a collision) is
-/// sorted by the full hashes `full` gives.
-fn full_entries<'a>(index: &'a MultiIndex32, full: impl Fn(u32) -> u64 + 'a) -> impl Iterator<Item = (u64, u32)> + 'a {
-    let mut entries = index.entries().peekable();
-    let mut run: Vec<(u64, u32)> = Vec::new();
-    let mut at = 0usize;
-    std::iter::from_fn(move || {
-        while at >= run.len() {
-            run.clear();
-            at = 0;
-            let (key, id) = entries.next()?;
-            run.push((full(id), id));
-            while let Some((_, id)) = entries.next_if(|e| e.0 == key) {
-                run.push((full(id), id));
-            }
-            // An entry whose record no longer says what it was indexed by
-            // (it cannot happen) is left out.
-            run.retain(|&(h, _)| h != 0 && h as u32 as u64 == key);
-            run.sort_unstable();
-        }
-        let e = run.get(at).copied();
-        at += 1;
-        e
-    })
-}
-
 /// The audit's sparse facts ([`Note`]) in commit order, 12 bytes each: the
 /// MINI App tokens and audience of the few notes that have them (24 bytes)
 /// are kept apart. Chunked: no growth by doubling (half the list again, and
@@ -1045,16 +1011,6 @@ impl Store {
     /// entries of the two token indexes).
     pub fn reply_token_counts(&self) -> (usize, usize) {
         (self.by_reply_token_api.len(), self.by_reply_token_event.len())
-    }
-
-    /// Every (reply token, event) in [`token_order`].
-    pub fn reply_token_events(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
-        full_entries(&self.by_reply_token_event, move |e| self.events.get(e).map_or(0, |m| m.reply_token))
-    }
-
-    /// Every (reply token, reply request) in [`token_order`].
-    pub fn reply_token_requests(&self) -> impl Iterator<Item = (u64, RecordId)> + '_ {
-        full_entries(&self.by_reply_token_api, move |r| self.api_meta(r).map_or(0, |m| m.token))
     }
 
     /// Users an API record's body named.
