@@ -320,6 +320,16 @@ fn retry_keys() {
     let f = audit(&[send(0.0, U1, 400, Some("k2")), send(3.0, U1, 400, Some("k2"))]);
     assert_eq!(of(&f, "retry-key", "after a 409")[0].count, 2);
     assert!(of(&audit(&[send(0.0, U1, 500, Some("k3")), send(3.0, U1, 200, Some("k3"))]), "retry-key", "").is_empty());
+    // A key is reused when a Messaging API request sent it, whatever sent
+    // it again; MINI App requests alone are not this rule's.
+    let mini = |secs: f64, key: &str| {
+        let extra = json!({"kind": "miniapp", "x-line-retry-key": key});
+        api(secs, "POST", "/message/v3/notifier/send?target=service", 400, json!({}), Value::Null, extra)
+    };
+    let f = audit(&[send(0.0, U1, 400, Some("k4")), mini(3.0, "k4")]);
+    assert_eq!(of(&f, "retry-key", "after a 409")[0].count, 2, "{f:#?}");
+    let f = audit(&[mini(0.0, "k5"), mini(3.0, "k5")]);
+    assert!(of(&f, "retry-key", "after a 409").is_empty(), "{f:#?}");
 }
 
 #[test]

@@ -19,10 +19,11 @@ const RETRY_WINDOW_MS: Millis = 10 * 60_000;
 /// Cost: two passes over API records (a binary search in the failures of the same recipients), a sort of the retry keys, then the reused keys' records: O(records log records).
 fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut wrong_endpoint: Vec<RecordId> = Vec::new();
-    // Every retry key sent (MINI App requests' too, as the store indexes
-    // them), sorted below to find the ones used more than once: a look-up
-    // in the index per request read the requests at random.
-    let mut keys: Vec<u64> = Vec::new();
+    // Every retry key sent, and whether by a Messaging API request, sorted
+    // below to find the keys a Messaging API request sent that were used
+    // more than once (by any request the store indexes, MINI App ones
+    // too): a look-up in the index per request read the requests at random.
+    let mut keys: Vec<(u64, bool)> = Vec::new();
     // Sends without a key that failed (5xx, or no status where the source logs statuses).
     let mut failed: HashMap<(Sym, u64), Vec<(Millis, RecordId)>> = HashMap::new();
     let logs_status = |src: u32| {
@@ -60,7 +61,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     for (id, r) in cx.store.iter_kinds(|k| matches!(k, Kind::Api | Kind::MiniApp)) {
         let key = cx.api(r).map_or(0, |m| m.retry_key);
         if key != 0 {
-            keys.push(key);
+            keys.push((key, r.kind() == Kind::Api));
             if r.kind() == Kind::Api && !takes(r) {
                 wrong_endpoint.push(id);
             }
@@ -112,7 +113,10 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     );
     counted(out, cx.store, Rule::RetryKey, Severity::Warning, guideline::RETRY_KEY, msg, wrong_endpoint);
     keys.sort_unstable();
-    let reused = keys.chunk_by(|a, b| a == b).filter(|same| same.len() > 1).filter_map(|same| same.first().copied());
+    let reused = keys
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|same| same.len() > 1 && same.iter().any(|&(_, api)| api))
+        .filter_map(|same| same.first().map(|&(key, _)| key));
     let mut after_4xx: Vec<RecordId> = Vec::new();
     for key in reused {
         let mut v: Vec<(Millis, RecordId, u16)> = cx
