@@ -212,40 +212,6 @@ impl<const N: usize> HashIndex<N> {
             .map(|e| e.id())
     }
 
-    /// Every (key, id), in key order (keys equal: as [`HashIndex::get`]
-    /// gives them). An unsorted tail is sorted in a copy. Cost: O(n × levels).
-    pub fn entries(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
-        let tail: std::borrow::Cow<'_, [Entry<N>]> = if self.tail_sorted {
-            std::borrow::Cow::Borrowed(&self.tail)
-        } else {
-            let mut t = self.tail.clone();
-            t.sort();
-            std::borrow::Cow::Owned(t)
-        };
-        let mut runs: Vec<std::iter::Peekable<Box<dyn Iterator<Item = Entry<N>> + '_>>> = self
-            .levels
-            .iter()
-            .map(|l| (Box::new(l.sorted.iter().copied()) as Box<dyn Iterator<Item = Entry<N>>>).peekable())
-            .collect();
-        runs.push(
-            (Box::new((0..tail.len()).filter_map(move |i| tail.get(i).copied())) as Box<dyn Iterator<Item = Entry<N>>>)
-                .peekable(),
-        );
-        std::iter::from_fn(move || {
-            // The run with the smallest next key; the oldest among equals.
-            let mut best: Option<(usize, u64)> = None;
-            for (i, r) in runs.iter_mut().enumerate() {
-                if let Some(e) = r.peek()
-                    && best.is_none_or(|(_, h)| e.hash() < h)
-                {
-                    best = Some((i, e.hash()));
-                }
-            }
-            let (i, _) = best?;
-            runs.get_mut(i).and_then(Iterator::next).map(|e| (e.hash(), e.id()))
-        })
-    }
-
     pub fn contains(&self, hash: u64) -> bool {
         self.get(hash).next().is_some()
     }
@@ -268,26 +234,6 @@ impl<const N: usize> HashIndex<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn entries_in_key_order_across_run_and_tail() {
-        let mut ix = MultiIndex::default();
-        for i in 0..10_000u32 {
-            ix.insert(u64::from((i * 7919) % 1000) + 1, i);
-        }
-        for i in 0..100u32 {
-            ix.insert(u64::from(i % 10) + 1, 50_000 + i); // a tail, unsorted
-        }
-        let all: Vec<(u64, u32)> = ix.entries().collect();
-        assert_eq!(all.len(), ix.len());
-        assert!(all.windows(2).all(|w| w[0].0 <= w[1].0));
-        ix.prepare();
-        let mut by_get: Vec<u32> = ix.get(3).collect();
-        let mut by_entries: Vec<u32> = ix.entries().filter(|e| e.0 == 3).map(|e| e.1).collect();
-        by_get.sort_unstable();
-        by_entries.sort_unstable();
-        assert_eq!(by_get, by_entries);
-    }
 
     #[test]
     fn insert_get_across_merges() {
@@ -380,8 +326,5 @@ mod tests {
         }
         let ids: Vec<u32> = dup.get(3).collect();
         assert_eq!(ids, (0..50_000).filter(|i| i % 7 == 2).collect::<Vec<_>>());
-        let all: Vec<(u64, u32)> = dup.entries().collect();
-        assert_eq!(all.len(), 50_000);
-        assert!(all.windows(2).all(|w| w[0] < w[1]), "key order, ids ascending among equal keys");
     }
 }
