@@ -111,20 +111,25 @@ fn unescape_simple(literal: &str) -> Option<Cow<'_, str>> {
     Some(Cow::Owned(out))
 }
 
+/// 0x80 in each byte of the eight in `v` that equals `c`, and nowhere else
+/// (exact: no carry crosses a byte). For the scans done eight bytes at a
+/// time.
+pub(super) fn bytes_equal(v: u64, c: u8) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let v = v ^ (LO * u64::from(c));
+    !(((v & LOW7) + LOW7) | v | LOW7)
+}
+
 /// The first `needle` in `b`, eight bytes at a time. For the runs between
 /// a logged body's escapes (a dozen bytes between two escaped quotes),
 /// where `memchr`'s set-up per call outweighed the search.
 fn find_byte(b: &[u8], needle: u8) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let pattern = LO * u64::from(needle);
     let mut chunks = b.chunks_exact(8);
     let mut base = 0;
     for chunk in &mut chunks {
         let Ok(bytes) = <[u8; 8]>::try_from(chunk) else { break };
-        let v = u64::from_le_bytes(bytes) ^ pattern;
-        // 0x80 in each byte of `v` that is zero, and nowhere else.
-        let zero = !(((v & LOW7) + LOW7) | v | LOW7);
+        let zero = bytes_equal(u64::from_le_bytes(bytes), needle);
         if zero != 0 {
             return Some(base + (zero.trailing_zeros() / 8) as usize);
         }

@@ -88,16 +88,12 @@ pub(super) fn split_fields(line: &str, out: &mut [Span; MAX_FIELDS]) -> usize {
 /// call outweighs the search on such short runs) was a third of reading a
 /// guideline line.
 fn each_blank(b: &[u8], f: &mut impl FnMut(usize) -> bool) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    // 0x80 in each byte of `v` that is zero, and nowhere else.
-    let zero_bytes = |v: u64| !(((v & LOW7) + LOW7) | v | LOW7);
     let mut chunks = b.chunks_exact(8);
     let mut base = 0;
     for chunk in &mut chunks {
         let Ok(bytes) = <[u8; 8]>::try_from(chunk) else { break };
         let v = u64::from_le_bytes(bytes);
-        let mut m = zero_bytes(v ^ (LO * u64::from(b' '))) | zero_bytes(v ^ (LO * u64::from(b'\t')));
+        let mut m = super::bytes_equal(v, b' ') | super::bytes_equal(v, b'\t');
         while m != 0 {
             if !f(base + (m.trailing_zeros() / 8) as usize) {
                 return false;
