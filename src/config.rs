@@ -91,7 +91,7 @@ impl Threshold {
     pub fn default_text(&self) -> String {
         match self.unit {
             Unit::Count => self.default.to_string(),
-            Unit::Duration if self.default % 1000 == 0 => format!("{}s", self.default / 1000),
+            Unit::Duration if self.default.is_multiple_of(1000) => format!("{}s", self.default / 1000),
             Unit::Duration => format!("{}ms", self.default),
         }
     }

@@ -57,10 +57,10 @@ fn on_disk(dir: &Path) -> Vec<u64> {
             text = raw;
         }
         for l in String::from_utf8_lossy(&text).lines() {
-            if let Some(i) = l.find("\"seq-") {
-                if let Ok(n) = l[i + 5..i + 12].parse::<u64>() {
-                    out.push(n);
-                }
+            if let Some(i) = l.find("\"seq-")
+                && let Ok(n) = l[i + 5..i + 12].parse::<u64>()
+            {
+                out.push(n);
             }
         }
     }

@@ -80,7 +80,7 @@ pub fn load_with_progress(
         let t0 = std::time::Instant::now();
         if loader.apply(store, out, warn) {
             let t1 = std::time::Instant::now();
-            if loader.applied % CALLBACK_EVERY == 0 {
+            if loader.applied.is_multiple_of(CALLBACK_EVERY) {
                 committed(store);
             }
             commit_time += t1 - t0;

@@ -475,11 +475,13 @@ impl Follower {
             if t.seen {
                 continue;
             }
-            if t.no_fd && retry_fds && t.codec.is_none() {
-                if let Some(mut t) = self.files.remove(&id) {
-                    self.open_handle(&mut t);
-                    self.files.insert(id, t);
-                }
+            if t.no_fd
+                && retry_fds
+                && t.codec.is_none()
+                && let Some(mut t) = self.files.remove(&id)
+            {
+                self.open_handle(&mut t);
+                self.files.insert(id, t);
             }
             let Some(t) = self.files.get_mut(&id) else { continue };
             t.seen = true;

@@ -252,7 +252,7 @@ mod tests {
                 1..=3 => 63 + (seed >> 8) as u32 % 3,
                 _ => 1,
             };
-            let rid = if seed % 13 == 0 {
+            let rid = if seed.is_multiple_of(13) {
                 format!("req-{i}")
             } else {
                 format!("{:08x}-c5d6-4d00-9e69-{:012x}", i, seed & 0xffff_ffff_ffff)
