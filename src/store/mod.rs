@@ -99,6 +99,36 @@ impl Interner {
     }
 }
 
+/// What [`Store::timeline_step`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimelineStep {
+    /// The timeline took records in.
+    Merged,
+    /// A build went on; the timeline shows what it did.
+    Working,
+    /// Records wait to be taken in with more (see [`Store::timeline_step`]).
+    Waiting,
+    /// The timeline has every record.
+    Done,
+}
+
+/// What [`Store::timeline_step`] knows of the records the timeline lacks.
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    /// Records below this were looked at...
+    scanned: RecordId,
+    /// ...and the earliest key among those the timeline lacks.
+    earliest: (Millis, RecordId),
+    /// Merging by look-ups until the timeline has the records below this.
+    merge_until: RecordId,
+}
+
+impl Default for Waiting {
+    fn default() -> Self {
+        Waiting { scanned: 0, earliest: (Millis::MAX, RecordId::MAX), merge_until: 0 }
+    }
+}
+
 /// The audit's sparse facts ([`Note`]) in commit order, 12 bytes each: the
 /// MINI App tokens and audience of the few notes that have them (24 bytes)
 /// are kept apart. Chunked: no growth by doubling (half the list again, and
@@ -592,6 +622,9 @@ pub struct Store {
     order: timeline::Timeline,
     /// [`Store::timeline`]'s buffer for the records to merge.
     merging: Vec<(Millis, RecordId)>,
+    /// The earliest key of the records the timeline lacks, as far as
+    /// [`Store::timeline_step`] has looked (see [`Waiting`]).
+    waiting: Waiting,
     /// Index every request ID (`lookup`), or only those of requests sent
     /// with a retry key, the only ones a 409's `x-line-accepted-request-id`
     /// can name (`report` and the screen, which look nothing else up by
@@ -870,6 +903,10 @@ impl Store {
         id
     }
 
+    fn source_of(&self, id: RecordId) -> u32 {
+        self.time_and_source(id).map_or(0, |x| x.1)
+    }
+
     fn key(&self, id: RecordId) -> (Millis, RecordId) {
         (self.time_and_source(id).map_or(i64::MIN, |x| x.0), id)
     }
@@ -885,6 +922,60 @@ impl Store {
         // As `decode` makes it: clamped to what a record holds.
         let source = crate::model::Loc::new(run.source, 0).source();
         Some((Record::from_meta(crate::model::Loc::new(0, 0), ts, 0, NONE, 0).ts(), source))
+    }
+
+    /// The times ([`Record::ts`]) of the records `first..first + out.len()`,
+    /// and their sources when `sources` is given (the same length), read in
+    /// order: [`Store::time_and_source`] a record, with the chunk and the
+    /// run found once for all (the timeline's build reads millions).
+    fn times_into(&self, first: RecordId, out: &mut [Millis], mut sources: Option<&mut [u32]>) {
+        let end = first as usize + out.len();
+        let mut id = first as usize;
+        while id < end {
+            let c = id / CHUNK;
+            let run_i = self.chunk_runs.get(c).and_then(|&lo| {
+                let runs = self.runs.get(lo as usize..)?;
+                Some(lo as usize + runs.partition_point(|r| r.first as usize <= id).checked_sub(1)?)
+            });
+            let (Some(chunk), Some(run_i)) = (self.chunks.get(c), run_i) else { break };
+            // A run at a time within the chunk.
+            for run_i in run_i.. {
+                let Some(run) = self.runs.get(run_i) else { break };
+                let upto = end
+                    .min(c * CHUNK + chunk.len())
+                    .min(self.runs.get(run_i + 1).map_or(usize::MAX, |r| r.first as usize));
+                if upto <= id {
+                    break;
+                }
+                let i = id - first as usize;
+                let (Some(stored), Some(slots)) =
+                    (chunk.get(id % CHUNK..).and_then(|x| x.get(..upto - id)), out.get_mut(i..i + (upto - id)))
+                else {
+                    break;
+                };
+                for (slot, st) in slots.iter_mut().zip(stored) {
+                    *slot = if st.dt == NO_TIME { i64::MIN } else { crate::model::held_ts(run.t0 + i64::from(st.dt)) };
+                }
+                if let Some(s) = sources.as_deref_mut().and_then(|s| s.get_mut(i..i + (upto - id))) {
+                    s.fill(crate::model::Loc::new(run.source, 0).source());
+                }
+                id = upto;
+                if id >= end || id.is_multiple_of(CHUNK) {
+                    break;
+                }
+            }
+            if id < end && !id.is_multiple_of(CHUNK) {
+                break;
+            }
+        }
+        // Past the last record (not asked for).
+        let done = id.saturating_sub(first as usize);
+        if let Some(rest) = out.get_mut(done..) {
+            rest.fill(i64::MIN);
+        }
+        if let Some(rest) = sources.and_then(|s| s.get_mut(done..)) {
+            rest.fill(0);
+        }
     }
 
     /// How many records the timeline holds (less than [`Store::len`] while
@@ -903,9 +994,16 @@ impl Store {
     }
 
     /// [`Store::timeline`], taking in at most `most` of the records it
-    /// lacks (the oldest first): the screen merges a large batch in slices
-    /// so that a key waits for one slice, not for the whole batch.
+    /// lacks (the oldest first), by look-ups (a build under way is finished
+    /// first).
     pub fn timeline_some(&mut self, most: usize) -> timeline::Order<'_> {
+        if self.order.rebuilding() {
+            let mut order = std::mem::take(&mut self.order);
+            while order.rebuild_some(usize::MAX, &|id| self.key(id), &|id, out, src| self.times_into(id, out, src))
+                == Some(false)
+            {}
+            self.order = order;
+        }
         let start = self.order.len() as RecordId;
         let len = (self.len() as RecordId).min(start.saturating_add(u32::try_from(most).unwrap_or(u32::MAX)));
         if start < len {
@@ -919,11 +1017,87 @@ impl Store {
             new.extend((start..len).map(|id| self.key(id)));
             new.sort_unstable();
             let mut order = std::mem::take(&mut self.order);
-            order.merge(&new, &|id| self.key(id), &|id| self.time_and_source(id).map_or(0, |x| x.1));
+            order.merge(&new, &|id| self.key(id), &|id| self.source_of(id));
             self.order = order;
             self.merging = new;
         }
+        self.waiting = Waiting::default();
         self.order.view()
+    }
+
+    /// One step of bringing the timeline up to date, about `most` records'
+    /// worth, as the screen takes what it reads. Records that land at its
+    /// end are merged by look-ups (O(k)); others, while `reading`, wait
+    /// until they are a quarter of the timeline, then it is built again
+    /// with them, a step at a time (see `timeline::Rebuild`): each record is
+    /// read about five times in all, in order, where merging each by
+    /// look-ups costs a few random reads and moves every position after it.
+    /// Once reading is done, whichever of the two is cheaper.
+    pub fn timeline_step(&mut self, most: usize, reading: bool) -> TimelineStep {
+        if self.order.rebuilding() {
+            let mut order = std::mem::take(&mut self.order);
+            let step = order.rebuild_some(most, &|id| self.key(id), &|id, out, src| self.times_into(id, out, src));
+            self.order = order;
+            return match step {
+                Some(false) => TimelineStep::Working,
+                Some(true) => {
+                    self.waiting = Waiting::default();
+                    TimelineStep::Merged
+                }
+                // The lanes cannot hold them: merged by look-ups.
+                None => {
+                    self.timeline_some(most);
+                    TimelineStep::Merged
+                }
+            };
+        }
+        let (n, len) = (self.order.len() as RecordId, self.len() as RecordId);
+        if n >= len {
+            return TimelineStep::Done;
+        }
+        if self.waiting.merge_until > n {
+            let until = self.waiting.merge_until;
+            self.timeline_some(most);
+            self.waiting.merge_until = until;
+            return TimelineStep::Merged;
+        }
+        // The earliest key waiting, each record read once while it waits.
+        let from = self.waiting.scanned.max(n);
+        let mut earliest = self.waiting.earliest;
+        let mut times = vec![0; 4096];
+        for start in (from..len).step_by(4096) {
+            let part = times.get_mut(..(len - start).min(4096) as usize).unwrap_or_default();
+            self.times_into(start, part, None);
+            for (&t, id) in part.iter().zip(start..) {
+                earliest = earliest.min((t, id));
+            }
+        }
+        self.waiting.scanned = len;
+        self.waiting.earliest = earliest;
+        let at_end = self.order.view().last().is_none_or(|id| self.key(id) < earliest);
+        let (k, n) = (len - n, n);
+        // A build reads every record, a merge by look-ups a few random
+        // places a new record: about ten times the cost a record.
+        let build = self.order.in_lanes()
+            && match (at_end, reading) {
+                // Appended by look-ups, unless they outnumber the timeline
+                // (then they need sorting more than merging).
+                (true, _) => k > n,
+                (false, true) => k >= n / 4,
+                (false, false) => k > n / 9,
+            };
+        let mut order = std::mem::take(&mut self.order);
+        let started = build && order.start_rebuild(len, earliest, &|id| self.key(id));
+        self.order = order;
+        if started {
+            return self.timeline_step(most, reading);
+        }
+        if reading && !at_end && self.order.in_lanes() {
+            return TimelineStep::Waiting;
+        }
+        self.timeline_some(most);
+        self.waiting.merge_until = len;
+        TimelineStep::Merged
     }
 
     /// Point a record at its side-table entry.

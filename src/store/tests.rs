@@ -733,3 +733,96 @@ fn a_line_that_is_not_utf8_leaves_the_lines_around_it_as_they_were() {
     want.insert(1, (Kind::Unparsed, want[0].1, 0, String::new()));
     assert_eq!(kinds(&damaged), want);
 }
+
+#[test]
+fn the_screen_appends_by_look_ups_and_builds_again_for_records_inside() {
+    use crate::model::{Loc, Method};
+    let mut s = Store::new();
+    let mut all: Vec<(Millis, RecordId)> = Vec::new();
+    let mut add = |s: &mut Store, src: u32, times: std::ops::Range<i64>| {
+        while s.sources.len() <= src as usize {
+            s.sources.push(Source::default());
+        }
+        for (i, ts) in times.enumerate() {
+            let r = Record::new(ts, Loc::new(src, i as u64 * 100), Kind::Api, Method::Get, 200, NONE, NONE);
+            all.push((ts, s.append(r)));
+        }
+        let mut want = all.clone();
+        want.sort();
+        want.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+    };
+    // Steps until the timeline has taken everything in (or waits).
+    let settle = |s: &mut Store, reading: bool| {
+        let mut steps = Vec::new();
+        loop {
+            let step = s.timeline_step(1_000, reading);
+            steps.push(step);
+            if matches!(step, TimelineStep::Waiting | TimelineStep::Done) || steps.len() > 1_000 {
+                return steps;
+            }
+        }
+    };
+    // The first file: a build (nothing to merge into), a few steps.
+    let want = add(&mut s, 0, 0..10_000);
+    let steps = settle(&mut s, true);
+    assert!(steps.contains(&TimelineStep::Working) && steps.ends_with(&[TimelineStep::Merged, TimelineStep::Done]));
+    assert_eq!(s.timeline().to_vec(), want);
+    // Records after the end are taken in while reading.
+    let want = add(&mut s, 1, 20_000..21_000);
+    assert_eq!(settle(&mut s, true), [TimelineStep::Merged, TimelineStep::Done]);
+    assert_eq!(s.order().to_vec(), want);
+    // Records inside wait while reading, until they are a quarter of it.
+    add(&mut s, 2, 5_000..6_000);
+    assert_eq!(settle(&mut s, true), [TimelineStep::Waiting]);
+    assert_eq!(s.order().len(), 11_000);
+    add(&mut s, 2, 6_000..7_000);
+    assert_eq!(settle(&mut s, true), [TimelineStep::Waiting]);
+    let want = add(&mut s, 2, 7_000..8_000);
+    let steps = settle(&mut s, true);
+    assert!(steps.contains(&TimelineStep::Working), "{steps:?}");
+    assert_eq!(steps.last(), Some(&TimelineStep::Done));
+    assert_eq!(s.order().to_vec(), want);
+    // Once reading is done: a few inside by look-ups, more by a build.
+    let want = add(&mut s, 3, 3_000..3_100);
+    assert_eq!(settle(&mut s, false), [TimelineStep::Merged, TimelineStep::Done]);
+    assert_eq!(s.order().to_vec(), want);
+    let want = add(&mut s, 5, 100..3_000);
+    assert!(settle(&mut s, false).contains(&TimelineStep::Working));
+    assert_eq!(s.order().to_vec(), want);
+    assert!(s.order.in_lanes());
+    // A build under way is finished by the merge all at once.
+    add(&mut s, 4, 0..20_000);
+    assert_eq!(s.timeline_step(1_000, true), TimelineStep::Working);
+    let want = add(&mut s, 4, 30_000..30_010);
+    assert_eq!(s.timeline().to_vec(), want);
+}
+
+#[test]
+fn times_read_in_order_are_the_records_times_and_sources() {
+    use crate::model::{Loc, Method};
+    let mut s = Store::new();
+    for _ in 0..3 {
+        s.sources.push(Source::default());
+    }
+    // Runs of a source each, times a month apart and going back, untimed
+    // records, over several chunks.
+    for i in 0..(2 * CHUNK + 777) {
+        let src = ((i / 1000) % 3) as u32;
+        let ts = match i % 1013 {
+            0 => i64::MIN,
+            _ => 1_763_625_600_000 + i as i64 + (i / 3001) as i64 * 30 * 86_400_000 - (i % 3) as i64 * 1_000,
+        };
+        s.append(Record::new(ts, Loc::new(src, i as u64 * 10), Kind::Api, Method::Post, 200, NONE, NONE));
+    }
+    assert!(s.runs.len() > 100);
+    let n = s.len() as RecordId;
+    for (first, len) in [(0, 10), (0, n as usize), (999, 3), (CHUNK as RecordId - 5, 10), (n - 3, 10), (n, 2)] {
+        let mut times = vec![7; len];
+        let mut sources = vec![7; len];
+        s.times_into(first, &mut times, Some(&mut sources));
+        for (i, (&t, &src)) in times.iter().zip(&sources).enumerate() {
+            let want = s.time_and_source(first + i as RecordId).unwrap_or((i64::MIN, 0));
+            assert_eq!((t, src), want, "record {}", first as usize + i);
+        }
+    }
+}

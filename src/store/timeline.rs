@@ -25,6 +25,10 @@ use crate::time::Millis;
 /// What the timeline orders by: the time, then the id (commit order).
 pub type Key = (Millis, RecordId);
 
+/// Reads the times of the records `first..first + out.len()` into `out`,
+/// and their sources when asked (the store's records, in order).
+pub(super) type ReadTimes<'a> = dyn Fn(RecordId, &mut [Millis], Option<&mut [u32]>) + 'a;
+
 /// The most lanes a byte names (one value is left for "no lane").
 const MAX_LANES: usize = 255;
 /// [`Lanes::of_source`] of a source that has no lane yet.
@@ -33,6 +37,8 @@ const NO_LANE: u8 = u8::MAX;
 #[derive(Debug)]
 pub struct Timeline {
     repr: Repr,
+    /// A build of the timeline with more records, under way.
+    rebuild: Option<Box<Rebuild>>,
 }
 
 #[derive(Debug)]
@@ -43,7 +49,7 @@ enum Repr {
 
 impl Default for Timeline {
     fn default() -> Self {
-        Timeline { repr: Repr::Lanes(Lanes::default()) }
+        Timeline { repr: Repr::Lanes(Lanes::default()), rebuild: None }
     }
 }
 
@@ -67,7 +73,7 @@ struct Lanes {
 
 /// One source's records in id order, which is their time order; or (the
 /// exceptions' lane) records out of their source's order, by key.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Lane {
     /// Runs of consecutive ids: (place in the lane, first id).
     segs: Vec<(u32, RecordId)>,
@@ -205,17 +211,10 @@ impl Lanes {
     /// Lay the counts out for `lanes` lanes (a power of two, so a new lane
     /// seldom moves them) and count from block `from` on.
     fn recount(&mut self, from: usize) {
-        let stride = self.lanes.len().next_power_of_two().max(4);
+        let (stride, shift) = layout(self.lanes.len());
         let from = if stride != self.stride {
             self.stride = stride;
-            // A few counts every block: half a byte a position for the
-            // common few lanes (a look-up scans 64 tags on average), a
-            // quarter for more.
-            self.shift = match stride {
-                0..=16 => 7,
-                17..=64 => 10,
-                _ => 12,
-            };
+            self.shift = shift;
             0
         } else {
             from
@@ -253,6 +252,20 @@ impl Lanes {
                 .map(|l| l.segs.capacity() * 8 + l.ids.capacity() * 4 + std::mem::size_of::<Lane>())
                 .sum::<usize>()
     }
+}
+
+/// The counts' stride (lanes to a power of two, so a new lane seldom
+/// moves them) and the shift of their blocks for `lanes` lanes: a few
+/// counts every block, half a byte a position for the common few lanes (a
+/// look-up scans 64 tags on average), a quarter for more.
+fn layout(lanes: usize) -> (usize, u32) {
+    let stride = lanes.next_power_of_two().max(4);
+    let shift = match stride {
+        0..=16 => 7,
+        17..=64 => 10,
+        _ => 12,
+    };
+    (stride, shift)
 }
 
 /// How many of `tags` are `t`. Counted in bytes, 255 at a time, so the
@@ -351,65 +364,215 @@ impl Timeline {
     pub fn view(&self) -> Order<'_> {
         Order { t: self }
     }
+
+    /// Whether a build with more records is under way (see [`Rebuild`]).
+    pub(super) fn rebuilding(&self) -> bool {
+        self.rebuild.is_some()
+    }
+
+    /// Start building the timeline again with every record below `upto`
+    /// (see [`Rebuild`]); false (nothing started) for a list of ids.
+    pub(super) fn start_rebuild(&mut self, upto: RecordId, earliest: Key, key: &dyn Fn(RecordId) -> Key) -> bool {
+        let Repr::Lanes(l) = &self.repr else { return false };
+        let Ok(next) = RecordId::try_from(l.tags.len()) else { return false };
+        if upto <= next {
+            return false;
+        }
+        let lanes = Lanes {
+            lanes: l.lanes.clone(),
+            of_source: l.of_source.clone(),
+            exceptions: l.exceptions,
+            ..Lanes::default()
+        };
+        // The positions before the earliest new record stay as they are.
+        let keep = l.tags.len() - gallop_back(l.tags.len(), |p| l.get(p).is_some_and(|x| key(x) > earliest));
+        self.rebuild = Some(Box::new(Rebuild { l: lanes, next, upto, keep, late: Vec::new(), merge: None }));
+        true
+    }
+
+    /// Go on with the build for about `work` records' worth. `Some(true)`:
+    /// done, the timeline has every record below its `upto`; `Some(false)`:
+    /// not yet; `None`: no build, or the lanes cannot hold the records (the
+    /// build is dropped and nothing changed: merge them instead).
+    pub(super) fn rebuild_some(
+        &mut self,
+        work: usize,
+        key: &dyn Fn(RecordId) -> Key,
+        times: &ReadTimes<'_>,
+    ) -> Option<bool> {
+        let r = self.rebuild.as_mut()?;
+        let mut budget = work;
+        // The new records in their lanes, in id order.
+        while r.next < r.upto && budget > 0 {
+            let n = (r.upto - r.next).min(u32::try_from(budget).unwrap_or(u32::MAX)).min(1 << 16);
+            let (mut times_of, mut sources) = (vec![0; n as usize], vec![0; n as usize]);
+            times(r.next, &mut times_of, Some(&mut sources));
+            let keys: Vec<Key> = times_of.into_iter().zip(r.next..).collect();
+            let p = classify(&r.l, r.next, &keys, &sources);
+            let exceptions = exceptions_of(&r.l) + r.late.len() + p.late.len();
+            if !fits(&p, r.l.exceptions.is_some(), exceptions, r.upto as usize) {
+                self.rebuild = None;
+                return None;
+            }
+            apply(&mut r.l, r.next, &p);
+            r.late.extend(p.late);
+            r.next += n;
+            budget -= n as usize;
+        }
+        if r.next < r.upto {
+            return Some(false);
+        }
+        if r.merge.is_none() {
+            take_late(&mut r.l, std::mem::take(&mut r.late), key);
+            (r.l.stride, r.l.shift) = layout(r.l.lanes.len());
+            // Exactly: the shown timeline is still there beside it.
+            r.l.tags.reserve_exact(r.upto as usize);
+            r.l.marks.reserve_exact((r.upto as usize).div_ceil(r.l.block()) * r.l.stride);
+            let mut m = LaneMerge::new(&r.l);
+            // The kept positions and their counts, when laid out alike (the
+            // exceptions' lane keeps its first places too: the new ones come
+            // after the earliest new record).
+            if let Repr::Lanes(old) = &self.repr
+                && (old.stride, old.shift) == (r.l.stride, r.l.shift)
+                && let Some(tags) = old.tags.get(..r.keep)
+                && let Some(marks) = old.marks.get(..r.keep.div_ceil(old.block()) * old.stride)
+            {
+                r.l.tags.extend_from_slice(tags);
+                r.l.marks.extend_from_slice(marks);
+                let counts = old.counts_at(r.keep);
+                for (p, &c) in m.placed.iter_mut().zip(&counts) {
+                    *p = c;
+                }
+            }
+            for t in 0..r.l.lanes.len() {
+                let k = m.next_key(&r.l, t, key, times);
+                if let Some(h) = m.head.get_mut(t) {
+                    *h = k;
+                }
+            }
+            m.build();
+            r.merge = Some(m);
+        }
+        let (l, m) = (&mut r.l, r.merge.as_mut()?);
+        let total = r.upto as usize;
+        let mask = l.block() - 1;
+        let steps = budget.saturating_mul(POSITIONS_A_UNIT).max(1);
+        for _ in 0..steps.min(total - l.tags.len().min(total)) {
+            if l.tags.len() & mask == 0 {
+                // The counts before this block.
+                l.marks.extend_from_slice(&m.placed);
+                l.marks.resize(l.marks.len() + l.stride - m.placed.len(), 0);
+            }
+            // The lanes hold `total` records between them: no lane runs
+            // out first (checked once done).
+            let w = m.tree.first().copied().unwrap_or(0);
+            l.tags.push(w as u8);
+            let t = usize::from(w);
+            if let Some(p) = m.placed.get_mut(t) {
+                *p += 1;
+            }
+            let k = m.next_key(l, t, key, times);
+            if let Some(h) = m.head.get_mut(t) {
+                *h = k;
+            }
+            m.replay(w);
+        }
+        if l.tags.len() < total {
+            return Some(false);
+        }
+        let r = self.rebuild.take()?;
+        let placed = r.merge.as_ref().map(|m| &m.placed);
+        let whole = placed.is_some_and(|p| p.iter().zip(&r.l.lanes).all(|(&p, lane)| p == lane.len));
+        if r.l.tags.len() != total || !whole {
+            // The lanes and the records disagree (a bug): the merge by
+            // look-ups answers instead.
+            return None;
+        }
+        self.repr = Repr::Lanes(r.l);
+        Some(true)
+    }
 }
 
-/// Merge into the lanes; false (nothing changed) when the lanes would
-/// take more room than a list of ids: records out of their source's time
-/// order past one in 64, sources past what a byte names, or sources whose
-/// records interleave one by one (a run of ids a record).
-fn merge_lanes(l: &mut Lanes, new: &[Key], key: &dyn Fn(RecordId) -> Key, source: &dyn Fn(RecordId) -> u32) -> bool {
-    let old_len = l.tags.len();
-    let Some(first) = u32::try_from(old_len).ok() else { return false };
-    let total = old_len + new.len();
-    // Check first, in id order. `of`: per new record, its source, or
-    // `OUT_OF_ORDER` for a record earlier than the one before it in its
-    // source (a line another clock wrote): the exceptions' lane keeps those.
-    const OUT_OF_ORDER: u32 = u32::MAX;
-    let mut lanes = l.lanes.len();
-    let mut segs: usize = l.lanes.iter().map(|x| x.segs.len()).sum();
-    let mut last: foldhash::HashMap<u32, (Key, RecordId)> = foldhash::HashMap::default();
-    let mut of: Vec<u32> = Vec::with_capacity(new.len());
-    let mut late: Vec<Key> = Vec::new();
-    // The new keys by id (they are every id from `first` on), not read
-    // from the store again.
-    let mut keys: Vec<Key> = vec![(0, 0); new.len()];
-    for &k in new {
-        if let Some(slot) = keys.get_mut((k.1 - first) as usize) {
-            *slot = k;
-        }
-    }
-    for (id, &k) in (first..).zip(&keys) {
-        let s = source(id);
-        let prev = match last.get(&s) {
-            Some(&p) => Some(p),
-            None => {
-                let lane = l.of_source.get(s as usize).copied().unwrap_or(NO_LANE);
-                if lane == NO_LANE {
-                    lanes += 1;
+/// A record earlier than the one before it in its source (a line another
+/// clock wrote): the exceptions' lane keeps those.
+const OUT_OF_ORDER: u32 = u32::MAX;
+
+/// Where new records go, worked out before anything changes.
+struct Placing {
+    /// Per new record (in id order): its source, or [`OUT_OF_ORDER`].
+    of: Vec<u32>,
+    /// The keys of those out of order.
+    late: Vec<Key>,
+    /// Per source: its last new record in order (key, id).
+    last: foldhash::HashMap<u32, (Key, RecordId)>,
+    /// Lanes, and runs of ids in them, once the new records are in.
+    lanes: usize,
+    segs: usize,
+}
+
+/// Sort the records `first..first + keys.len()` (`keys` and `sources` by
+/// id) into lanes. Cost: O(k).
+fn classify(l: &Lanes, first: RecordId, keys: &[Key], sources: &[u32]) -> Placing {
+    let mut p = Placing {
+        of: Vec::with_capacity(keys.len()),
+        late: Vec::new(),
+        last: foldhash::HashMap::default(),
+        lanes: l.lanes.len(),
+        segs: l.lanes.iter().map(|x| x.segs.len()).sum(),
+    };
+    // The source of the record before and its last (key, id): records come
+    // in runs of one source, so the map is asked only when it changes.
+    let mut cur: Option<(u32, Option<(Key, RecordId)>)> = None;
+    for ((id, &k), &s) in (first..).zip(keys).zip(sources) {
+        let prev = match cur {
+            Some((c, prev)) if c == s => prev,
+            _ => {
+                if let Some((c, Some(last))) = cur {
+                    p.last.insert(c, last);
                 }
-                l.lanes.get(usize::from(lane)).and_then(|x| Some((x.last?, x.last_id()?)))
+                match p.last.get(&s) {
+                    Some(&x) => Some(x),
+                    None => {
+                        let lane = l.of_source.get(s as usize).copied().unwrap_or(NO_LANE);
+                        if lane == NO_LANE {
+                            p.lanes += 1;
+                        }
+                        l.lanes.get(usize::from(lane)).and_then(|x| Some((x.last?, x.last_id()?)))
+                    }
+                }
             }
         };
-        if prev.is_some_and(|p| k < p.0) {
-            of.push(OUT_OF_ORDER);
-            late.push(k);
+        if prev.is_some_and(|x| k < x.0) {
+            p.of.push(OUT_OF_ORDER);
+            p.late.push(k);
+            cur = Some((s, prev));
             continue;
         }
-        if prev.is_none_or(|p| p.1 + 1 != id) {
-            segs += 1;
+        if prev.is_none_or(|x| x.1 + 1 != id) {
+            p.segs += 1;
         }
-        of.push(s);
-        last.insert(s, (k, id));
+        p.of.push(s);
+        cur = Some((s, Some((k, id))));
     }
-    let exceptions = l.exceptions.and_then(|t| l.lanes.get(usize::from(t))).map_or(0, |x| x.ids.len());
-    if l.exceptions.is_none() && !late.is_empty() {
-        lanes += 1;
+    if let Some((c, Some(last))) = cur {
+        p.last.insert(c, last);
     }
-    if lanes > MAX_LANES || (exceptions + late.len()) * 64 > total + (1 << 16) || segs * 8 > total * 2 + (1 << 16) {
-        return false;
-    }
-    // The lanes.
-    for (id, &s) in (first..).zip(&of) {
+    p
+}
+
+/// Whether lanes hold `total` records better than a list of ids would,
+/// with `exceptions` of them out of their source's order: not past one in
+/// 64 out of order, sources past what a byte names, or sources whose
+/// records interleave one by one (a run of ids a record).
+fn fits(p: &Placing, had_exceptions: bool, exceptions: usize, total: usize) -> bool {
+    let lanes = p.lanes + usize::from(!had_exceptions && !p.late.is_empty());
+    lanes <= MAX_LANES && exceptions * 64 <= total + (1 << 16) && p.segs * 8 <= total * 2 + (1 << 16)
+}
+
+/// Put the records `first..` of `p` in their lanes (those out of order
+/// are the caller's to add, see [`take_late`]).
+fn apply(l: &mut Lanes, first: RecordId, p: &Placing) {
+    for (id, &s) in (first..).zip(&p.of) {
         if s == OUT_OF_ORDER {
             continue;
         }
@@ -418,20 +581,68 @@ fn merge_lanes(l: &mut Lanes, new: &[Key], key: &dyn Fn(RecordId) -> Key, source
             lane.push(id);
         }
     }
-    for (s, (k, _)) in last {
+    for (&s, &(k, _)) in &p.last {
         let t = l.of_source.get(s as usize).copied().unwrap_or(NO_LANE);
         if let Some(lane) = l.lanes.get_mut(usize::from(t)) {
             lane.last = Some(k);
         }
     }
-    if !late.is_empty() && l.exceptions.is_none() {
+    if !p.late.is_empty() && l.exceptions.is_none() {
         l.exceptions = Some(l.lanes.len() as u8);
         l.lanes.push(Lane::default());
     }
+}
+
+/// Add the records out of order, `late`, to the exceptions' lane: both in
+/// key order, one merge.
+fn take_late(l: &mut Lanes, mut late: Vec<Key>, key: &dyn Fn(RecordId) -> Key) {
+    let Some(lane) = l.exceptions.and_then(|t| l.lanes.get_mut(usize::from(t))) else { return };
+    if late.is_empty() {
+        return;
+    }
+    late.sort_unstable();
+    let old = std::mem::take(&mut lane.ids);
+    let mut merged = Vec::with_capacity(old.len() + late.len());
+    let mut a = old.into_iter().peekable();
+    for k in late {
+        while let Some(x) = a.next_if(|&x| key(x) < k) {
+            merged.push(x);
+        }
+        merged.push(k.1);
+    }
+    merged.extend(a);
+    lane.len = merged.len() as u32;
+    lane.ids = merged;
+}
+
+/// Records out of order in the exceptions' lane.
+fn exceptions_of(l: &Lanes) -> usize {
+    l.exceptions.and_then(|t| l.lanes.get(usize::from(t))).map_or(0, |x| x.ids.len())
+}
+
+/// Merge into the lanes; false (nothing changed) when the lanes would
+/// take more room than a list of ids (see [`fits`]).
+fn merge_lanes(l: &mut Lanes, new: &[Key], key: &dyn Fn(RecordId) -> Key, source: &dyn Fn(RecordId) -> u32) -> bool {
+    let old_len = l.tags.len();
+    let Some(first) = u32::try_from(old_len).ok() else { return false };
+    // The new keys by id (they are every id from `first` on), not read
+    // from the store again.
+    let mut keys: Vec<Key> = vec![(0, 0); new.len()];
+    for &k in new {
+        if let Some(slot) = keys.get_mut((k.1 - first) as usize) {
+            *slot = k;
+        }
+    }
+    let sources: Vec<u32> = (first..).take(keys.len()).map(source).collect();
+    let p = classify(l, first, &keys, &sources);
+    if !fits(&p, l.exceptions.is_some(), exceptions_of(l) + p.late.len(), old_len + new.len()) {
+        return false;
+    }
+    apply(l, first, &p);
     if l.lanes.len() > l.stride {
         l.recount(0);
     }
-    let tag = |id: RecordId| match of.get((id - first) as usize).copied() {
+    let tag = |id: RecordId| match p.of.get((id - first) as usize).copied() {
         Some(OUT_OF_ORDER) => l.exceptions.unwrap_or(0),
         s => l.of_source.get(s.unwrap_or(0) as usize).copied().unwrap_or(0),
     };
@@ -444,25 +655,198 @@ fn merge_lanes(l: &mut Lanes, new: &[Key], key: &dyn Fn(RecordId) -> Key, source
     l.tags = tags;
     l.recount(first_moved >> l.shift);
     // The exceptions' ids last: old places were read with the old list.
-    if let Some(lane) = l.exceptions.and_then(|t| l.lanes.get_mut(usize::from(t)))
-        && !late.is_empty()
-    {
-        // Both in key order: one merge.
-        late.sort_unstable();
-        let old = std::mem::take(&mut lane.ids);
-        let mut merged = Vec::with_capacity(old.len() + late.len());
-        let mut a = old.into_iter().peekable();
-        for k in late {
-            while let Some(x) = a.next_if(|&x| key(x) < k) {
-                merged.push(x);
-            }
-            merged.push(k.1);
-        }
-        merged.extend(a);
-        lane.len = merged.len() as u32;
-        lane.ids = merged;
-    }
+    take_late(l, p.late, key);
     true
+}
+
+/// The timeline built again with every record below `upto`, a step at a
+/// time (see [`Timeline::rebuild_some`]): the new records are put in their
+/// lanes, then the lanes, each in key order, are merged into positions. A
+/// merge of k records into n by look-ups (as [`merge_lanes`] does) costs k
+/// random reads of the store, a few each, plus moving every position after
+/// the earliest of them; this costs a read of every record, in each lane's
+/// order, so a few times cheaper a record: the screen takes what it read
+/// while reading this way (a build every time the records grow by a
+/// quarter: about five reads a record in all, whatever the order files come
+/// in), and merges by look-ups what lands at the end.
+#[derive(Debug)]
+struct Rebuild {
+    /// The lanes with the new records (the shown timeline keeps its own
+    /// until the build is done); positions and counts as merged so far.
+    l: Lanes,
+    /// The next record to put in its lane; the build takes the ids below `upto`.
+    next: RecordId,
+    upto: RecordId,
+    /// The shown timeline's first positions, before the earliest new
+    /// record: kept as they are.
+    keep: usize,
+    /// The keys of new records out of their source's order.
+    late: Vec<Key>,
+    /// Once every record is in its lane: merging them.
+    merge: Option<LaneMerge>,
+}
+
+/// The lanes' merge, a loser tree over their next records: per lane, how
+/// many are placed, the run of ids its next one is in and its next keys
+/// read ahead (read in order, a few dozen at a time); per node, the lane
+/// that lost there (node 0: the one that won).
+#[derive(Debug)]
+struct LaneMerge {
+    placed: Vec<u32>,
+    seg: Vec<usize>,
+    ahead: Vec<Ahead>,
+    /// Per lane (the leaves, padded to a power of two): its next key
+    /// ([`packed`]), `u128::MAX` once it has none.
+    head: Vec<u128>,
+    tree: Vec<u16>,
+}
+
+/// Keys read ahead for a lane.
+#[derive(Debug, Default)]
+struct Ahead {
+    keys: Vec<u128>,
+    at: usize,
+}
+
+/// Positions merged for one unit of [`Timeline::rebuild_some`]'s work (a
+/// unit is a record put in its lane).
+const POSITIONS_A_UNIT: usize = 4;
+
+/// Keys a lane reads at once.
+const AHEAD: usize = 64;
+
+/// A key as one number that orders as the key does (a lane's next key is
+/// compared a few times for every position).
+fn packed(k: Key) -> u128 {
+    (u128::from((k.0 as u64) ^ (1 << 63)) << 32) | u128::from(k.1)
+}
+
+impl LaneMerge {
+    fn new(l: &Lanes) -> LaneMerge {
+        let n = l.lanes.len().next_power_of_two().max(2);
+        LaneMerge {
+            placed: vec![0; l.lanes.len()],
+            seg: vec![0; l.lanes.len()],
+            ahead: (0..l.lanes.len()).map(|_| Ahead::default()).collect(),
+            head: vec![u128::MAX; n],
+            tree: vec![0; n],
+        }
+    }
+
+    /// Read lane `t`'s next keys from place `from` on.
+    fn read_ahead(&mut self, l: &Lanes, t: usize, from: u32, key: &dyn Fn(RecordId) -> Key, times: &ReadTimes) {
+        let (Some(lane), Some(a), Some(seg)) = (l.lanes.get(t), self.ahead.get_mut(t), self.seg.get_mut(t)) else {
+            return;
+        };
+        a.keys.clear();
+        a.at = 0;
+        let mut k = from;
+        let mut buf = [0 as Millis; AHEAD];
+        while a.keys.len() < AHEAD && k < lane.len {
+            let Some(id) = lane.id_in_order(k, seg) else { break };
+            if !lane.ids.is_empty() {
+                a.keys.push(packed(key(id)));
+                k += 1;
+                continue;
+            }
+            // The rest of this run of ids, up to what fits.
+            let end = lane.segs.get(*seg + 1).map_or(lane.len, |x| x.0);
+            let n = ((end - k) as usize).min(AHEAD - a.keys.len());
+            let Some(out) = buf.get_mut(..n) else { break };
+            times(id, out, None);
+            a.keys.extend(out.iter().zip(id..).map(|(&t, id)| packed((t, id))));
+            k += n as u32;
+        }
+    }
+
+    /// Lane `t`'s next key, its place being `placed[t]`.
+    #[inline]
+    fn next_key(&mut self, l: &Lanes, t: usize, key: &dyn Fn(RecordId) -> Key, times: &ReadTimes) -> u128 {
+        if let Some(a) = self.ahead.get_mut(t)
+            && let Some(&k) = a.keys.get(a.at)
+        {
+            a.at += 1;
+            return k;
+        }
+        self.next_key_ahead(l, t, key, times)
+    }
+
+    #[cold]
+    fn next_key_ahead(&mut self, l: &Lanes, t: usize, key: &dyn Fn(RecordId) -> Key, times: &ReadTimes) -> u128 {
+        let from = self.placed.get(t).copied().unwrap_or(u32::MAX);
+        self.read_ahead(l, t, from, key, times);
+        let Some(a) = self.ahead.get_mut(t) else { return u128::MAX };
+        let k = a.keys.get(a.at).copied().unwrap_or(u128::MAX);
+        a.at += 1;
+        k
+    }
+
+    /// The tree over the heads, built bottom up.
+    fn build(&mut self) {
+        let n = self.head.len();
+        let mut win = vec![0u16; 2 * n];
+        for (i, w) in win.iter_mut().skip(n).enumerate() {
+            *w = i as u16;
+        }
+        for node in (1..n).rev() {
+            let (a, b) = (win.get(2 * node).copied().unwrap_or(0), win.get(2 * node + 1).copied().unwrap_or(0));
+            let (ka, kb) = (self.key_of(a), self.key_of(b));
+            let (w, lose) = if ka <= kb { (a, b) } else { (b, a) };
+            if let Some(x) = win.get_mut(node) {
+                *x = w;
+            }
+            if let Some(x) = self.tree.get_mut(node) {
+                *x = lose;
+            }
+        }
+        if let Some(x) = self.tree.get_mut(0) {
+            *x = win.get(1).copied().unwrap_or(0);
+        }
+    }
+
+    fn key_of(&self, t: u16) -> u128 {
+        self.head.get(usize::from(t)).copied().unwrap_or(u128::MAX)
+    }
+
+    /// Play lane `w`'s new head up the tree.
+    fn replay(&mut self, mut w: u16) {
+        let n = self.head.len();
+        let mut node = (usize::from(w) + n) >> 1;
+        let mut kw = self.key_of(w);
+        while node >= 1 {
+            let Some(slot) = self.tree.get_mut(node) else { break };
+            let lose = *slot;
+            let kl = self.head.get(usize::from(lose)).copied().unwrap_or(u128::MAX);
+            // Chosen without a branch: which side wins is a coin toss when
+            // lanes interleave record by record.
+            let less = kl < kw;
+            *slot = std::hint::select_unpredictable(less, w, lose);
+            w = std::hint::select_unpredictable(less, lose, w);
+            kw = std::hint::select_unpredictable(less, kl, kw);
+            node >>= 1;
+        }
+        if let Some(x) = self.tree.get_mut(0) {
+            *x = w;
+        }
+    }
+}
+
+impl Lane {
+    /// The id at place `k`, for places asked in order: `seg` is the run the
+    /// last one was in.
+    fn id_in_order(&self, k: u32, seg: &mut usize) -> Option<RecordId> {
+        if !self.ids.is_empty() {
+            return self.ids.get(k as usize).copied();
+        }
+        if k >= self.len {
+            return None;
+        }
+        while self.segs.get(*seg + 1).is_some_and(|x| x.0 <= k) {
+            *seg += 1;
+        }
+        let &(start, first) = self.segs.get(*seg)?;
+        Some(first + (k - start))
+    }
 }
 
 /// Merged in place from the back: each new record's place is found by
@@ -694,11 +1078,21 @@ mod tests {
         recs: Vec<(Millis, u32)>,
         t: Timeline,
         rng: u64,
+        /// Take batches in by building the timeline again (see
+        /// [`Rebuild`]), a few records' worth a step, not by look-ups.
+        build: bool,
     }
 
     impl Case {
         fn new(seed: u64) -> Case {
-            Case { recs: Vec::new(), t: Timeline::default(), rng: seed | 1 }
+            Case { recs: Vec::new(), t: Timeline::default(), rng: seed | 1, build: false }
+        }
+        fn building(seed: u64) -> Case {
+            Case { build: true, ..Case::new(seed) }
+        }
+        /// Every case, both ways.
+        fn both(seed: u64) -> [Case; 2] {
+            [Case::new(seed), Case::building(seed)]
         }
         fn next(&mut self) -> u64 {
             self.rng ^= self.rng << 13;
@@ -714,7 +1108,37 @@ mod tests {
             let source = |id: RecordId| recs.get(id as usize).map_or(0, |r| r.1);
             let mut new: Vec<Key> = (start..recs.len() as RecordId).map(key).collect();
             new.sort_unstable();
-            self.t.merge(&new, &key, &source);
+            let built = self.build && {
+                let times = |first: RecordId, out: &mut [Millis], mut src: Option<&mut [u32]>| {
+                    for (i, slot) in out.iter_mut().enumerate() {
+                        let r = recs.get(first as usize + i).copied().unwrap_or((i64::MIN, 0));
+                        *slot = r.0;
+                        if let Some(x) = src.as_deref_mut().and_then(|s| s.get_mut(i)) {
+                            *x = r.1;
+                        }
+                    }
+                };
+                let before = self.t.view().to_vec();
+                let earliest = new.first().copied().unwrap_or((0, 0));
+                assert!(self.t.start_rebuild(recs.len() as RecordId, earliest, &key) || !self.t.in_lanes());
+                // A step at a time; what is shown stays as it was until done.
+                let mut steps = 0;
+                let done = loop {
+                    match self.t.rebuild_some(1 + (steps % 5), &key, &times) {
+                        Some(false) => assert_eq!(self.t.view().to_vec(), before),
+                        Some(true) => break true,
+                        None => break false,
+                    }
+                    steps += 1;
+                };
+                assert!(!self.t.rebuilding());
+                done
+            };
+            if !built {
+                self.t.merge(&new, &key, &source);
+                // A build gives up only where the lanes cannot hold it.
+                assert!(!self.build || !self.t.in_lanes(), "a build gave up on lanes that hold it");
+            }
             self.check();
         }
         fn check(&mut self) {
@@ -764,8 +1188,7 @@ mod tests {
 
     #[test]
     fn sources_in_time_order_are_kept_as_lanes_and_answer_as_a_sort_does() {
-        for seed in 1..=30u64 {
-            let mut c = Case::new(seed * 7919);
+        for (seed, mut c) in (1..=30u64).flat_map(|seed| Case::both(seed * 7919).map(|c| (seed, c))) {
             let sources = 1 + (seed % 7) as u32;
             let mut clock: Vec<Millis> = vec![0; sources as usize];
             for _ in 0..12 {
@@ -791,8 +1214,7 @@ mod tests {
 
     #[test]
     fn records_out_of_their_sources_order_are_exceptions_with_the_same_answers() {
-        for seed in 1..=20u64 {
-            let mut c = Case::new(seed * 104_729);
+        for (seed, mut c) in (1..=20u64).flat_map(|seed| Case::both(seed * 104_729).map(|c| (seed, c))) {
             c.commit(&[(10, 0), (20, 1), (30, 0), (40, 1)]);
             assert!(c.t.in_lanes());
             // A line another clock wrote: an hour back, in either source,
@@ -811,44 +1233,48 @@ mod tests {
 
     #[test]
     fn many_records_out_of_order_turn_the_timeline_into_ids_with_the_same_answers() {
-        let mut c = Case::new(9);
-        let batch: Vec<(Millis, u32)> = (0..3_000u32).map(|i| (Millis::from(i), 0)).collect();
-        c.commit(&batch);
-        assert!(c.t.in_lanes());
-        // Past one in 64 (and the slack of a thousand).
-        let batch: Vec<(Millis, u32)> = (0..3_000u32).map(|i| (Millis::from((i * 7919) % 3_000), 0)).collect();
-        c.commit(&batch);
-        assert!(!c.t.in_lanes());
-        c.commit(&[(5, 1), (1, 0)]);
+        for mut c in Case::both(9) {
+            let batch: Vec<(Millis, u32)> = (0..3_000u32).map(|i| (Millis::from(i), 0)).collect();
+            c.commit(&batch);
+            assert!(c.t.in_lanes());
+            // Past one in 64 (and the slack of a thousand).
+            let batch: Vec<(Millis, u32)> = (0..3_000u32).map(|i| (Millis::from((i * 7919) % 3_000), 0)).collect();
+            c.commit(&batch);
+            assert!(!c.t.in_lanes());
+            c.commit(&[(5, 1), (1, 0)]);
+        }
     }
 
     #[test]
     fn sources_interleaved_record_by_record_are_kept_as_ids() {
-        let mut c = Case::new(3);
-        // In time order within each source, but a run of ids a record.
-        let batch: Vec<(Millis, u32)> = (0..50_000u32).map(|i| (Millis::from(i / 2), i % 2)).collect();
-        c.commit(&batch);
-        assert!(!c.t.in_lanes());
-        c.commit(&[(25_000, 0), (25_000, 1)]);
+        for mut c in Case::both(3) {
+            // In time order within each source, but a run of ids a record.
+            let batch: Vec<(Millis, u32)> = (0..50_000u32).map(|i| (Millis::from(i / 2), i % 2)).collect();
+            c.commit(&batch);
+            assert!(!c.t.in_lanes());
+            c.commit(&[(25_000, 0), (25_000, 1)]);
+        }
     }
 
     #[test]
     fn more_sources_than_a_byte_names_turn_the_timeline_into_ids() {
-        let mut c = Case::new(5);
-        let batch: Vec<(Millis, u32)> = (0..255u32).map(|s| (Millis::from(s % 10), s)).collect();
-        c.commit(&batch);
-        assert!(c.t.in_lanes(), "255 lanes fit");
-        c.commit(&[(3, 255), (4, 0)]);
-        assert!(!c.t.in_lanes());
+        for mut c in Case::both(5) {
+            let batch: Vec<(Millis, u32)> = (0..255u32).map(|s| (Millis::from(s % 10), s)).collect();
+            c.commit(&batch);
+            assert!(c.t.in_lanes(), "255 lanes fit");
+            c.commit(&[(3, 255), (4, 0)]);
+            assert!(!c.t.in_lanes());
+        }
     }
 
     #[test]
     fn lanes_past_sixteen_and_sixty_four_lay_the_counts_out_again() {
-        let mut c = Case::new(11);
-        for n in [3u32, 17, 65, 200] {
-            let batch: Vec<(Millis, u32)> = (0..600u32).map(|i| (Millis::from(1000 * n + i / 7), i % n)).collect();
-            c.commit(&batch);
-            assert!(c.t.in_lanes(), "{n} sources");
+        for mut c in Case::both(11) {
+            for n in [3u32, 17, 65, 200] {
+                let batch: Vec<(Millis, u32)> = (0..600u32).map(|i| (Millis::from(1000 * n + i / 7), i % n)).collect();
+                c.commit(&batch);
+                assert!(c.t.in_lanes(), "{n} sources");
+            }
         }
     }
 }

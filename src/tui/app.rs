@@ -3,7 +3,7 @@
 
 use crate::analysis::{Analyzer, Burst, BurstSource, Direction, Endpoint, Findings, Flood};
 use crate::model::{Kind, NONE, Record, RecordId};
-use crate::store::Store;
+use crate::store::{Store, TimelineStep};
 use crate::time::Millis;
 
 use std::sync::Arc;
@@ -341,6 +341,9 @@ pub struct App {
     pub quit: bool,
     /// Bytes read and total, while loading.
     pub progress: Option<(u64, u64)>,
+    /// Files are still being read: records that land inside the timeline
+    /// wait to be taken in with more (see `Store::timeline_step`).
+    pub reading: bool,
     /// A one-line message for the key bar (warnings, "no more errors").
     pub message: Option<String>,
     back: Vec<Saved>,
@@ -396,6 +399,7 @@ impl App {
             help: false,
             quit: false,
             progress: None,
+            reading: false,
             message: None,
             back: Vec::new(),
             findings_stale: true,
@@ -670,12 +674,12 @@ impl App {
             return None;
         }
         let len = store.len() as RecordId;
-        if store.timeline_len() < store.len() {
-            // While reading, a slice at a time: merging k records costs
-            // O(k log(n/k)) look-ups besides the O(moved) copying.
-            store.timeline_some(if budget.is_some() { TIMELINE_SLICE } else { usize::MAX });
-            if budget.is_some() {
-                return Some(true);
+        // While reading, a slice at a time (see `Store::timeline_step`).
+        loop {
+            match store.timeline_step(if budget.is_some() { TIMELINE_SLICE } else { usize::MAX }, self.reading) {
+                TimelineStep::Waiting | TimelineStep::Done => break,
+                step if budget.is_some() => return Some(step == TimelineStep::Merged),
+                _ => {}
             }
         }
         if self.rated < len {

@@ -229,6 +229,7 @@ pub fn run(mut specs: Vec<SourceSpec>, settings: Settings, keymap: Keymap, title
     app.audit = crate::audit::Audit { timing: false, ..settings.audit };
     app.mask = settings.mask;
     app.progress = Some((0, loader.bytes_total));
+    app.reading = true;
 
     // ratatui::init installs a panic hook that restores the terminal. Only
     // a panic of the screen's own thread ends the screen: one on a job's
@@ -313,6 +314,7 @@ fn event_loop(
         if read_all && held.is_empty() && !app.store_shared() {
             read_all = false;
             loader.finish();
+            app.reading = false;
             app.mark_ingested();
             audit_when_analysed = true;
             unanalysed = 0;

@@ -640,6 +640,44 @@ fn analysis_in_slices_ends_where_analysis_at_once_does() {
     assert_eq!(screen(&mut sliced, 120, 40), screen(&mut whole, 120, 40));
 }
 
+/// While files are read, records that land inside the timeline wait to be
+/// taken in with more (the alerts and the strip do not wait for them, and
+/// the loop does not spin on them); once every file is read, they are in.
+#[test]
+fn records_inside_the_timeline_wait_while_reading_and_are_in_once_read() {
+    let (specs, _) = discover(&[PathBuf::from("assets/sample-logs")]).unwrap();
+    let keymap = Keymap::new(&BTreeMap::new()).unwrap();
+    let mut app = App::new(Store::new(), Analyzer::new(Thresholds::default()), keymap, "sample".into());
+    app.reading = true;
+    load(app.store_mut().unwrap(), &specs, Window::default(), 2, &mut |_| {});
+    app.mark_ingested();
+    while app.ingest_slice(Some(std::time::Duration::ZERO)).is_some() {}
+    let len = app.store.len();
+    assert_eq!(app.store.order().len(), len, "the first records are shown at once");
+    // A line from before the others, read while reading goes on.
+    let early = "early 2026-11-20T07:59:00Z POST /v2/bot/message/push 500\n";
+    crate::ingest::load_bytes(app.store_mut().unwrap(), "early.log", early.as_bytes());
+    app.mark_ingested();
+    let mut slices = 0;
+    while app.ingest_slice(Some(std::time::Duration::ZERO)).is_some() {
+        slices += 1;
+        assert!(slices < 20, "slices never end");
+    }
+    assert!(!app.ingest_pending());
+    assert_eq!(app.store.order().len(), len, "it waits");
+    assert_eq!(app.store.len(), len + 1);
+    // Every file read.
+    app.reading = false;
+    app.mark_ingested();
+    while app.ingest_slice(Some(std::time::Duration::ZERO)).is_some() {}
+    assert_eq!(app.store.order().len(), len + 1);
+    let keys: Vec<(i64, u32)> =
+        app.store.order().iter().map(|id| (app.store.get(id).map_or(i64::MIN, |r| r.ts()), id)).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "in time order");
+    let early = keys.iter().position(|&(_, id)| id as usize == len).unwrap();
+    assert!(keys[early + 1].0 > keys[early].0 && keys[early].0 > i64::MIN, "{early}");
+}
+
 /// An entry read as one record shows what was read out of it (LINE's
 /// response body) before its lines as written.
 #[test]
