@@ -240,8 +240,9 @@ struct DetailKey {
     unsent: usize,
 }
 
-/// The most records one slice of [`App::ingest_slice`] merges into the
-/// timeline (about 4 ms on the 330-hour bench set's timeline).
+/// The work of one slice of [`App::ingest_slice`] on the timeline: records
+/// merged by look-ups, or put in their lanes by a build (four times as many
+/// positions merged); a few ms on the 330-hour bench set's timeline.
 const TIMELINE_SLICE: usize = 20_000;
 
 /// While reading, how often the detail and rows are asked for when no key
