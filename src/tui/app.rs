@@ -343,8 +343,12 @@ pub struct App {
     /// Bytes read and total, while loading.
     pub progress: Option<(u64, u64)>,
     /// Files are still being read: records that land inside the timeline
-    /// wait to be taken in with more (see `Store::timeline_step`).
+    /// wait to be taken in with more (see `Store::timeline_step`), at most
+    /// `max_wait` (a stream that goes quiet shows what it sent).
     pub reading: bool,
+    pub max_wait: std::time::Duration,
+    /// Since when records have waited, while they do.
+    waiting_since: Option<std::time::Instant>,
     /// A one-line message for the key bar (warnings, "no more errors").
     pub message: Option<String>,
     back: Vec<Saved>,
@@ -401,6 +405,8 @@ impl App {
             quit: false,
             progress: None,
             reading: false,
+            max_wait: std::time::Duration::from_secs(2),
+            waiting_since: None,
             message: None,
             back: Vec::new(),
             findings_stale: true,
@@ -639,6 +645,12 @@ impl App {
         self.ingest_due = true;
     }
 
+    /// Records have waited to be taken into the timeline for `max_wait`:
+    /// the loop marks them due again (nothing else may come to do it).
+    pub fn timeline_waited_out(&self) -> bool {
+        self.waiting_since.is_some_and(|t| t.elapsed() >= self.max_wait)
+    }
+
     /// Whether [`App::ingest_slice`] has work (false while a background
     /// audit shares the store: nothing can be added then).
     pub fn ingest_pending(&self) -> bool {
@@ -676,11 +688,25 @@ impl App {
         }
         let len = store.len() as RecordId;
         // While reading, a slice at a time (see `Store::timeline_step`).
+        let reading = self.reading && self.waiting_since.is_none_or(|t| t.elapsed() < self.max_wait);
         loop {
-            match store.timeline_step(if budget.is_some() { TIMELINE_SLICE } else { usize::MAX }, self.reading) {
-                TimelineStep::Waiting | TimelineStep::Done => break,
-                step if budget.is_some() => return Some(step == TimelineStep::Merged),
-                _ => {}
+            match store.timeline_step(if budget.is_some() { TIMELINE_SLICE } else { usize::MAX }, reading) {
+                TimelineStep::Waiting => {
+                    self.waiting_since.get_or_insert_with(std::time::Instant::now);
+                    break;
+                }
+                TimelineStep::Done => {
+                    self.waiting_since = None;
+                    break;
+                }
+                step => {
+                    if step == TimelineStep::Merged {
+                        self.waiting_since = None;
+                    }
+                    if budget.is_some() {
+                        return Some(step == TimelineStep::Merged);
+                    }
+                }
             }
         }
         if self.rated < len {

@@ -397,7 +397,7 @@ fn event_loop(
                     }
                     dirty |= changed;
                 }
-                if unanalysed > 0 {
+                if unanalysed > 0 || app.timeline_waited_out() {
                     app.mark_ingested();
                     unanalysed = 0;
                 }

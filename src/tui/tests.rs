@@ -666,15 +666,29 @@ fn records_inside_the_timeline_wait_while_reading_and_are_in_once_read() {
     assert!(!app.ingest_pending());
     assert_eq!(app.store.order().len(), len, "it waits");
     assert_eq!(app.store.len(), len + 1);
+    assert!(!app.timeline_waited_out());
+    // Not past `max_wait`: a stream that goes quiet shows what it sent.
+    app.max_wait = std::time::Duration::ZERO;
+    assert!(app.timeline_waited_out());
+    app.mark_ingested();
+    while app.ingest_slice(Some(std::time::Duration::ZERO)).is_some() {}
+    assert_eq!(app.store.order().len(), len + 1);
+    assert!(!app.timeline_waited_out());
+    let early = "early 2026-11-20T07:58:00Z POST /v2/bot/message/push 500\n";
+    crate::ingest::load_bytes(app.store_mut().unwrap(), "early.log", early.as_bytes());
+    app.max_wait = std::time::Duration::from_secs(3600);
+    app.mark_ingested();
+    while app.ingest_slice(Some(std::time::Duration::ZERO)).is_some() {}
+    assert_eq!(app.store.order().len(), len + 1, "the second waits");
     // Every file read.
     app.reading = false;
     app.mark_ingested();
     while app.ingest_slice(Some(std::time::Duration::ZERO)).is_some() {}
-    assert_eq!(app.store.order().len(), len + 1);
+    assert_eq!(app.store.order().len(), len + 2);
     let keys: Vec<(i64, u32)> =
         app.store.order().iter().map(|id| (app.store.get(id).map_or(i64::MIN, |r| r.ts()), id)).collect();
     assert!(keys.windows(2).all(|w| w[0] < w[1]), "in time order");
-    let early = keys.iter().position(|&(_, id)| id as usize == len).unwrap();
+    let early = keys.iter().position(|&(_, id)| id as usize == len + 1).unwrap();
     assert!(keys[early + 1].0 > keys[early].0 && keys[early].0 > i64::MIN, "{early}");
 }
 
