@@ -17,7 +17,7 @@
 //! O(log runs); a range, that once and O(1) a position either way; the
 //! position of an id, O(log n + block); merging k new records, the list's
 //! O(k log(n/k)) look-ups and O(moved) copying, plus O(moved) counting
-//! again; building it again with k new records ([`Rebuild`]), O(n + k)
+//! again; building it again with k new records (`Rebuild`), O(n + k)
 //! reads of the store in each lane's order and O(log lanes) a position.
 //! The screen builds while reading each time the records inside it grow by
 //! a quarter, so O(n) in all (about five times n); merging slice by slice
