@@ -222,11 +222,12 @@ const TS_BITS: u32 = 47;
 const TS_MIN: i64 = -(1 << (TS_BITS - 1));
 const TS_MAX: i64 = (1 << (TS_BITS - 1)) - 1;
 
+const TS_MASK: u64 = (1 << TS_BITS) - 1;
+
 /// `ts` as a record holds it ([`Record::ts`] of a record given `ts`).
 pub(crate) fn held_ts(ts: Millis) -> Millis {
     if ts == i64::MIN { i64::MIN } else { ts.clamp(TS_MIN + 1, TS_MAX) }
 }
-const TS_MASK: u64 = (1 << TS_BITS) - 1;
 
 impl Record {
     /// `ts` in UTC milliseconds (`i64::MIN`: no time), clamped to ±2,200

@@ -119,13 +119,11 @@ struct Waiting {
     scanned: RecordId,
     /// ...and the earliest key among those the timeline lacks.
     earliest: (Millis, RecordId),
-    /// Merging by look-ups until the timeline has the records below this.
-    merge_until: RecordId,
 }
 
 impl Default for Waiting {
     fn default() -> Self {
-        Waiting { scanned: 0, earliest: (Millis::MAX, RecordId::MAX), merge_until: 0 }
+        Waiting { scanned: 0, earliest: (Millis::MAX, RecordId::MAX) }
     }
 }
 
@@ -625,6 +623,9 @@ pub struct Store {
     /// The earliest key of the records the timeline lacks, as far as
     /// [`Store::timeline_step`] has looked (see [`Waiting`]).
     waiting: Waiting,
+    /// [`Store::timeline_step`] merges by look-ups until the timeline has
+    /// the records below this.
+    merge_until: RecordId,
     /// Index every request ID (`lookup`), or only those of requests sent
     /// with a retry key, the only ones a 409's `x-line-accepted-request-id`
     /// can name (`report` and the screen, which look nothing else up by
@@ -921,7 +922,7 @@ impl Store {
         let ts = if st.dt == NO_TIME { i64::MIN } else { run.t0 + i64::from(st.dt) };
         // As `decode` makes it: clamped to what a record holds.
         let source = crate::model::Loc::new(run.source, 0).source();
-        Some((Record::from_meta(crate::model::Loc::new(0, 0), ts, 0, NONE, 0).ts(), source))
+        Some((crate::model::held_ts(ts), source))
     }
 
     /// The times ([`Record::ts`]) of the records `first..first + out.len()`,
@@ -997,13 +998,7 @@ impl Store {
     /// lacks (the oldest first), by look-ups (a build under way is finished
     /// first).
     pub fn timeline_some(&mut self, most: usize) -> timeline::Order<'_> {
-        if self.order.rebuilding() {
-            let mut order = std::mem::take(&mut self.order);
-            while order.rebuild_some(usize::MAX, &|id| self.key(id), &|id, out, src| self.times_into(id, out, src))
-                == Some(false)
-            {}
-            self.order = order;
-        }
+        while self.rebuild_some(usize::MAX) == Some(false) {}
         let start = self.order.len() as RecordId;
         let len = (self.len() as RecordId).min(start.saturating_add(u32::try_from(most).unwrap_or(u32::MAX)));
         if start < len {
@@ -1025,6 +1020,14 @@ impl Store {
         self.order.view()
     }
 
+    /// [`timeline::Timeline::rebuild_some`] on the store's records.
+    fn rebuild_some(&mut self, work: usize) -> Option<bool> {
+        let mut order = std::mem::take(&mut self.order);
+        let step = order.rebuild_some(work, &|id| self.key(id), &|id, out, src| self.times_into(id, out, src));
+        self.order = order;
+        step
+    }
+
     /// One step of bringing the timeline up to date, about `most` records'
     /// worth, as the screen takes what it reads. Records that land at its
     /// end are merged by look-ups (O(k)); others, while `reading`, wait
@@ -1035,10 +1038,7 @@ impl Store {
     /// Once reading is done, whichever of the two is cheaper.
     pub fn timeline_step(&mut self, most: usize, reading: bool) -> TimelineStep {
         if self.order.rebuilding() {
-            let mut order = std::mem::take(&mut self.order);
-            let step = order.rebuild_some(most, &|id| self.key(id), &|id, out, src| self.times_into(id, out, src));
-            self.order = order;
-            return match step {
+            return match self.rebuild_some(most) {
                 Some(false) => TimelineStep::Working,
                 Some(true) => {
                     self.waiting = Waiting::default();
@@ -1055,16 +1055,14 @@ impl Store {
         if n >= len {
             return TimelineStep::Done;
         }
-        if self.waiting.merge_until > n {
-            let until = self.waiting.merge_until;
+        if self.merge_until > n {
             self.timeline_some(most);
-            self.waiting.merge_until = until;
             return TimelineStep::Merged;
         }
         // The earliest key waiting, each record read once while it waits.
         let from = self.waiting.scanned.max(n);
         let mut earliest = self.waiting.earliest;
-        let mut times = vec![0; 4096];
+        let mut times = vec![0; if from < len { 4096 } else { 0 }];
         for start in (from..len).step_by(4096) {
             let part = times.get_mut(..(len - start).min(4096) as usize).unwrap_or_default();
             self.times_into(start, part, None);
@@ -1096,7 +1094,7 @@ impl Store {
             return TimelineStep::Waiting;
         }
         self.timeline_some(most);
-        self.waiting.merge_until = len;
+        self.merge_until = len;
         TimelineStep::Merged
     }
 

@@ -450,10 +450,7 @@ impl Timeline {
                 }
             }
             for t in 0..r.l.lanes.len() {
-                let k = m.next_key(&r.l, t, key, times);
-                if let Some(h) = m.head.get_mut(t) {
-                    *h = k;
-                }
+                m.advance(&r.l, t, key, times);
             }
             m.build();
             r.merge = Some(m);
@@ -476,10 +473,7 @@ impl Timeline {
             if let Some(p) = m.placed.get_mut(t) {
                 *p += 1;
             }
-            let k = m.next_key(l, t, key, times);
-            if let Some(h) = m.head.get_mut(t) {
-                *h = k;
-            }
+            m.advance(l, t, key, times);
             m.replay(w);
         }
         if l.tags.len() < total {
@@ -764,6 +758,15 @@ impl LaneMerge {
         }
     }
 
+    /// Lane `t`'s head: its record at place `placed[t]`.
+    #[inline]
+    fn advance(&mut self, l: &Lanes, t: usize, key: &dyn Fn(RecordId) -> Key, times: &ReadTimes<'_>) {
+        let k = self.next_key(l, t, key, times);
+        if let Some(h) = self.head.get_mut(t) {
+            *h = k;
+        }
+    }
+
     /// Lane `t`'s next key, its place being `placed[t]`.
     #[inline]
     fn next_key(&mut self, l: &Lanes, t: usize, key: &dyn Fn(RecordId) -> Key, times: &ReadTimes) -> u128 {
@@ -1010,18 +1013,11 @@ impl Iterator for Iter<'_> {
                 let k = *c;
                 *c += 1;
                 let lane = l.lanes.get(t)?;
-                if !lane.ids.is_empty() {
-                    return lane.ids.get(k as usize).copied();
-                }
                 let s = segs.get_mut(t)?;
-                if *s == usize::MAX {
+                if *s == usize::MAX && lane.ids.is_empty() {
                     *s = lane.segs.partition_point(|x| x.0 <= k).checked_sub(1)?;
                 }
-                while lane.segs.get(*s + 1).is_some_and(|x| x.0 <= k) {
-                    *s += 1;
-                }
-                let &(start, first) = lane.segs.get(*s)?;
-                Some(first + (k - start))
+                lane.id_in_order(k, s)
             }
         }
     }
