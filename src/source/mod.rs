@@ -232,11 +232,17 @@ pub struct Opened {
     pub skipped: Option<&'static str>,
     /// Bytes already read from `reader` while sniffing (to be read first).
     pub head: Vec<u8>,
+    /// Where [`BlockReader`] adds the bytes it reads, for progress: a plain
+    /// file read without [`Counted`] (see [`open_counted`]).
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 const SNIFF: usize = 8192;
 
-/// Counts the bytes read through it (for progress), into a shared counter.
+/// Counts the bytes read through it (for progress), into a shared counter:
+/// the compressed bytes of a compressed file. (A wrapper gets std's
+/// default `read_buf`, which zeroes each block's memory before reading into
+/// it; a plain file is read without one, see [`open_counted`].)
 struct Counted<R> {
     inner: R,
     counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -259,9 +265,20 @@ pub fn open_counted(origin: &Origin, counter: std::sync::Arc<std::sync::atomic::
             let f = File::open(p)?;
             // Only a regular file can be checked for changes (not a FIFO).
             let check = f.metadata().is_ok_and(|m| m.is_file()).then(|| f.try_clone().ok()).flatten();
-            let mut o = open_reader_with(Box::new(Counted { inner: f, counter }), false, Some(p))?;
+            // A regular file that does not start as a compressed one is read
+            // from the `File` itself, which std reads into a block's spare
+            // room as it is; the block reader counts its bytes.
+            let plain = check.is_some()
+                && head_now(&f, codec::MAGIC_MAX).is_some_and(|h| Codec::sniff(&h).is_none() && !Codec::undecided(&h));
+            let (raw, progress): (Box<dyn Read + Send>, _) =
+                if plain { (Box::new(f), Some(counter)) } else { (Box::new(Counted { inner: f, counter }), None) };
+            let mut o = open_reader_with(raw, false, Some(p))?;
             if !o.compressed {
                 o.file = check;
+                if let Some(c) = &progress {
+                    c.fetch_add(o.head.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                }
+                o.progress = progress;
             }
             Ok(o)
         }
@@ -311,7 +328,7 @@ pub fn open_reader_with(raw: Box<dyn Read + Send>, live: bool, path: Option<&Pat
         buf
     };
     let skipped = sniff_binary(&head);
-    Ok(Opened { reader, compressed: codec.is_some(), codec, file: None, skipped, head })
+    Ok(Opened { reader, compressed: codec.is_some(), codec, file: None, skipped, head, progress: None })
 }
 
 /// A newline-aligned piece of a source.
@@ -408,6 +425,9 @@ impl BlockReader {
                     n
                 };
                 buf.truncate(start + n);
+                if let Some(c) = &self.opened.progress {
+                    c.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                }
                 self.eof |= if self.eager { n == 0 } else { start + n < target };
             }
             if buf.is_empty() {

@@ -826,3 +826,36 @@ fn times_read_in_order_are_the_records_times_and_sources() {
         }
     }
 }
+
+#[test]
+fn progress_counts_every_byte_on_disk_of_plain_and_compressed_files() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let text = "r1 2026-11-20T08:00:00Z POST /v2/bot/message/push 200\n".repeat(40_000);
+    let plain = dir.path().join("a.log");
+    std::fs::write(&plain, &text).unwrap();
+    let gz = dir.path().join("b.log.gz");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(text.as_bytes()).unwrap();
+    std::fs::write(&gz, e.finish().unwrap()).unwrap();
+    // Shorter than any magic number: sniffed as the reader goes.
+    let tiny = dir.path().join("c.log");
+    std::fs::write(&tiny, "x").unwrap();
+    let size = |p: &std::path::Path| std::fs::metadata(p).unwrap().len();
+    let total = size(&plain) + size(&gz) + size(&tiny);
+    let (specs, _) = crate::source::discover(&[dir.path().to_path_buf()]).unwrap();
+    let mut s = Store::new();
+    let mut loader = crate::ingest::Loader::start(
+        &mut s,
+        specs,
+        Window::default(),
+        crate::ingest::LoadOptions { threads: 2, background: false },
+        &mut |_| {},
+    );
+    while let Some(out) = loader.next_blocking() {
+        loader.apply(&mut s, out, &mut |_| {});
+    }
+    assert_eq!(loader.bytes_total, total);
+    assert_eq!(loader.bytes_read.load(std::sync::atomic::Ordering::Relaxed), total);
+    assert_eq!(s.len(), 80_001);
+}
