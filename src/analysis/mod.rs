@@ -239,13 +239,12 @@ impl Analyzer {
         let store: &Store = store;
         let len = store.len() as RecordId;
         let end = len.min(self.next.saturating_add(RecordId::try_from(max).unwrap_or(RecordId::MAX)));
-        while self.next < end {
-            let id = self.next;
-            if let Some(rec) = store.get(id) {
-                self.observe(store, id, rec);
-            }
-            self.next += 1;
+        // (Only these kinds are observed: the others are not decoded.)
+        let observed = |k| matches!(k, Kind::Api | Kind::MiniApp | Kind::Webhook);
+        for (id, rec) in store.iter_kinds_in(self.next, end, observed) {
+            self.observe(store, id, rec);
         }
+        self.next = self.next.max(end);
         self.next >= len
     }
 

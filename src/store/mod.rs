@@ -784,6 +784,30 @@ impl Store {
         })
     }
 
+    /// [`Store::iter_kinds`] over the records `from..to` alone: a binary
+    /// search over the runs to start, then each record in O(1) (a look-up
+    /// by ID searches its chunk's runs each time).
+    pub fn iter_kinds_in<'s>(
+        &'s self,
+        from: RecordId,
+        to: RecordId,
+        wanted: impl Fn(Kind) -> bool + 's,
+    ) -> impl Iterator<Item = (RecordId, Record)> + 's {
+        let mut run = self.runs.partition_point(|r| r.first <= from).saturating_sub(1);
+        (from..to).filter_map(move |id| {
+            let i = id as usize;
+            let st = self.chunks.get(i / CHUNK)?.get(i % CHUNK)?;
+            if !wanted(Record::kind_in_meta(st.meta)) {
+                return None;
+            }
+            while self.runs.get(run + 1).is_some_and(|r| r.first <= id) {
+                run += 1;
+            }
+            let r = self.runs.get(run).filter(|r| r.first <= id)?;
+            Some((id, self.decode(id, st, r)))
+        })
+    }
+
     /// Append a record; returns its id. Updates counters and the generic
     /// indexes; kind-specific metadata is linked by the caller via `aux`.
     pub fn push(&mut self, rec: Record) -> RecordId {

@@ -859,3 +859,24 @@ fn progress_counts_every_byte_on_disk_of_plain_and_compressed_files() {
     assert_eq!(loader.bytes_read.load(std::sync::atomic::Ordering::Relaxed), total);
     assert_eq!(s.len(), 80_001);
 }
+
+#[test]
+fn records_of_a_range_by_kind_are_those_looked_up_by_id() {
+    let mut s = Store::new();
+    let api = "r1 2026-11-20T08:00:00Z POST /v2/bot/message/push 200\n";
+    let hook = "147.92.150.192 2026-11-20T08:00:01Z POST /callback 200\n";
+    // Sources interleaved block by block: many runs, some of one record.
+    for i in 0..40 {
+        let text = format!("{}junk {i}\n{}", api.repeat(i % 3 + 1), hook.repeat(i % 2));
+        load_bytes(&mut s, &format!("s{}", i % 4), text.as_bytes());
+    }
+    let n = s.len() as RecordId;
+    let wanted = |k: Kind| matches!(k, Kind::Api | Kind::Webhook);
+    for (from, to) in [(0, n), (0, 0), (1, 2), (5, 17), (n - 3, n), (n / 2, n + 5)] {
+        let got: Vec<(RecordId, Record)> = s.iter_kinds_in(from, to, wanted).collect();
+        let want: Vec<(RecordId, Record)> =
+            (from..to.min(n)).filter_map(|id| s.get(id).map(|r| (id, r))).filter(|(_, r)| wanted(r.kind())).collect();
+        assert_eq!(got, want, "{from}..{to}");
+        assert!(!want.is_empty() || from == to || from + 1 == to, "{from}..{to} finds something");
+    }
+}
