@@ -233,7 +233,7 @@ pub struct Opened {
     /// Bytes already read from `reader` while sniffing (to be read first).
     pub head: Vec<u8>,
     /// Where [`BlockReader`] adds the bytes it reads, for progress: a plain
-    /// file read without [`Counted`] (see [`open_counted`]).
+    /// file read without the counting wrapper (see [`open_counted`]).
     pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
