@@ -770,23 +770,13 @@ impl Store {
         &'s self,
         wanted: impl Fn(Kind) -> bool + 's,
     ) -> impl Iterator<Item = (RecordId, Record)> + 's {
-        let mut run = 0usize;
-        self.chunks.iter().flatten().enumerate().filter_map(move |(i, st)| {
-            if !wanted(Record::kind_in_meta(st.meta)) {
-                return None;
-            }
-            let id = i as RecordId;
-            while self.runs.get(run + 1).is_some_and(|r| r.first <= id) {
-                run += 1;
-            }
-            let r = self.runs.get(run).copied().unwrap_or(Run { first: 0, source: 0, base: 0, t0: 0 });
-            Some((id, self.decode(id, st, &r)))
-        })
+        self.iter_kinds_in(0, self.len() as RecordId, wanted)
     }
 
     /// [`Store::iter_kinds`] over the records `from..to` alone: a binary
     /// search over the runs to start, then each record in O(1) (a look-up
-    /// by ID searches its chunk's runs each time).
+    /// by ID searches its chunk's runs each time). A record without a run
+    /// (an invariant broken) is left out, as [`Store::get`] leaves it.
     pub fn iter_kinds_in<'s>(
         &'s self,
         from: RecordId,
@@ -794,9 +784,15 @@ impl Store {
         wanted: impl Fn(Kind) -> bool + 's,
     ) -> impl Iterator<Item = (RecordId, Record)> + 's {
         let mut run = self.runs.partition_point(|r| r.first <= from).saturating_sub(1);
-        (from..to).filter_map(move |id| {
-            let i = id as usize;
-            let st = self.chunks.get(i / CHUNK)?.get(i % CHUNK)?;
+        let (lo, hi) = (from as usize, (to as usize).min(self.len()));
+        // Each chunk's part of the range as a slice.
+        let stored = (lo / CHUNK..hi.div_ceil(CHUNK)).flat_map(move |c| {
+            let (first, last) = (lo.max(c * CHUNK), hi.min((c + 1) * CHUNK));
+            let part = self.chunks.get(c).and_then(|ch| ch.get(first - c * CHUNK..last - c * CHUNK));
+            part.unwrap_or_default().iter().zip(first..)
+        });
+        stored.filter_map(move |(st, i)| {
+            let id = i as RecordId;
             if !wanted(Record::kind_in_meta(st.meta)) {
                 return None;
             }
