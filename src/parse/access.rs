@@ -130,7 +130,7 @@ fn status(s: &str) -> Option<u16> {
 /// captures cost 2.5 µs a line; nginx logs run to millions of lines).
 fn ncsa(line: &str) -> Option<Hit<'_>> {
     let b = line.as_bytes();
-    for at in memchr::memmem::find_iter(b, b"] \"") {
+    for at in super::needle!(b"] \"").find_iter(b) {
         if let Some(h) = ncsa_at(line, at) {
             return Some(h);
         }
@@ -146,8 +146,8 @@ fn ncsa_at(line: &str, close: usize) -> Option<Hit<'_>> {
     let (time, _) = leading_time(time_text)?;
     // HOST IDENT USER before the bracket.
     let before = head.get(..open)?.strip_suffix(' ')?;
-    let mut words = before.rsplitn(4, ' ');
-    let (_user, _ident, host) = (words.next()?, words.next()?, words.next()?);
+    let [_user, _ident, host, _] = super::rwords::<4>(before);
+    let host = host?;
     // Python's default logging prefix glued to the host: `INFO:werkzeug:127.0.0.1`.
     let host = match host.rsplit_once(':') {
         Some((pre, h)) if pre.starts_with(|c: char| c.is_ascii_uppercase()) && pre.contains(':') => h,
@@ -156,14 +156,13 @@ fn ncsa_at(line: &str, close: usize) -> Option<Hit<'_>> {
     let rest = line.get(close + 3..)?;
     let q = rest.find('"')?;
     let request = rest.get(..q)?;
-    let mut parts = request.split(' ');
-    let method = Method::parse(parts.next()?)?;
-    let path = parts.next().filter(|p| !p.is_empty())?;
+    let [method, path, _] = super::words::<3>(request);
+    let method = Method::parse(method?)?;
+    let path = path.filter(|p| !p.is_empty())?;
     let after = rest.get(q + 1..)?.strip_prefix(' ')?;
-    let mut tail = after.splitn(3, ' ');
-    let st = status(tail.next()?)?;
-    let _bytes = tail.next();
-    let more = tail.next().unwrap_or("").trim();
+    let [st, _bytes, more] = super::words::<3>(after);
+    let st = status(st?)?;
+    let more = more.unwrap_or("").trim();
     // `"REFERER" "AGENT"` then maybe nginx's `$request_time` (seconds).
     let (ua, rest) = match quoted_pair(more) {
         Some((ua, rest)) => (Some(ua), rest),
@@ -244,6 +243,16 @@ fn uvicorn(line: &str) -> Option<Hit<'_>> {
 fn request_line(line: &str) -> Option<Hit<'_>> {
     let t = line.trim();
     if !t.starts_with(|c: char| c.is_ascii_uppercase()) && !t.starts_with(|c: char| c.is_ascii_hexdigit() || c == ':') {
+        return None;
+    }
+    // Both forms name the method first, or (morgan's with an address)
+    // third: a line without it there is neither, and the regexes (a
+    // tenth of reading an application's log line) are not run.
+    let is_method = |w: Option<&str>| {
+        w.is_some_and(|w| matches!(w, "GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS"))
+    };
+    let [w0, _, w2, _] = super::words::<4>(t);
+    if !is_method(w0) && !is_method(w2) {
         return None;
     }
     if let Some(c) = MORGAN.as_ref().and_then(|r| r.captures(t)) {

@@ -86,8 +86,7 @@ pub fn peel(line: &str) -> Option<Peeled<'_>> {
     }
     if first.is_ascii_digit() {
         // By hand: these are split on their spaces, no regex needed.
-        let mut words = line.splitn(4, ' ');
-        let (w0, w1, w2) = (words.next().unwrap_or(""), words.next().unwrap_or(""), words.next().unwrap_or(""));
+        let [w0, w1, w2, _] = super::words::<4>(line).map(Option::unwrap_or_default);
         // CRI: TIME stdout|stderr F|P …
         if matches!(w1, "stdout" | "stderr")
             && matches!(w2, "F" | "P")
@@ -232,8 +231,8 @@ fn is_dns_name(w: &str) -> bool {
 /// name of a controller's shape is taken as one (see [`is_pod_name`]): two
 /// plain words at the start of a line are far more often just words.
 fn stern(line: &str) -> Option<Peeled<'static>> {
-    let mut words = line.splitn(4, ' ');
-    let (w0, w1, w2) = (words.next()?, words.next()?, words.next());
+    let [w0, w1, w2, _] = super::words::<4>(line);
+    let (w0, w1) = (w0?, w1?);
     let origin_end = if is_pod_name(w0) && is_dns_name(w1) {
         w0.len() + 1 + w1.len()
     } else if is_dns_name(w0) && is_pod_name(w1) && w2.is_some_and(is_dns_name) {
@@ -340,8 +339,7 @@ pub fn is_partial(line: &str) -> bool {
             .ok()
             .is_some_and(|d| d.stream.is_some() && d.log.is_some_and(|l| !l.ends_with('\n')));
     }
-    let mut it = t.splitn(4, ' ');
-    let (Some(time), Some(stream), Some(tag)) = (it.next(), it.next(), it.next()) else { return false };
+    let [Some(time), Some(stream), Some(tag), _] = super::words::<4>(t) else { return false };
     tag == "P" && matches!(stream, "stdout" | "stderr") && time.starts_with(|c: char| c.is_ascii_digit())
 }
 

@@ -99,17 +99,12 @@ const OPENERS: &[&str] = &[
     "unexpected status code: ",
 ];
 
-static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sync::LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder().kind(Some(aho_corasick::AhoCorasickKind::DFA)).build(OPENERS).ok()
-});
+static MATCHER: std::sync::LazyLock<super::Words> = std::sync::LazyLock::new(|| super::Words::new(OPENERS));
 
 /// Whether the line may open an entry at all (a cheap first look, before
 /// the line is read).
 pub fn may_open(line: &str) -> bool {
-    pretty::opens(line).is_some()
-        || wrap_opens(line)
-        || status_in_parens(line).is_some()
-        || MATCHER.as_ref().is_some_and(|m| m.is_match(line))
+    pretty::opens(line).is_some() || wrap_opens(line) || status_in_parens(line).is_some() || MATCHER.any(line)
 }
 
 /// The entry a line opens, given what it reads as alone. A pretty-printed
@@ -133,7 +128,7 @@ pub fn opens(line: &str, parsed: &Parsed) -> Option<Gather> {
     if plain && wrap_opens(line) {
         return Some(Gather::Wrapped(0));
     }
-    let m = MATCHER.as_ref()?.find(line)?;
+    let m = MATCHER.matcher_for(line)?.find(line)?;
     match m.pattern().as_usize() {
         0 if plain => Some(Gather::HttpInfo(0)),
         1 | 2 if plain => {

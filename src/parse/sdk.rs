@@ -77,9 +77,7 @@ const ANCHORS: &[&str] = &[
     "sentMessages",
 ];
 
-static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sync::LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder().kind(Some(aho_corasick::AhoCorasickKind::DFA)).build(ANCHORS).ok()
-});
+static MATCHER: std::sync::LazyLock<super::Words> = std::sync::LazyLock::new(|| super::Words::new(ANCHORS));
 
 /// A record read from what the line says (an SDK's error, a logged webhook
 /// body, a signature failure), with `time` (the line's or its envelope's;
@@ -87,7 +85,7 @@ static MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sy
 pub fn parse(line: &str, time: Millis) -> Option<Line<'static>> {
     // The first anchor that reads as a record (a bot's `timestamp=` may
     // come before `LINE API error: 429`); a few at most.
-    MATCHER.as_ref()?.find_iter(line).take(6).find_map(|m| read_at(line, &m, time))
+    MATCHER.matcher_for(line)?.find_iter(line).take(6).find_map(|m| read_at(line, &m, time))
 }
 
 fn read_at(line: &str, m: &aho_corasick::Match, time: Millis) -> Option<Line<'static>> {

@@ -781,6 +781,19 @@ proptest::proptest! {
         }
     }
 
+    /// The first and last words as `splitn` and `rsplitn` cut them.
+    #[test]
+    fn words_are_what_splitn_gives(s in "[a b\t予]{0,12}") {
+        fn pad(v: Vec<&str>, n: usize) -> Vec<Option<&str>> {
+            (0..n).map(|i| v.get(i).copied()).collect()
+        }
+        proptest::prop_assert_eq!(words::<4>(&s).to_vec(), pad(s.splitn(4, ' ').collect(), 4));
+        proptest::prop_assert_eq!(words::<3>(&s).to_vec(), pad(s.splitn(3, ' ').collect(), 3));
+        proptest::prop_assert_eq!(words::<1>(&s), [Some(s.as_str())]);
+        proptest::prop_assert_eq!(rwords::<4>(&s).to_vec(), pad(s.rsplitn(4, ' ').collect(), 4));
+        proptest::prop_assert_eq!(rwords::<2>(&s).to_vec(), pad(s.rsplitn(2, ' ').collect(), 2));
+    }
+
     #[test]
     fn dotted_quads_agree_with_the_standard_library(s in "[0-9.]{0,17}") {
         proptest::prop_assert_eq!(text::is_dotted_quad(&s), s.parse::<std::net::Ipv4Addr>().is_ok());
@@ -841,5 +854,27 @@ fn json_kind_names_any_case_and_spelling() {
             _ => None,
         };
         assert_eq!(got, want, "{kind}");
+    }
+}
+
+/// The words searched for in a line are found where the automaton alone
+/// found them, and no line without one of them reads as holding one.
+#[test]
+fn words_are_found_by_the_quick_look_as_by_the_automaton() {
+    let set = Words::new(&["--> ", "HTTPError: ", "無效的簽名", "\nReason: "]);
+    for (line, holds) in [
+        ("", false),
+        ("-->", false),
+        ("POST /callback --> 200", true),
+        ("requests.exceptions.HTTPError: 429", true),
+        ("x 無效的簽名", true),
+        ("first\nReason: bad", true),
+        ("Reason: no newline before", false),
+        ("2026-11-20 08:00:17,942 INFO bot.reply: replied 200", false),
+    ] {
+        assert_eq!(set.any(line), holds, "{line:?}");
+        let automaton = set.matcher.as_ref().is_some_and(|m| m.is_match(line));
+        assert_eq!(automaton, holds, "{line:?}");
+        assert_eq!(set.matcher_for(line).is_some(), holds, "{line:?}");
     }
 }

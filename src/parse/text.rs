@@ -118,9 +118,11 @@ fn each_blank(b: &[u8], f: &mut impl FnMut(usize) -> bool) -> bool {
 /// all, stay title rows.
 pub fn is_header(line: &str) -> bool {
     let t = line.trim();
+    // (The byte test first: it stops at a data line's first letter or
+    // digit, where a search for `---` reads the whole line.)
     if t.len() >= 3
-        && t.contains("---")
         && t.bytes().all(|c| matches!(c, b'|' | b'-' | b':' | b'+' | b' ' | b'\t' | b'='))
+        && t.contains("---")
     {
         return true;
     }
