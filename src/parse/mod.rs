@@ -278,32 +278,31 @@ pub(crate) use needle;
 /// the standard library's searcher set up a search per word (a fifth of
 /// reading a container's log line, whose envelope is split twice or more).
 pub(crate) fn words<const N: usize>(s: &str) -> [Option<&str>; N] {
-    let mut out = [None; N];
-    let mut rest = s;
-    for (i, slot) in out.iter_mut().enumerate() {
-        let cut = if i + 1 == N { None } else { rest.bytes().position(|c| c == b' ') };
-        let Some(at) = cut else {
-            *slot = Some(rest);
-            break;
-        };
-        *slot = rest.get(..at);
-        rest = rest.get(at + 1..).unwrap_or_default();
-    }
-    out
+    cut_words(s, false)
 }
 
 /// `s.rsplitn(N, ' ')` as an array, last word first (see [`words`]).
 pub(crate) fn rwords<const N: usize>(s: &str) -> [Option<&str>; N] {
+    cut_words(s, true)
+}
+
+fn cut_words<const N: usize>(s: &str, from_end: bool) -> [Option<&str>; N] {
     let mut out = [None; N];
     let mut rest = s;
     for (i, slot) in out.iter_mut().enumerate() {
-        let cut = if i + 1 == N { None } else { rest.bytes().rposition(|c| c == b' ') };
+        let cut = match (i + 1 == N, from_end) {
+            (true, _) => None,
+            (false, false) => rest.bytes().position(|c| c == b' '),
+            (false, true) => rest.bytes().rposition(|c| c == b' '),
+        };
         let Some(at) = cut else {
             *slot = Some(rest);
             break;
         };
-        *slot = rest.get(at + 1..);
-        rest = rest.get(..at).unwrap_or_default();
+        let (word, left) =
+            if from_end { (rest.get(at + 1..), rest.get(..at)) } else { (rest.get(..at), rest.get(at + 1..)) };
+        *slot = word;
+        rest = left.unwrap_or_default();
     }
     out
 }
