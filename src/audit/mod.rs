@@ -12,7 +12,7 @@ pub mod rules;
 
 use std::collections::BTreeMap;
 
-use foldhash::{HashMap, HashMapExt, HashSet};
+use foldhash::{HashMap, HashMapExt};
 
 use serde::{Deserialize, Serialize};
 

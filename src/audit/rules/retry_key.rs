@@ -16,7 +16,7 @@ pub(super) const RULE: RuleInfo = RuleInfo {
 /// How long after a failed send a same send counts as its retry.
 const RETRY_WINDOW_MS: Millis = 10 * 60_000;
 
-/// Cost: two passes over API records (a binary search in the failures of the same recipients), a sort of the retry keys, then the reused keys' records: O(records log records).
+/// Cost: two passes over API records (the second a binary search in its path's failure times, and for a send just after one, in the failures of the same recipients), a sort of the retry keys, then the reused keys' records: O(records log records).
 fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut wrong_endpoint: Vec<RecordId> = Vec::new();
     // Every retry key sent, and whether by a Messaging API request, sorted
@@ -80,13 +80,37 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         for v in failed.values_mut() {
             v.sort_unstable();
         }
-        // Only sends to an endpoint that has failures are looked at.
-        let failed_paths: HashSet<Sym> = failed.keys().map(|&(p, _)| p).collect();
+        // Only sends to an endpoint with a failure in the 10 minutes before
+        // them are looked at: the failures' times per path (a slot per
+        // symbol, as symbols are dense), sorted. A send's recipients are
+        // read only then: reading them for every send to a path that ever
+        // failed was most of this rule's time.
+        let mut slot_of: Vec<u32> = vec![0; cx.store.syms.len() + 1];
+        let mut times: Vec<Vec<Millis>> = Vec::new();
+        for (&(path, _), v) in &failed {
+            let Some(slot) = slot_of.get_mut(path as usize) else { continue };
+            if *slot == 0 {
+                times.push(Vec::new());
+                *slot = times.len() as u32;
+            }
+            if let Some(list) = times.get_mut(*slot as usize - 1) {
+                list.extend(v.iter().map(|&(ft, _)| ft));
+            }
+        }
+        for list in &mut times {
+            list.sort_unstable();
+        }
+        let failed_before = |r: Record, t: Millis| {
+            let slot = slot_of.get(r.path as usize).copied().unwrap_or(0);
+            let Some(list) = slot.checked_sub(1).and_then(|i| times.get(i as usize)) else { return false };
+            let from = list.partition_point(|&ft| ft < t.saturating_sub(RETRY_WINDOW_MS));
+            list.get(from).is_some_and(|&ft| ft < t)
+        };
         for (id, r) in cx.api_records() {
-            if !failed_paths.contains(&r.path) || !takes(r) || cx.api(r).is_some_and(|m| m.retry_key != 0) {
+            let Some(t) = r.time() else { continue };
+            if !failed_before(r, t) || !takes(r) || cx.api(r).is_some_and(|m| m.retry_key != 0) {
                 continue;
             }
-            let Some(t) = r.time() else { continue };
             let Some(fails) = recipients(r).and_then(|to| failed.get(&(r.path, to))) else { continue };
             let from = fails.partition_point(|&(ft, _)| ft < t.saturating_sub(RETRY_WINDOW_MS));
             if let Some(&(_, f)) =
