@@ -520,6 +520,22 @@ pub struct Example {
 
 const CHUNK: usize = 1 << 16;
 
+/// Every kind a record can have (a new kind fails to build in
+/// `listed` until it is added here).
+const ALL_KINDS: [Kind; 6] = [Kind::Api, Kind::Webhook, Kind::MiniApp, Kind::Unparsed, Kind::Http, Kind::Log];
+
+#[allow(dead_code)]
+const fn listed(k: Kind) {
+    match k {
+        Kind::Api | Kind::Webhook | Kind::MiniApp | Kind::Unparsed | Kind::Http | Kind::Log => {}
+    }
+}
+
+/// A kind's bit in [`Store`]'s per-chunk kinds.
+fn kind_bit(k: Kind) -> u8 {
+    1 << (k as u8)
+}
+
 /// A record as the store keeps it: 16 bytes, not 24. The source, the high
 /// part of the offset and of the time live in the [`Run`] the record
 /// belongs to; the path is a slot in [`Store::paths`].
@@ -573,6 +589,12 @@ pub struct Store {
     /// Per chunk, the run holding its first record (a look-up searches only
     /// the runs of one chunk).
     chunk_runs: Vec<u32>,
+    /// Per chunk, the kinds its records have (bit `1 << kind`): a walk over
+    /// some kinds passes over a chunk with none of them without reading
+    /// its records. Files are read one after another, so a chunk mostly
+    /// holds one file's records, often of one kind (an access log, an
+    /// application's log).
+    chunk_kinds: Vec<u8>,
     pub syms: Interner,
     /// API and MINI App records' side table (the users they named too).
     pub api: ApiTable,
@@ -785,10 +807,17 @@ impl Store {
     ) -> impl Iterator<Item = (RecordId, Record)> + 's {
         let mut run = self.runs.partition_point(|r| r.first <= from).saturating_sub(1);
         let (lo, hi) = (from as usize, (to as usize).min(self.len()));
-        // Each chunk's part of the range as a slice.
+        // The kinds asked for, as a chunk's kinds are kept.
+        let mask = ALL_KINDS.iter().filter(|&&k| wanted(k)).fold(0u8, |m, &k| m | kind_bit(k));
+        // Each chunk's part of the range as a slice (none for a chunk
+        // without any of those kinds).
         let stored = (lo / CHUNK..hi.div_ceil(CHUNK)).flat_map(move |c| {
             let (first, last) = (lo.max(c * CHUNK), hi.min((c + 1) * CHUNK));
-            let part = self.chunks.get(c).and_then(|ch| ch.get(first - c * CHUNK..last - c * CHUNK));
+            let part = self
+                .chunks
+                .get(c)
+                .filter(|_| self.chunk_kinds.get(c).is_none_or(|&k| k & mask != 0))
+                .and_then(|ch| ch.get(first - c * CHUNK..last - c * CHUNK));
             part.unwrap_or_default().iter().zip(first..)
         });
         stored.filter_map(move |(st, i)| {
@@ -881,7 +910,11 @@ impl Store {
                 c.push(st);
                 self.chunks.push(c);
                 self.chunk_runs.push(self.runs.len().saturating_sub(1) as u32);
+                self.chunk_kinds.push(0);
             }
+        }
+        if let Some(kinds) = self.chunk_kinds.last_mut() {
+            *kinds |= kind_bit(rec.kind());
         }
         let src = self.sources.get_mut(rec.source() as usize);
         let (ts, status) = (rec.ts(), rec.status());

@@ -880,3 +880,57 @@ fn records_of_a_range_by_kind_are_those_looked_up_by_id() {
         assert!(!want.is_empty() || from == to || from + 1 == to, "{from}..{to} finds something");
     }
 }
+
+/// A walk over some kinds passes over the chunks that hold none of them
+/// (see `chunk_kinds`) and still returns every record of those kinds:
+/// chunks of one kind, of another, and mixed, with ranges starting and
+/// ending inside them.
+#[test]
+fn a_walk_by_kind_passes_over_chunks_without_them_and_misses_nothing() {
+    use crate::model::{Loc, Method};
+    let mut s = Store::new();
+    s.sources.push(Source::default());
+    // Chunk 0: logs; chunk 1: requests; chunk 2: logs then webhooks; chunk 3 partly filled, mixed.
+    let kind_of = |i: usize| match i / CHUNK {
+        0 => Kind::Log,
+        1 => Kind::Api,
+        2 if i % CHUNK < CHUNK / 2 => Kind::Log,
+        2 => Kind::Webhook,
+        _ if i.is_multiple_of(3) => Kind::Api,
+        _ => Kind::Unparsed,
+    };
+    let n = 3 * CHUNK + 500;
+    for i in 0..n {
+        let r = Record::new(
+            1_763_625_600_000 + i as i64,
+            Loc::new(0, 100 * i as u64),
+            kind_of(i),
+            Method::Post,
+            200,
+            NONE,
+            NONE,
+        );
+        s.append(r);
+    }
+    assert_eq!(s.chunk_kinds.len(), 4);
+    assert_eq!(s.chunk_kinds.first(), Some(&kind_bit(Kind::Log)));
+    let all: Vec<(RecordId, Record)> = s.iter().collect();
+    assert_eq!(all.len(), n);
+    let n = n as RecordId;
+    let chunk = CHUNK as RecordId;
+    let wants: [&dyn Fn(Kind) -> bool; 5] = [
+        &|k| k == Kind::Api,
+        &|k| k == Kind::Webhook,
+        &|k| matches!(k, Kind::Api | Kind::MiniApp),
+        &|k| k == Kind::Http,
+        &|_| true,
+    ];
+    for wanted in wants {
+        for (from, to) in [(0, n), (chunk - 3, chunk + 3), (chunk + 5, 3 * chunk + 7), (2 * chunk + 1, n + 9), (n, n)] {
+            let got: Vec<(RecordId, Record)> = s.iter_kinds_in(from, to, wanted).collect();
+            let want: Vec<(RecordId, Record)> =
+                all.iter().copied().filter(|&(id, r)| id >= from && id < to && wanted(r.kind())).collect();
+            assert_eq!(got, want, "{from}..{to}");
+        }
+    }
+}
