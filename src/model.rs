@@ -271,7 +271,18 @@ impl Record {
 
     /// The kind a [`Record::meta`] holds (read without making the record).
     pub(crate) fn kind_in_meta(meta: u32) -> Kind {
-        match (meta >> 10) & 0x7 {
+        Self::kind_of_code(Self::kind_code(meta))
+    }
+
+    /// The three bits of a [`Record::meta`] that hold the kind.
+    pub(crate) fn kind_code(meta: u32) -> u32 {
+        (meta >> 10) & 0x7
+    }
+
+    /// The kind a [`Record::kind_code`] stands for (every one of the eight
+    /// codes stands for one).
+    pub(crate) fn kind_of_code(code: u32) -> Kind {
+        match code {
             0 => Kind::Api,
             1 => Kind::Webhook,
             2 => Kind::MiniApp,

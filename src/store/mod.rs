@@ -520,20 +520,10 @@ pub struct Example {
 
 const CHUNK: usize = 1 << 16;
 
-/// Every kind a record can have (a new kind fails to build in
-/// `listed` until it is added here).
-const ALL_KINDS: [Kind; 6] = [Kind::Api, Kind::Webhook, Kind::MiniApp, Kind::Unparsed, Kind::Http, Kind::Log];
-
-#[allow(dead_code)]
-const fn listed(k: Kind) {
-    match k {
-        Kind::Api | Kind::Webhook | Kind::MiniApp | Kind::Unparsed | Kind::Http | Kind::Log => {}
-    }
-}
-
-/// A kind's bit in [`Store`]'s per-chunk kinds.
-fn kind_bit(k: Kind) -> u8 {
-    1 << (k as u8)
+/// A kind code's bit in [`Store`]'s per-chunk kinds (see
+/// [`Record::kind_code`]).
+fn code_bit(code: u32) -> u8 {
+    1 << code
 }
 
 /// A record as the store keeps it: 16 bytes, not 24. The source, the high
@@ -589,7 +579,7 @@ pub struct Store {
     /// Per chunk, the run holding its first record (a look-up searches only
     /// the runs of one chunk).
     chunk_runs: Vec<u32>,
-    /// Per chunk, the kinds its records have (bit `1 << kind`): a walk over
+    /// Per chunk, the kinds its records have (a bit per kind code): a walk over
     /// some kinds passes over a chunk with none of them without reading
     /// its records. Files are read one after another, so a chunk mostly
     /// holds one file's records, often of one kind (an access log, an
@@ -808,7 +798,7 @@ impl Store {
         let mut run = self.runs.partition_point(|r| r.first <= from).saturating_sub(1);
         let (lo, hi) = (from as usize, (to as usize).min(self.len()));
         // The kinds asked for, as a chunk's kinds are kept.
-        let mask = ALL_KINDS.iter().filter(|&&k| wanted(k)).fold(0u8, |m, &k| m | kind_bit(k));
+        let mask = (0..8).filter(|&code| wanted(Record::kind_of_code(code))).fold(0u8, |m, code| m | code_bit(code));
         // Each chunk's part of the range as a slice (none for a chunk
         // without any of those kinds).
         let stored = (lo / CHUNK..hi.div_ceil(CHUNK)).flat_map(move |c| {
@@ -914,7 +904,7 @@ impl Store {
             }
         }
         if let Some(kinds) = self.chunk_kinds.last_mut() {
-            *kinds |= kind_bit(rec.kind());
+            *kinds |= code_bit(Record::kind_code(st.meta));
         }
         let src = self.sources.get_mut(rec.source() as usize);
         let (ts, status) = (rec.ts(), rec.status());
