@@ -14,8 +14,6 @@
 //! beside a `message` or `postback` object). Anything else stays what it
 //! was.
 
-use std::borrow::Cow;
-
 use serde_json::{Map, Value};
 
 use super::{Body, Fields, Line, formats};
@@ -89,7 +87,7 @@ fn receipt(event: &Map<String, Value>, time: Millis) -> Option<Line<'static>> {
     let raw = serde_json::value::to_raw_value(&serde_json::json!({ "events": [Value::Object(event)] })).ok()?;
     Some(Line {
         kind: Kind::Webhook,
-        fields: Fields { time, body: Some(Body { raw: Cow::Owned(raw) }), ..Fields::default() },
+        fields: Fields { time, body: Some(Body::owned(raw)), ..Fields::default() },
         extras: None,
         format: formats::WEBHOOK_EVENT,
     })

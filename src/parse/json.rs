@@ -46,15 +46,24 @@ enum Field {
 }
 
 fn lookup(k: &str) -> Option<(Field, bool)> {
-    // Every key of every line comes here: lower-case it on the stack and
-    // let the compiler's string match pick the entry, instead of comparing
+    // Every key of every line comes here. Most are lower-case already and
+    // are matched as they are; others are lower-cased on the stack first.
+    // The compiler's string match picks the entry, instead of comparing
     // against each alias in turn (which was 7 % of parsing a JSON line).
-    let mut buf = [0u8; LONGEST_KEY];
     let b = k.as_bytes();
+    if !b.iter().any(u8::is_ascii_uppercase) {
+        return lookup_lower(b);
+    }
+    let mut buf = [0u8; LONGEST_KEY];
     let lower = buf.get_mut(..b.len())?;
     lower.copy_from_slice(b);
     lower.make_ascii_lowercase();
-    Some(match &*lower {
+    lookup_lower(lower)
+}
+
+/// [`lookup`] of a lower-case key.
+fn lookup_lower(lower: &[u8]) -> Option<(Field, bool)> {
+    Some(match lower {
         b"kind" => (Field::Kind, true),
         b"time" => (Field::Time, true),
         b"timestamp" => (Field::Time, false),
@@ -225,7 +234,7 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for Text<'a> {
 #[derive(Default, Debug)]
 struct Raw<'a> {
     vals: [Option<(Scalar<'a>, bool)>; 22],
-    bodies: [Option<(&'a RawValue, bool)>; 7],
+    bodies: [Option<(&'a str, bool)>; 7],
 }
 
 fn slot(k: Field) -> usize {
@@ -329,7 +338,7 @@ impl<'de> Visitor<'de> for Fill<'_, 'de> {
                 continue;
             };
             if let Some(b) = body_slot(key) {
-                let v: &'de RawValue = m.next_value()?;
+                let v = m.next_value::<&'de RawValue>()?.get();
                 if let Some(s) = raw.bodies.get_mut(b)
                     && (canonical || s.as_ref().is_none_or(|(_, c)| !c))
                 {
@@ -351,6 +360,84 @@ impl<'de> Visitor<'de> for Fill<'_, 'de> {
 
 /// Read a line's known keys into `raw`; `None` when it is not one JSON object.
 fn fill<'de>(line: &'de str, raw: &mut Raw<'de>) -> Option<()> {
+    if !super::scan::has_control(line.as_bytes()) {
+        match fill_fast(line, raw) {
+            Fast::Read => return Some(()),
+            Fast::Failed => return None,
+            Fast::GaveUp => *raw = Raw::default(),
+        }
+    }
+    fill_serde(line, raw)
+}
+
+enum Fast {
+    Read,
+    /// serde_json would fail too.
+    Failed,
+    /// Left to serde_json.
+    GaveUp,
+}
+
+/// [`fill`] by [`super::scan`], which reads what serde_json reads (the
+/// proptest in `scan` holds it to that) and gives up on the rest.
+fn fill_fast<'de>(line: &'de str, raw: &mut Raw<'de>) -> Fast {
+    use super::scan::{Object, Value};
+    let Some(mut object) = Object::new(line) else { return Fast::GaveUp };
+    loop {
+        let Some(entry) = object.next_entry() else { return Fast::GaveUp };
+        let Some((k, v)) = entry else { return Fast::Read };
+        let Some((key, canonical)) = lookup(k) else { continue };
+        if let Some(b) = body_slot(key) {
+            if let Some(s) = raw.bodies.get_mut(b)
+                && (canonical || s.as_ref().is_none_or(|(_, c)| !c))
+            {
+                *s = Some((v.text(), canonical));
+            }
+            continue;
+        }
+        let scalar = match v {
+            Value::Str(lit, false) => Scalar::Str(Cow::Borrowed(lit.get(1..lit.len() - 1).unwrap_or_default())),
+            Value::Str(lit, true) => match super::unescape_simple(lit) {
+                Some(text) => Scalar::Str(text),
+                // A `\u` escape: serde_json decodes it (and fails on a lone surrogate).
+                None => match serde_json::from_str::<Text>(lit) {
+                    Ok(Text(t)) => Scalar::Str(Cow::Owned(t.into_owned())),
+                    Err(_) => return Fast::Failed,
+                },
+            },
+            // A message is a string (or bytes, below); any other value is none.
+            Value::Number(_) if key == Field::Message => Scalar::Other,
+            Value::Number(n) => match small_int(n) {
+                Some(i) => Scalar::Int(i),
+                None => match serde_json::from_str::<Scalar>(n) {
+                    Ok(s) => s,
+                    Err(_) => return Fast::Failed,
+                },
+            },
+            // journald's message as an array of bytes: serde_json's visitor reads it.
+            Value::Array(_) if key == Field::Message => return Fast::GaveUp,
+            Value::Literal(_) | Value::Object(_) | Value::Array(_) => Scalar::Other,
+        };
+        if let Some(s) = raw.vals.get_mut(slot(key))
+            && (canonical || s.as_ref().is_none_or(|(_, c)| !c))
+        {
+            *s = Some((scalar, canonical));
+        }
+    }
+}
+
+/// A number of at most 18 digits with no sign, fraction or exponent, which
+/// serde_json reads as that integer.
+fn small_int(n: &str) -> Option<i64> {
+    let b = n.as_bytes();
+    if b.is_empty() || b.len() > 18 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0i64, |a, &d| a * 10 + i64::from(d - b'0')))
+}
+
+/// [`fill`] by serde_json.
+fn fill_serde<'de>(line: &'de str, raw: &mut Raw<'de>) -> Option<()> {
     let mut de = serde_json::Deserializer::from_str(line);
     de::DeserializeSeed::deserialize(Fill(raw), &mut de).ok()?;
     de.end().ok()
@@ -365,7 +452,7 @@ impl<'a> Raw<'a> {
     }
     fn body(&self, k: Field) -> Option<Body<'a>> {
         let raw = self.bodies.get(body_slot(k)?)?.as_ref()?.0;
-        (raw.get() != "null").then_some(Body { raw: Cow::Borrowed(raw) })
+        (raw != "null").then_some(Body::checked(raw))
     }
 }
 
@@ -466,14 +553,14 @@ struct JsonAccess {
 /// Cloud Logging's `httpRequest`, Traefik's keys, or Caddy's `request`
 /// object (`status` and `duration`, in seconds, at the top).
 fn json_access(raw: &Raw, line: &str, status: u16, duration: Option<&Scalar>) -> Option<JsonAccess> {
-    if let Some(mut a) = raw.body(Field::HttpRequest).as_ref().and_then(|b| http_request(b.raw.get())) {
-        a.origin = raw.body(Field::Resource).as_ref().and_then(|b| resource_origin(b.raw.get()));
+    if let Some(mut a) = raw.body(Field::HttpRequest).as_ref().and_then(|b| http_request(b.json())) {
+        a.origin = raw.body(Field::Resource).as_ref().and_then(|b| resource_origin(b.json()));
         return Some(a);
     }
     if let Some(a) = traefik(line) {
         return Some(a);
     }
-    let mut a = raw.body(Field::Request).as_ref().and_then(|b| caddy_request(b.raw.get()))?;
+    let mut a = raw.body(Field::Request).as_ref().and_then(|b| caddy_request(b.json()))?;
     a.status = (status != 0).then_some(status)?;
     a.duration_ms = match duration {
         Some(Scalar::Float(x)) if x.is_finite() && *x >= 0.0 => Some((x * 1000.0).round() as u64),
@@ -760,11 +847,11 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
                     _ => None,
                 };
                 let origin = raw.take_str(Field::Origin).or_else(|| {
-                    raw.body(Field::Resource).as_ref().and_then(|b| resource_origin(b.raw.get())).map(Cow::Owned)
+                    raw.body(Field::Resource).as_ref().and_then(|b| resource_origin(b.json())).map(Cow::Owned)
                 });
                 // Cloud Logging's structured entries: the message inside `jsonPayload`.
                 let message = message.or_else(|| {
-                    raw.body(Field::JsonPayload).as_ref().and_then(|b| payload_message(b.raw.get())).map(Cow::Owned)
+                    raw.body(Field::JsonPayload).as_ref().and_then(|b| payload_message(b.json())).map(Cow::Owned)
                 });
                 // An envelope (Docker's json-file, journald, CloudWatch,
                 // Cloud Logging's textPayload) or a logger that logged a

@@ -25,6 +25,7 @@ pub mod gather;
 pub mod json;
 pub mod logline;
 pub mod pretty;
+mod scan;
 pub mod sdk;
 pub mod text;
 pub mod user;
@@ -40,19 +41,40 @@ use crate::time::Millis;
 #[derive(Debug, Clone)]
 pub struct Body<'a> {
     /// The JSON text of the value as it appears in the line (owned when the
-    /// line came out of an envelope that escaped it).
-    pub raw: Cow<'a, RawValue>,
+    /// line came out of an envelope that escaped it): always one whole JSON
+    /// value, checked by the reader that found it.
+    raw: Cow<'a, str>,
 }
 
 impl<'a> Body<'a> {
+    /// A value serde_json read.
+    pub(crate) fn from_raw(raw: &'a RawValue) -> Body<'a> {
+        Body { raw: Cow::Borrowed(raw.get()) }
+    }
+
+    /// A value serde_json read or wrote, owned.
+    pub(crate) fn owned(raw: Box<RawValue>) -> Body<'static> {
+        Body { raw: Cow::Owned(Box::<str>::from(raw).into_string()) }
+    }
+
+    /// A value [`scan`] checked.
+    fn checked(json: &'a str) -> Body<'a> {
+        Body { raw: Cow::Borrowed(json) }
+    }
+
+    /// The value's JSON text.
+    pub fn json(&self) -> &str {
+        &self.raw
+    }
+
     /// Whether the value is a JSON string (for a webhook: the raw bytes LINE signed).
     pub fn is_string(&self) -> bool {
-        self.raw.get().starts_with('"')
+        self.raw.starts_with('"')
     }
 
     /// The body's text: a string value unescaped, any other value as written.
     pub fn text(&self) -> Cow<'_, str> {
-        let raw = self.raw.get();
+        let raw: &str = &self.raw;
         if raw.starts_with('"') {
             if let Some(text) = unescape_simple(raw) {
                 return text;
@@ -77,7 +99,7 @@ impl<'a> Body<'a> {
 /// Written by hand: a logged webhook body is a string of a few hundred
 /// escaped quotes, and serde_json's reader stops and restarts at each one
 /// (a quarter of reading such a line); this copies the runs between them.
-fn unescape_simple(literal: &str) -> Option<Cow<'_, str>> {
+pub(super) fn unescape_simple(literal: &str) -> Option<Cow<'_, str>> {
     let inner = literal.strip_prefix('"')?.strip_suffix('"')?;
     let mut at = memchr::memchr(b'\\', inner.as_bytes())?;
     // Built as a `String` from the runs between escapes: cut at ASCII

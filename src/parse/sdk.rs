@@ -159,9 +159,8 @@ fn api(status: u16, endpoint: Option<&str>, method: Option<Method>, request_id: 
 /// text after the status, both of which classify the error.
 fn with_message(mut l: Line<'static>, message: Option<&str>) -> Line<'static> {
     if let Some(m) = message.map(str::trim).filter(|m| !m.is_empty()) {
-        l.fields.response_body = serde_json::value::to_raw_value(&serde_json::json!({ "message": m }))
-            .ok()
-            .map(|raw| Body { raw: Cow::Owned(raw) });
+        l.fields.response_body =
+            serde_json::value::to_raw_value(&serde_json::json!({ "message": m })).ok().map(Body::owned);
         l.extras = Some(Cow::Owned(m.to_owned()));
         l.fields.message = Some(Cow::Owned(m.to_owned()));
     }
@@ -195,7 +194,7 @@ fn python(s: &str) -> Option<Line<'static>> {
     let body = s.find("error_response=").and_then(|i| s.get(i + "error_response=".len()..)).and_then(first_json);
     let message = body.and_then(|b| message_of(b.get()));
     if let Some(b) = body {
-        l.fields.response_body = Some(Body { raw: Cow::Owned(b.to_owned()) });
+        l.fields.response_body = Some(Body::owned(b.to_owned()));
     }
     l.fields.message = message.clone().map(Cow::Owned);
     l.extras = message.map(Cow::Owned);
@@ -281,7 +280,7 @@ fn java_details(s: &str) -> Vec<serde_json::Value> {
 fn with_details(mut l: Line<'static>, details: Vec<serde_json::Value>) -> Line<'static> {
     if !details.is_empty() {
         let body = serde_json::json!({ "message": l.fields.message, "details": details });
-        l.fields.response_body = serde_json::value::to_raw_value(&body).ok().map(|raw| Body { raw: Cow::Owned(raw) });
+        l.fields.response_body = serde_json::value::to_raw_value(&body).ok().map(Body::owned);
     }
     l
 }
@@ -419,10 +418,10 @@ fn wire(text: &str) -> Option<Line<'static>> {
     l.format = formats::WIRE_LOG;
     l.fields.duration_ms = ms;
     l.fields.retry_key = retry_key.map(|k| Cow::Owned(k.to_owned()));
-    l.fields.request_body = request_body.map(|b| Body { raw: Cow::Owned(b) });
+    l.fields.request_body = request_body.map(Body::owned);
     if let Some(b) = response_body {
         let message = message_of(b.get());
-        l.fields.response_body = Some(Body { raw: Cow::Owned(b) });
+        l.fields.response_body = Some(Body::owned(b));
         if status >= 400 {
             l.extras = message.clone().map(Cow::Owned);
             l.fields.message = message.map(Cow::Owned);
@@ -474,7 +473,7 @@ fn sent(line: &str, at: usize) -> Option<Line<'static>> {
     .find(|(word, _)| lower.contains(word))
     .map(|&(_, s)| send_path(s));
     let mut l = api(status, endpoint, None, None);
-    l.fields.response_body = Some(Body { raw: Cow::Owned(body) });
+    l.fields.response_body = Some(Body::owned(body));
     Some(l)
 }
 
@@ -506,7 +505,7 @@ fn with_body(mut l: Line<'static>, body: Option<&str>) -> Line<'static> {
     let Some(b) = body.map(str::trim).filter(|b| !b.is_empty()) else { return l };
     if let Some(raw) = json_body(b) {
         let message = message_of(raw.get());
-        l.fields.response_body = Some(Body { raw: Cow::Owned(raw) });
+        l.fields.response_body = Some(Body::owned(raw));
         l.extras = message.clone().map(Cow::Owned);
         l.fields.message = message.map(Cow::Owned);
         return l;
@@ -738,7 +737,7 @@ pub fn webhook_body(raw: &RawValue, time: Millis) -> Option<Line<'_>> {
     let time = if time == i64::MIN { events.first().and_then(|e| e.timestamp).unwrap_or(i64::MIN) } else { time };
     Some(Line {
         kind: Kind::Webhook,
-        fields: Fields { time, body: Some(Body { raw: Cow::Borrowed(raw) }), ..Fields::default() },
+        fields: Fields { time, body: Some(Body::from_raw(raw)), ..Fields::default() },
         extras: None,
         format: formats::WEBHOOK_BODY,
     })

@@ -676,7 +676,7 @@ fn java_error_details() {
             .fields
             .response_body
             .as_ref()
-            .map_or(serde_json::Value::Null, |b| serde_json::from_str(b.raw.get()).unwrap());
+            .map_or(serde_json::Value::Null, |b| serde_json::from_str(b.json()).unwrap());
         let got = body.get("details").map(|d| d.to_string()).unwrap_or_default();
         assert_eq!(got, *details, "{line}");
     }
@@ -719,8 +719,7 @@ fn simple_escapes_read_as_serde_json_reads_them() {
     for literal in [r#""plain""#, r#""caf\u00e9""#, r#""a\"b" "#, "\"", r#"{"a":1}"#] {
         assert_eq!(unescape_simple(literal), None, "{literal}");
     }
-    let body =
-        Body { raw: Cow::Owned(serde_json::value::RawValue::from_string(r#""caf\u00e9 \"x\"""#.into()).unwrap()) };
+    let body = Body::owned(serde_json::value::RawValue::from_string(r#""caf\u00e9 \"x\"""#.into()).unwrap());
     assert_eq!(body.text(), "café \"x\"");
 }
 
