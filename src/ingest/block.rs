@@ -33,6 +33,12 @@ impl ParsedBlock {
 
     /// Parse a whole block of lines.
     pub fn parse(source: u32, block: Block, opts: &ParseOptions) -> ParsedBlock {
+        Self::parse_returning(source, block, opts).0
+    }
+
+    /// [`ParsedBlock::parse`], handing the block's buffer back when the
+    /// parsed block does not keep it, for the reader to fill again.
+    pub fn parse_returning(source: u32, block: Block, opts: &ParseOptions) -> (ParsedBlock, Option<Vec<u8>>) {
         let mut pb = ParsedBlock::new(source);
         pb.modified = crate::time::reference();
         pb.marks = opts.marks;
@@ -64,8 +70,9 @@ impl ParsedBlock {
         pb.next_line = line_no - u64::from(data.last().is_some_and(|&b| b != b'\n'));
         if opts.keep_data {
             pb.data = Some(block.data);
+            return (pb, None);
         }
-        pb
+        (pb, Some(block.data))
     }
 
     /// Add one line (without its line ending): gathered into the entry

@@ -171,21 +171,24 @@ impl Loader {
         let counter = bytes_read.clone();
         let reader_out = out_tx.clone();
         let keep = Keep { ids: store.keep_archive_ids, lines: store.keep_archive_lines };
+        // Parsed blocks' buffers go back to the reader (a few: the rest are freed).
+        let (spare_tx, spare_rx) = bounded::<Vec<u8>>(threads + 2);
         std::thread::spawn(move || {
             if background {
                 lower_priority();
             }
-            read_all(&specs, base, &job_tx, &reader_out, &counter, keep);
+            read_all(&specs, base, &job_tx, &reader_out, &counter, keep, &spare_rx);
         });
         for _ in 0..threads {
             let rx = job_rx.clone();
             let tx = out_tx.clone();
+            let spare = spare_tx.clone();
             let secrets = store.secrets.clone();
             std::thread::spawn(move || {
                 if background {
                     lower_priority();
                 }
-                parse_worker(&rx, &tx, secrets.as_ref());
+                parse_worker(&rx, &tx, &spare, secrets.as_ref());
             });
         }
         Loader {
@@ -293,11 +296,19 @@ struct Keep {
     lines: bool,
 }
 
-fn parse_worker(rx: &Receiver<Job>, tx: &Sender<(u64, Out)>, secrets: Option<&std::sync::Arc<Secrets>>) {
+fn parse_worker(
+    rx: &Receiver<Job>,
+    tx: &Sender<(u64, Out)>,
+    spare: &Sender<Vec<u8>>,
+    secrets: Option<&std::sync::Arc<Secrets>>,
+) {
     for job in rx {
-        let pb = crate::time::with_reference(job.modified, || {
-            ParsedBlock::parse(job.source, job.block, &ParseOptions { secrets: secrets.cloned(), ..job.opts })
+        let (pb, data) = crate::time::with_reference(job.modified, || {
+            ParsedBlock::parse_returning(job.source, job.block, &ParseOptions { secrets: secrets.cloned(), ..job.opts })
         });
+        if let Some(data) = data.filter(|d| d.capacity() >= source::BLOCK) {
+            let _ = spare.try_send(data);
+        }
         if tx.send((job.seq, Out::Block(Box::new(pb)))).is_err() {
             return;
         }
@@ -311,6 +322,7 @@ fn read_all(
     out: &Sender<(u64, Out)>,
     counter: &std::sync::Arc<std::sync::atomic::AtomicU64>,
     keep_compressed: Keep,
+    spare: &Receiver<Vec<u8>>,
 ) {
     let mut seq = 0u64;
     let info = |seq: &mut u64, src: u32, i: SourceInfo| {
@@ -354,6 +366,7 @@ fn read_all(
         };
         let mut reader = BlockReader::new(opened);
         reader.eager = keep; // standard input: show lines as they come
+        reader.spare = Some(spare.clone());
         loop {
             match reader.next_block() {
                 Ok(Some(block)) => {
