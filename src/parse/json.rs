@@ -396,27 +396,14 @@ fn fill_fast<'de>(line: &'de str, raw: &mut Raw<'de>) -> Fast {
             continue;
         }
         let scalar = match v {
-            Value::Str(lit, false) => Scalar::Str(Cow::Borrowed(lit.get(1..lit.len() - 1).unwrap_or_default())),
-            Value::Str(lit, true) => match super::unescape_simple(lit) {
-                Some(text) => Scalar::Str(text),
-                // A `\u` escape: serde_json decodes it (and fails on a lone surrogate).
-                None => match serde_json::from_str::<Text>(lit) {
-                    Ok(Text(t)) => Scalar::Str(Cow::Owned(t.into_owned())),
-                    Err(_) => return Fast::Failed,
-                },
-            },
             // A message is a string (or bytes, below); any other value is none.
             Value::Number(_) if key == Field::Message => Scalar::Other,
-            Value::Number(n) => match small_int(n) {
-                Some(i) => Scalar::Int(i),
-                None => match serde_json::from_str::<Scalar>(n) {
-                    Ok(s) => s,
-                    Err(_) => return Fast::Failed,
-                },
-            },
             // journald's message as an array of bytes: serde_json's visitor reads it.
             Value::Array(_) if key == Field::Message => return Fast::GaveUp,
-            Value::Literal(_) | Value::Object(_) | Value::Array(_) => Scalar::Other,
+            v => match scanned_scalar(v) {
+                Some(s) => s,
+                None => return Fast::Failed,
+            },
         };
         if let Some(s) = raw.vals.get_mut(slot(key))
             && (canonical || s.as_ref().is_none_or(|(_, c)| !c))
@@ -424,6 +411,26 @@ fn fill_fast<'de>(line: &'de str, raw: &mut Raw<'de>) -> Fast {
             *s = Some((scalar, canonical));
         }
     }
+}
+
+/// A value [`super::scan`] found, as serde_json reads it into a [`Scalar`];
+/// `None` where serde_json fails on it (a lone surrogate, a number out of
+/// range).
+fn scanned_scalar(v: super::scan::Value<'_>) -> Option<Scalar<'_>> {
+    use super::scan::Value;
+    Some(match v {
+        Value::Str(lit, false) => Scalar::Str(Cow::Borrowed(lit.get(1..lit.len() - 1)?)),
+        Value::Str(lit, true) => match super::unescape_simple(lit) {
+            Some(text) => Scalar::Str(text),
+            // A `\u` escape: serde_json decodes it.
+            None => Scalar::Str(Cow::Owned(serde_json::from_str::<Text>(lit).ok()?.0.into_owned())),
+        },
+        Value::Number(n) => match small_int(n) {
+            Some(i) => Scalar::Int(i),
+            None => serde_json::from_str::<Scalar>(n).ok()?,
+        },
+        Value::Literal(_) | Value::Object(_) | Value::Array(_) => Scalar::Other,
+    })
 }
 
 /// A number of at most 18 digits with no sign, fraction or exponent, which
