@@ -235,6 +235,8 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for Text<'a> {
 struct Raw<'a> {
     vals: [Option<(Scalar<'a>, bool)>; 22],
     bodies: [Option<(&'a str, bool)>; 7],
+    /// The text of `body` when it is a string the reader decoded already.
+    body_text: Option<Cow<'a, str>>,
 }
 
 fn slot(k: Field) -> usize {
@@ -384,17 +386,34 @@ fn fill_fast<'de>(line: &'de str, raw: &mut Raw<'de>) -> Fast {
     use super::scan::{Object, Value};
     let Some(mut object) = Object::new(line) else { return Fast::GaveUp };
     loop {
-        let Some(entry) = object.next_entry() else { return Fast::GaveUp };
-        let Some((k, v)) = entry else { return Fast::Read };
-        let Some((key, canonical)) = lookup(k) else { continue };
+        let Some(entry) = object.next_key() else { return Fast::GaveUp };
+        let Some(k) = entry else { return Fast::Read };
+        let Some((key, canonical)) = lookup(k) else {
+            if object.value().is_none() {
+                return Fast::GaveUp;
+            }
+            continue;
+        };
         if let Some(b) = body_slot(key) {
+            // A webhook body as LINE sent it, a string, is decoded as it is
+            // read: it is decoded anyway, for its events and its signature.
+            let read = if key == Field::Body && object.at_string() {
+                object.string_text().map(|(v, text)| (v.text(), text))
+            } else {
+                object.value().map(|v| (v.text(), None))
+            };
+            let Some((v, text)) = read else { return Fast::GaveUp };
             if let Some(s) = raw.bodies.get_mut(b)
                 && (canonical || s.as_ref().is_none_or(|(_, c)| !c))
             {
-                *s = Some((v.text(), canonical));
+                *s = Some((v, canonical));
+                if key == Field::Body {
+                    raw.body_text = text;
+                }
             }
             continue;
         }
+        let Some(v) = object.value() else { return Fast::GaveUp };
         let scalar = match v {
             // A message is a string (or bytes, below); any other value is none.
             Value::Number(_) if key == Field::Message => Scalar::Other,
@@ -458,8 +477,9 @@ impl<'a> Raw<'a> {
         self.take(k).and_then(Scalar::into_str).filter(|s| !s.is_empty())
     }
     fn body(&self, k: Field) -> Option<Body<'a>> {
-        let raw = self.bodies.get(body_slot(k)?)?.as_ref()?.0;
-        (raw != "null").then_some(Body::checked(raw))
+        let (raw, _) = self.bodies.get(body_slot(k)?)?.as_ref()?;
+        let text = if k == Field::Body { self.body_text.clone() } else { None };
+        (*raw != "null").then(|| Body::checked(raw, text))
     }
 }
 

@@ -44,22 +44,24 @@ pub struct Body<'a> {
     /// line came out of an envelope that escaped it): always one whole JSON
     /// value, checked by the reader that found it.
     raw: Cow<'a, str>,
+    /// A string value's text, when the reader decoded it already.
+    text: Option<Cow<'a, str>>,
 }
 
 impl<'a> Body<'a> {
     /// A value serde_json read.
     pub(crate) fn from_raw(raw: &'a RawValue) -> Body<'a> {
-        Body { raw: Cow::Borrowed(raw.get()) }
+        Body { raw: Cow::Borrowed(raw.get()), text: None }
     }
 
     /// A value serde_json read or wrote, owned.
     pub(crate) fn owned(raw: Box<RawValue>) -> Body<'static> {
-        Body { raw: Cow::Owned(Box::<str>::from(raw).into_string()) }
+        Body { raw: Cow::Owned(Box::<str>::from(raw).into_string()), text: None }
     }
 
-    /// A value [`scan`] checked.
-    fn checked(json: &'a str) -> Body<'a> {
-        Body { raw: Cow::Borrowed(json) }
+    /// A value [`scan`] checked, with its text when it decoded it (a string).
+    fn checked(json: &'a str, text: Option<Cow<'a, str>>) -> Body<'a> {
+        Body { raw: Cow::Borrowed(json), text }
     }
 
     /// The value's JSON text.
@@ -74,6 +76,9 @@ impl<'a> Body<'a> {
 
     /// The body's text: a string value unescaped, any other value as written.
     pub fn text(&self) -> Cow<'_, str> {
+        if let Some(t) = &self.text {
+            return Cow::Borrowed(t);
+        }
         let raw: &str = &self.raw;
         if raw.starts_with('"') {
             if let Some(text) = unescape_simple(raw) {
@@ -89,7 +94,7 @@ impl<'a> Body<'a> {
     }
 
     fn into_owned(self) -> Body<'static> {
-        Body { raw: Cow::Owned(self.raw.into_owned()) }
+        Body { raw: Cow::Owned(self.raw.into_owned()), text: self.text.map(|t| Cow::Owned(t.into_owned())) }
     }
 }
 
