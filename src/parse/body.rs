@@ -326,6 +326,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for FastBody<'a> {
 
 /// Parse a webhook body; `None` when it is not a JSON object.
 pub fn parse_webhook_body(text: &str) -> Option<WebhookBody<'_>> {
+    scanned::webhook_body(text).or_else(|| serde_webhook_body(text))
+}
+
+/// [`parse_webhook_body`] by serde_json.
+fn serde_webhook_body(text: &str) -> Option<WebhookBody<'_>> {
     if let Ok(fast) = serde_json::from_str::<FastBody>(text) {
         return Some(WebhookBody { destination: fast.destination, events: fast.events });
     }
@@ -484,4 +489,267 @@ pub fn parse_request_body(text: &str) -> Option<RequestBody> {
         notification_token: raw.notification_token.str().map(Cow::into_owned),
         audiences,
     })
+}
+
+/// [`parse_webhook_body`] in one pass of [`super::scan`], reading what the
+/// serde readers above read (`FastBody`, `Event`, `lenient`) and giving up
+/// (`None`, and serde_json reads it) on anything else: a control byte, an
+/// escaped key, an event naming a key twice (the derived reader fails on
+/// it), `events` not an array, a value serde_json would fail on. A test
+/// holds the two to the same answers.
+mod scanned {
+    use std::borrow::Cow;
+
+    use super::{DeliveryContext, Event, EventMessage, EventSource, Loose, Unsend, WebhookBody, first};
+    use crate::parse::json::scanned_scalar;
+    use crate::parse::scan::{Object, Value, has_control};
+
+    pub(super) fn webhook_body(text: &str) -> Option<WebhookBody<'_>> {
+        if has_control(text.as_bytes()) {
+            return None;
+        }
+        let mut top = Object::new(text)?;
+        let mut out = WebhookBody::default();
+        while let Some(k) = top.next_key()? {
+            match k {
+                "destination" => out.destination = loose(&mut top)?.str().map(|s| Cow::Owned(s.into_owned())),
+                "events" => out.events = top.nested_in(b'[', events)?,
+                _ => drop(top.value()?),
+            }
+        }
+        Some(out)
+    }
+
+    fn events<'a>(list: &mut Object<'a>) -> Option<Vec<Event<'a>>> {
+        let mut out = Vec::new();
+        while list.next_element()? {
+            if list.at() == Some(b'{') {
+                out.push(list.nested_in(b'{', event)?);
+            } else {
+                // serde_json reads other elements too, and may fail on one.
+                checked(list.value()?)?;
+            }
+        }
+        Some(out)
+    }
+
+    /// A value as serde_json's `Scalar` reads it.
+    fn loose<'a>(o: &mut Object<'a>) -> Option<Loose<'a>> {
+        scanned_scalar(o.value()?).map(|s| Loose(Some(s)))
+    }
+
+    /// `v` when serde_json reads it without failing: a string it decodes
+    /// or a number it converts may fail.
+    fn checked(v: Value<'_>) -> Option<()> {
+        match v {
+            Value::Str(..) | Value::Number(_) => scanned_scalar(v).map(drop),
+            Value::Literal(_) | Value::Object(_) | Value::Array(_) => Some(()),
+        }
+    }
+
+    /// An object read by `read`, any other value as none (see `lenient`).
+    #[allow(clippy::option_option)]
+    fn lenient<'a, T>(
+        o: &mut Object<'a>,
+        read: impl FnOnce(&mut Object<'a>) -> Option<Option<T>>,
+    ) -> Option<Option<T>> {
+        if o.at() == Some(b'{') {
+            return o.nested_in(b'{', read);
+        }
+        checked(o.value()?).map(|()| None)
+    }
+
+    /// Set `slot` to the first of a key's values (the derived reader fails
+    /// on a second: give up).
+    fn once<T>(seen: &mut u8, bit: u8, slot: &mut T, v: T) -> Option<()> {
+        first(seen, bit).then(|| *slot = v)
+    }
+
+    fn event<'a>(o: &mut Object<'a>) -> Option<Event<'a>> {
+        let (mut e, mut seen) = (Event::default(), 0u8);
+        while let Some(k) = o.next_key()? {
+            match k {
+                "type" => once(&mut seen, 0, &mut e.kind, loose(o)?)?,
+                "mode" => once(&mut seen, 1, &mut e.mode, loose(o)?)?,
+                "source" => once(&mut seen, 2, &mut e.source, lenient(o, source)?)?,
+                "webhookEventId" => once(&mut seen, 3, &mut e.webhook_event_id, loose(o)?)?,
+                "deliveryContext" => once(&mut seen, 4, &mut e.delivery_context, lenient(o, delivery)?)?,
+                "replyToken" => once(&mut seen, 5, &mut e.reply_token, loose(o)?)?,
+                "message" => once(&mut seen, 6, &mut e.message, lenient(o, message)?)?,
+                "unsend" => once(&mut seen, 7, &mut e.unsend, lenient(o, unsend)?)?,
+                _ => drop(o.value()?),
+            }
+        }
+        Some(e)
+    }
+
+    /// Set `slot` to the first of a key's values; `twice` when it comes again.
+    fn first_of<T>(seen: &mut u8, bit: u8, twice: &mut bool, slot: &mut T, v: T) {
+        if first(seen, bit) {
+            *slot = v;
+        } else {
+            *twice = true;
+        }
+    }
+
+    #[allow(clippy::option_option)]
+    fn source<'a>(o: &mut Object<'a>) -> Option<Option<EventSource<'a>>> {
+        let (mut s, mut seen, mut twice) = (EventSource::default(), 0u8, false);
+        while let Some(k) = o.next_key()? {
+            match k {
+                "type" => first_of(&mut seen, 0, &mut twice, &mut s.kind, loose(o)?),
+                "userId" => first_of(&mut seen, 1, &mut twice, &mut s.user_id, loose(o)?),
+                "groupId" => first_of(&mut seen, 2, &mut twice, &mut s.group_id, loose(o)?),
+                "roomId" => first_of(&mut seen, 3, &mut twice, &mut s.room_id, loose(o)?),
+                _ => drop(o.value()?),
+            }
+        }
+        Some((!twice).then_some(s))
+    }
+
+    #[allow(clippy::option_option)]
+    fn delivery(o: &mut Object<'_>) -> Option<Option<DeliveryContext>> {
+        let (mut d, mut seen, mut twice) = (DeliveryContext::default(), 0u8, false);
+        while let Some(k) = o.next_key()? {
+            let v = o.value()?;
+            if k == "isRedelivery" {
+                // Read as serde_json's `Value`: a bool, anything else none;
+                // what it might fail on (a string with a `\u` escape, a
+                // number past an integer, an array or object) is left to it.
+                let b = match v {
+                    Value::Literal("true") => Some(true),
+                    Value::Literal("false") => Some(false),
+                    Value::Literal(_) => None,
+                    Value::Str(lit, _) if !lit.contains("\\u") => None,
+                    Value::Number(n) if n.len() <= 18 && n.bytes().all(|c| c.is_ascii_digit()) => None,
+                    _ => return None,
+                };
+                first_of(&mut seen, 0, &mut twice, &mut d.is_redelivery, b);
+            }
+        }
+        Some((!twice).then_some(d))
+    }
+
+    #[allow(clippy::option_option)]
+    fn message<'a>(o: &mut Object<'a>) -> Option<Option<EventMessage<'a>>> {
+        let (mut m, mut seen, mut twice) = (EventMessage::default(), 0u8, false);
+        while let Some(k) = o.next_key()? {
+            match k {
+                "id" => first_of(&mut seen, 0, &mut twice, &mut m.id, loose(o)?),
+                "type" => first_of(&mut seen, 1, &mut twice, &mut m.kind, loose(o)?),
+                "text" => first_of(&mut seen, 2, &mut twice, &mut m.text, loose(o)?),
+                _ => drop(o.value()?),
+            }
+        }
+        Some((!twice).then_some(m))
+    }
+
+    #[allow(clippy::option_option)]
+    fn unsend<'a>(o: &mut Object<'a>) -> Option<Option<Unsend<'a>>> {
+        let (mut u, mut seen, mut twice) = (Unsend::default(), 0u8, false);
+        while let Some(k) = o.next_key()? {
+            if k == "messageId" {
+                first_of(&mut seen, 0, &mut twice, &mut u.message_id, loose(o)?);
+            } else {
+                o.value()?;
+            }
+        }
+        Some((!twice).then_some(u))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// An event's or a body's members, from pieces that include keys given
+    /// twice, values of unexpected types and values serde_json fails on.
+    fn members(keys: &'static [&'static str], values: &'static [&'static str]) -> impl Strategy<Value = String> {
+        proptest::collection::vec((proptest::sample::select(keys), proptest::sample::select(values)), 0..6)
+            .prop_map(|kv| kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","))
+    }
+
+    fn body_text() -> impl Strategy<Value = String> {
+        const KEYS: &[&str] = &[
+            "type",
+            "mode",
+            "source",
+            "webhookEventId",
+            "deliveryContext",
+            "replyToken",
+            "message",
+            "unsend",
+            "other",
+        ];
+        const VALUES: &[&str] = &[
+            "\"message\"",
+            "\"a\\\"b\"",
+            "\"caf\\u00e9\"",
+            "\"\\ud800\"",
+            "12",
+            "-1",
+            "1.5",
+            "1e400",
+            "true",
+            "null",
+            "{\"userId\":\"U1\",\"type\":\"user\",\"groupId\":3}",
+            "{\"userId\":\"U1\",\"userId\":\"U2\"}",
+            "{\"isRedelivery\":true}",
+            "{\"isRedelivery\":\"x\"}",
+            "{\"isRedelivery\":1e400}",
+            "{\"isRedelivery\":false,\"isRedelivery\":true}",
+            "{\"id\":\"1\",\"text\":\"hi\",\"type\":\"text\"}",
+            "{\"id\":99999999999999999999}",
+            "{\"messageId\":\"m\", \"x\": [1, {\"y\": \"\\ud800\"}]}",
+            "[1,2]",
+            "{}",
+        ];
+        let event = members(KEYS, VALUES).prop_map(|m| format!("{{{m}}}"));
+        let element = prop_oneof![
+            4 => event,
+            1 => proptest::sample::select(&["1", "\"s\"", "\"\\ud800\"", "[]", "null", "1e400"][..]).prop_map(str::to_owned),
+        ];
+        let events = proptest::collection::vec(element, 0..4).prop_map(|e| format!("[{}]", e.join(" , ")));
+        let events = prop_oneof![8 => events, 1 => Just("{}".to_owned()), 1 => Just("\"x\"".to_owned())];
+        let destination = proptest::sample::select(&["\"Uabc\"", "12", "null", "\"\\ud800\"", "{}"][..]);
+        (destination, events, proptest::collection::vec(any::<bool>(), 3), 0usize..200).prop_map(
+            |(d, e, flags, cut)| {
+                let mut s = format!("{{\"destination\":{d},\"events\":{e}");
+                if flags[0] {
+                    s.push_str(",\"events\":[{\"type\":\"follow\"}]");
+                }
+                s.push('}');
+                if flags[1] && flags[2] {
+                    // One byte dropped: mostly not JSON any more.
+                    let at = s.char_indices().map(|(i, _)| i).nth(cut % s.chars().count()).unwrap_or(0);
+                    s.remove(at);
+                }
+                s
+            },
+        )
+    }
+
+    proptest! {
+        /// Where the scanner reads a webhook body, serde_json's readers
+        /// read the same body.
+        #[test]
+        fn scanned_bodies_are_what_serde_reads(text in body_text()) {
+            if let Some(ours) = scanned::webhook_body(&text) {
+                let theirs = serde_webhook_body(&text);
+                prop_assert_eq!(Some(format!("{ours:?}")), theirs.map(|t| format!("{t:?}")), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn a_plain_body_is_read_by_the_scanner() {
+        let text = r#"{"destination":"U8e7","events":[{"deliveryContext":{"isRedelivery":false},"message":{"id":"7891","text":"予約","type":"text"},"mode":"active","replyToken":"fbcf","source":{"type":"user","userId":"U4d2"},"timestamp":1795755604389,"type":"message","webhookEventId":"01PT"}, {"type":"unsend","unsend":{"messageId":"325"}}]}"#;
+        let ours = scanned::webhook_body(text).expect("read by the scanner");
+        assert_eq!(format!("{ours:?}"), format!("{:?}", serde_webhook_body(text).expect("read by serde_json")));
+        assert_eq!(ours.events.len(), 2);
+        assert_eq!(ours.events[0].reply_token.str().as_deref(), Some("fbcf"));
+        assert_eq!(ours.events[1].unsend.as_ref().and_then(|u| u.message_id.str()).as_deref(), Some("325"));
+    }
 }

@@ -435,7 +435,7 @@ fn fill_fast<'de>(line: &'de str, raw: &mut Raw<'de>) -> Fast {
 /// A value [`super::scan`] found, as serde_json reads it into a [`Scalar`];
 /// `None` where serde_json fails on it (a lone surrogate, a number out of
 /// range).
-fn scanned_scalar(v: super::scan::Value<'_>) -> Option<Scalar<'_>> {
+pub(super) fn scanned_scalar(v: super::scan::Value<'_>) -> Option<Scalar<'_>> {
     use super::scan::Value;
     Some(match v {
         Value::Str(lit, false) => Scalar::Str(Cow::Borrowed(lit.get(1..lit.len() - 1)?)),

@@ -64,13 +64,16 @@ pub(crate) struct Object<'a> {
     i: usize,
     first: bool,
     done: bool,
+    /// Inside the text (see [`Object::object`]): what follows the closing
+    /// bracket is the enclosing value's.
+    nested: bool,
 }
 
 impl<'a> Object<'a> {
     /// The object in `s`, which must hold no byte below 0x20 (see
     /// [`has_control`]): `None` unless `s` starts, after spaces, with `{`.
     pub fn new(s: &'a str) -> Option<Object<'a>> {
-        let mut o = Object { s, i: 0, first: true, done: false };
+        let mut o = Object { s, i: 0, first: true, done: false, nested: false };
         o.spaces();
         o.eat(b'{')?;
         Some(o)
@@ -99,7 +102,7 @@ impl<'a> Object<'a> {
     /// `Some(None)` after the closing brace when only spaces follow it.
     /// `None`: give up.
     #[allow(clippy::option_option)]
-    #[inline]
+    #[inline(always)]
     pub fn next_key(&mut self) -> Option<Option<&'a str>> {
         if self.done {
             return Some(None);
@@ -196,13 +199,63 @@ impl<'a> Object<'a> {
     #[allow(clippy::option_option)]
     fn close<T>(&mut self) -> Option<Option<T>> {
         self.i += 1;
-        self.spaces();
         self.done = true;
+        if self.nested {
+            return Some(None);
+        }
+        self.spaces();
         (self.i == self.s.len()).then_some(None)
+    }
+
+    /// The object (`{`) or array (`[`) at the cursor, read by `read` with
+    /// [`Object::next_key`] or [`Object::next_element`] to its closing
+    /// bracket; the cursor after it. `None` when it is not one, or `read`
+    /// gives up or stops before the end.
+    pub fn nested_in<T>(&mut self, open: u8, read: impl FnOnce(&mut Object<'a>) -> Option<T>) -> Option<T> {
+        self.eat(open)?;
+        let mut inner = Object { s: self.s, i: self.i, first: true, done: false, nested: true };
+        let out = read(&mut inner)?;
+        if !inner.done {
+            return None;
+        }
+        self.i = inner.i;
+        Some(out)
+    }
+
+    /// The next element of an array (see [`Object::nested_in`]): `true`
+    /// with the cursor at it (read it before the next), `false` after the
+    /// closing bracket. `None`: give up.
+    pub fn next_element(&mut self) -> Option<bool> {
+        if self.done {
+            return Some(false);
+        }
+        self.spaces();
+        if self.first {
+            self.first = false;
+            if self.peek() == Some(b']') {
+                return self.close::<()>().map(|_| false);
+            }
+        } else {
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.spaces();
+                }
+                b']' => return self.close::<()>().map(|_| false),
+                _ => return None,
+            }
+        }
+        Some(true)
+    }
+
+    /// The byte the value at the cursor starts with.
+    pub fn at(&self) -> Option<u8> {
+        self.peek()
     }
 
     /// The string starting at the cursor (`"`), checked: every escape is one
     /// JSON knows (a `\u` with four hex digits).
+    #[inline(always)]
     fn string(&mut self) -> Option<Value<'a>> {
         let start = self.i;
         self.eat(b'"')?;
@@ -283,7 +336,7 @@ impl<'a> Object<'a> {
 
     /// One value at the cursor, checked whole (nested objects and arrays
     /// included), the cursor after it.
-    #[inline]
+    #[inline(always)]
     pub fn value(&mut self) -> Option<Value<'a>> {
         match self.peek()? {
             b'"' => self.string(),
@@ -375,6 +428,7 @@ impl<'a> Object<'a> {
 
 /// Where the first `"` or `\` at or after `from` is in `b`: eight bytes at
 /// a time while eight remain, then byte by byte.
+#[inline(always)]
 fn quote_or_backslash(b: &[u8], mut from: usize) -> Option<usize> {
     while let Some(word) = b.get(from..from + 8) {
         let v = u64::from_le_bytes(word.try_into().ok()?);
