@@ -474,6 +474,11 @@ fn audience_ids(v: &serde_json::Value, out: &mut Vec<String>) {
 
 /// Parse a request body's recipients; `None` when it is not a JSON object.
 pub fn parse_request_body(text: &str) -> Option<RequestBody> {
+    scanned::request_body(text).or_else(|| serde_request_body(text))
+}
+
+/// [`parse_request_body`] by serde_json.
+fn serde_request_body(text: &str) -> Option<RequestBody> {
     let raw: RawRequestBody = serde_json::from_str(text).ok()?;
     let to = raw.to;
     let mut audiences = Vec::new();
@@ -500,8 +505,8 @@ pub fn parse_request_body(text: &str) -> Option<RequestBody> {
 mod scanned {
     use std::borrow::Cow;
 
-    use super::{DeliveryContext, Event, EventMessage, EventSource, Loose, Unsend, WebhookBody, first};
-    use crate::parse::json::scanned_scalar;
+    use super::{DeliveryContext, Event, EventMessage, EventSource, Loose, RequestBody, Unsend, WebhookBody, first};
+    use crate::parse::json::{Scalar, scanned_scalar};
     use crate::parse::scan::{Object, Value, has_control};
 
     pub(super) fn webhook_body(text: &str) -> Option<WebhookBody<'_>> {
@@ -515,6 +520,49 @@ mod scanned {
                 "destination" => out.destination = loose(&mut top)?.str().map(|s| Cow::Owned(s.into_owned())),
                 "events" => out.events = top.nested_in(b'[', events)?,
                 _ => drop(top.value()?),
+            }
+        }
+        Some(out)
+    }
+
+    /// [`super::parse_request_body`] (`RawRequestBody`); a narrowcast's
+    /// `recipient` is left to serde_json.
+    pub(super) fn request_body(text: &str) -> Option<RequestBody> {
+        if has_control(text.as_bytes()) {
+            return None;
+        }
+        let mut o = Object::new(text)?;
+        let (mut out, mut seen) = (RequestBody::default(), 0u8);
+        let owned = |l: Loose<'_>| l.str().map(Cow::into_owned);
+        while let Some(k) = o.next_key()? {
+            match k {
+                "to" => {
+                    let to = match o.at()? {
+                        b'"' => match scanned_scalar(o.value()?)? {
+                            Scalar::Str(s) => vec![s.into_owned()],
+                            _ => Vec::new(),
+                        },
+                        b'[' => o.nested_in(b'[', recipients)?,
+                        _ => checked(o.value()?).map(|()| Vec::new())?,
+                    };
+                    once(&mut seen, 0, &mut out.to, to)?;
+                }
+                "replyToken" => once(&mut seen, 1, &mut out.reply_token, owned(loose(&mut o)?))?,
+                "chatId" => once(&mut seen, 2, &mut out.chat_id, owned(loose(&mut o)?))?,
+                "notificationToken" => once(&mut seen, 3, &mut out.notification_token, owned(loose(&mut o)?))?,
+                "recipient" => return None,
+                _ => drop(o.value()?),
+            }
+        }
+        Some(out)
+    }
+
+    /// The strings of `to` as an array (see `recipients`).
+    fn recipients(list: &mut Object<'_>) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        while list.next_element()? {
+            if let Scalar::Str(s) = scanned_scalar(list.value()?)? {
+                out.push(s.into_owned());
             }
         }
         Some(out)
@@ -738,6 +786,43 @@ mod tests {
         fn scanned_bodies_are_what_serde_reads(text in body_text()) {
             if let Some(ours) = scanned::webhook_body(&text) {
                 let theirs = serde_webhook_body(&text);
+                prop_assert_eq!(Some(format!("{ours:?}")), theirs.map(|t| format!("{t:?}")), "{}", text);
+            }
+        }
+    }
+
+    fn request_text() -> impl Strategy<Value = String> {
+        const KEYS: &[&str] = &["to", "replyToken", "chatId", "notificationToken", "messages", "recipient"];
+        const VALUES: &[&str] = &[
+            "\"U1\"",
+            "\"a\\\"b\"",
+            "\"\\ud800\"",
+            "[\"U1\",\"U2\", 3, {\"x\":1}, \"caf\\u00e9\"]",
+            "[\"\\ud800\"]",
+            "[1e400]",
+            "[]",
+            "12",
+            "1e400",
+            "null",
+            "{\"to\":\"U3\"}",
+            "[{\"type\":\"text\",\"text\":\"hi\"}]",
+        ];
+        (members(KEYS, VALUES), any::<bool>(), 0usize..200).prop_map(|(m, cut, at)| {
+            let mut s = format!("{{{m}}}");
+            if cut {
+                let at = s.char_indices().map(|(i, _)| i).nth(at % s.chars().count()).unwrap_or(0);
+                s.remove(at);
+            }
+            s
+        })
+    }
+
+    proptest! {
+        /// Where the scanner reads a request body, serde_json reads the same.
+        #[test]
+        fn scanned_request_bodies_are_what_serde_reads(text in request_text()) {
+            if let Some(ours) = scanned::request_body(&text) {
+                let theirs = serde_request_body(&text);
                 prop_assert_eq!(Some(format!("{ours:?}")), theirs.map(|t| format!("{t:?}")), "{}", text);
             }
         }
