@@ -136,6 +136,13 @@ pub enum Method {
 impl Method {
     /// Case-insensitive; `None` if the word is not an HTTP method at all.
     pub fn parse(s: &str) -> Option<Method> {
+        // Logged as written almost always: the exact words first, compared
+        // as integers (the case-insensitive comparisons were 1 % of `report`).
+        match s.as_bytes() {
+            b"POST" => return Some(Method::Post),
+            b"GET" => return Some(Method::Get),
+            _ => {}
+        }
         // Most words asked about are not methods: the length tells first.
         let m = match s.len() {
             3 if s.eq_ignore_ascii_case("GET") => Method::Get,
