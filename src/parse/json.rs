@@ -3,7 +3,8 @@
 //! Keys are matched without regard to case against an alias table. A
 //! canonical key wins over an alias when a line carries both (a logging
 //! library's own `ts` does not override our `time`). Only the known keys are
-//! decoded; bodies are kept as borrowed raw JSON.
+//! decoded; bodies are kept as borrowed raw JSON. A line is read by
+//! `parse::scan`, or by serde_json where that reader gives up.
 
 use std::borrow::Cow;
 use std::fmt;
