@@ -104,24 +104,8 @@ impl<'a> Object<'a> {
     #[allow(clippy::option_option)]
     #[inline(always)]
     pub fn next_key(&mut self) -> Option<Option<&'a str>> {
-        if self.done {
+        if self.step(b'}')? {
             return Some(None);
-        }
-        self.spaces();
-        if self.first {
-            self.first = false;
-            if self.peek() == Some(b'}') {
-                return self.close();
-            }
-        } else {
-            match self.peek()? {
-                b',' => {
-                    self.i += 1;
-                    self.spaces();
-                }
-                b'}' => return self.close(),
-                _ => return None,
-            }
         }
         let key = match self.string()? {
             Value::Str(k, false) => k.get(1..k.len() - 1)?,
@@ -196,15 +180,16 @@ impl<'a> Object<'a> {
         }
     }
 
-    #[allow(clippy::option_option)]
-    fn close<T>(&mut self) -> Option<Option<T>> {
+    /// Past the closing bracket: the end of the text must follow (after
+    /// spaces) unless the object is nested.
+    fn close(&mut self) -> Option<()> {
         self.i += 1;
         self.done = true;
         if self.nested {
-            return Some(None);
+            return Some(());
         }
         self.spaces();
-        (self.i == self.s.len()).then_some(None)
+        (self.i == self.s.len()).then_some(())
     }
 
     /// The object (`{`) or array (`[`) at the cursor, read by `read` with
@@ -226,14 +211,21 @@ impl<'a> Object<'a> {
     /// with the cursor at it (read it before the next), `false` after the
     /// closing bracket. `None`: give up.
     pub fn next_element(&mut self) -> Option<bool> {
+        self.step(b']').map(|closed| !closed)
+    }
+
+    /// Past the comma before the next member or element (`Some(false)`), or
+    /// past the closing bracket `close` (`Some(true)`). `None`: give up.
+    #[inline(always)]
+    fn step(&mut self, close: u8) -> Option<bool> {
         if self.done {
-            return Some(false);
+            return Some(true);
         }
         self.spaces();
         if self.first {
             self.first = false;
-            if self.peek() == Some(b']') {
-                return self.close::<()>().map(|_| false);
+            if self.peek() == Some(close) {
+                return self.close().map(|()| true);
             }
         } else {
             match self.peek()? {
@@ -241,11 +233,11 @@ impl<'a> Object<'a> {
                     self.i += 1;
                     self.spaces();
                 }
-                b']' => return self.close::<()>().map(|_| false),
+                c if c == close => return self.close().map(|()| true),
                 _ => return None,
             }
         }
-        Some(true)
+        Some(false)
     }
 
     /// The byte the value at the cursor starts with.
