@@ -306,7 +306,9 @@ fn parse_worker(
         let (pb, data) = crate::time::with_reference(job.modified, || {
             ParsedBlock::parse_returning(job.source, job.block, &ParseOptions { secrets: secrets.cloned(), ..job.opts })
         });
-        if let Some(data) = data.filter(|d| d.capacity() >= source::BLOCK) {
+        // Only block-sized buffers: one grown for a very long line (up to
+        // `MAX_LINE`) is freed, not kept going round.
+        if let Some(data) = data.filter(|d| (source::BLOCK..=2 * source::BLOCK).contains(&d.capacity())) {
             let _ = spare.try_send(data);
         }
         if tx.send((job.seq, Out::Block(Box::new(pb)))).is_err() {
