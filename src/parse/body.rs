@@ -506,7 +506,7 @@ mod scanned {
     use std::borrow::Cow;
 
     use super::{DeliveryContext, Event, EventMessage, EventSource, Loose, RequestBody, Unsend, WebhookBody, first};
-    use crate::parse::json::{Scalar, scanned_scalar};
+    use crate::parse::json::{Scalar, scalar_at};
     use crate::parse::scan::{Object, Value, has_control};
 
     pub(super) fn webhook_body(text: &str) -> Option<WebhookBody<'_>> {
@@ -538,12 +538,12 @@ mod scanned {
             match k {
                 "to" => {
                     let to = match o.at()? {
-                        b'"' => match scanned_scalar(o.value()?)? {
+                        b'"' => match scalar_at(&mut o)? {
                             Scalar::Str(s) => vec![s.into_owned()],
                             _ => Vec::new(),
                         },
                         b'[' => o.nested_in(b'[', recipients)?,
-                        _ => checked(o.value()?).map(|()| Vec::new())?,
+                        _ => scalar_at(&mut o).map(|_| Vec::new())?,
                     };
                     once(&mut seen, 0, &mut out.to, to)?;
                 }
@@ -561,7 +561,7 @@ mod scanned {
     fn recipients(list: &mut Object<'_>) -> Option<Vec<String>> {
         let mut out = Vec::new();
         while list.next_element()? {
-            if let Scalar::Str(s) = scanned_scalar(list.value()?)? {
+            if let Scalar::Str(s) = scalar_at(list)? {
                 out.push(s.into_owned());
             }
         }
@@ -575,7 +575,7 @@ mod scanned {
                 out.push(list.nested_in(b'{', event)?);
             } else {
                 // serde_json reads other elements too, and may fail on one.
-                checked(list.value()?)?;
+                scalar_at(list)?;
             }
         }
         Some(out)
@@ -583,16 +583,7 @@ mod scanned {
 
     /// A value as serde_json's `Scalar` reads it.
     fn loose<'a>(o: &mut Object<'a>) -> Option<Loose<'a>> {
-        scanned_scalar(o.value()?).map(|s| Loose(Some(s)))
-    }
-
-    /// `v` when serde_json reads it without failing: a string it decodes
-    /// or a number it converts may fail.
-    fn checked(v: Value<'_>) -> Option<()> {
-        match v {
-            Value::Str(..) | Value::Number(_) => scanned_scalar(v).map(drop),
-            Value::Literal(_) | Value::Object(_) | Value::Array(_) => Some(()),
-        }
+        scalar_at(o).map(|s| Loose(Some(s)))
     }
 
     /// An object read by `read`, any other value as none (see `lenient`).
@@ -604,7 +595,7 @@ mod scanned {
         if o.at() == Some(b'{') {
             return o.nested_in(b'{', read);
         }
-        checked(o.value()?).map(|()| None)
+        scalar_at(o).map(|_| None)
     }
 
     /// Set `slot` to the first of a key's values (the derived reader fails
@@ -640,19 +631,42 @@ mod scanned {
         }
     }
 
-    #[allow(clippy::option_option)]
-    fn source<'a>(o: &mut Object<'a>) -> Option<Option<EventSource<'a>>> {
-        let (mut s, mut seen, mut twice) = (EventSource::default(), 0u8, false);
+    /// Read an object's keys into the `Loose` `slots` that `slot` picks for
+    /// them, each from its key's first value (see `lenient`): `Some(false)`
+    /// when a key comes twice (the object is then none), `None` to give up.
+    fn loose_fields<'a>(
+        o: &mut Object<'a>,
+        slot: impl Fn(&str) -> Option<usize>,
+        slots: &mut [&mut Loose<'a>],
+    ) -> Option<bool> {
+        let (mut seen, mut twice) = (0u8, false);
         while let Some(k) = o.next_key()? {
-            match k {
-                "type" => first_of(&mut seen, 0, &mut twice, &mut s.kind, loose(o)?),
-                "userId" => first_of(&mut seen, 1, &mut twice, &mut s.user_id, loose(o)?),
-                "groupId" => first_of(&mut seen, 2, &mut twice, &mut s.group_id, loose(o)?),
-                "roomId" => first_of(&mut seen, 3, &mut twice, &mut s.room_id, loose(o)?),
-                _ => drop(o.value()?),
+            match slot(k) {
+                Some(i) => {
+                    let v = loose(o)?;
+                    if let Some(slot) = slots.get_mut(i) {
+                        first_of(&mut seen, i as u8, &mut twice, *slot, v);
+                    }
+                }
+                None => drop(o.value()?),
             }
         }
-        Some((!twice).then_some(s))
+        Some(!twice)
+    }
+
+    #[allow(clippy::option_option)]
+    fn source<'a>(o: &mut Object<'a>) -> Option<Option<EventSource<'a>>> {
+        let mut s = EventSource::default();
+        let slots = &mut [&mut s.kind, &mut s.user_id, &mut s.group_id, &mut s.room_id];
+        let slot = |k: &str| match k {
+            "type" => Some(0),
+            "userId" => Some(1),
+            "groupId" => Some(2),
+            "roomId" => Some(3),
+            _ => None,
+        };
+        let once = loose_fields(o, slot, slots)?;
+        Some(once.then_some(s))
     }
 
     #[allow(clippy::option_option)]
@@ -680,29 +694,22 @@ mod scanned {
 
     #[allow(clippy::option_option)]
     fn message<'a>(o: &mut Object<'a>) -> Option<Option<EventMessage<'a>>> {
-        let (mut m, mut seen, mut twice) = (EventMessage::default(), 0u8, false);
-        while let Some(k) = o.next_key()? {
-            match k {
-                "id" => first_of(&mut seen, 0, &mut twice, &mut m.id, loose(o)?),
-                "type" => first_of(&mut seen, 1, &mut twice, &mut m.kind, loose(o)?),
-                "text" => first_of(&mut seen, 2, &mut twice, &mut m.text, loose(o)?),
-                _ => drop(o.value()?),
-            }
-        }
-        Some((!twice).then_some(m))
+        let mut m = EventMessage::default();
+        let slot = |k: &str| match k {
+            "id" => Some(0),
+            "type" => Some(1),
+            "text" => Some(2),
+            _ => None,
+        };
+        let once = loose_fields(o, slot, &mut [&mut m.id, &mut m.kind, &mut m.text])?;
+        Some(once.then_some(m))
     }
 
     #[allow(clippy::option_option)]
     fn unsend<'a>(o: &mut Object<'a>) -> Option<Option<Unsend<'a>>> {
-        let (mut u, mut seen, mut twice) = (Unsend::default(), 0u8, false);
-        while let Some(k) = o.next_key()? {
-            if k == "messageId" {
-                first_of(&mut seen, 0, &mut twice, &mut u.message_id, loose(o)?);
-            } else {
-                o.value()?;
-            }
-        }
-        Some((!twice).then_some(u))
+        let mut u = Unsend::default();
+        let once = loose_fields(o, |k| (k == "messageId").then_some(0), &mut [&mut u.message_id])?;
+        Some(once.then_some(u))
     }
 }
 
@@ -836,5 +843,11 @@ mod tests {
         assert_eq!(ours.events.len(), 2);
         assert_eq!(ours.events[0].reply_token.str().as_deref(), Some("fbcf"));
         assert_eq!(ours.events[1].unsend.as_ref().and_then(|u| u.message_id.str()).as_deref(), Some("325"));
+        // A key given twice inside `source` makes the source none, as
+        // serde's `lenient` reads it; the event itself stays.
+        let text = r#"{"destination":"U1","events":[{"type":"follow","source":{"userId":"U1","userId":"U2"}}]}"#;
+        let ours = scanned::webhook_body(text).expect("read by the scanner");
+        assert_eq!(format!("{ours:?}"), format!("{:?}", serde_webhook_body(text).expect("read by serde_json")));
+        assert!(ours.events[0].source.is_none());
     }
 }

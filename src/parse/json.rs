@@ -364,66 +364,45 @@ impl<'de> Visitor<'de> for Fill<'_, 'de> {
 /// Read a line's known keys into `raw`; `None` when it is not one JSON object.
 fn fill<'de>(line: &'de str, raw: &mut Raw<'de>) -> Option<()> {
     if !super::scan::has_control(line.as_bytes()) {
-        match fill_fast(line, raw) {
-            Fast::Read => return Some(()),
-            Fast::Failed => return None,
-            Fast::GaveUp => *raw = Raw::default(),
+        if fill_fast(line, raw).is_some() {
+            return Some(());
         }
+        *raw = Raw::default();
     }
     fill_serde(line, raw)
 }
 
-enum Fast {
-    Read,
-    /// serde_json would fail too.
-    Failed,
-    /// Left to serde_json.
-    GaveUp,
-}
-
-/// [`fill`] by [`super::scan`], which reads what serde_json reads (the
-/// proptest in `scan` holds it to that) and gives up on the rest.
-fn fill_fast<'de>(line: &'de str, raw: &mut Raw<'de>) -> Fast {
-    use super::scan::{Object, Value};
-    let Some(mut object) = Object::new(line) else { return Fast::GaveUp };
-    loop {
-        let Some(entry) = object.next_key() else { return Fast::GaveUp };
-        let Some(k) = entry else { return Fast::Read };
+/// [`fill`] by `parse::scan`, which reads what serde_json reads (the
+/// proptest in `scan` holds it to that); `None` where it gives up, and
+/// serde_json reads the line (and fails where it would have failed).
+fn fill_fast<'de>(line: &'de str, raw: &mut Raw<'de>) -> Option<()> {
+    let mut object = super::scan::Object::new(line)?;
+    while let Some(k) = object.next_key()? {
         let Some((key, canonical)) = lookup(k) else {
-            if object.value().is_none() {
-                return Fast::GaveUp;
-            }
+            object.value()?;
             continue;
         };
         if let Some(b) = body_slot(key) {
             // A webhook body as LINE sent it, a string, is decoded as it is
             // read: it is decoded anyway, for its events and its signature.
-            let read = if key == Field::Body && object.at_string() {
-                object.string_text().map(|(v, text)| (v.text(), text))
-            } else {
-                object.value().map(|v| (v.text(), None))
-            };
-            let Some((v, text)) = read else { return Fast::GaveUp };
+            let (v, text) =
+                if key == Field::Body && object.at_string() { object.string_text()? } else { (object.value()?, None) };
             if let Some(s) = raw.bodies.get_mut(b)
                 && (canonical || s.as_ref().is_none_or(|(_, c)| !c))
             {
-                *s = Some((v, canonical));
+                *s = Some((v.text(), canonical));
                 if key == Field::Body {
                     raw.body_text = text;
                 }
             }
             continue;
         }
-        let Some(v) = object.value() else { return Fast::GaveUp };
-        let scalar = match v {
-            // A message is a string (or bytes, below); any other value is none.
-            Value::Number(_) if key == Field::Message => Scalar::Other,
+        let scalar = match (key, object.at()?) {
             // journald's message as an array of bytes: serde_json's visitor reads it.
-            Value::Array(_) if key == Field::Message => return Fast::GaveUp,
-            v => match scanned_scalar(v) {
-                Some(s) => s,
-                None => return Fast::Failed,
-            },
+            (Field::Message, b'[') => return None,
+            // A message is a string (or bytes); any other value is none.
+            (Field::Message, b'-' | b'0'..=b'9') => object.value().map(|_| Scalar::Other)?,
+            _ => scalar_at(&mut object)?,
         };
         if let Some(s) = raw.vals.get_mut(slot(key))
             && (canonical || s.as_ref().is_none_or(|(_, c)| !c))
@@ -431,18 +410,21 @@ fn fill_fast<'de>(line: &'de str, raw: &mut Raw<'de>) -> Fast {
             *s = Some((scalar, canonical));
         }
     }
+    Some(())
 }
 
-/// A value [`super::scan`] found, as serde_json reads it into a [`Scalar`];
-/// `None` where serde_json fails on it (a lone surrogate, a number out of
-/// range).
-pub(super) fn scanned_scalar(v: super::scan::Value<'_>) -> Option<Scalar<'_>> {
+/// The value at `o`'s cursor as serde_json reads it into a [`Scalar`]: a
+/// string decoded, a number converted, any other value none. `None` where
+/// the scanner gives up or serde_json would fail (a lone surrogate, a
+/// number out of range). (Decoding a string in the pass that finds its
+/// end, as `Object::string_text` does for a body, cost more here: most of
+/// these strings have no escapes.)
+pub(super) fn scalar_at<'a>(o: &mut super::scan::Object<'a>) -> Option<Scalar<'a>> {
     use super::scan::Value;
-    Some(match v {
+    Some(match o.value()? {
         Value::Str(lit, false) => Scalar::Str(Cow::Borrowed(lit.get(1..lit.len() - 1)?)),
         Value::Str(lit, true) => match super::unescape_simple(lit) {
             Some(text) => Scalar::Str(text),
-            // A `\u` escape: serde_json decodes it.
             None => Scalar::Str(Cow::Owned(serde_json::from_str::<Text>(lit).ok()?.0.into_owned())),
         },
         Value::Number(n) => match small_int(n) {

@@ -112,17 +112,7 @@ pub(super) fn unescape_simple(literal: &str) -> Option<Cow<'_, str>> {
     let mut out = String::with_capacity(inner.len());
     out.push_str(inner.get(..at)?);
     loop {
-        out.push(match inner.as_bytes().get(at + 1)? {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            _ => return None,
-        });
+        out.push(char::from(scan::simple_escape(*inner.as_bytes().get(at + 1)?)?));
         let rest = inner.get(at + 2..)?;
         match find_byte(rest.as_bytes(), b'\\') {
             Some(next) => {

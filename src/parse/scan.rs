@@ -129,7 +129,7 @@ impl<'a> Object<'a> {
     /// webhook body's few dozen escaped quotes were found once to skip the
     /// string and again to decode it.
     #[allow(clippy::type_complexity)]
-    #[inline(never)]
+    #[inline(always)]
     pub fn string_text(&mut self) -> Option<(Value<'a>, Option<Cow<'a, str>>)> {
         let start = self.i;
         self.eat(b'"')?;
@@ -154,28 +154,12 @@ impl<'a> Object<'a> {
                 out.reserve(b.len() - start);
             }
             out.extend_from_slice(b.get(run..at)?);
-            let c = match b.get(at + 1)? {
-                b'"' => b'"',
-                b'\\' => b'\\',
-                b'/' => b'/',
-                b'b' => 0x08,
-                b'f' => 0x0c,
-                b'n' => b'\n',
-                b'r' => b'\r',
-                b't' => b'\t',
-                b'u' => {
-                    if !b.get(at + 2..at + 6)?.iter().all(u8::is_ascii_hexdigit) {
-                        return None;
-                    }
-                    simple = false;
-                    self.i = at + 6;
-                    run = self.i;
-                    continue;
-                }
-                _ => return None,
-            };
-            out.push(c);
-            self.i = at + 2;
+            let (one, len) = escape_at(b, at)?;
+            match one {
+                Some(c) => out.push(c),
+                None => simple = false,
+            }
+            self.i = at + len;
             run = self.i;
         }
     }
@@ -262,17 +246,7 @@ impl<'a> Object<'a> {
                 }
                 _ => {
                     escaped = true;
-                    match b.get(at + 1)? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i = at + 2,
-                        b'u' => {
-                            let hex = b.get(at + 2..at + 6)?;
-                            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                                return None;
-                            }
-                            self.i = at + 6;
-                        }
-                        _ => return None,
-                    }
+                    self.i = at + escape_at(b, at)?.1;
                 }
             }
         }
@@ -416,6 +390,34 @@ impl<'a> Object<'a> {
         self.spaces();
         self.eat(b':')
     }
+}
+
+/// The escape at `b[at]` (a backslash), checked: the byte it stands for
+/// when it is a one-character escape (`None` for a `\u` with four hex
+/// digits), and its length.
+#[inline(always)]
+fn escape_at(b: &[u8], at: usize) -> Option<(Option<u8>, usize)> {
+    match b.get(at + 1)? {
+        b'u' => b.get(at + 2..at + 6)?.iter().all(u8::is_ascii_hexdigit).then_some((None, 6)),
+        &c => Some((Some(simple_escape(c)?), 2)),
+    }
+}
+
+/// The byte a one-character escape stands for: `\"`, `\\`, `\/`, `\b`,
+/// `\f`, `\n`, `\r`, `\t`.
+#[inline(always)]
+pub(super) fn simple_escape(c: u8) -> Option<u8> {
+    Some(match c {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'/' => b'/',
+        b'b' => 0x08,
+        b'f' => 0x0c,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        _ => return None,
+    })
 }
 
 /// Where the first `"` or `\` at or after `from` is in `b`: eight bytes at
