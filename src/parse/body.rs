@@ -726,6 +726,15 @@ mod tests {
             .prop_map(|kv| kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","))
     }
 
+    /// One character of `s` dropped (the `at`-th, wrapping): mostly not
+    /// JSON any more.
+    fn drop_char(s: &mut String, at: usize) {
+        let at = s.char_indices().map(|(i, _)| i).nth(at % s.chars().count().max(1)).unwrap_or(0);
+        if at < s.len() {
+            s.remove(at);
+        }
+    }
+
     fn body_text() -> impl Strategy<Value = String> {
         const KEYS: &[&str] = &[
             "type",
@@ -777,9 +786,7 @@ mod tests {
                 }
                 s.push('}');
                 if flags[1] && flags[2] {
-                    // One byte dropped: mostly not JSON any more.
-                    let at = s.char_indices().map(|(i, _)| i).nth(cut % s.chars().count()).unwrap_or(0);
-                    s.remove(at);
+                    drop_char(&mut s, cut);
                 }
                 s
             },
@@ -817,8 +824,7 @@ mod tests {
         (members(KEYS, VALUES), any::<bool>(), 0usize..200).prop_map(|(m, cut, at)| {
             let mut s = format!("{{{m}}}");
             if cut {
-                let at = s.char_indices().map(|(i, _)| i).nth(at % s.chars().count()).unwrap_or(0);
-                s.remove(at);
+                drop_char(&mut s, at);
             }
             s
         })
