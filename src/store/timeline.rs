@@ -247,6 +247,17 @@ impl Lanes {
         }
     }
 
+    /// Drop, giving the memory of the large lists back (see
+    /// [`super::chunked::release`]).
+    fn release(self) {
+        super::chunked::release(self.tags);
+        super::chunked::release(self.marks);
+        for lane in self.lanes {
+            super::chunked::release(lane.segs);
+            super::chunked::release(lane.ids);
+        }
+    }
+
     fn heap_bytes(&self) -> usize {
         self.tags.capacity()
             + self.marks.capacity() * 4
@@ -487,7 +498,9 @@ impl Timeline {
             // look-ups answers instead.
             return None;
         }
-        self.repr = Repr::Lanes(r.l);
+        if let Repr::Lanes(old) = std::mem::replace(&mut self.repr, Repr::Lanes(r.l)) {
+            old.release();
+        }
         Some(true)
     }
 }
