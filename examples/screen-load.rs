@@ -4,7 +4,8 @@
 //! every file is read (the header's "reading" bar gone) beside `linelens
 //! report` on the same directory, how long a key pressed while reading
 //! takes to show (`?` opens the help, `?` closes it; each is timed until
-//! the screen shows it), and the screen's peak memory.
+//! the screen shows it), and the screen's peak memory over the whole run
+//! (read once the audit's findings have joined the alerts).
 //!
 //! ```text
 //! bash benches/report.sh --hours        # writes target/bench-data/330h
@@ -118,6 +119,21 @@ fn main() {
     }
     let (first, read) = *marks.lock().unwrap();
 
+    // The peak over the whole run: the audit starts once every file is
+    // read, and its findings join the alerts when it is done. Wait until
+    // the alerts' title has not changed for two seconds.
+    let alerts = || {
+        let text = screen.lock().unwrap().screen().contents();
+        text.lines().find_map(|l| l.find("Alerts ").map(|i| l[i..].chars().take(40).collect::<String>()))
+    };
+    let (mut last, mut since) = (alerts(), Instant::now());
+    while since.elapsed() < Duration::from_secs(2) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        let now = alerts();
+        if now != last {
+            (last, since) = (now, Instant::now());
+        }
+    }
     let peak = peak_kb(pid);
     writer.write_all(b"q").unwrap();
     writer.flush().unwrap();
