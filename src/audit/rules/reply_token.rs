@@ -20,14 +20,19 @@ const REPLY_LATE_MS: Millis = 60_000;
 /// peak: 17.7 MB on two weeks of a busy bot, on top of the screen's state.)
 const PART_RECEIPTS: usize = 1 << 18;
 
+/// At most this many parts: each costs a sweep over the events, so more
+/// would make the rule's cost grow with the square of the events. Past
+/// 8 × [`PART_RECEIPTS`] receipts a part holds an eighth of them.
+const MAX_PARTS: usize = 8;
+
 /// Cost: one sweep over the API records in store order and a sort of the
 /// reply tokens they carry, then per part of the tokens one sweep over the
 /// events and a sort of the part's receipts: O(n log n) in replies and
-/// receipts plus p sweeps over the events, with p parts of at most
-/// `part` receipts ([`PART_RECEIPTS`]: p = 1 below 262,144, 4 at 568 k).
-/// (A walk in token order read each request and event at random: most of
-/// the rule's time was cache misses. A sweep over the API records per part
-/// took as long as the rest of the rule.)
+/// receipts plus p ≤ [`MAX_PARTS`] sweeps over the events, with parts of
+/// at most `part` receipts where p allows ([`PART_RECEIPTS`]: p = 1 below
+/// 262,144, 4 at 568 k). (A walk in token order read each request and
+/// event at random: most of the rule's time was cache misses. A sweep over
+/// the API records per part took as long as the rest of the rule.)
 fn check(cx: &Ctx, out: &mut Vec<Finding>, part: usize) {
     let store = cx.store;
     // The reply requests that used a token: (token, sent), by token. Their
@@ -43,7 +48,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>, part: usize) {
     replies.sort_unstable_by_key(|e| e.0);
     // Tokens are hashes (`hash_id`): their top bits split them into parts
     // of about equal size, each a stretch of the sorted replies.
-    let parts = (events / part.max(1) + 1).next_power_of_two();
+    let parts = parts_for(events, part);
     let bits = parts.trailing_zeros();
     let part_of = |token: u64| token.checked_shr(64 - bits).unwrap_or(0);
     let mut late: Vec<RecordId> = Vec::new();
@@ -110,6 +115,13 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>, part: usize) {
     counted(out, store, Rule::ReplyToken, Severity::Error, guideline::REPLY_TOKEN, msg, invalid);
 }
 
+/// How many parts `events` receipts are split into, for parts of `part`: a
+/// power of two (a part is the tokens with the same top bits), at most
+/// [`MAX_PARTS`].
+fn parts_for(events: usize, part: usize) -> usize {
+    (events / part.max(1) + 1).next_power_of_two().min(MAX_PARTS)
+}
+
 /// The first receipt of each reply token `mine` takes: (token, time), by
 /// token; `room`: about how many there are. One sweep over the events.
 fn receipts(store: &Store, room: usize, mine: impl Fn(u64) -> bool) -> Vec<(u64, Millis)> {
@@ -143,7 +155,8 @@ mod tests {
 
     use super::*;
 
-    /// However the tokens are split, the findings are the same.
+    /// However the tokens are split (8, 4 or 2 parts here), the findings
+    /// are the same.
     #[test]
     fn parts_find_what_one_part_finds() {
         let time = |s: u32| format!("2026-11-20T{:02}:{:02}:{:02}Z", 8 + s / 3600, s / 60 % 60, s % 60);
@@ -176,8 +189,17 @@ mod tests {
         let whole = run(PART_RECEIPTS);
         let counts: Vec<(Severity, u64)> = whole.iter().map(|f| (f.severity, f.count)).collect();
         assert_eq!(counts, [(Severity::Warning, 24), (Severity::Error, 24)], "{whole:#?}");
-        for part in [1, 2, 7, 59] {
+        for part in [1, 20, 59] {
             assert_eq!(run(part), whole, "parts of {part}");
         }
+    }
+
+    /// One part for a small store, four on two weeks of a busy bot, and
+    /// never more than eight sweeps over the events however many there are.
+    #[test]
+    fn parts_are_few() {
+        let parts = |events| parts_for(events, PART_RECEIPTS);
+        assert_eq!([0, 262_143, 568_000, 1_000_000, 100_000_000].map(parts), [1, 1, 4, 4, 8]);
+        assert_eq!([0, 60].map(|e| parts_for(e, 0)), [1, 8]);
     }
 }
