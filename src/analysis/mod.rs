@@ -203,6 +203,48 @@ pub struct Analyzer {
     corr: Correlation,
     endpoint_of: HashMap<Sym, Endpoint>,
     message_sym: Option<Sym>,
+    /// Reply tokens of the replies observed, and of the events observed;
+    /// the events' webhookEventIds.
+    replied_tokens: Seen,
+    event_tokens: Seen,
+    event_ids: Seen,
+}
+
+/// Hashes that may have been seen: a bit per slot of the hash's top bits,
+/// so never a wrong "no" (512 KiB, made at the first hash). Most reply
+/// tokens are used once and most events delivered once: for each event
+/// and reply, the look-ups of the others that share its token or its
+/// webhookEventId, in the store's indexes, mostly found nothing and missed
+/// the cache doing it (a tenth of the analysis); a clear bit answers them
+/// at once. At a million hashes a bit is set in about a fifth of the
+/// slots.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    words: Vec<u64>,
+}
+
+impl Seen {
+    const BITS: u32 = 22;
+
+    fn slot(hash: u64) -> (usize, u64) {
+        let i = (hash >> (64 - Self::BITS)) as usize;
+        (i / 64, 1 << (i % 64))
+    }
+
+    fn insert(&mut self, hash: u64) {
+        if self.words.is_empty() {
+            self.words = vec![0; 1 << (Self::BITS - 6)];
+        }
+        let (w, bit) = Self::slot(hash);
+        if let Some(w) = self.words.get_mut(w) {
+            *w |= bit;
+        }
+    }
+
+    fn may_contain(&self, hash: u64) -> bool {
+        let (w, bit) = Self::slot(hash);
+        self.words.get(w).is_some_and(|w| w & bit != 0)
+    }
 }
 
 /// Whether an event (by index) has been observed when the analyzer is at
@@ -223,6 +265,9 @@ impl Analyzer {
             corr: Correlation::default(),
             endpoint_of: HashMap::new(),
             message_sym: None,
+            replied_tokens: Seen::default(),
+            event_tokens: Seen::default(),
+            event_ids: Seen::default(),
         }
     }
 
@@ -273,15 +318,22 @@ impl Analyzer {
                 };
                 let ok = (200..300).contains(&status);
                 match self.endpoint(store, rec.path) {
-                    Endpoint::Push | Endpoint::Multicast if ok => {
-                        let mut users: Vec<Sym> = store.api_users(&meta).to_vec();
-                        users.sort_unstable();
-                        users.dedup();
-                        for u in users {
-                            self.outbound.add(u, rec.ts());
+                    Endpoint::Push | Endpoint::Multicast if ok => match store.api_users(&meta) {
+                        // (A push names one user: no copy to sort.)
+                        &[u] => self.outbound.add(u, rec.ts()),
+                        many => {
+                            let mut users: Vec<Sym> = many.to_vec();
+                            users.sort_unstable();
+                            users.dedup();
+                            for u in users {
+                                self.outbound.add(u, rec.ts());
+                            }
                         }
+                    },
+                    Endpoint::Reply if meta.token != 0 => {
+                        self.observe_reply(store, id, rec, &meta);
+                        self.replied_tokens.insert(meta.token);
                     }
-                    Endpoint::Reply if meta.token != 0 => self.observe_reply(store, id, rec, &meta),
                     _ => {}
                 }
             }
@@ -292,6 +344,13 @@ impl Analyzer {
                     let idx = meta.events_start + k;
                     if let Some(e) = store.events.get(idx).copied() {
                         self.observe_event(store, id, idx, &e);
+                        // After: its own look-ups ask for the others.
+                        if e.reply_token != 0 {
+                            self.event_tokens.insert(e.reply_token);
+                        }
+                        if e.webhook_event_id != 0 {
+                            self.event_ids.insert(e.webhook_event_id);
+                        }
                     }
                 }
             }
@@ -302,6 +361,9 @@ impl Analyzer {
     /// Observed reply requests carrying `token`, before record `at`.
     fn replies_with(&mut self, store: &Store, token: u64, at: RecordId) -> Vec<(RecordId, Record)> {
         let mut out = Vec::new();
+        if !self.replied_tokens.may_contain(token) {
+            return out;
+        }
         for r in store.replies_with_token(token) {
             if r >= at {
                 continue;
@@ -331,6 +393,9 @@ impl Analyzer {
 
     /// Observed unique events carrying reply token `token`, other than `skip`.
     fn unique_events_with(&self, store: &Store, token: u64, at: RecordId, at_event: u32, skip: u32) -> Vec<EventMeta> {
+        if !self.event_tokens.may_contain(token) {
+            return Vec::new();
+        }
         store
             .events_with_reply_token(token)
             .filter(|&i| i != skip)
@@ -347,7 +412,12 @@ impl Analyzer {
             self.add_unique(store, at, idx + 1, idx, e, 1);
             return;
         }
-        // The occurrence kept so far, if any.
+        // The occurrence kept so far, if any (none when no event observed
+        // so far may have had this ID: most events are delivered once).
+        if !self.event_ids.may_contain(e.webhook_event_id) {
+            self.add_unique(store, at, idx + 1, idx, e, 1);
+            return;
+        }
         let key = |ev: &EventMeta, i: u32| (store.get(ev.record).map(timeline_key), i);
         let prior = store
             .events_with_event_id(e.webhook_event_id)
@@ -490,7 +560,12 @@ impl Analyzer {
 
     /// Heap bytes held by the analysis state.
     pub fn heap_bytes(&self) -> usize {
-        self.outbound.heap_bytes() + self.inbound.heap_bytes()
+        self.outbound.heap_bytes()
+            + self.inbound.heap_bytes()
+            + [&self.replied_tokens, &self.event_tokens, &self.event_ids]
+                .iter()
+                .map(|s| s.words.capacity() * 8)
+                .sum::<usize>()
     }
 }
 

@@ -320,3 +320,19 @@ fn links_exact_and_inferred() {
     let l = links::links(&store, store.order(), 4, 2_000);
     assert_eq!(l.accepted_by, [5]);
 }
+
+#[test]
+fn seen_never_forgets_a_hash() {
+    let mut s = Seen::default();
+    assert!(!s.may_contain(crate::model::hash_id("token")), "an empty set holds nothing");
+    let hashes: Vec<u64> = (0..10_000).map(|i| crate::model::hash_id(&format!("t{i}"))).collect();
+    for &h in &hashes {
+        s.insert(h);
+    }
+    assert!(hashes.iter().all(|&h| s.may_contain(h)));
+    // Another hash in the same slot may be taken for one (never a wrong
+    // "no"); one whose top bits no hash shares is not.
+    let others = (10_000..20_000).map(|i| crate::model::hash_id(&format!("t{i}")));
+    let taken = others.filter(|&h| s.may_contain(h)).count();
+    assert!(taken < 100, "{taken} of 10,000 other hashes taken as seen");
+}
