@@ -215,8 +215,8 @@ pub struct Analyzer {
 /// tokens are used once and most events delivered once: for each event
 /// and reply, the look-ups of the others that share its token or its
 /// webhookEventId, in the store's indexes, mostly found nothing and missed
-/// the cache doing it (a tenth of the analysis); a clear bit answers them
-/// at once. At a million hashes a bit is set in about a fifth of the
+/// the cache doing it (a third of the analysis' time); a clear bit answers
+/// them at once. At a million hashes a bit is set in about a fifth of the
 /// slots.
 #[derive(Debug, Clone, Default)]
 struct Seen {
