@@ -460,8 +460,16 @@ impl<'a> Raw<'a> {
         self.take(k).and_then(Scalar::into_str).filter(|s| !s.is_empty())
     }
     fn body(&self, k: Field) -> Option<Body<'a>> {
+        self.body_with(k, None)
+    }
+    /// The `body` field, with the text the reader decoded moved into it
+    /// (not copied: a logged webhook body is most of its line).
+    fn take_webhook_body(&mut self) -> Option<Body<'a>> {
+        let text = self.body_text.take();
+        self.body_with(Field::Body, text)
+    }
+    fn body_with(&self, k: Field, text: Option<Cow<'a, str>>) -> Option<Body<'a>> {
         let (raw, _) = self.bodies.get(body_slot(k)?)?.as_ref()?;
-        let text = if k == Field::Body { self.body_text.clone() } else { None };
         (*raw != "null").then(|| Body::checked(raw, text))
     }
 }
@@ -797,7 +805,7 @@ pub fn parse_timed(line: &str, depth: u8, envelope_time: Option<Millis>) -> Opti
         notification_token: raw.take_str(Field::NotificationToken),
         request_body: raw.body(Field::RequestBody),
         response_body: raw.body(Field::ResponseBody),
-        body: raw.body(Field::Body),
+        body: raw.take_webhook_body(),
         duration_ms: duration.as_ref().and_then(scalar_duration),
         endpoint: None,
         path: None,
