@@ -42,6 +42,41 @@ fn blocks_are_newline_aligned_and_count_lines() {
     assert_eq!(joined, data);
 }
 
+/// Buffers handed back for reuse still hold their old bytes (see
+/// `BlockReader::next_block`): none of them may show in a later block,
+/// whether the reader is a decoder or a file.
+#[test]
+fn reused_buffers_leave_nothing_of_their_old_bytes() {
+    let mut data = Vec::new();
+    for i in 0..120_000 {
+        writeln!(data, "line {i} {}", "y".repeat(i % 97)).unwrap();
+    }
+    data.extend_from_slice(b"tail without newline");
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, packed) = (dir.path().join("a.log"), dir.path().join("a.log.gz"));
+    std::fs::write(&plain, &data).unwrap();
+    std::fs::write(&packed, gz(&data)).unwrap();
+    for path in [plain, packed] {
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<u8>>(4);
+        let mut r = BlockReader::new(open(&Origin::File(path.clone())).unwrap());
+        r.spare = Some(rx);
+        // Stale bytes that cannot be mistaken for the data's.
+        tx.send(vec![b'#'; BLOCK + 77]).unwrap();
+        tx.send(vec![b'#'; 100]).unwrap();
+        let mut joined = Vec::new();
+        let mut blocks = 0;
+        while let Some(b) = r.next_block().unwrap() {
+            joined.extend_from_slice(&b.data);
+            blocks += 1;
+            let mut old = b.data;
+            old.resize(old.capacity(), b'#');
+            let _ = tx.try_send(old);
+        }
+        assert!(blocks > 3, "{}", path.display());
+        assert!(joined == data, "{}", path.display());
+    }
+}
+
 #[test]
 fn a_huge_line_is_one_line() {
     let mut data = b"first\n".to_vec();
