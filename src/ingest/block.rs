@@ -51,7 +51,9 @@ impl ParsedBlock {
         let data = &block.data;
         // The block checked as UTF-8 once: its lines, cut at newlines, need
         // no check of their own (a check per line was 1.5 % of `report`).
-        let whole = std::str::from_utf8(data).ok();
+        // simdutf8 checks it with vector instructions (std's check of the
+        // blocks was another 1.3 %).
+        let whole = simdutf8::basic::from_utf8(data).ok();
         while pos < data.len() {
             let end = memchr::memchr(b'\n', data.get(pos..).unwrap_or_default()).map_or(data.len(), |i| pos + i);
             let mut raw = data.get(pos..end).unwrap_or_default();
@@ -244,7 +246,8 @@ impl ParsedBlock {
                     line,
                 ));
             }
-            Parsed::Record(l) => self.add_parsed_record(&l, raw.len(), offset, line_no),
+            // (By reference: moving the line out of `parsed` copied 504 bytes.)
+            Parsed::Record(ref l) => self.add_parsed_record(l, raw.len(), offset, line_no),
         }
     }
 
