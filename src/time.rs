@@ -142,8 +142,32 @@ impl<'a> Cur<'a> {
 fn to_millis((y, mo, d): (i32, u32, u32), (h, mi, s, ms): (u32, u32, u32, i64), off_min: i64) -> Option<Millis> {
     // A leap second (":60") is kept as the last millisecond of the minute.
     let (s, ms) = if s == 60 { (59, 999) } else { (s, ms) };
-    let dt = NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(h, mi, s)?;
-    Some(dt.and_utc().timestamp_millis() + ms - off_min * 60_000)
+    if h >= 24 || mi >= 60 || s >= 60 {
+        return None; // (as chrono's `and_hms_opt` refuses them)
+    }
+    let of_day = i64::from(h * 3_600 + mi * 60 + s) * 1000;
+    Some(day_millis(y, mo, d)? + of_day + ms - off_min * 60_000)
+}
+
+/// A date: year, month, day.
+type Date = (i32, u32, u32);
+
+thread_local! {
+    /// The last date [`day_millis`] converted: lines come in time order,
+    /// so most share their date with the line before.
+    static LAST_DAY: std::cell::Cell<Option<(Date, Millis)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Midnight UTC of a date, in milliseconds; `None` for no such date.
+fn day_millis(y: i32, mo: u32, d: u32) -> Option<Millis> {
+    if let Some((date, ms)) = LAST_DAY.get()
+        && date == (y, mo, d)
+    {
+        return Some(ms);
+    }
+    let ms = NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis();
+    LAST_DAY.set(Some(((y, mo, d), ms)));
+    Some(ms)
 }
 
 /// `±HH:MM`, `±HHMM`, `±HH`, `Z`; `None` inside means "no zone".
@@ -774,6 +798,36 @@ mod tests {
         fn fixed_rfc1123_agrees(s in "[A-Za-z]{3}, [0-9]{2} (Jan|feb|MAR|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Xyz) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT") {
             proptest::prop_assert!(agrees(rfc1123_fixed, rfc2822_general, &s));
         }
+    }
+
+    /// What chrono makes of a date and time (UTC), as milliseconds.
+    fn by_chrono(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<Millis> {
+        Some(NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(h, mi, s)?.and_utc().timestamp_millis())
+    }
+
+    proptest::proptest! {
+        /// The last date converted is kept (see `day_millis`): times read
+        /// one after another, the same date or not, read as chrono reads
+        /// each alone, and a date that does not exist stays unread.
+        #[test]
+        fn times_in_a_row_read_as_chrono_reads_each(
+            times in proptest::collection::vec((1990i32..2040, 1u32..=12, 1u32..=31, 0u32..24, 0u32..60, 0u32..60), 1..12),
+        ) {
+            for (y, mo, d, h, mi, s) in times {
+                for day in [d, d.min(28)] {
+                    let text = format!("{y:04}-{mo:02}-{day:02}T{h:02}:{mi:02}:{s:02}Z");
+                    proptest::prop_assert_eq!(parse_time(&text), by_chrono(y, mo, day, h, mi, s), "{}", text);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_date_that_does_not_exist_after_one_that_does() {
+        assert_eq!(parse_time("2026-02-28T08:00:00Z"), by_chrono(2026, 2, 28, 8, 0, 0));
+        assert_eq!(parse_time("2026-02-30T08:00:00Z"), None);
+        assert_eq!(parse_time("2026-02-28T24:00:00Z"), None);
+        assert_eq!(parse_time("2026-03-01T00:00:00Z"), by_chrono(2026, 3, 1, 0, 0, 0));
     }
 
     proptest::proptest! {
