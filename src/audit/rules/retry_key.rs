@@ -16,6 +16,48 @@ pub(super) const RULE: RuleInfo = RuleInfo {
 /// How long after a failed send a same send counts as its retry.
 const RETRY_WINDOW_MS: Millis = 10 * 60_000;
 
+/// Which stretches of [`RETRY_WINDOW_MS`] follow a failure of one path: a
+/// bit per stretch, set for a failure's stretch and the next. A send at `t`
+/// can follow a failure by less than the window only if its stretch's bit
+/// is set, so most sends are ruled out without searching the failures'
+/// times (a search per send was most of the second pass).
+struct Near {
+    first: i64,
+    bits: Vec<u64>,
+}
+
+/// The most stretches a path's bits cover (8 MiB of bits: 79 years of
+/// 10-minute stretches); failures spread wider are searched, not marked.
+const NEAR_MAX: i64 = 1 << 26;
+
+impl Near {
+    /// The bits of a path's failure times (sorted); `None` when none or too spread.
+    fn of(sorted: &[Millis]) -> Option<Near> {
+        let stretch = |t: Millis| t.div_euclid(RETRY_WINDOW_MS);
+        let first = stretch(*sorted.first()?);
+        let span = stretch(*sorted.last()?) - first + 2;
+        if span > NEAR_MAX {
+            return None;
+        }
+        let mut bits = vec![0u64; (span as usize).div_ceil(64)];
+        for &t in sorted {
+            let k = stretch(t) - first;
+            for b in [k, k + 1] {
+                if let Some(w) = bits.get_mut((b / 64) as usize) {
+                    *w |= 1 << (b % 64);
+                }
+            }
+        }
+        Some(Near { first, bits })
+    }
+
+    /// Whether a send at `t` may follow one of the failures within the window.
+    fn may_follow(&self, t: Millis) -> bool {
+        let k = t.div_euclid(RETRY_WINDOW_MS) - self.first;
+        k >= 0 && self.bits.get((k / 64) as usize).is_some_and(|w| w & (1 << (k % 64)) != 0)
+    }
+}
+
 /// Cost: two passes over API records (the second a binary search in its path's failure times, and for a send just after one, in the failures of the same recipients), a sort of the retry keys, then the reused keys' records: O(records log records).
 fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut wrong_endpoint: Vec<RecordId> = Vec::new();
@@ -100,9 +142,14 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         for list in &mut times {
             list.sort_unstable();
         }
+        let near: Vec<Option<Near>> = times.iter().map(|list| Near::of(list)).collect();
         let failed_before = |r: Record, t: Millis| {
             let slot = slot_of.get(r.path as usize).copied().unwrap_or(0);
-            let Some(list) = slot.checked_sub(1).and_then(|i| times.get(i as usize)) else { return false };
+            let Some(i) = slot.checked_sub(1) else { return false };
+            if near.get(i as usize).and_then(Option::as_ref).is_some_and(|n| !n.may_follow(t)) {
+                return false;
+            }
+            let Some(list) = times.get(i as usize) else { return false };
             let from = list.partition_point(|&ft| ft < t.saturating_sub(RETRY_WINDOW_MS));
             list.get(from).is_some_and(|&ft| ft < t)
         };
@@ -160,4 +207,37 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         of(after_4xx.len(), "request")
     );
     counted(out, cx.store, Rule::RetryKey, Severity::Warning, guideline::RETRY_KEY, msg, after_4xx);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// A send within the window after a failure is never ruled out.
+        #[test]
+        fn near_never_rules_out_a_send_that_follows_a_failure(
+            mut fails in proptest::collection::vec(-5_000_000_000i64..5_000_000_000, 1..20),
+            after in 1i64..=RETRY_WINDOW_MS,
+            pick in 0usize..20,
+        ) {
+            fails.sort_unstable();
+            let near = Near::of(&fails).unwrap();
+            let ft = fails[pick % fails.len()];
+            proptest::prop_assert!(near.may_follow(ft + after));
+        }
+    }
+
+    #[test]
+    fn near_rules_out_sends_long_after_and_before_the_failures() {
+        let near = Near::of(&[10 * RETRY_WINDOW_MS + 5, 50 * RETRY_WINDOW_MS]).unwrap();
+        assert!(near.may_follow(11 * RETRY_WINDOW_MS + 4));
+        assert!(!near.may_follow(13 * RETRY_WINDOW_MS));
+        assert!(!near.may_follow(9 * RETRY_WINDOW_MS));
+        assert!(!near.may_follow(i64::MIN / 2));
+        assert!(near.may_follow(50 * RETRY_WINDOW_MS + 1));
+        // Failures too far apart for bits: searched instead.
+        assert!(Near::of(&[0, (NEAR_MAX + 1) * RETRY_WINDOW_MS]).is_none());
+        assert!(Near::of(&[]).is_none());
+    }
 }
