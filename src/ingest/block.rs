@@ -10,6 +10,10 @@ use crate::source::Block;
 use crate::store::{EXAMPLES, hash_id};
 use crate::time::Millis;
 
+/// How far apart the line hints within a block are (see
+/// `Source::line_hints`): a line number is counted from at most this far.
+pub const HINT_EVERY: usize = 64 << 10;
+
 /// How a block is parsed.
 #[derive(Debug, Clone, Default)]
 pub struct ParseOptions {
@@ -54,7 +58,12 @@ impl ParsedBlock {
         // simdutf8 checks it with vector instructions (std's check of the
         // blocks was another 1.3 %).
         let whole = simdutf8::basic::from_utf8(data).ok();
+        let mut next_hint = HINT_EVERY;
         while pos < data.len() {
+            if pos >= next_hint {
+                pb.hints.push((block.offset + pos as u64, line_no));
+                next_hint = pos + HINT_EVERY;
+            }
             let end = memchr::memchr(b'\n', data.get(pos..).unwrap_or_default()).map_or(data.len(), |i| pos + i);
             let mut raw = data.get(pos..end).unwrap_or_default();
             if raw.last() == Some(&b'\r') {

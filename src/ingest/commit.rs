@@ -36,6 +36,8 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
             s.next_line = pb.next_line;
         }
         s.checkpoints.insert(at, pb.checkpoint);
+        let at = s.line_hints.partition_point(|&(off, _)| off <= pb.checkpoint.0);
+        s.line_hints.splice(at..at, pb.hints.drain(..));
         if pb.marks {
             s.line_marks.insert(pb.checkpoint.0, crate::store::LineMarks::new(&pb.line_marks));
         }

@@ -24,7 +24,7 @@ mod commit;
 mod facts;
 mod pipeline;
 
-pub use block::ParseOptions;
+pub use block::{HINT_EVERY, ParseOptions};
 pub use commit::commit;
 pub use pipeline::{LoadOptions, Loaded, Loader, Out, SourceInfo, load, load_bytes, load_with, load_with_progress};
 
@@ -56,6 +56,9 @@ pub struct ParsedBlock {
     fields: FieldCounts,
     /// Offset and line number of the block's first line.
     checkpoint: (u64, u64),
+    /// Offset and line number of a line every [`HINT_EVERY`] bytes within
+    /// the block (see `Source::line_hints`).
+    hints: Vec<(u64, u64)>,
     /// The line number a line after the block's would have (the block's
     /// first plus its newlines).
     next_line: u64,

@@ -114,6 +114,7 @@ fn line_numbers_on_demand_across_blocks_and_files() {
     let mut s = Store::new();
     crate::ingest::load(&mut s, &specs, Window::default(), 2, &mut |_| {});
     assert!(s.sources[0].checkpoints.len() > 2, "several blocks");
+    assert!(s.sources[0].line_hints.len() > 4 * s.sources[0].checkpoints.len(), "hints within the blocks");
     let mut want = Vec::new();
     for (n, l) in text.lines().enumerate() {
         if !l.is_empty() && !l.starts_with("header") {
