@@ -266,13 +266,13 @@ impl ParsedBlock {
     /// one side, the same status within two seconds from the other of the
     /// Java SDK's wire log and an SDK error (the wire log's exchange, then
     /// the exception).
-    fn same_call(&mut self, l: &Line) -> bool {
+    /// (`id`: the hash of its request ID, 0 without one.)
+    fn same_call(&mut self, l: &Line, id: u64) -> bool {
         const KEEP: usize = 8;
         if !matches!(l.kind, Kind::Api | Kind::MiniApp) {
             return false;
         }
         let f = &l.fields;
-        let id = f.request_id.as_deref().map_or(0, hash_id);
         let sdk = |format| matches!(format, parse::formats::SDK_ERROR | parse::formats::WIRE_LOG);
         let near = |t: Millis| t == i64::MIN || f.time == i64::MIN || (t - f.time).abs() <= 2000;
         // (One hand that logs a call twice is left as it is: a line printed
@@ -288,9 +288,9 @@ impl ParsedBlock {
         });
         if !seen {
             if self.recent_calls.len() >= KEEP {
-                self.recent_calls.remove(0);
+                self.recent_calls.pop_front();
             }
-            self.recent_calls.push((id, f.status, f.time, l.format));
+            self.recent_calls.push_back((id, f.status, f.time, l.format));
         }
         seen
     }
@@ -325,7 +325,12 @@ impl ParsedBlock {
         // The same call logged again by another hand (see `same_call`): a
         // log line, so that it counts once.
         let again;
-        let l = if self.same_call(l) {
+        // (Hashed once here, for both.)
+        let id = match l.kind {
+            Kind::Api | Kind::MiniApp => l.fields.request_id.as_deref().map_or(0, hash_id),
+            _ => 0,
+        };
+        let l = if self.same_call(l, id) {
             again = l.as_log();
             &again
         } else {
@@ -343,7 +348,7 @@ impl ParsedBlock {
             self.line_marks.push((rel(offset, self.checkpoint.0), rel(line_no, self.checkpoint.1)));
         }
         self.chain = Some((self.records.len() as u32, 0, len as u64 + 1));
-        self.add_record(l, offset)
+        self.add_record(l, offset, id)
     }
 
     /// Join a continuation line of `bytes` to the record before, if there

@@ -11,7 +11,8 @@ use crate::store::{INLINE, hash_id};
 use crate::time::Millis;
 
 impl ParsedBlock {
-    pub(super) fn add_record(&mut self, l: &Line, offset: u64) {
+    /// (`id_hash`: the hash of its request ID, when it is an API call's.)
+    pub(super) fn add_record(&mut self, l: &Line, offset: u64, id_hash: u64) {
         let f = &l.fields;
         self.fields.observe(l);
         let idx = self.records.len() as u32;
@@ -71,7 +72,7 @@ impl ParsedBlock {
             }
             Kind::Api | Kind::MiniApp => {
                 if let Some(id) = &f.request_id {
-                    self.request_ids.push((idx, hash_id(id)));
+                    self.request_ids.push((idx, id_hash));
                     if self.keep_ids {
                         self.kept_ids.push((idx, id.as_ref().into()));
                     }

@@ -118,7 +118,7 @@ pub struct ParsedBlock {
     /// holds it until `commit` finds the date.
     clock_only: Vec<u32>,
     /// The last API calls read: (request ID hash or 0, status, time, format).
-    recent_calls: Vec<(u64, u16, Millis, parse::formats::FormatId)>,
+    recent_calls: std::collections::VecDeque<(u64, u16, Millis, parse::formats::FormatId)>,
     /// The last signature-failure line: (record, time, what it said).
     sig_failure: Option<(u32, Millis, parse::sdk::SignatureFailure)>,
 }
