@@ -74,8 +74,8 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     // The same send again: the same endpoint and the same recipients. Only
     // where the request body named them (push, multicast); unknown
     // recipients are never taken for the same ones.
-    let recipients = |r: Record| -> Option<u64> {
-        match cx.users(r) {
+    let recipients = |users: &[Sym]| -> Option<u64> {
+        match users {
             [] => None,
             [u] => Some(u64::from(*u)),
             many => {
@@ -110,7 +110,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         } else if r.kind() == Kind::Api
             && takes(r)
             && (r.status() >= 500 || (r.status() == 0 && logs_status(r.source())))
-            && let Some(to) = recipients(r)
+            && let Some(to) = recipients(cx.users(r))
         {
             failed.entry((r.path, to)).or_default().push((r.ts(), id));
         }
@@ -155,10 +155,16 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         };
         for (id, r) in cx.api_records() {
             let Some(t) = r.time() else { continue };
-            if !failed_before(r, t) || !takes(r) || cx.api(r).is_some_and(|m| m.retry_key != 0) {
+            if !failed_before(r, t) || !takes(r) {
                 continue;
             }
-            let Some(fails) = recipients(r).and_then(|to| failed.get(&(r.path, to))) else { continue };
+            // (Its entry read once, for its key and its recipients.)
+            let meta = cx.api(r);
+            if meta.is_some_and(|m| m.retry_key != 0) {
+                continue;
+            }
+            let users = meta.as_ref().map_or(&[][..], |m| cx.store.api_users(m));
+            let Some(fails) = recipients(users).and_then(|to| failed.get(&(r.path, to))) else { continue };
             let from = fails.partition_point(|&(ft, _)| ft < t.saturating_sub(RETRY_WINDOW_MS));
             if let Some(&(_, f)) =
                 fails.get(from..).unwrap_or_default().iter().take_while(|&&(ft, _)| ft < t).find(|&&(_, f)| f != id)
