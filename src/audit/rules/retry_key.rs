@@ -58,7 +58,7 @@ impl Near {
     }
 }
 
-/// Cost: two passes over API records (the second a binary search in its path's failure times, and for a send just after one, in the failures of the same recipients), a sort of the retry keys, then the reused keys' records: O(records log records).
+/// Cost: two passes over API records (the second a bit test per send, and for a send in a stretch after a failure a binary search in its path's failure times, then for one just after a failure, in the failures of the same recipients), a sort of the retry keys, then the reused keys' records: O(records log records).
 fn check(cx: &Ctx, out: &mut Vec<Finding>) {
     let mut wrong_endpoint: Vec<RecordId> = Vec::new();
     // Every retry key sent, and whether by a Messaging API request, sorted
