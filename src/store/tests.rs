@@ -406,7 +406,8 @@ fn records_come_back_whole_across_runs_and_chunks() {
         };
         let r = Record::new(ts, Loc::new(src, *o), Kind::Api, Method::Post, (i % 600) as u16, i as u32, NONE);
         want.push(r);
-        s.append(r);
+        assert_eq!(s.append(r), i as u32);
+        assert_eq!(s.len(), i + 1);
     }
     for (id, r) in want.iter().enumerate() {
         assert_eq!(s.get(id as u32), Some(*r), "{id}");
