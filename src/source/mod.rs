@@ -530,44 +530,42 @@ const GATHER_BACK: usize = 32;
 fn gathered_cut(buf: &[u8], cut: usize) -> Option<usize> {
     let floor = cut.saturating_sub(ENTRY_WINDOW);
     let window = buf.get(floor..cut)?;
-    let mut starts = Vec::with_capacity(GATHER_BACK);
+    // The last lines' (start, end) in `window`, nearest first.
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(GATHER_BACK);
     let mut end = window.len().checked_sub(1)?; // the newline ending the last line
-    while starts.len() < GATHER_BACK {
+    while spans.len() < GATHER_BACK {
         let start = memchr::memrchr(b'\n', window.get(..end)?).map_or(0, |i| i + 1);
         if start == 0 && floor > 0 {
             break; // (a line cut by the window)
         }
-        starts.push(start);
+        spans.push((start, end));
         if start == 0 {
             break;
         }
         end = start - 1;
     }
-    // The lines from the farthest start on, read once.
-    let far = starts.last().map(|&s| floor + s)?;
-    let bytes = buf.get(far..cut)?;
-    // (Checked, not converted: a lossy conversion walked valid text in chunks.)
-    let text = std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), std::borrow::Cow::Borrowed);
-    let text = text.strip_suffix('\n').unwrap_or(&text);
-    let mut lines: Vec<&str> = Vec::with_capacity(starts.len());
-    let mut from = 0;
-    for nl in memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]) {
-        lines.push(text.get(from..nl).unwrap_or_default());
-        from = nl + 1;
-    }
+    // The same lines as text, farthest first (checked, not converted: a
+    // lossy conversion walked valid text in chunks).
+    let lines: Vec<std::borrow::Cow<'_, str>> = spans
+        .iter()
+        .rev()
+        .map(|&(s, e)| {
+            let b = window.get(s..e).unwrap_or_default();
+            std::str::from_utf8(b).map_or_else(|_| String::from_utf8_lossy(b), std::borrow::Cow::Borrowed)
+        })
+        .collect();
     // The farthest opener first: a wire-log response line opens an entry
     // too, but its exchange began at the request line above it.
     let i = (0..lines.len()).find(|&i| {
-        let first = lines.get(i).copied().unwrap_or("");
+        let first = lines.get(i).map_or("", |l| l.as_ref());
         crate::parse::gather::may_open(first)
             && crate::parse::gather::open_at_end(
                 first,
-                lines.iter().skip(i + 1).copied(),
+                lines.iter().skip(i + 1).map(|l| l.as_ref()),
                 &crate::parse::parse_line(first),
             )
     })?;
-    // (`starts` holds the same lines, nearest first.)
-    starts.iter().rev().nth(i).map(|&s| floor + s).filter(|&s| s > 0)
+    spans.iter().rev().nth(i).map(|&(s, _)| floor + s).filter(|&s| s > 0)
 }
 
 /// Whether an open file starts with `expected` now, read without moving
