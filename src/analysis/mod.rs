@@ -220,30 +220,25 @@ pub struct Analyzer {
 /// slots.
 #[derive(Debug, Clone, Default)]
 struct Seen {
-    words: Vec<u64>,
+    bits: crate::store::Bits,
 }
 
 impl Seen {
     const BITS: u32 = 22;
 
-    fn slot(hash: u64) -> (usize, u64) {
-        let i = (hash >> (64 - Self::BITS)) as usize;
-        (i / 64, 1 << (i % 64))
+    fn slot(hash: u64) -> usize {
+        (hash >> (64 - Self::BITS)) as usize
     }
 
     fn insert(&mut self, hash: u64) {
-        if self.words.is_empty() {
-            self.words = vec![0; 1 << (Self::BITS - 6)];
+        if self.bits.is_empty() {
+            self.bits = crate::store::Bits::new(1 << Self::BITS);
         }
-        let (w, bit) = Self::slot(hash);
-        if let Some(w) = self.words.get_mut(w) {
-            *w |= bit;
-        }
+        self.bits.set(Self::slot(hash));
     }
 
     fn may_contain(&self, hash: u64) -> bool {
-        let (w, bit) = Self::slot(hash);
-        self.words.get(w).is_some_and(|w| w & bit != 0)
+        self.bits.get(Self::slot(hash))
     }
 }
 
@@ -564,7 +559,7 @@ impl Analyzer {
             + self.inbound.heap_bytes()
             + [&self.replied_tokens, &self.event_tokens, &self.event_ids]
                 .iter()
-                .map(|s| s.words.capacity() * 8)
+                .map(|s| s.bits.heap_bytes())
                 .sum::<usize>()
     }
 }

@@ -14,6 +14,7 @@
 //! ```
 
 mod api;
+mod bits;
 mod chunked;
 mod index;
 mod kept;
@@ -24,6 +25,7 @@ use std::collections::BTreeMap;
 use foldhash::HashMap;
 
 pub use api::ApiTable;
+pub use bits::Bits;
 pub use chunked::ChunkVec;
 pub use index::{MultiIndex, MultiIndex32};
 

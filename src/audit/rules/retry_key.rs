@@ -23,7 +23,7 @@ const RETRY_WINDOW_MS: Millis = 10 * 60_000;
 /// times (a search per send was most of the second pass).
 struct Near {
     first: i64,
-    bits: Vec<u64>,
+    bits: crate::store::Bits,
 }
 
 /// The most stretches a path's bits cover (8 MiB of bits: 79 years of
@@ -39,22 +39,19 @@ impl Near {
         if span > NEAR_MAX {
             return None;
         }
-        let mut bits = vec![0u64; (span as usize).div_ceil(64)];
+        let mut bits = crate::store::Bits::new(usize::try_from(span).ok()?);
         for &t in sorted {
-            let k = stretch(t) - first;
-            for b in [k, k + 1] {
-                if let Some(w) = bits.get_mut((b / 64) as usize) {
-                    *w |= 1 << (b % 64);
-                }
-            }
+            // (Within the span: the stretches from the first to the last + 1.)
+            let k = usize::try_from(stretch(t) - first).ok()?;
+            bits.set(k);
+            bits.set(k + 1);
         }
         Some(Near { first, bits })
     }
 
     /// Whether a send at `t` may follow one of the failures within the window.
     fn may_follow(&self, t: Millis) -> bool {
-        let k = t.div_euclid(RETRY_WINDOW_MS) - self.first;
-        k >= 0 && self.bits.get((k / 64) as usize).is_some_and(|w| w & (1 << (k % 64)) != 0)
+        usize::try_from(t.div_euclid(RETRY_WINDOW_MS) - self.first).is_ok_and(|k| self.bits.get(k))
     }
 }
 
