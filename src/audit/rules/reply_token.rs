@@ -9,7 +9,7 @@ pub(super) const RULE: RuleInfo = RuleInfo {
     severity: "warning (late), error (reused or refused)",
     guideline: "Messaging API reference: Send reply message",
     doc: "Warning: a reply sent more than 60 s after the (first) receipt of the webhook whose token it uses. Error: a reply token used by more than one reply request; a reply answered 400 \"Invalid reply token\".",
-    check: |i, out| check(i.cx, out, PART_RECEIPTS),
+    check: |i, out| check(i.cx, out, PART_RECEIPTS, PART_REPLIES),
 };
 
 /// How late a reply may be sent after its webhook.
@@ -20,70 +20,86 @@ const REPLY_LATE_MS: Millis = 60_000;
 /// peak: 17.7 MB on two weeks of a busy bot, on top of the screen's state.)
 const PART_RECEIPTS: usize = 1 << 18;
 
+/// How many reply requests (token, sent) one sweep over the requests holds
+/// at most, about: 8 MiB. (All of them at once were most of the rule's
+/// peak: 8.7 MB of 11 on two weeks of a busy bot, during the screen's.)
+const PART_REPLIES: usize = 1 << 19;
+
 /// At most this many parts: each costs a sweep over the events, so more
 /// would make the rule's cost grow with the square of the events. Past
 /// 8 × [`PART_RECEIPTS`] receipts a part holds an eighth of them.
 const MAX_PARTS: usize = 8;
 
-/// Cost: one sweep over the API records in store order and a sort of the
-/// reply tokens they carry, then per part of the tokens one sweep over the
-/// events and a sort of the part's receipts: O(n log n) in replies and
-/// receipts plus p ≤ [`MAX_PARTS`] sweeps over the events, with parts of
-/// at most `part` receipts where p allows ([`PART_RECEIPTS`]: p = 1 below
-/// 262,144, 4 at 568 k). (A walk in token order read each request and
-/// event at random: most of the rule's time was cache misses. A sweep over
-/// the API records per part took as long as the rest of the rule.)
-fn check(cx: &Ctx, out: &mut Vec<Finding>, part: usize) {
+/// Cost: per group of parts, one sweep over the API records in store
+/// order and a sort of the reply tokens of the group it finds; per part of
+/// the tokens, one sweep over the events and a sort of the part's
+/// receipts: O(n log n) in replies and receipts plus s ≤ p sweeps over the
+/// requests and p ≤ [`MAX_PARTS`] over the events. Parts hold at most
+/// `part` receipts and groups `sweep` replies where p allows
+/// ([`PART_RECEIPTS`]: p = 1 below 262,144 receipts, 4 at 568 k;
+/// [`PART_REPLIES`]: s = 1 below 524,288 replies, 2 at 541 k). (A walk in
+/// token order read each request and event at random: most of the rule's
+/// time was cache misses. A sweep over the API records took as long as a
+/// part's work, so there are as few as memory allows.)
+fn check(cx: &Ctx, out: &mut Vec<Finding>, part: usize, sweep: usize) {
     let store = cx.store;
-    // The reply requests that used a token: (token, sent), by token. Their
-    // ids are looked up by token for the few tokens that need them.
-    // (Sized from the token indexes: no growth by doubling, which left up to
-    // half of each list unused at the audit's peak.)
     let (requests, events) = store.reply_token_counts();
-    let mut replies: Vec<(u64, Millis)> = Vec::with_capacity(requests);
-    replies.extend(cx.api_records().filter_map(|(_, r)| {
-        let token = cx.api(r)?.token;
-        (token != 0 && cx.endpoint(r) == Endpoint::Reply).then(|| (token, r.ts()))
-    }));
-    replies.sort_unstable_by_key(|e| e.0);
     // Tokens are hashes (`hash_id`): their top bits split them into parts
-    // of about equal size, each a stretch of the sorted replies.
+    // of about equal size; a group is a run of parts, each a stretch of the
+    // group's sorted replies.
     let parts = parts_for(events, part);
+    let groups = parts_for(requests, sweep).min(parts);
     let bits = parts.trailing_zeros();
     let part_of = |token: u64| token.checked_shr(64 - bits).unwrap_or(0);
+    let per_group = (parts / groups) as u64;
     let mut late: Vec<RecordId> = Vec::new();
     let mut twice: Vec<RecordId> = Vec::new();
     let mut worst: Millis = 0;
-    let mut rest = replies.as_slice();
-    for k in 0..parts as u64 {
-        let Some((mine, next)) = rest.split_at_checked(rest.partition_point(|e| part_of(e.0) == k)) else {
-            break;
-        };
-        rest = next;
-        if mine.is_empty() {
-            continue;
-        }
-        // When each token of the part was first received: (token, time).
-        // (A little room over the part's share: no growth by doubling.)
-        let share = events / parts;
-        let received = receipts(store, share + share / 8 + 64, |t| part_of(t) == k);
-        let mut first = received.iter().peekable();
-        for same in mine.chunk_by(|a, b| a.0 == b.0) {
-            let Some(&(token, _)) = same.first() else { continue };
-            let ids = || {
-                store.replies_with_token(token).filter_map(move |id| {
-                    store.get(id).filter(|r| cx.endpoint(*r) == Endpoint::Reply).map(|r| (id, r.ts()))
-                })
+    for g in 0..groups as u64 {
+        let group = g * per_group..(g + 1) * per_group;
+        // The group's reply requests that used a token: (token, sent), by
+        // token. Their ids are looked up by token for the few tokens that
+        // need them. (Sized from the token indexes: no growth by doubling,
+        // which left up to half of each list unused at the audit's peak.)
+        let share = requests / groups;
+        let mut replies: Vec<(u64, Millis)> =
+            Vec::with_capacity(if groups == 1 { requests } else { share + share / 8 + 64 });
+        replies.extend(cx.api_records().filter_map(|(_, r)| {
+            let token = cx.api(r)?.token;
+            (token != 0 && group.contains(&part_of(token)) && cx.endpoint(r) == Endpoint::Reply).then(|| (token, r.ts()))
+        }));
+        replies.sort_unstable_by_key(|e| e.0);
+        let mut rest = replies.as_slice();
+        for k in group {
+            let Some((mine, next)) = rest.split_at_checked(rest.partition_point(|e| part_of(e.0) == k)) else {
+                break;
             };
-            if same.len() > 1 {
-                twice.extend(ids().map(|(id, _)| id));
+            rest = next;
+            if mine.is_empty() {
+                continue;
             }
-            while first.next_if(|e| e.0 < token).is_some() {}
-            let Some(&&(_, t)) = first.peek().filter(|e| e.0 == token) else { continue };
-            let is_late = |ts: Millis| ts.checked_sub(t).filter(|&d| d > REPLY_LATE_MS);
-            if let Some(d) = same.iter().filter_map(|&(_, ts)| is_late(ts)).max() {
-                worst = worst.max(d);
-                late.extend(ids().filter(|&(_, ts)| is_late(ts).is_some()).map(|(id, _)| id));
+            // When each token of the part was first received: (token, time).
+            // (A little room over the part's share: no growth by doubling.)
+            let share = events / parts;
+            let received = receipts(store, share + share / 8 + 64, |t| part_of(t) == k);
+            let mut first = received.iter().peekable();
+            for same in mine.chunk_by(|a, b| a.0 == b.0) {
+                let Some(&(token, _)) = same.first() else { continue };
+                let ids = || {
+                    store.replies_with_token(token).filter_map(move |id| {
+                        store.get(id).filter(|r| cx.endpoint(*r) == Endpoint::Reply).map(|r| (id, r.ts()))
+                    })
+                };
+                if same.len() > 1 {
+                    twice.extend(ids().map(|(id, _)| id));
+                }
+                while first.next_if(|e| e.0 < token).is_some() {}
+                let Some(&&(_, t)) = first.peek().filter(|e| e.0 == token) else { continue };
+                let is_late = |ts: Millis| ts.checked_sub(t).filter(|&d| d > REPLY_LATE_MS);
+                if let Some(d) = same.iter().filter_map(|&(_, ts)| is_late(ts)).max() {
+                    worst = worst.max(d);
+                    late.extend(ids().filter(|&(_, ts)| is_late(ts).is_some()).map(|(id, _)| id));
+                }
             }
         }
     }
@@ -115,9 +131,9 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>, part: usize) {
     counted(out, store, Rule::ReplyToken, Severity::Error, guideline::REPLY_TOKEN, msg, invalid);
 }
 
-/// How many parts `events` receipts are split into, for parts of `part`: a
-/// power of two (a part is the tokens with the same top bits), at most
-/// [`MAX_PARTS`].
+/// How many parts `events` receipts (or groups `requests` replies) are
+/// split into, for parts of `part`: a power of two (a part is the tokens
+/// with the same top bits), at most [`MAX_PARTS`].
 fn parts_for(events: usize, part: usize) -> usize {
     (events / part.max(1) + 1).next_power_of_two().min(MAX_PARTS)
 }
@@ -155,8 +171,8 @@ mod tests {
 
     use super::*;
 
-    /// However the tokens are split (8, 4 or 2 parts here), the findings
-    /// are the same.
+    /// However the tokens are split (8, 4 or 2 parts here, swept for in
+    /// one to eight groups), the findings are the same.
     #[test]
     fn parts_find_what_one_part_finds() {
         let time = |s: u32| format!("2026-11-20T{:02}:{:02}:{:02}Z", 8 + s / 3600, s / 60 % 60, s % 60);
@@ -181,16 +197,20 @@ mod tests {
         let mut store = Store::new();
         crate::ingest::load_bytes(&mut store, "t.log", text.as_bytes());
         let cx = Ctx::new(&store);
-        let run = |part: usize| {
+        let run = |part: usize, sweep: usize| {
             let mut out = Vec::new();
-            check(&cx, &mut out, part);
+            check(&cx, &mut out, part, sweep);
             out
         };
-        let whole = run(PART_RECEIPTS);
+        let whole = run(PART_RECEIPTS, PART_REPLIES);
         let counts: Vec<(Severity, u64)> = whole.iter().map(|f| (f.severity, f.count)).collect();
         assert_eq!(counts, [(Severity::Warning, 24), (Severity::Error, 24)], "{whole:#?}");
+        // Parts of 1, 20 and 59 receipts (8, 4 and 2 parts), swept for
+        // their replies in 8, 4, 2 or 1 groups.
         for part in [1, 20, 59] {
-            assert_eq!(run(part), whole, "parts of {part}");
+            for sweep in [1, 10, 30, 100] {
+                assert_eq!(run(part, sweep), whole, "parts of {part}, groups of {sweep}");
+            }
         }
     }
 
@@ -201,5 +221,7 @@ mod tests {
         let parts = |events| parts_for(events, PART_RECEIPTS);
         assert_eq!([0, 262_143, 568_000, 1_000_000, 100_000_000].map(parts), [1, 1, 4, 4, 8]);
         assert_eq!([0, 60].map(|e| parts_for(e, 0)), [1, 8]);
+        // Replies: one sweep over the requests below 524,288, two at 541 k.
+        assert_eq!([0, 524_287, 541_143, 5_000_000].map(|r| parts_for(r, PART_REPLIES)), [1, 1, 2, 8]);
     }
 }
