@@ -371,8 +371,8 @@ impl Audit {
 fn expected_cost(rule: Rule) -> u8 {
     match rule {
         Rule::RetryKey => 16,
+        Rule::ReplyToken => 11,
         Rule::InvalidUserId => 10,
-        Rule::ReplyToken => 9,
         Rule::RateLimitPressure => 8,
         Rule::SameUserFlood => 7,
         Rule::LogCompleteness | Rule::WebhookSignature => 3,

@@ -460,6 +460,13 @@ pub fn shape(line: &str) -> String {
     out
 }
 
+/// The last of `places` ((offset, line number), in offset order) at or
+/// before byte `off`: a source's block start or line hint to count from.
+fn place_before(places: &[(u64, u64)], off: u64) -> Option<(u64, u64)> {
+    let k = places.partition_point(|&(o, _)| o <= off);
+    k.checked_sub(1).and_then(|k| places.get(k)).copied()
+}
+
 impl Source {
     /// Add unparsed lines of one shape.
     pub fn add_shape(&mut self, shape: &str, n: u64, line: u64, text: &str) {
@@ -1431,12 +1438,9 @@ impl Store {
         // (offset, line) of the cursor: the last place counted to.
         let mut at: Option<(u64, u64)> = None;
         for &(off, i) in want {
-            let k = s.checkpoints.partition_point(|&(o, _)| o <= off);
-            let mut block = k.checked_sub(1).and_then(|k| s.checkpoints.get(k)).copied().unwrap_or((0, 1));
-            let h = s.line_hints.partition_point(|&(o, _)| o <= off);
-            if let Some(&hint) = h.checked_sub(1).and_then(|h| s.line_hints.get(h)).filter(|h| h.0 >= block.0) {
-                block = hint;
-            }
+            let block = place_before(&s.checkpoints, off).unwrap_or((0, 1));
+            // A line hint within the block is nearer.
+            let block = place_before(&s.line_hints, off).filter(|h| h.0 >= block.0).unwrap_or(block);
             let (from, line) = match at {
                 Some(c) if c.0 >= block.0 && c.0 <= off => c,
                 _ => block,
@@ -1455,8 +1459,7 @@ impl Store {
         }
         let src = self.sources.get(rec.source() as usize).ok_or_else(|| std::io::Error::other("no such source"))?;
         let at = rec.offset();
-        let i = src.checkpoints.partition_point(|&(off, _)| off <= at);
-        let (start, line) = i.checked_sub(1).and_then(|i| src.checkpoints.get(i)).copied().unwrap_or((0, 1));
+        let (start, line) = place_before(&src.checkpoints, at).unwrap_or((0, 1));
         // Line numbers as read, for a file that changed while it was read.
         if let Some(dl) = src.line_marks.get(&start).and_then(|m| m.line_at(at.saturating_sub(start))) {
             return Ok(line + dl);

@@ -52,6 +52,12 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>, part: usize, sweep: usize) {
     let bits = parts.trailing_zeros();
     let part_of = |token: u64| token.checked_shr(64 - bits).unwrap_or(0);
     let per_group = (parts / groups) as u64;
+    // Room for a group's replies and a part's receipts: their share and a
+    // little over, so no list grows by doubling (which left up to half of
+    // it unused at the audit's peak).
+    let over = |share: usize| share + share / 8 + 64;
+    let reply_room = if groups == 1 { requests } else { over(requests / groups) };
+    let receipt_room = over(events / parts);
     let mut late: Vec<RecordId> = Vec::new();
     let mut twice: Vec<RecordId> = Vec::new();
     let mut worst: Millis = 0;
@@ -59,11 +65,8 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>, part: usize, sweep: usize) {
         let group = g * per_group..(g + 1) * per_group;
         // The group's reply requests that used a token: (token, sent), by
         // token. Their ids are looked up by token for the few tokens that
-        // need them. (Sized from the token indexes: no growth by doubling,
-        // which left up to half of each list unused at the audit's peak.)
-        let share = requests / groups;
-        let mut replies: Vec<(u64, Millis)> =
-            Vec::with_capacity(if groups == 1 { requests } else { share + share / 8 + 64 });
+        // need them.
+        let mut replies: Vec<(u64, Millis)> = Vec::with_capacity(reply_room);
         replies.extend(cx.api_records().filter_map(|(_, r)| {
             let token = cx.api(r)?.token;
             (token != 0 && group.contains(&part_of(token)) && cx.endpoint(r) == Endpoint::Reply).then(|| (token, r.ts()))
@@ -79,9 +82,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>, part: usize, sweep: usize) {
                 continue;
             }
             // When each token of the part was first received: (token, time).
-            // (A little room over the part's share: no growth by doubling.)
-            let share = events / parts;
-            let received = receipts(store, share + share / 8 + 64, |t| part_of(t) == k);
+            let received = receipts(store, receipt_room, |t| part_of(t) == k);
             let mut first = received.iter().peekable();
             for same in mine.chunk_by(|a, b| a.0 == b.0) {
                 let Some(&(token, _)) = same.first() else { continue };
