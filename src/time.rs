@@ -139,14 +139,20 @@ impl<'a> Cur<'a> {
     }
 }
 
-fn to_millis((y, mo, d): (i32, u32, u32), (h, mi, s, ms): (u32, u32, u32, i64), off_min: i64) -> Option<Millis> {
+fn to_millis(date: Date, clock: (u32, u32, u32, i64), off_min: i64) -> Option<Millis> {
+    let of_day = clock_millis(clock)?;
+    Some(day_millis(date.0, date.1, date.2)? + of_day - off_min * 60_000)
+}
+
+/// A time of day (hour, minute, second, millisecond) in milliseconds
+/// after midnight; `None` for no such time.
+fn clock_millis((h, mi, s, ms): (u32, u32, u32, i64)) -> Option<Millis> {
     // A leap second (":60") is kept as the last millisecond of the minute.
     let (s, ms) = if s == 60 { (59, 999) } else { (s, ms) };
     if h >= 24 || mi >= 60 || s >= 60 {
         return None; // (as chrono's `and_hms_opt` refuses them)
     }
-    let of_day = i64::from(h * 3_600 + mi * 60 + s) * 1000;
-    Some(day_millis(y, mo, d)? + of_day + ms - off_min * 60_000)
+    Some(i64::from(h * 3_600 + mi * 60 + s) * 1000 + ms)
 }
 
 /// A date: year, month, day.
@@ -156,6 +162,8 @@ thread_local! {
     /// The last date [`day_millis`] converted: lines come in time order,
     /// so most share their date with the line before.
     static LAST_DAY: std::cell::Cell<Option<(Date, Millis)>> = const { std::cell::Cell::new(None) };
+    /// [`rfc1123_fixed`]'s last date as written, and its midnight.
+    static LAST_1123: std::cell::Cell<Option<([u8; 16], Millis)>> = const { std::cell::Cell::new(None) };
 }
 
 /// Midnight UTC of a date, in milliseconds; `None` for no such date.
@@ -372,12 +380,23 @@ fn rfc1123_fixed(b: &[u8]) -> Option<Millis> {
     else {
         return None;
     };
-    if ![w0, w1, w2].iter().all(u8::is_ascii_alphabetic) {
-        return None;
-    }
-    let mo = month(&[m0, m1, m2])?;
-    let y = two(y0, y1)? * 100 + two(y2, y3)?;
-    to_millis((i32::try_from(y).ok()?, mo, two(d0, d1)?), (two(h0, h1)?, two(i0, i1)?, two(s0, s1)?, 0), 0)
+    // The date (`Www, DD Mon YYYY`) is most lines' the line before's: its
+    // bytes are compared with the last date read instead of read again.
+    let date = [w0, w1, w2, b',', b' ', d0, d1, b' ', m0, m1, m2, b' ', y0, y1, y2, y3];
+    let midnight = match LAST_1123.get() {
+        Some((last, ms)) if last == date => ms,
+        _ => {
+            if ![w0, w1, w2].iter().all(u8::is_ascii_alphabetic) {
+                return None;
+            }
+            let mo = month(&[m0, m1, m2])?;
+            let y = two(y0, y1)? * 100 + two(y2, y3)?;
+            let ms = day_millis(i32::try_from(y).ok()?, mo, two(d0, d1)?)?;
+            LAST_1123.set(Some((date, ms)));
+            ms
+        }
+    };
+    Some(midnight + clock_millis((two(h0, h1)?, two(i0, i1)?, two(s0, s1)?, 0))?)
 }
 
 fn rfc2822_general(b: &[u8]) -> Option<Millis> {
@@ -818,6 +837,32 @@ mod tests {
                     let text = format!("{y:04}-{mo:02}-{day:02}T{h:02}:{mi:02}:{s:02}Z");
                     proptest::prop_assert_eq!(parse_time(&text), by_chrono(y, mo, day, h, mi, s), "{}", text);
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The guideline's request-log times one after another, many on the
+        /// same date (whose bytes `rfc1123_fixed` keeps from the line
+        /// before), read as chrono reads each alone; a day or clock that
+        /// does not exist, or a weekday that is not a word, stays unread.
+        #[test]
+        fn rfc1123_times_in_a_row_read_as_chrono_reads_each(
+            times in proptest::collection::vec((0usize..3, 27u32..=31, 0u32..=25, 0u32..60, 0u32..=60, 0usize..4), 1..16),
+        ) {
+            const MONTHS: [(&str, u32); 3] = [("Feb", 2), ("Nov", 11), ("Dec", 12)];
+            for (m, d, h, mi, s, wd) in times {
+                let (name, mo) = MONTHS[m];
+                let weekday = ["Sat", "sun", "Xyz", "1ue"][wd];
+                let text = format!("{weekday}, {d:02} {name} 2026 {h:02}:{mi:02}:{s:02} GMT");
+                let want = if wd == 3 {
+                    None
+                } else if s == 60 {
+                    by_chrono(2026, mo, d, h, mi, 59).map(|t| t + 999)
+                } else {
+                    by_chrono(2026, mo, d, h, mi, s)
+                };
+                proptest::prop_assert_eq!(parse_time(&text), want, "{}", text);
             }
         }
     }
