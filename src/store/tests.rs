@@ -603,6 +603,24 @@ fn one_call_logged_twice_counts_once() {
         "}",
     ]);
     assert_eq!((api(&s), s.totals.log_entries), (1, 2));
+    // The SDK's dump first, the JSON line after it: once as well, and
+    // after eight other calls in between, twice.
+    let dump = [
+        "2026-11-20T08:00:00.100Z ERROR push failed",
+        "HTTPFetchError: 429 - Too Many Requests",
+        "    at HTTPFetchClient.checkResponseStatus (/app/node_modules/@line/bot-sdk/dist/http-fetch.js:113:19) {",
+        "  status: 429,",
+        "  headers: Headers { 'x-line-request-id': '7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d' },",
+        "}",
+    ];
+    let json = r#"{"kind":"api","time":"2026-11-20T08:00:00Z","request_id":"7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d","method":"POST","endpoint":"https://api.line.me/v2/bot/message/push","status":429}"#;
+    let s = store_with(&[&dump[..], &[json]].concat());
+    assert_eq!(api(&s), 1);
+    let others: Vec<String> = (0..8)
+        .map(|i| format!("9e36bade-c5d6-4d00-9e69-72244675a9a{i} Fri, 20 Nov 2026 08:00:00 GMT POST https://api.line.me/v2/bot/message/push 200"))
+        .collect();
+    let s = store_with(&[&dump[..], &others.iter().map(String::as_str).collect::<Vec<_>>(), &[json]].concat());
+    assert_eq!(api(&s), 10);
     let wire = |m: &str| format!("2026-11-20 08:00:01.000 INFO 1 --- [exec-1] c.l.bot.client.wire : {m}");
     let lines = [
         wire("--> POST https://api.line.me/v2/bot/message/push"),
