@@ -380,8 +380,8 @@ fn rfc1123_fixed(b: &[u8]) -> Option<Millis> {
     else {
         return None;
     };
-    // The date (`Www, DD Mon YYYY`) is most lines' the line before's: its
-    // bytes are compared with the last date read instead of read again.
+    // Most lines share their date (`Www, DD Mon YYYY`) with the line
+    // before: its bytes are compared with the last date read, not read again.
     let date = [w0, w1, w2, b',', b' ', d0, d1, b' ', m0, m1, m2, b' ', y0, y1, y2, y3];
     let midnight = match LAST_1123.get() {
         Some((last, ms)) if last == date => ms,
