@@ -251,6 +251,50 @@ fn timeline_merges_later_batches_with_earlier_times_in_place() {
 /// A file truncated and written again while it is read (copytruncate
 /// during a report): what was read is kept with a warning, and line
 /// numbers are those of the lines as read, not of the new content.
+/// The reader reads at most a window of blocks past the last one applied,
+/// however far behind the owner of the store falls, and every line is
+/// still read in the end.
+#[test]
+fn the_reader_stays_a_window_of_blocks_ahead_of_what_is_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.log");
+    let line = format!("{} 2026-11-20T08:00:00Z POST /v2/bot/message/push 200\n", "r".repeat(900));
+    let lines = 3 * crate::ingest::WINDOW * crate::source::BLOCK / line.len();
+    std::fs::write(&p, line.repeat(lines)).unwrap();
+    let (specs, _) = crate::source::discover(std::slice::from_ref(&p)).unwrap();
+    let mut s = Store::new();
+    let mut loader = crate::ingest::Loader::start(
+        &mut s,
+        specs,
+        Window::default(),
+        crate::ingest::LoadOptions { threads: 1, background: false },
+        &mut |w| panic!("{w}"),
+    );
+    let read = |l: &crate::ingest::Loader| l.bytes_read.load(std::sync::atomic::Ordering::Relaxed);
+    let settled = |l: &crate::ingest::Loader| {
+        let mut last = u64::MAX;
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let now = read(l);
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+    };
+    // Room for the window and the block the reader holds while it waits.
+    let most = |applied: u64| (applied + crate::ingest::WINDOW as u64 + 1) * crate::source::BLOCK as u64;
+    assert!(settled(&loader) <= most(0), "{} bytes read before any block was applied", read(&loader));
+    let mut applied = 0;
+    while let Some(out) = loader.next_blocking() {
+        applied += u64::from(loader.apply(&mut s, out, &mut |w| panic!("{w}")));
+        if applied == 4 {
+            assert!(settled(&loader) <= most(applied), "{} bytes read after {applied} blocks", read(&loader));
+        }
+    }
+    assert_eq!(s.len(), lines);
+}
+
 #[test]
 fn a_file_changed_while_read_keeps_its_line_numbers_as_read() {
     let dir = tempfile::tempdir().unwrap();
