@@ -277,20 +277,27 @@ impl ParsedBlock {
         let near = |t: Millis| t == i64::MIN || f.time == i64::MIN || (t - f.time).abs() <= 2000;
         // (One hand that logs a call twice is left as it is: a line printed
         // again in its entry is joined to it, see `repeats`.)
-        let seen = self.recent_calls.iter().any(|&(pid, status, t, format)| {
-            status == f.status
-                && format != l.format
-                && if id != 0 && pid != 0 {
-                    id == pid && (sdk(format) || sdk(l.format))
-                } else {
-                    sdk(format) && sdk(l.format) && near(t)
-                }
-        });
+        // Every match needs an SDK's output on one side: without one among
+        // the kept calls, a call from any other hand is not searched for.
+        let seen = (sdk(l.format) || self.recent_sdk_calls > 0)
+            && self.recent_calls.iter().any(|&(pid, status, t, format)| {
+                status == f.status
+                    && format != l.format
+                    && if id != 0 && pid != 0 {
+                        id == pid && (sdk(format) || sdk(l.format))
+                    } else {
+                        sdk(format) && sdk(l.format) && near(t)
+                    }
+            });
         if !seen {
-            if self.recent_calls.len() >= KEEP {
-                self.recent_calls.pop_front();
+            if self.recent_calls.len() >= KEEP
+                && let Some((_, _, _, format)) = self.recent_calls.pop_front()
+                && sdk(format)
+            {
+                self.recent_sdk_calls -= 1;
             }
             self.recent_calls.push_back((id, f.status, f.time, l.format));
+            self.recent_sdk_calls += usize::from(sdk(l.format));
         }
         seen
     }

@@ -12,12 +12,29 @@ use crate::time::Millis;
 
 impl ParsedBlock {
     /// (`id_hash`: the hash of its request ID, when it is an API call's.)
+    /// The symbol of a line's path (`path`, read from its `target`): the
+    /// last line's when the target is the same text, as it mostly is (most
+    /// lines name one of a few endpoints), without hashing it again.
+    fn path_sym(&mut self, target: Option<&str>, path: Option<&str>) -> Sym {
+        let (Some(t), Some(p)) = (target, path) else { return self.syms.opt(path) };
+        if let (text, Some(sym)) = &self.last_target
+            && text == t
+        {
+            return *sym;
+        }
+        let sym = self.syms.opt(Some(p));
+        self.last_target.0.clear();
+        self.last_target.0.push_str(t);
+        self.last_target.1 = Some(sym);
+        sym
+    }
+
     pub(super) fn add_record(&mut self, l: &Line, offset: u64, id_hash: u64) {
         let f = &l.fields;
         self.fields.observe(l);
         let idx = self.records.len() as u32;
         let target = l.target().map(parse::endpoint_path);
-        let path = self.syms.opt(target);
+        let path = self.path_sym(l.target(), target);
         let mut aux = NONE;
         match l.kind {
             Kind::Webhook => {

@@ -119,6 +119,11 @@ pub struct ParsedBlock {
     clock_only: Vec<u32>,
     /// The last API calls read: (request ID hash or 0, status, time, format).
     recent_calls: std::collections::VecDeque<(u64, u16, Millis, parse::formats::FormatId)>,
+    /// How many of `recent_calls` an SDK printed.
+    recent_sdk_calls: usize,
+    /// The last record's target as written and its path's symbol (none
+    /// before the first): see `path_sym`.
+    last_target: (String, Option<Sym>),
     /// The last signature-failure line: (record, time, what it said).
     sig_failure: Option<(u32, Millis, parse::sdk::SignatureFailure)>,
 }

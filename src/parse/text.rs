@@ -217,8 +217,15 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
         line.get(s..e)
     };
     // The method is anchored after at least one field and followed by two.
-    let m = (1..n.saturating_sub(2)).find(|&i| field(i).and_then(Method::parse).is_some())?;
-    let method = field(m).and_then(Method::parse)?;
+    // (A method's word is three to seven letters: the fields before it, a
+    // time's words and numbers, are passed over by their length and first
+    // byte before any comparison.)
+    let b = line.as_bytes();
+    let could_be_method =
+        |&(s, e): &Span| (3..=7).contains(&e.saturating_sub(s)) && b.get(s).is_some_and(u8::is_ascii_alphabetic);
+    let (m, method) = (1..n.saturating_sub(2)).find_map(|i| {
+        spans.get(i).filter(|sp| could_be_method(sp)).and_then(|_| field(i)).and_then(Method::parse).map(|m| (i, m))
+    })?;
     let endpoint = field(m + 1)?;
     let status = parse_status(field(m + 2)?)?;
     let first = field(0)?;
