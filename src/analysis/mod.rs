@@ -208,6 +208,9 @@ pub struct Analyzer {
     replied_tokens: Seen,
     event_tokens: Seen,
     event_ids: Seen,
+    /// The webhook record being observed and its time: its events' own
+    /// record, whose time is then not looked up again.
+    receipt: Option<(RecordId, Millis)>,
 }
 
 /// Hashes that may have been seen: a bit per slot of the hash's top bits,
@@ -263,6 +266,7 @@ impl Analyzer {
             replied_tokens: Seen::default(),
             event_tokens: Seen::default(),
             event_ids: Seen::default(),
+            receipt: None,
         }
     }
 
@@ -335,6 +339,7 @@ impl Analyzer {
             Kind::MiniApp if status == 429 => self.miniapp_429.add(rec.ts(), rec.path),
             Kind::Webhook => {
                 let Some(meta) = store.webhook_meta(rec) else { return };
+                self.receipt = Some((id, rec.ts()));
                 for k in 0..meta.events_len {
                     let idx = meta.events_start + k;
                     if let Some(e) = store.events.get(idx).copied() {
@@ -435,7 +440,10 @@ impl Analyzer {
     /// Add (`sign` = 1) or withdraw (`sign` = -1) a unique event, with the
     /// events observed being those before (`at`, `at_event`).
     fn add_unique(&mut self, store: &Store, at: RecordId, at_event: u32, idx: u32, e: &EventMeta, sign: i64) {
-        let received = store.get(e.record).map_or(i64::MIN, Record::ts);
+        let received = match self.receipt {
+            Some((r, t)) if r == e.record => t,
+            _ => store.get(e.record).map_or(i64::MIN, Record::ts),
+        };
         let message = *self.message_sym.get_or_insert_with(|| store.syms.get("message").unwrap_or(NONE));
         if e.event_type == message && e.event_type != NONE && e.user != NONE {
             if sign > 0 {
