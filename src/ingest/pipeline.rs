@@ -332,8 +332,11 @@ fn parse_worker(
 /// bound, a worker left behind (the screen's run at a lower priority)
 /// held up every block after its own in the loader's `pending` while the
 /// other went on: 25 blocks, 9 MB of parsed records, on the 330-hour
-/// bench set, and memory the allocator kept after the read.
-pub const WINDOW: usize = 8;
+/// bench set, and memory the allocator kept after the read. Four a worker
+/// keep both busy (`report` no slower than with eight or none), and the
+/// screen's peak there came to 237-241 MB in five runs, against 233-247
+/// with eight.
+pub const WINDOW: usize = 4;
 
 /// The reader's channels: jobs to the workers, what it learns to the
 /// loader, spare buffers back from the workers, and the credits (one taken
