@@ -248,9 +248,32 @@ fn timeline_merges_later_batches_with_earlier_times_in_place() {
     assert_eq!(s.timeline().to_vec(), [2, 0, 3, 1, 4]);
 }
 
-/// A file truncated and written again while it is read (copytruncate
-/// during a report): what was read is kept with a warning, and line
-/// numbers are those of the lines as read, not of the new content.
+/// A loader with one worker reading `p` into `s`.
+fn one_worker_loader(s: &mut Store, p: &std::path::Path, warn: &mut dyn FnMut(String)) -> crate::ingest::Loader {
+    let (specs, _) = crate::source::discover(&[p.to_path_buf()]).unwrap();
+    crate::ingest::Loader::start(
+        s,
+        specs,
+        Window::default(),
+        crate::ingest::LoadOptions { threads: 1, background: false },
+        warn,
+    )
+}
+
+/// The bytes `l` has read once its reader has stopped (held back by the
+/// blocks not yet applied) or finished.
+fn read_when_settled(l: &crate::ingest::Loader) -> u64 {
+    let mut last = u64::MAX;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let now = l.bytes_read.load(std::sync::atomic::Ordering::Relaxed);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
 /// The reader reads at most a window of blocks past the last one applied,
 /// however far behind the owner of the store falls, and every line is
 /// still read in the end.
@@ -261,40 +284,26 @@ fn the_reader_stays_a_window_of_blocks_ahead_of_what_is_applied() {
     let line = format!("{} 2026-11-20T08:00:00Z POST /v2/bot/message/push 200\n", "r".repeat(900));
     let lines = 3 * crate::ingest::WINDOW * crate::source::BLOCK / line.len();
     std::fs::write(&p, line.repeat(lines)).unwrap();
-    let (specs, _) = crate::source::discover(std::slice::from_ref(&p)).unwrap();
     let mut s = Store::new();
-    let mut loader = crate::ingest::Loader::start(
-        &mut s,
-        specs,
-        Window::default(),
-        crate::ingest::LoadOptions { threads: 1, background: false },
-        &mut |w| panic!("{w}"),
-    );
-    let read = |l: &crate::ingest::Loader| l.bytes_read.load(std::sync::atomic::Ordering::Relaxed);
-    let settled = |l: &crate::ingest::Loader| {
-        let mut last = u64::MAX;
-        loop {
-            std::thread::sleep(std::time::Duration::from_millis(100));
-            let now = read(l);
-            if now == last {
-                return now;
-            }
-            last = now;
-        }
-    };
+    let mut loader = one_worker_loader(&mut s, &p, &mut |w| panic!("{w}"));
     // Room for the window and the block the reader holds while it waits.
     let most = |applied: u64| (applied + crate::ingest::WINDOW as u64 + 1) * crate::source::BLOCK as u64;
-    assert!(settled(&loader) <= most(0), "{} bytes read before any block was applied", read(&loader));
+    let read = read_when_settled(&loader);
+    assert!(read <= most(0), "{read} bytes read before any block was applied");
     let mut applied = 0;
     while let Some(out) = loader.next_blocking() {
         applied += u64::from(loader.apply(&mut s, out, &mut |w| panic!("{w}")));
         if applied == 4 {
-            assert!(settled(&loader) <= most(applied), "{} bytes read after {applied} blocks", read(&loader));
+            let read = read_when_settled(&loader);
+            assert!(read <= most(applied), "{read} bytes read after {applied} blocks");
         }
     }
     assert_eq!(s.len(), lines);
 }
 
+/// A file truncated and written again while it is read (copytruncate
+/// during a report): what was read is kept with a warning, and line
+/// numbers are those of the lines as read, not of the new content.
 #[test]
 fn a_file_changed_while_read_keeps_its_line_numbers_as_read() {
     let dir = tempfile::tempdir().unwrap();
@@ -307,27 +316,12 @@ fn a_file_changed_while_read_keeps_its_line_numbers_as_read() {
         }
     }
     std::fs::write(&p, &text).unwrap();
-    let (specs, _) = crate::source::discover(std::slice::from_ref(&p)).unwrap();
     let mut s = Store::new();
     let mut warnings = Vec::new();
     // One worker and results not taken: the reader stops part-way, held
-    // back by the full channels.
-    let mut loader = crate::ingest::Loader::start(
-        &mut s,
-        specs,
-        Window::default(),
-        crate::ingest::LoadOptions { threads: 1, background: false },
-        &mut |w| warnings.push(w),
-    );
-    let mut last = 0;
-    loop {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        let now = loader.bytes_read.load(std::sync::atomic::Ordering::Relaxed);
-        if now == last {
-            break;
-        }
-        last = now;
-    }
+    // back by the blocks not yet applied.
+    let mut loader = one_worker_loader(&mut s, &p, &mut |w| warnings.push(w));
+    let last = read_when_settled(&loader);
     assert!(last < text.len() as u64, "the reader is held part-way");
     std::fs::write(&p, "new 2026-11-20T09:00:00Z POST /v2/bot/message/push 200\n".repeat(10)).unwrap();
     while let Some(out) = loader.next_blocking() {
