@@ -334,7 +334,7 @@ fn parse_worker(
 /// other went on: 25 blocks, 9 MB of parsed records, on the 330-hour
 /// bench set, and memory the allocator kept after the read. Four a worker
 /// keep both busy (`report` no slower than with eight or none), and the
-/// screen's peak there came to 237-241 MB in five runs, against 233-247
+/// screen's peak there came to 237-244 MB in ten runs, against 233-247
 /// with eight.
 pub const WINDOW: usize = 4;
 
