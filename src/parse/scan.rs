@@ -157,17 +157,14 @@ impl<'a> Object<'a> {
             }
             at += len;
             loop {
-                let Some(word) = b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) else {
-                    let k = b.get(at..)?.iter().position(|&c| c == b'"' || c == b'\\')?;
-                    out.extend_from_slice(b.get(at..at + k)?);
-                    at += k;
+                let Some(word) = word_at(b, at) else {
+                    let end = quote_or_backslash(b, at)?;
+                    out.extend_from_slice(b.get(at..end)?);
+                    at = end;
                     break;
                 };
                 out.extend_from_slice(&word);
-                let v = u64::from_le_bytes(word);
-                let hit = bytes_equal(v, b'"') | bytes_equal(v, b'\\');
-                if hit != 0 {
-                    let k = (hit.trailing_zeros() / 8) as usize;
+                if let Some(k) = quote_or_backslash_in(word) {
                     out.truncate(out.len() - (8 - k));
                     at += k;
                     break;
@@ -448,15 +445,27 @@ pub(super) fn simple_escape(c: u8) -> Option<u8> {
 /// a time while eight remain, then byte by byte.
 #[inline(always)]
 fn quote_or_backslash(b: &[u8], mut from: usize) -> Option<usize> {
-    while let Some(word) = b.get(from..from + 8) {
-        let v = u64::from_le_bytes(word.try_into().ok()?);
-        let hit = bytes_equal(v, b'"') | bytes_equal(v, b'\\');
-        if hit != 0 {
-            return Some(from + (hit.trailing_zeros() / 8) as usize);
+    while let Some(word) = word_at(b, from) {
+        if let Some(k) = quote_or_backslash_in(word) {
+            return Some(from + k);
         }
         from += 8;
     }
     b.get(from..)?.iter().position(|&c| c == b'"' || c == b'\\').map(|i| from + i)
+}
+
+/// The eight bytes of `b` from `at`, if eight remain.
+#[inline(always)]
+fn word_at(b: &[u8], at: usize) -> Option<[u8; 8]> {
+    b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok())
+}
+
+/// Where the first `"` or `\` in `word` is.
+#[inline(always)]
+fn quote_or_backslash_in(word: [u8; 8]) -> Option<usize> {
+    let v = u64::from_le_bytes(word);
+    let hit = bytes_equal(v, b'"') | bytes_equal(v, b'\\');
+    (hit != 0).then(|| (hit.trailing_zeros() / 8) as usize)
 }
 
 #[cfg(test)]
