@@ -11,7 +11,6 @@ use crate::store::{INLINE, hash_id};
 use crate::time::Millis;
 
 impl ParsedBlock {
-    /// (`id_hash`: the hash of its request ID, when it is an API call's.)
     /// The symbol of a line's path (`path`, read from its `target`): the
     /// last line's when the target is the same text, as it mostly is (most
     /// lines name one of a few endpoints), without hashing it again.
@@ -29,6 +28,7 @@ impl ParsedBlock {
         sym
     }
 
+    /// (`id_hash`: the hash of its request ID, when it is an API call's.)
     pub(super) fn add_record(&mut self, l: &Line, offset: u64, id_hash: u64) {
         let f = &l.fields;
         self.fields.observe(l);
