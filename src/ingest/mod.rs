@@ -27,7 +27,8 @@ mod pipeline;
 pub use block::{HINT_EVERY, ParseOptions};
 pub use commit::commit;
 pub use pipeline::{
-    LoadOptions, Loaded, Loader, Out, SourceInfo, WINDOW, load, load_bytes, load_with, load_with_progress,
+    CALLBACK_EVERY, LoadOptions, Loaded, Loader, Out, SourceInfo, WINDOW, load, load_bytes, load_with,
+    load_with_progress,
 };
 
 use foldhash::HashMap;

@@ -40,7 +40,7 @@ struct Job {
 }
 
 /// How many committed blocks between calls of the `committed` callback.
-const CALLBACK_EVERY: u64 = 16;
+pub const CALLBACK_EVERY: u64 = 16;
 
 /// Read every source into `store` (sources are appended to `store.sources`
 /// in the order given). Problems with single sources are recorded on the
@@ -73,7 +73,7 @@ pub fn load_with_progress(
     committed: &mut dyn FnMut(&mut Store),
     progress: &mut dyn FnMut(u64, u64),
 ) {
-    let mut loader = Loader::start(store, specs.to_vec(), window, LoadOptions { threads, background: false }, warn);
+    let mut loader = Loader::start(store, specs.to_vec(), window, LoadOptions::headless(threads), warn);
     let (mut commit_time, mut callback_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     while let Some(out) = loader.next_blocking() {
         progress(loader.bytes_read.load(std::sync::atomic::Ordering::Relaxed), loader.bytes_total);
@@ -130,6 +130,29 @@ pub struct LoadOptions {
     /// The reading threads run at a lower priority (the screen: the thread
     /// that answers keys comes first).
     pub background: bool,
+    /// Blocks read and not yet applied, at most (see [`WINDOW`]).
+    pub ahead: usize,
+}
+
+impl LoadOptions {
+    /// The screen's read: at a lower priority, [`WINDOW`] blocks a worker
+    /// ahead of what is applied.
+    pub fn screen(threads: usize) -> LoadOptions {
+        LoadOptions { threads, background: true, ahead: WINDOW * threads.max(1) }
+    }
+
+    /// A headless read ([`load_with_progress`]): the window, and room for
+    /// the workers to go on parsing while the caller analyses, once every
+    /// [`CALLBACK_EVERY`] blocks applied, during which no block is applied.
+    /// With the window alone (8 blocks for two workers, fewer than the 16
+    /// the analysis takes in at once) the workers ran out of blocks at
+    /// each analysis: `report` on the 330-hour bench set took 2.95 s on
+    /// average against 2.75 with this room (six alternating runs of each),
+    /// with the same peak (the audit's). (The screen keeps the window: with
+    /// this room its peak there was 246-251 MB in four runs.)
+    pub fn headless(threads: usize) -> LoadOptions {
+        LoadOptions { threads, background: false, ahead: WINDOW * threads.max(1) + CALLBACK_EVERY as usize }
+    }
 }
 
 /// One result of a [`Loader`], in source order.
@@ -144,7 +167,7 @@ impl Loader {
         opts: LoadOptions,
         warn: &mut dyn FnMut(String),
     ) -> Loader {
-        let LoadOptions { threads, background } = opts;
+        let LoadOptions { threads, background, ahead } = opts;
         let base = store.sources.len() as u32;
         let mut bytes_total = 0;
         for spec in &specs {
@@ -167,15 +190,17 @@ impl Loader {
         }
         let threads = threads.max(1);
         let (job_tx, job_rx) = bounded::<Job>(threads);
-        // Room for the workers to keep parsing while the committer analyses.
-        let (out_tx, out_rx) = bounded::<(u64, Out)>(threads * 8);
+        let room = ahead.max(1);
+        // Room for every block read ahead (the credits bound them) and the
+        // reader's news of its sources between them: a worker with a block
+        // done waits for nothing but a credit.
+        let (out_tx, out_rx) = bounded::<(u64, Out)>(room + threads * 8);
         let bytes_read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = bytes_read.clone();
         let reader_out = out_tx.clone();
         let keep = Keep { ids: store.keep_archive_ids, lines: store.keep_archive_lines };
         // Parsed blocks' buffers go back to the reader (a few: the rest are freed).
         let (spare_tx, spare_rx) = bounded::<Vec<u8>>(threads + 2);
-        let room = WINDOW * threads;
         let (credits, credit_rx) = bounded::<()>(room);
         for _ in 0..room {
             let _ = credits.try_send(());
@@ -328,14 +353,14 @@ fn parse_worker(
     }
 }
 
-/// Blocks read and not yet applied, at most, per parse worker. Without a
+/// Blocks read and not yet applied, at most, per parse worker (a
+/// headless read has more room: [`LoadOptions::headless`]). Without a
 /// bound, a worker left behind (the screen's run at a lower priority)
 /// held up every block after its own in the loader's `pending` while the
 /// other went on: 25 blocks, 9 MB of parsed records, on the 330-hour
-/// bench set, and memory the allocator kept after the read. Four a worker
-/// keep both busy (`report` no slower than with eight or none), and the
-/// screen's peak there came to 237-244 MB in ten runs, against 233-247
-/// with eight.
+/// bench set, and memory the allocator kept after the read. With four a
+/// worker the screen's peak there came to 237-244 MB in ten runs, against
+/// 233-247 with eight and 240-253 with sixteen (six runs).
 pub const WINDOW: usize = 4;
 
 /// The reader's channels: jobs to the workers, what it learns to the

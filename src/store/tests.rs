@@ -248,16 +248,16 @@ fn timeline_merges_later_batches_with_earlier_times_in_place() {
     assert_eq!(s.timeline().to_vec(), [2, 0, 3, 1, 4]);
 }
 
-/// A loader with one worker reading `p` into `s`.
-fn one_worker_loader(s: &mut Store, p: &std::path::Path, warn: &mut dyn FnMut(String)) -> crate::ingest::Loader {
+/// A loader with one worker reading `p` into `s`, `ahead` blocks ahead.
+fn one_worker_loader(
+    s: &mut Store,
+    p: &std::path::Path,
+    ahead: usize,
+    warn: &mut dyn FnMut(String),
+) -> crate::ingest::Loader {
     let (specs, _) = crate::source::discover(&[p.to_path_buf()]).unwrap();
-    crate::ingest::Loader::start(
-        s,
-        specs,
-        Window::default(),
-        crate::ingest::LoadOptions { threads: 1, background: false },
-        warn,
-    )
+    let opts = crate::ingest::LoadOptions { threads: 1, background: false, ahead };
+    crate::ingest::Loader::start(s, specs, Window::default(), opts, warn)
 }
 
 /// The bytes `l` has read once its reader has stopped (held back by the
@@ -274,22 +274,23 @@ fn read_when_settled(l: &crate::ingest::Loader) -> u64 {
     }
 }
 
-/// The reader reads at most a window of blocks past the last one applied,
+/// The reader reads at most `ahead` blocks past the last one applied,
 /// however far behind the owner of the store falls, and every line is
 /// still read in the end.
-#[test]
-fn the_reader_stays_a_window_of_blocks_ahead_of_what_is_applied() {
+fn reader_stays_ahead(ahead: usize) {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("a.log");
     let line = format!("{} 2026-11-20T08:00:00Z POST /v2/bot/message/push 200\n", "r".repeat(900));
-    let lines = 3 * crate::ingest::WINDOW * crate::source::BLOCK / line.len();
+    let lines = 3 * ahead * crate::source::BLOCK / line.len();
     std::fs::write(&p, line.repeat(lines)).unwrap();
     let mut s = Store::new();
-    let mut loader = one_worker_loader(&mut s, &p, &mut |w| panic!("{w}"));
+    let mut loader = one_worker_loader(&mut s, &p, ahead, &mut |w| panic!("{w}"));
     // Room for the window and the block the reader holds while it waits.
-    let most = |applied: u64| (applied + crate::ingest::WINDOW as u64 + 1) * crate::source::BLOCK as u64;
+    let most = |applied: u64| (applied + ahead as u64 + 1) * crate::source::BLOCK as u64;
     let read = read_when_settled(&loader);
     assert!(read <= most(0), "{read} bytes read before any block was applied");
+    // And the whole window is used.
+    assert!(read >= (ahead as u64 - 1) * crate::source::BLOCK as u64, "{read} bytes read ahead of {ahead} blocks");
     let mut applied = 0;
     while let Some(out) = loader.next_blocking() {
         applied += u64::from(loader.apply(&mut s, out, &mut |w| panic!("{w}")));
@@ -299,6 +300,23 @@ fn the_reader_stays_a_window_of_blocks_ahead_of_what_is_applied() {
         }
     }
     assert_eq!(s.len(), lines);
+}
+
+#[test]
+fn the_reader_stays_a_window_of_blocks_ahead_of_what_is_applied() {
+    reader_stays_ahead(crate::ingest::WINDOW);
+}
+
+/// A headless read has room to go on parsing while its caller analyses
+/// the blocks of one callback: more than the screen's window.
+#[test]
+fn a_headless_read_has_room_for_the_blocks_analysed_at_once() {
+    let one = crate::ingest::LoadOptions::headless(1);
+    assert!(one.ahead >= crate::ingest::WINDOW + crate::ingest::CALLBACK_EVERY as usize);
+    assert!(!one.background);
+    let screen = crate::ingest::LoadOptions::screen(2);
+    assert_eq!((screen.ahead, screen.background), (2 * crate::ingest::WINDOW, true));
+    reader_stays_ahead(one.ahead);
 }
 
 /// A file truncated and written again while it is read (copytruncate
@@ -320,7 +338,7 @@ fn a_file_changed_while_read_keeps_its_line_numbers_as_read() {
     let mut warnings = Vec::new();
     // One worker and results not taken: the reader stops part-way, held
     // back by the blocks not yet applied.
-    let mut loader = one_worker_loader(&mut s, &p, &mut |w| warnings.push(w));
+    let mut loader = one_worker_loader(&mut s, &p, crate::ingest::WINDOW, &mut |w| warnings.push(w));
     let last = read_when_settled(&loader);
     assert!(last < text.len() as u64, "the reader is held part-way");
     std::fs::write(&p, "new 2026-11-20T09:00:00Z POST /v2/bot/message/push 200\n".repeat(10)).unwrap();
@@ -899,7 +917,7 @@ fn progress_counts_every_byte_on_disk_of_plain_and_compressed_files() {
         &mut s,
         specs,
         Window::default(),
-        crate::ingest::LoadOptions { threads: 2, background: false },
+        crate::ingest::LoadOptions::headless(2),
         &mut |_| {},
     );
     while let Some(out) = loader.next_blocking() {

@@ -222,7 +222,7 @@ pub fn run(mut specs: Vec<SourceSpec>, settings: Settings, keymap: Keymap, title
     let mut store = settings.store(crate::store::StoreUse::Screen);
     let mut warnings: Vec<String> = Vec::new();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let opts = crate::ingest::LoadOptions { threads, background: true };
+    let opts = crate::ingest::LoadOptions::screen(threads);
     let mut loader = Loader::start(&mut store, specs, settings.window, opts, &mut |w| warnings.push(w));
     let mut app = App::new(store, Analyzer::new(settings.thresholds), keymap, title).in_background();
     // Never timed on the screen: standard error is the terminal.
