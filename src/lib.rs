@@ -11,6 +11,7 @@
 //! ```
 //!
 //! - `model`   Record (32 bytes), kinds, side-table metadata; no I/O.
+//! - `memory`  giving the allocator's free pages back to the system.
 //! - `time`    timestamp parsing and formatting.
 //! - `source`  discovery, read-only opening, gzip/binary sniffing, blocks.
 //! - `parse`   one line → a classified record (text, Markdown rows, JSON).
@@ -37,6 +38,7 @@ pub mod escape;
 pub mod ingest;
 pub mod line_api;
 pub mod mask;
+pub mod memory;
 pub mod model;
 pub mod parse;
 pub mod record_view;

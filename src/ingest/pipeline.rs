@@ -130,28 +130,35 @@ pub struct LoadOptions {
     /// The reading threads run at a lower priority (the screen: the thread
     /// that answers keys comes first).
     pub background: bool,
-    /// Blocks read and not yet applied, at most (see [`WINDOW`]).
+    /// Blocks read and not yet applied, at most ([`LoadOptions::room`]).
     pub ahead: usize,
 }
 
 impl LoadOptions {
-    /// The screen's read: at a lower priority, [`WINDOW`] blocks a worker
-    /// ahead of what is applied.
+    /// The screen's read: at a lower priority, with [`LoadOptions::room`].
     pub fn screen(threads: usize) -> LoadOptions {
-        LoadOptions { threads, background: true, ahead: WINDOW * threads.max(1) }
+        LoadOptions { threads, background: true, ahead: Self::room(threads) }
     }
 
-    /// A headless read ([`load_with_progress`]): the window, and room for
-    /// the workers to go on parsing while the caller analyses, once every
-    /// [`CALLBACK_EVERY`] blocks applied, during which no block is applied.
-    /// With the window alone (8 blocks for two workers, fewer than the 16
-    /// the analysis takes in at once) the workers ran out of blocks at
-    /// each analysis: `report` on the 330-hour bench set took 2.95 s on
-    /// average against 2.75 with this room (six alternating runs of each),
-    /// with the same peak (the audit's). (The screen keeps the window: with
-    /// this room its peak there was 246-251 MB in four runs.)
+    /// A headless read ([`load_with_progress`]), with [`LoadOptions::room`].
     pub fn headless(threads: usize) -> LoadOptions {
-        LoadOptions { threads, background: false, ahead: WINDOW * threads.max(1) + CALLBACK_EVERY as usize }
+        LoadOptions { threads, background: false, ahead: Self::room(threads) }
+    }
+
+    /// Blocks read ahead for `threads` workers: the window, and room for
+    /// the workers to go on parsing while the owner of the store analyses
+    /// (a headless read every [`CALLBACK_EVERY`] blocks applied, the screen
+    /// between frames) and applies no block. With the window alone (8
+    /// blocks for two workers, fewer than the 16 a headless analysis takes
+    /// in at once) the workers ran out of blocks at each analysis: `report`
+    /// on the 330-hour bench set took 2.95 s on average against 2.75 with
+    /// this room (six alternating runs of each), with the same peak (the
+    /// audit's). The screen, which read every file after 1.29-1.50×
+    /// `report` with the window alone, reads as fast with it, and its peak
+    /// stays in bound because the reading threads' free memory is given
+    /// back once the read ends (see [`crate::memory`]).
+    pub fn room(threads: usize) -> usize {
+        WINDOW * threads.max(1) + CALLBACK_EVERY as usize
     }
 }
 
@@ -353,14 +360,12 @@ fn parse_worker(
     }
 }
 
-/// Blocks read and not yet applied, at most, per parse worker (a
-/// headless read has more room: [`LoadOptions::headless`]). Without a
-/// bound, a worker left behind (the screen's run at a lower priority)
-/// held up every block after its own in the loader's `pending` while the
-/// other went on: 25 blocks, 9 MB of parsed records, on the 330-hour
-/// bench set, and memory the allocator kept after the read. With four a
-/// worker the screen's peak there came to 237-244 MB in ten runs, against
-/// 233-247 with eight and 240-253 with sixteen (six runs).
+/// Blocks read and not yet applied, per parse worker, before the room for
+/// an analysis ([`LoadOptions::room`] adds it). Without a bound, a worker
+/// left behind (the screen's run at a lower priority) held up every block
+/// after its own in the loader's `pending` while the other went on: 25
+/// blocks, 9 MB of parsed records, on the 330-hour bench set, and memory
+/// the allocator kept after the read.
 pub const WINDOW: usize = 4;
 
 /// The reader's channels: jobs to the workers, what it learns to the

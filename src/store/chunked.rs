@@ -21,7 +21,7 @@ const CHUNK: usize = 1 << 16;
 /// with `mremap`) returns its pages without the free that raises the
 /// threshold; the page left is below it. Other allocators merely shrink,
 /// then free. (Setting the threshold, `mallopt`, needs `unsafe`, which this
-/// crate forbids.)
+/// crate allows only for `malloc_trim`: [`crate::memory`].)
 pub fn release<T>(mut v: Vec<T>) {
     v.clear();
     v.shrink_to(1);

@@ -307,15 +307,15 @@ fn the_reader_stays_a_window_of_blocks_ahead_of_what_is_applied() {
     reader_stays_ahead(crate::ingest::WINDOW);
 }
 
-/// A headless read has room to go on parsing while its caller analyses
-/// the blocks of one callback: more than the screen's window.
+/// A read has room to go on parsing while the owner of the store analyses
+/// the blocks of one callback: more than the window.
 #[test]
 fn a_headless_read_has_room_for_the_blocks_analysed_at_once() {
     let one = crate::ingest::LoadOptions::headless(1);
     assert!(one.ahead >= crate::ingest::WINDOW + crate::ingest::CALLBACK_EVERY as usize);
     assert!(!one.background);
     let screen = crate::ingest::LoadOptions::screen(2);
-    assert_eq!((screen.ahead, screen.background), (2 * crate::ingest::WINDOW, true));
+    assert_eq!((screen.ahead, screen.background), (crate::ingest::LoadOptions::room(2), true));
     reader_stays_ahead(one.ahead);
 }
 
