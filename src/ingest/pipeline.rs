@@ -154,9 +154,9 @@ impl LoadOptions {
     /// on the 330-hour bench set took 2.95 s on average against 2.75 with
     /// this room (six alternating runs of each), with the same peak (the
     /// audit's). The screen, which read every file after 1.29-1.50×
-    /// `report` with the window alone, reads as fast with it, and its peak
-    /// stays in bound because the reading threads' free memory is given
-    /// back once the read ends (see [`crate::memory`]).
+    /// `report` with the window alone, read them after 1.20-1.34× with it
+    /// (eight runs); its peak stays in bound because it gives the parse
+    /// workers' free memory back as it reads (see [`crate::memory`]).
     pub fn room(threads: usize) -> usize {
         WINDOW * threads.max(1) + CALLBACK_EVERY as usize
     }
