@@ -290,7 +290,8 @@ fn reader_stays_ahead(ahead: usize) {
     let read = read_when_settled(&loader);
     assert!(read <= most(0), "{read} bytes read before any block was applied");
     // And the whole window is used.
-    assert!(read >= (ahead as u64 - 1) * crate::source::BLOCK as u64, "{read} bytes read ahead of {ahead} blocks");
+    let least = (ahead as u64).saturating_sub(1) * crate::source::BLOCK as u64;
+    assert!(read >= least, "{read} bytes read ahead of {ahead} blocks");
     let mut applied = 0;
     while let Some(out) = loader.next_blocking() {
         applied += u64::from(loader.apply(&mut s, out, &mut |w| panic!("{w}")));

@@ -182,8 +182,8 @@ pub fn on_event(app: &mut App, ev: Event) -> bool {
 /// the system while the screen reads. The parse workers' arenas keep what
 /// the blocks they parsed held once applied, and the screen's peak came at
 /// the end of the read: 233-254 MB in nine runs on the 330-hour bench set
-/// with the read's room ([`crate::ingest::LoadOptions::room`]), 233-238
-/// in six with a return every 256 blocks (128 MiB read), at no cost to
+/// with the read's room ([`crate::ingest::LoadOptions::room`]), 236-241
+/// in eight with a return every 256 blocks (128 MiB read), at no cost to
 /// the read's time.
 const TRIM_EVERY: u64 = 256;
 
@@ -198,8 +198,9 @@ fn commit_held(
     let mut added = 0;
     while let Some(store) = app.store_mut() {
         let Some(l) = held.pop_front() else { break };
-        added += usize::from(loader.apply(store, l, warn));
-        if loader.applied.is_multiple_of(TRIM_EVERY) {
+        let block = loader.apply(store, l, warn);
+        added += usize::from(block);
+        if block && loader.applied.is_multiple_of(TRIM_EVERY) {
             crate::memory::release_free_memory();
         }
     }
