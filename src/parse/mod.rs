@@ -309,8 +309,10 @@ fn cut_words<const N: usize>(s: &str, from_end: bool) -> [Option<&str>; N] {
     for (i, slot) in out.iter_mut().enumerate() {
         let cut = match (i + 1 == N, from_end) {
             (true, _) => None,
-            (false, false) => rest.bytes().position(|c| c == b' '),
-            (false, true) => rest.bytes().rposition(|c| c == b' '),
+            // (memchr's search: a byte-by-byte loop was a tenth of reading
+            // a container's log line.)
+            (false, false) => memchr::memchr(b' ', rest.as_bytes()),
+            (false, true) => memchr::memrchr(b' ', rest.as_bytes()),
         };
         let Some(at) = cut else {
             *slot = Some(rest);
