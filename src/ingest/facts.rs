@@ -11,21 +11,23 @@ use crate::store::{INLINE, hash_id};
 use crate::time::Millis;
 
 impl ParsedBlock {
-    /// The symbol of a line's path (`path`, read from its `target`): the
-    /// last line's when the target is the same text, as it mostly is (most
-    /// lines name one of a few endpoints), without hashing it again.
-    fn path_sym(&mut self, target: Option<&str>, path: Option<&str>) -> Sym {
-        let (Some(t), Some(p)) = (target, path) else { return self.syms.opt(path) };
-        if let (text, Some(sym)) = &self.last_target
-            && text == t
-        {
-            return *sym;
+    /// What the block knows of a line's target (as written; `None`: the
+    /// line has none): its path's symbol and how the catalogue classes the
+    /// path, worked out once per distinct target in the block. (Cutting the
+    /// path out of a URL and matching it against the catalogue's send
+    /// endpoints, line after line, was an eighth of reading a request log's
+    /// line; a block names a few targets, mostly the same few endpoints.)
+    fn target_info(&mut self, target: Option<&str>) -> TargetInfo {
+        let Some(t) = target else {
+            return TargetInfo::of(&mut self.syms, None);
+        };
+        let id = self.targets.intern(t) as usize;
+        if let Some(&info) = self.target_info.get(id) {
+            return info;
         }
-        let sym = self.syms.opt(Some(p));
-        self.last_target.0.clear();
-        self.last_target.0.push_str(t);
-        self.last_target.1 = Some(sym);
-        sym
+        let info = TargetInfo::of(&mut self.syms, Some(t));
+        self.target_info.push(info);
+        info
     }
 
     /// (`id_hash`: the hash of its request ID, when it is an API call's.)
@@ -33,8 +35,8 @@ impl ParsedBlock {
         let f = &l.fields;
         self.fields.observe(l);
         let idx = self.records.len() as u32;
-        let target = l.target().map(parse::endpoint_path);
-        let path = self.path_sym(l.target(), target);
+        let info = self.target_info(l.target());
+        let path = info.path;
         let mut aux = NONE;
         match l.kind {
             Kind::Webhook => {
@@ -105,10 +107,8 @@ impl ParsedBlock {
                 };
                 let mut note = Note { record: idx, ..Note::default() };
                 let rb = f.request_body.as_ref().and_then(|b| body::parse_request_body(&b.text()));
-                let target = target.unwrap_or("");
                 // The response body matters for errors, MINI App tokens and new audiences only.
-                let wants_response =
-                    f.status >= 400 || l.kind == Kind::MiniApp || crate::line_api::audience_rest(target).is_some();
+                let wants_response = f.status >= 400 || l.kind == Kind::MiniApp || info.audience;
                 let resp = f
                     .response_body
                     .as_ref()
@@ -146,7 +146,7 @@ impl ParsedBlock {
                         .or(f.notification_token.as_deref())
                         .map_or(0, hash_id);
                 }
-                let audiences = audience_calls(f.method, target, rb.as_ref(), resp.as_ref());
+                let audiences = audience_calls(f.method, l.target(), info, rb.as_ref(), resp.as_ref());
                 if audiences.is_empty() {
                     if note != (Note { record: idx, ..Note::default() }) {
                         self.notes.push(note);
@@ -210,21 +210,48 @@ impl ParsedBlock {
     }
 }
 
-/// The audiences an API call creates, uses (narrowcast) or deletes.
+/// What [`ParsedBlock::target_info`] keeps of a target.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TargetInfo {
+    /// The symbol of its path ([`parse::endpoint_path`]).
+    path: Sym,
+    /// An audience call ([`crate::line_api::audience_rest`]).
+    audience: bool,
+    /// A narrowcast ([`crate::line_api::send_of`]).
+    narrowcast: bool,
+}
+
+impl TargetInfo {
+    fn of(syms: &mut crate::store::Interner, target: Option<&str>) -> TargetInfo {
+        use crate::line_api::{Send, audience_rest, send_of};
+        let path = target.map(parse::endpoint_path);
+        let p = path.unwrap_or("");
+        TargetInfo {
+            path: syms.opt(path),
+            audience: audience_rest(p).is_some(),
+            narrowcast: send_of(p) == Some(Send::Narrowcast),
+        }
+    }
+}
+
+/// The audiences an API call to `target` (see `info`) creates, uses
+/// (narrowcast) or deletes.
 fn audience_calls(
     method: Option<Method>,
-    path: &str,
+    target: Option<&str>,
+    info: TargetInfo,
     rb: Option<&body::RequestBody>,
     resp: Option<&body::ResponseBody>,
 ) -> Vec<(AudienceOp, String)> {
-    use crate::line_api::{AUDIENCE_CREATE as CREATE, Send, audience_rest, send_of};
-    let Some(rest) = audience_rest(path) else {
-        return if method == Some(Method::Post) && send_of(path) == Some(Send::Narrowcast) {
+    use crate::line_api::{AUDIENCE_CREATE as CREATE, audience_rest};
+    if !info.audience {
+        return if method == Some(Method::Post) && info.narrowcast {
             rb.map(|r| r.audiences.iter().map(|a| (AudienceOp::Used, a.clone())).collect()).unwrap_or_default()
         } else {
             Vec::new()
         };
-    };
+    }
+    let Some(rest) = audience_rest(target.map_or("", parse::endpoint_path)) else { return Vec::new() };
     match method {
         Some(Method::Post) if CREATE.contains(&rest) => {
             resp.and_then(|r| r.audience_group_id.clone()).map(|id| vec![(AudienceOp::Created, id)]).unwrap_or_default()

@@ -124,9 +124,10 @@ pub struct ParsedBlock {
     recent_calls: std::collections::VecDeque<(u64, u16, Millis, parse::formats::FormatId)>,
     /// How many of `recent_calls` an SDK printed.
     recent_sdk_calls: usize,
-    /// The last record's target as written and its path's symbol (none
-    /// before the first): see `path_sym`.
-    last_target: (String, Option<Sym>),
+    /// The block's targets as written, and what each says (see
+    /// `target_info`), by the target's symbol.
+    targets: Interner,
+    target_info: Vec<facts::TargetInfo>,
     /// The last signature-failure line: (record, time, what it said).
     sig_failure: Option<(u32, Millis, parse::sdk::SignatureFailure)>,
 }
