@@ -162,6 +162,8 @@ thread_local! {
     /// The last date [`day_millis`] converted: lines come in time order,
     /// so most share their date with the line before.
     static LAST_DAY: std::cell::Cell<Option<(Date, Millis)>> = const { std::cell::Cell::new(None) };
+    /// [`rfc3339_fixed`]'s last minute as written, and its start.
+    static LAST_3339: std::cell::Cell<Option<([u8; 16], Millis)>> = const { std::cell::Cell::new(None) };
     /// [`rfc1123_fixed`]'s last date as written, and its midnight.
     static LAST_1123: std::cell::Cell<Option<([u8; 16], Millis)>> = const { std::cell::Cell::new(None) };
 }
@@ -226,7 +228,7 @@ fn rfc3339_fixed(b: &[u8]) -> Option<Millis> {
         b'-',
         d0,
         d1,
-        b'T' | b't' | b' ',
+        sep @ (b'T' | b't' | b' '),
         h0,
         h1,
         b':',
@@ -257,9 +259,31 @@ fn rfc3339_fixed(b: &[u8]) -> Option<Millis> {
         }
         _ => return None,
     };
-    let y = two(y0, y1)? * 100 + two(y2, y3)?;
-    let time = (two(h0, h1)?, two(i0, i1)?, two(s0, s1)?, ms);
-    to_millis((i32::try_from(y).ok()?, two(m0, m1)?, two(d0, d1)?), time, off)
+    // Most lines share their minute (`YYYY-MM-DDTHH:MM`) with the line
+    // before: its bytes are compared with the last minute read, not read
+    // again (as `to_millis` reads them, date and clock checked).
+    let minute = [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, sep, h0, h1, b':', i0, i1];
+    let start = match LAST_3339.get() {
+        Some((last, start)) if last == minute => start,
+        _ => {
+            let y = two(y0, y1)? * 100 + two(y2, y3)?;
+            let (h, mi) = (two(h0, h1)?, two(i0, i1)?);
+            if h >= 24 || mi >= 60 {
+                return None;
+            }
+            let start =
+                day_millis(i32::try_from(y).ok()?, two(m0, m1)?, two(d0, d1)?)? + i64::from(h * 3_600 + mi * 60) * 1000;
+            LAST_3339.set(Some((minute, start)));
+            start
+        }
+    };
+    // A leap second (":60") is kept as the last millisecond of the minute.
+    let (s, ms) = match two(s0, s1)? {
+        60 => (59, 999),
+        s if s < 60 => (s, ms),
+        _ => return None,
+    };
+    Some(start + i64::from(s) * 1000 + ms - off * 60_000)
 }
 
 fn rfc3339_general(b: &[u8]) -> Option<Millis> {
@@ -863,6 +887,30 @@ mod tests {
                     by_chrono(2026, mo, d, h, mi, s)
                 };
                 proptest::prop_assert_eq!(parse_time(&text), want, "{}", text);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// RFC 3339 times one after another, many in the same minute (whose
+        /// bytes `rfc3339_fixed` keeps from the line before), with or
+        /// without a fraction and an offset, read as chrono reads each
+        /// alone; a day or clock that does not exist stays unread.
+        #[test]
+        fn rfc3339_times_in_a_row_read_as_chrono_reads_each(
+            times in proptest::collection::vec((27u32..=29, 23u32..=24, 59u32..=60, 0usize..5, 0usize..3, 0usize..3), 1..16),
+        ) {
+            for (d, h, mi, s, frac, off) in times {
+                let s = [0, 1, 59, 60, 61][s];
+                let (frac_text, frac_ms) = [("", 0), (".5", 500), (",123456", 123)][frac];
+                let (off_text, off_ms) = [("Z", 0), ("+09:00", 32_400_000), ("-00:30", -1_800_000)][off];
+                let text = format!("2026-02-{d:02}T{h:02}:{mi:02}:{s:02}{frac_text}{off_text}");
+                let want = if s == 60 {
+                    by_chrono(2026, 2, d, h, mi, 59).map(|t| t + 999)
+                } else {
+                    by_chrono(2026, 2, d, h, mi, s).map(|t| t + frac_ms)
+                };
+                proptest::prop_assert_eq!(parse_time(&text), want.map(|t| t - off_ms), "{}", text);
             }
         }
     }
