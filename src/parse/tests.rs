@@ -810,7 +810,7 @@ proptest::proptest! {
         for (i, c) in line.char_indices().chain(std::iter::once((line.len(), ' '))) {
             if c == ' ' || c == '\t' {
                 if i > start {
-                    want.push((start, i));
+                    want.push((start as u32, i as u32));
                 }
                 start = i + 1;
             }
