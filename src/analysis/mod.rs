@@ -32,7 +32,7 @@ use foldhash::{HashMap, HashMapExt};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ApiMeta, EventMeta, Kind, NONE, Record, RecordId, Sym};
+use crate::model::{EventMeta, Kind, NONE, Record, RecordId, Sym};
 use crate::store::Store;
 use crate::time::{Millis, format_rfc3339};
 
@@ -312,12 +312,13 @@ impl Analyzer {
                 if status == 429 {
                     self.api_429.add(rec.ts(), rec.path);
                 }
-                let Some(meta) = (rec.aux != NONE).then(|| store.api.get(rec.aux)).flatten() else {
+                if rec.aux == NONE {
                     return;
-                };
+                }
                 let ok = (200..300).contains(&status);
+                // (Of its side-table entry, only what the endpoint needs is read.)
                 match self.endpoint(store, rec.path) {
-                    Endpoint::Push | Endpoint::Multicast if ok => match store.api_users(&meta) {
+                    Endpoint::Push | Endpoint::Multicast if ok => match store.api_users_of(rec) {
                         // (A push names one user: no copy to sort.)
                         &[u] => self.outbound.add(u, rec.ts()),
                         many => {
@@ -329,9 +330,12 @@ impl Analyzer {
                             }
                         }
                     },
-                    Endpoint::Reply if meta.token != 0 => {
-                        self.observe_reply(store, id, rec, &meta);
-                        self.replied_tokens.insert(meta.token);
+                    Endpoint::Reply => {
+                        let token = store.api_token(rec);
+                        if token != 0 {
+                            self.observe_reply(store, id, rec, token);
+                            self.replied_tokens.insert(token);
+                        }
                     }
                     _ => {}
                 }
@@ -486,13 +490,13 @@ impl Analyzer {
         }
     }
 
-    fn observe_reply(&mut self, store: &Store, id: RecordId, rec: Record, meta: &ApiMeta) {
-        let events = self.unique_events_with(store, meta.token, id, 0, u32::MAX);
+    fn observe_reply(&mut self, store: &Store, id: RecordId, rec: Record, token: u64) {
+        let events = self.unique_events_with(store, token, id, 0, u32::MAX);
         if events.is_empty() {
             self.corr.replies_without_event += 1;
             return;
         }
-        let earlier = self.replies_with(store, meta.token, id);
+        let earlier = self.replies_with(store, token, id);
         if earlier.is_empty() {
             let n = events.len() as u64;
             self.corr.replied += n;

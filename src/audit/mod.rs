@@ -217,10 +217,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn users(&self, r: Record) -> &'a [Sym] {
-        match self.api(r) {
-            Some(m) => self.store.api_users(&m),
-            None => &[],
-        }
+        self.store.api_users_of(r)
     }
 
     fn api_records(&self) -> impl Iterator<Item = (RecordId, Record)> + 'a {

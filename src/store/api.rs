@@ -59,6 +59,26 @@ impl ApiTable {
         Some(ApiMeta { retry_key, token, users_start, users_len })
     }
 
+    /// An entry's token alone (the sweeps over the requests that want only
+    /// it read no more of the entry).
+    pub fn token(&self, i: u32) -> Option<u64> {
+        self.tokens.get(i).copied()
+    }
+
+    /// An entry's retry key alone (0: none).
+    pub fn retry_key(&self, i: u32) -> Option<u64> {
+        let users = *self.users.get(i)?;
+        Some(if users & KEYED != 0 { self.key_of(i) } else { 0 })
+    }
+
+    /// An entry's users alone.
+    pub fn users_of(&self, i: u32) -> &[Sym] {
+        match self.users.get(i).map(|&u| u & !KEYED) {
+            None | Some(NO_USERS) => &[],
+            Some(at) => self.runs.slice(at + 1, self.runs.get(at).copied().unwrap_or(0)),
+        }
+    }
+
     /// The users of an entry as [`ApiTable::get`] gave it.
     pub fn users(&self, meta: &ApiMeta) -> &[Sym] {
         self.runs.slice(meta.users_start, meta.users_len)
@@ -108,6 +128,10 @@ mod tests {
             let back = t.get(i).unwrap();
             assert_eq!((back.retry_key, back.token), (m.retry_key, m.token), "{i}");
             assert_eq!(t.users(&back), users.as_slice(), "{i}");
+            assert_eq!(
+                (t.token(i), t.retry_key(i), t.users_of(i)),
+                (Some(m.token), Some(m.retry_key), users.as_slice())
+            );
         }
         assert_eq!(t.len(), 160_000);
         assert!(t.get(160_000).is_none());

@@ -1229,6 +1229,26 @@ impl Store {
         self.api.get(r.aux)
     }
 
+    /// The side-table entry of an API or MINI App record, if it has one.
+    fn api_entry(r: Record) -> Option<u32> {
+        (matches!(r.kind(), Kind::Api | Kind::MiniApp) && r.aux != NONE).then_some(r.aux)
+    }
+
+    /// [`Store::api_of`]'s token alone (0: none).
+    pub fn api_token(&self, r: Record) -> u64 {
+        Self::api_entry(r).and_then(|i| self.api.token(i)).unwrap_or(0)
+    }
+
+    /// [`Store::api_of`]'s retry key alone (0: none).
+    pub fn api_retry_key(&self, r: Record) -> u64 {
+        Self::api_entry(r).and_then(|i| self.api.retry_key(i)).unwrap_or(0)
+    }
+
+    /// The users an API or MINI App record's body named.
+    pub fn api_users_of(&self, r: Record) -> &[Sym] {
+        Self::api_entry(r).map_or(&[], |i| self.api.users_of(i))
+    }
+
     /// API records sent with retry key `key` (a hash).
     pub fn requests_with_retry_key(&self, key: u64) -> impl Iterator<Item = RecordId> + '_ {
         self.by_retry_key.get(key).filter(move |&r| self.api_meta(r).is_some_and(|m| m.retry_key == key))

@@ -68,7 +68,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>, part: usize, sweep: usize) {
         // need them.
         let mut replies: Vec<(u64, Millis)> = Vec::with_capacity(reply_room);
         replies.extend(cx.api_records().filter_map(|(_, r)| {
-            let token = cx.api(r)?.token;
+            let token = cx.store.api_token(r);
             (token != 0 && group.contains(&part_of(token)) && cx.endpoint(r) == Endpoint::Reply).then(|| (token, r.ts()))
         }));
         replies.sort_unstable_by_key(|e| e.0);

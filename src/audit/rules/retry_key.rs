@@ -98,7 +98,7 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>) {
         }
     };
     for (id, r) in cx.store.iter_kinds(|k| matches!(k, Kind::Api | Kind::MiniApp)) {
-        let key = cx.api(r).map_or(0, |m| m.retry_key);
+        let key = cx.store.api_retry_key(r);
         if key != 0 {
             keys.push((key, r.kind() == Kind::Api));
             if r.kind() == Kind::Api && !takes(r) {
