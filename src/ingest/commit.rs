@@ -56,6 +56,7 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
     let mut clock_only = pb.clock_only.iter().peekable();
     // Per-status and per-path counts, added once per distinct key.
     let mut counts: HashMap<(Kind, u16, Sym), u64> = HashMap::default();
+    let mut same_key: Option<((Kind, u16, Sym), u64)> = None;
     let mut users: Vec<Sym> = Vec::new();
     let mut evs: Vec<EventMeta> = Vec::new();
     // The block's leading continuation lines join the entry the block
@@ -140,7 +141,18 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
             rec.aux = NONE;
         }
         if kind != Kind::Unparsed {
-            *counts.entry((kind, rec.status(), rec.path)).or_default() += 1;
+            // Counted in a run while records repeat the key of the one
+            // before, not with a look-up in the map per record (see
+            // `Store::path_slot`).
+            let key = (kind, rec.status(), rec.path);
+            match &mut same_key {
+                Some((k, n)) if *k == key => *n += 1,
+                run => {
+                    if let Some((k, n)) = run.replace((key, 1)) {
+                        *counts.entry(k).or_default() += n;
+                    }
+                }
+            }
         }
         rec.path = tr(rec.path);
         let local_aux = pb.records.get(i as usize).map_or(NONE, |r| r.aux);
@@ -226,6 +238,9 @@ pub fn commit(store: &mut Store, mut pb: ParsedBlock, window: Window) {
             }
             _ => {}
         }
+    }
+    if let Some((k, n)) = same_key {
+        *counts.entry(k).or_default() += n;
     }
     for ((kind, status, path), n) in counts {
         store.add_counts(kind, status, tr(path), n);

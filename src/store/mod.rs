@@ -589,6 +589,9 @@ pub struct Store {
     /// each.
     paths: Vec<Sym>,
     path_slots: HashMap<Sym, u32>,
+    /// The last path given a slot, and its slot: most records name the
+    /// path of the record before (see `path_slot`).
+    last_path_slot: Option<(Sym, u32)>,
     /// Paths of the records past the slots (see [`PATH_SPILLED`]).
     path_spill: HashMap<RecordId, Sym>,
     /// Per chunk, the run holding its first record (a look-up searches only
@@ -780,16 +783,28 @@ impl Store {
 
     /// The slot of `path` in [`Store::paths`], added if new
     /// ([`PATH_SPILLED`] once the slots are used up).
+    /// (The last path's slot is taken without a look-up in the map: with
+    /// the per-status counts' look-up, one per record was about a sixth of
+    /// committing a block.)
     fn path_slot(&mut self, path: Sym) -> u32 {
-        if let Some(&slot) = self.path_slots.get(&path) {
+        if let Some((last, slot)) = self.last_path_slot
+            && last == path
+        {
             return slot;
         }
-        let slot = self.paths.len() as u32;
-        if slot >= PATH_SPILLED {
-            return PATH_SPILLED;
-        }
-        self.paths.push(path);
-        self.path_slots.insert(path, slot);
+        let slot = match self.path_slots.get(&path) {
+            Some(&slot) => slot,
+            None => {
+                let slot = self.paths.len() as u32;
+                if slot >= PATH_SPILLED {
+                    return PATH_SPILLED;
+                }
+                self.paths.push(path);
+                self.path_slots.insert(path, slot);
+                slot
+            }
+        };
+        self.last_path_slot = Some((path, slot));
         slot
     }
 
