@@ -368,13 +368,8 @@ impl Analyzer {
         if !self.replied_tokens.may_contain(token) {
             return out;
         }
-        for r in store.replies_with_token(token) {
-            if r >= at {
-                continue;
-            }
-            if let Some(rec) = store.get(r)
-                && self.endpoint(store, rec.path) == Endpoint::Reply
-            {
+        for (r, rec) in store.replies_with_token_records(token) {
+            if r < at && self.endpoint(store, rec.path) == Endpoint::Reply {
                 out.push((r, rec));
             }
         }

@@ -1271,7 +1271,15 @@ impl Store {
 
     /// API records (replies) that used reply token `token`.
     pub fn replies_with_token(&self, token: u64) -> impl Iterator<Item = RecordId> + '_ {
-        self.by_reply_token_api.get(token).filter(move |&r| self.api_meta(r).is_some_and(|m| m.token == token))
+        self.replies_with_token_records(token).map(|(id, _)| id)
+    }
+
+    /// [`Store::replies_with_token`], each with its record (read once, to
+    /// check its token).
+    pub fn replies_with_token_records(&self, token: u64) -> impl Iterator<Item = (RecordId, Record)> + '_ {
+        self.by_reply_token_api
+            .get(token)
+            .filter_map(move |id| self.get(id).filter(|&r| self.api_token(r) == token).map(|r| (id, r)))
     }
 
     /// Events that carried reply token `token`.

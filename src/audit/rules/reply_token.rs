@@ -87,9 +87,10 @@ fn check(cx: &Ctx, out: &mut Vec<Finding>, part: usize, sweep: usize) {
             for same in mine.chunk_by(|a, b| a.0 == b.0) {
                 let Some(&(token, _)) = same.first() else { continue };
                 let ids = || {
-                    store.replies_with_token(token).filter_map(move |id| {
-                        store.get(id).filter(|r| cx.endpoint(*r) == Endpoint::Reply).map(|r| (id, r.ts()))
-                    })
+                    store
+                        .replies_with_token_records(token)
+                        .filter(|&(_, r)| cx.endpoint(r) == Endpoint::Reply)
+                        .map(|(id, r)| (id, r.ts()))
                 };
                 if same.len() > 1 {
                     twice.extend(ids().map(|(id, _)| id));
