@@ -15,7 +15,7 @@ impl ParsedBlock {
     /// line has none): its path's symbol and how the catalogue classes the
     /// path, worked out once per distinct target in the block. (Cutting the
     /// path out of a URL and matching it against the catalogue's send
-    /// endpoints, line after line, was an eighth of reading a request log's
+    /// endpoints, line after line, was a tenth of reading a request log's
     /// line; a block names a few targets, mostly the same few endpoints.)
     fn target_info(&mut self, target: Option<&str>) -> TargetInfo {
         let Some(t) = target else {
