@@ -710,17 +710,17 @@ impl App {
             }
         }
         if self.rated < len {
-            while self.rated < len {
-                if let Some(r) = self.store.get(self.rated)
-                    && matches!(r.kind(), Kind::Api | Kind::MiniApp)
-                {
+            // One ordered sweep over the new records of the kinds the strip
+            // counts (a look-up by ID per record, twice for most, searched
+            // the runs of its chunk each time).
+            let wanted = |k| matches!(k, Kind::Api | Kind::MiniApp | Kind::Log);
+            for (_, r) in self.store.iter_kinds_in(self.rated, len, wanted) {
+                if matches!(r.kind(), Kind::Api | Kind::MiniApp) {
                     let sec = r.ts().div_euclid(1000);
                     let bad = r.status() == 429 || r.status() >= 500;
                     self.rate.add(sec, bad);
                     self.rate_cache.get_mut().rated(sec, bad);
-                } else if let Some(r) = self.store.get(self.rated)
-                    && r.kind() == Kind::Log
-                    && r.is_error()
+                } else if r.is_error()
                     && let Some(t) = r.time()
                 {
                     // An error-level log entry marks the strip's lower row
@@ -729,8 +729,8 @@ impl App {
                     self.rate.add_mark(sec);
                     self.rate_cache.get_mut().marked(sec);
                 }
-                self.rated += 1;
             }
+            self.rated = len;
             if budget.is_some() {
                 return Some(true);
             }
