@@ -51,12 +51,22 @@ impl ApiTable {
     pub fn get(&self, i: u32) -> Option<ApiMeta> {
         let token = *self.tokens.get(i)?;
         let users = *self.users.get(i)?;
-        let retry_key = if users & KEYED != 0 { self.key_of(i) } else { 0 };
-        let (users_start, users_len) = match users & !KEYED {
+        let (users_start, users_len) = self.users_run(users);
+        Some(ApiMeta { retry_key: self.key_in(i, users), token, users_start, users_len })
+    }
+
+    /// Entry `i`'s retry key, from its `users` word (0: none).
+    fn key_in(&self, i: u32, users: u32) -> u64 {
+        if users & KEYED != 0 { self.key_of(i) } else { 0 }
+    }
+
+    /// Where an entry's users are in `runs` (start, length), from its
+    /// `users` word.
+    fn users_run(&self, users: u32) -> (u32, u32) {
+        match users & !KEYED {
             NO_USERS => (0, 0),
             at => (at + 1, self.runs.get(at).copied().unwrap_or(0)),
-        };
-        Some(ApiMeta { retry_key, token, users_start, users_len })
+        }
     }
 
     /// An entry's token alone (the sweeps over the requests that want only
@@ -67,16 +77,15 @@ impl ApiTable {
 
     /// An entry's retry key alone (0: none).
     pub fn retry_key(&self, i: u32) -> Option<u64> {
-        let users = *self.users.get(i)?;
-        Some(if users & KEYED != 0 { self.key_of(i) } else { 0 })
+        Some(self.key_in(i, *self.users.get(i)?))
     }
 
     /// An entry's users alone.
     pub fn users_of(&self, i: u32) -> &[Sym] {
-        match self.users.get(i).map(|&u| u & !KEYED) {
-            None | Some(NO_USERS) => &[],
-            Some(at) => self.runs.slice(at + 1, self.runs.get(at).copied().unwrap_or(0)),
-        }
+        self.users.get(i).map_or(&[], |&u| {
+            let (start, len) = self.users_run(u);
+            self.runs.slice(start, len)
+        })
     }
 
     /// The users of an entry as [`ApiTable::get`] gave it.

@@ -1238,10 +1238,7 @@ impl Store {
     /// An API or MINI App record's side-table entry (one that logged no
     /// IDs or bodies has none).
     pub fn api_of(&self, r: Record) -> Option<ApiMeta> {
-        if !matches!(r.kind(), Kind::Api | Kind::MiniApp) || r.aux == NONE {
-            return None;
-        }
-        self.api.get(r.aux)
+        Self::api_entry(r).and_then(|i| self.api.get(i))
     }
 
     /// The side-table entry of an API or MINI App record, if it has one.
@@ -1266,7 +1263,7 @@ impl Store {
 
     /// API records sent with retry key `key` (a hash).
     pub fn requests_with_retry_key(&self, key: u64) -> impl Iterator<Item = RecordId> + '_ {
-        self.by_retry_key.get(key).filter(move |&r| self.api_meta(r).is_some_and(|m| m.retry_key == key))
+        self.by_retry_key.get(key).filter(move |&r| self.get(r).is_some_and(|rec| self.api_retry_key(rec) == key))
     }
 
     /// API records (replies) that used reply token `token`.
