@@ -173,16 +173,30 @@ thread_local! {
     static LAST_1123: std::cell::Cell<Option<([u8; 16], Millis)>> = const { std::cell::Cell::new(None) };
 }
 
-/// Midnight UTC of a date, in milliseconds; `None` for no such date.
-fn day_millis(y: i32, mo: u32, d: u32) -> Option<Millis> {
-    if let Some((date, ms)) = LAST_DAY.get()
-        && date == (y, mo, d)
+/// The time `key` stands for: the one `last` keeps when `key` is the key
+/// it was kept for, else what `read` makes of it (kept in turn when it
+/// reads one). Lines come in time order, so most repeat the last key.
+#[inline(always)]
+fn kept<K: Copy + PartialEq>(
+    last: &'static std::thread::LocalKey<std::cell::Cell<Option<(K, Millis)>>>,
+    key: K,
+    read: impl FnOnce() -> Option<Millis>,
+) -> Option<Millis> {
+    if let Some((k, ms)) = last.get()
+        && k == key
     {
         return Some(ms);
     }
-    let ms = NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis();
-    LAST_DAY.set(Some(((y, mo, d), ms)));
+    let ms = read()?;
+    last.set(Some((key, ms)));
     Some(ms)
+}
+
+/// Midnight UTC of a date, in milliseconds; `None` for no such date.
+fn day_millis(y: i32, mo: u32, d: u32) -> Option<Millis> {
+    kept(&LAST_DAY, (y, mo, d), || {
+        Some(NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+    })
 }
 
 /// `±HH:MM`, `±HHMM`, `±HH`, `Z`; `None` inside means "no zone".
@@ -270,20 +284,14 @@ fn rfc3339_fixed(b: &[u8]) -> Option<Millis> {
     // (Taken whole from the text: put together byte by byte, it cost more
     // than the comparison saves.)
     let minute: [u8; 16] = b.get(..16)?.try_into().ok()?;
-    let start = match LAST_3339.get() {
-        Some((last, start)) if last == minute => start,
-        _ => {
-            let y = two(y0, y1)? * 100 + two(y2, y3)?;
-            let (h, mi) = (two(h0, h1)?, two(i0, i1)?);
-            if h >= 24 || mi >= 60 {
-                return None;
-            }
-            let start =
-                day_millis(i32::try_from(y).ok()?, two(m0, m1)?, two(d0, d1)?)? + i64::from(h * 3_600 + mi * 60) * 1000;
-            LAST_3339.set(Some((minute, start)));
-            start
+    let start = kept(&LAST_3339, minute, || {
+        let y = two(y0, y1)? * 100 + two(y2, y3)?;
+        let (h, mi) = (two(h0, h1)?, two(i0, i1)?);
+        if h >= 24 || mi >= 60 {
+            return None;
         }
-    };
+        Some(day_millis(i32::try_from(y).ok()?, two(m0, m1)?, two(d0, d1)?)? + i64::from(h * 3_600 + mi * 60) * 1000)
+    })?;
     // A leap second (":60") is kept as the last millisecond of the minute.
     let (s, ms) = match two(s0, s1)? {
         60 => (59, 999),
@@ -414,19 +422,14 @@ fn rfc1123_fixed(b: &[u8]) -> Option<Millis> {
     // Most lines share their date (`Www, DD Mon YYYY`) with the line
     // before: its bytes are compared with the last date read, not read again.
     let date: [u8; 16] = b.get(..16)?.try_into().ok()?;
-    let midnight = match LAST_1123.get() {
-        Some((last, ms)) if last == date => ms,
-        _ => {
-            if ![w0, w1, w2].iter().all(u8::is_ascii_alphabetic) {
-                return None;
-            }
-            let mo = month(&[m0, m1, m2])?;
-            let y = two(y0, y1)? * 100 + two(y2, y3)?;
-            let ms = day_millis(i32::try_from(y).ok()?, mo, two(d0, d1)?)?;
-            LAST_1123.set(Some((date, ms)));
-            ms
+    let midnight = kept(&LAST_1123, date, || {
+        if ![w0, w1, w2].iter().all(u8::is_ascii_alphabetic) {
+            return None;
         }
-    };
+        let mo = month(&[m0, m1, m2])?;
+        let y = two(y0, y1)? * 100 + two(y2, y3)?;
+        day_millis(i32::try_from(y).ok()?, mo, two(d0, d1)?)
+    })?;
     Some(midnight + clock_millis((two(h0, h1)?, two(i0, i1)?, two(s0, s1)?, 0))?)
 }
 
