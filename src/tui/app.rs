@@ -245,6 +245,7 @@ struct DetailKey {
 /// positions merged); a few ms on the 330-hour bench set's timeline.
 const TIMELINE_SLICE: usize = 20_000;
 
+
 /// While reading, how often the detail and rows are asked for when no key
 /// was pressed (each new block moves the selection to the newest record,
 /// and a job that reads the store holds the commits back).
@@ -712,23 +713,36 @@ impl App {
         if self.rated < len {
             // One ordered sweep over the new records of the kinds the strip
             // counts (a look-up by ID per record, twice for most, searched
-            // the runs of its chunk each time).
+            // the runs of its chunk each time). A file's records come in
+            // time order, so the records of one second are counted together
+            // and added once.
             let wanted = |k| matches!(k, Kind::Api | Kind::MiniApp | Kind::Log);
+            let mut run: Option<(i64, u32, u32)> = None;
             for (_, r) in self.store.iter_kinds_in(self.rated, len, wanted) {
-                if matches!(r.kind(), Kind::Api | Kind::MiniApp) {
-                    let sec = r.ts().div_euclid(1000);
-                    let bad = r.status() == 429 || r.status() >= 500;
-                    self.rate.add(sec, bad);
-                    self.rate_cache.get_mut().rated(sec, bad);
+                let (sec, req, bad) = if matches!(r.kind(), Kind::Api | Kind::MiniApp) {
+                    (r.ts().div_euclid(1000), 1, u32::from(r.status() == 429 || r.status() >= 500))
                 } else if r.is_error()
                     && let Some(t) = r.time()
                 {
                     // An error-level log entry marks the strip's lower row
                     // (it is not a request).
-                    let sec = t.div_euclid(1000);
-                    self.rate.add_mark(sec);
-                    self.rate_cache.get_mut().marked(sec);
+                    (t.div_euclid(1000), 0, 1)
+                } else {
+                    continue;
+                };
+                match &mut run {
+                    Some((s, rq, b)) if *s == sec => (*rq, *b) = (*rq + req, *b + bad),
+                    _ => {
+                        if let Some((s, rq, b)) = run.replace((sec, req, bad)) {
+                            self.rate.add(s, rq, b);
+                            self.rate_cache.get_mut().push(s, rq, b);
+                        }
+                    }
                 }
+            }
+            if let Some((s, rq, b)) = run {
+                self.rate.add(s, rq, b);
+                self.rate_cache.get_mut().push(s, rq, b);
             }
             self.rated = len;
             if budget.is_some() {
@@ -1140,13 +1154,13 @@ impl App {
                 // Drained, not dropped: the list keeps its room for the
                 // next frame (see `Store::timeline` on freeing megabytes).
                 let mut pending = std::mem::take(&mut c.pending);
-                for (sec, request, bad) in pending.drain(..).filter(|p| (first..=last).contains(&p.0)) {
+                for (sec, req, bad) in pending.drain(..).filter(|p| (first..=last).contains(&p.0)) {
                     let i = ((i128::from(sec) - i128::from(first)) * n as i128 / span) as usize;
-                    if let Some(x) = c.req.get_mut(i).filter(|_| request) {
-                        *x += 1;
+                    if let Some(x) = c.req.get_mut(i) {
+                        *x += u64::from(req);
                     }
-                    if let Some(y) = c.bad.get_mut(i).filter(|_| bad) {
-                        *y += 1;
+                    if let Some(y) = c.bad.get_mut(i) {
+                        *y += u64::from(bad);
                     }
                 }
                 c.pending = pending;
@@ -1500,26 +1514,20 @@ struct RateCache {
     last: i64,
     req: Vec<u64>,
     bad: Vec<u64>,
-    /// (second, a request?, 429/5xx or error?) of each record rated since.
-    pending: Vec<(i64, bool, bool)>,
+    /// (second, requests, 429/5xx and errors) of each run of records of
+    /// one second rated since.
+    pending: Vec<(i64, u32, u32)>,
     valid: bool,
 }
 
 impl RateCache {
-    /// At most this many requests wait for a frame; past that the buckets
+    /// At most this many runs wait for a frame; past that the buckets
     /// are recomputed at the next one instead.
     const PENDING_MAX: usize = 1 << 20;
 
-    fn rated(&mut self, sec: i64, bad: bool) {
-        self.push(sec, true, bad);
-    }
-
-    /// An error that is not a request (an error-level log entry).
-    fn marked(&mut self, sec: i64) {
-        self.push(sec, false, true);
-    }
-
-    fn push(&mut self, sec: i64, request: bool, bad: bool) {
+    /// `req` requests and `bad` 429/5xx responses or errors (an
+    /// error-level log entry is not a request) in second `sec`.
+    fn push(&mut self, sec: i64, req: u32, bad: u32) {
         if !self.valid {
             return;
         }
@@ -1527,7 +1535,7 @@ impl RateCache {
             self.valid = false;
             self.pending = Vec::new();
         } else {
-            self.pending.push((sec, request, bad));
+            self.pending.push((sec, req, bad));
         }
     }
 }
@@ -1706,17 +1714,13 @@ impl Rate {
         self.secs.heap_bytes() + self.mins.len() * std::mem::size_of::<(i64, (u64, u64))>() * 3 / 2
     }
 
-    pub(crate) fn add(&mut self, sec: i64, bad: bool) {
-        self.secs.add(sec, 1, u32::from(bad));
+    /// `req` requests and `bad` 429/5xx responses or errors in second
+    /// `sec` (an error that is not a request counts in the lower row only).
+    pub(crate) fn add(&mut self, sec: i64, req: u32, bad: u32) {
+        self.secs.add(sec, req, bad);
         let e = self.mins.entry(sec.div_euclid(60)).or_default();
-        e.0 += 1;
+        e.0 += u64::from(req);
         e.1 += u64::from(bad);
-    }
-
-    /// An error that is not a request: the lower row only.
-    pub(crate) fn add_mark(&mut self, sec: i64) {
-        self.secs.add(sec, 0, 1);
-        self.mins.entry(sec.div_euclid(60)).or_default().1 += 1;
     }
 
     /// The first and last seconds with a request (or a marked error).

@@ -528,11 +528,14 @@ fn rate_buckets_match_a_division_per_second() {
         let base = next() as i64 % (1 << 35);
         for _ in 0..(1 + next() % 300) {
             let sec = base + (next() % spread) as i64;
-            let bad = next() % 2 == 0;
+            // A run of records of one second now and then, and errors
+            // that are not requests.
+            let req = [1, 1, 1, 0, 3, 70_000][(next() % 6) as usize];
+            let bad = (next() % (req + 2)) as u32;
             let e: &mut (u64, u64) = rate.entry(sec).or_default();
-            e.0 += 1;
+            e.0 += req;
             e.1 += u64::from(bad);
-            kept.add(sec, bad);
+            kept.add(sec, req as u32, bad);
         }
         for n in [1, 2, 3, 10, 111, 113, 500] {
             assert_eq!(kept.buckets(n), reference(&rate, n), "case {case}, n {n}");
@@ -551,7 +554,7 @@ fn rate_buckets_match_a_division_per_second() {
             let e: &mut (u64, u64) = rate.entry(sec).or_default();
             e.0 += 1;
             e.1 += u64::from(bad);
-            kept.add(sec, bad);
+            kept.add(sec, 1, u32::from(bad));
         };
         if case % 2 == 1 {
             for i in 0..1_000 {
@@ -587,7 +590,8 @@ fn the_rate_strip_adds_new_records_as_a_fresh_one_counts_them() {
         // Within the range: the strip adds them to what it had.
         let mut more = String::new();
         for i in 0..300 {
-            let sec = from + (i * 7919) % (to - from);
+            // Runs of records of one second (counted together), in no order.
+            let sec = from + (i / 3 * 7919) % (to - from);
             more += &line(1000 * (round + 1) + i, sec, if i % 3 == 0 { 429 } else { 200 });
         }
         crate::ingest::load_bytes(app.store_mut().unwrap(), &format!("m{round}.log"), more.as_bytes());
