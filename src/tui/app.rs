@@ -245,6 +245,9 @@ struct DetailKey {
 /// positions merged); a few ms on the 330-hour bench set's timeline.
 const TIMELINE_SLICE: usize = 20_000;
 
+/// The least time between two refreshes of the alerts while files are read
+/// (see `App::refresh_findings_due`).
+const FINDINGS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// While reading, how often the detail and rows are asked for when no key
 /// was pressed (each new block moves the selection to the newest record,
@@ -354,6 +357,12 @@ pub struct App {
     pub message: Option<String>,
     back: Vec<Saved>,
     findings_stale: bool,
+    /// When the alerts were last refreshed, and what it took (see
+    /// [`App::refresh_findings_due`]).
+    findings_refreshed: Option<(std::time::Instant, std::time::Duration)>,
+    /// The least time between two refreshes of the alerts while files are
+    /// read ([`FINDINGS_EVERY`]).
+    pub findings_every: std::time::Duration,
     /// A line being typed (filter or time), when any.
     pub input: Option<Input>,
     /// The current or last filter.
@@ -411,6 +420,8 @@ impl App {
             message: None,
             back: Vec::new(),
             findings_stale: true,
+            findings_refreshed: None,
+            findings_every: FINDINGS_EVERY,
             input: None,
             search: None,
             jobs: Jobs::new(false),
@@ -752,17 +763,38 @@ impl App {
         self.ingest_due = false;
         self.findings_stale = true;
         self.audit_stale = true;
-        self.refresh_findings();
+        if self.refresh_findings_due() {
+            self.refresh_findings();
+        }
         if self.follow {
             self.selected = self.view_len().saturating_sub(1);
         }
         Some(true)
     }
 
+    /// Whether the alerts are refreshed with the records just taken in:
+    /// always once the files are read; while they are, the first time at
+    /// once, then at most every
+    /// `findings_every` and ten times as long apart as the last refresh
+    /// took. A refresh lists every flood and burst found so far and
+    /// recomputes the floods of every user seen since the last one, so one
+    /// per step of reading (every 16 blocks) cost steps × incidents: a
+    /// tenth of the screen thread's time on the 330-hour bench set. Paced
+    /// so, it costs at most about a tenth of the time the reading takes,
+    /// whatever the incidents. Those skipped are refreshed with a later
+    /// step (the last one comes once every file is read).
+    fn refresh_findings_due(&self) -> bool {
+        match self.findings_refreshed {
+            Some((at, took)) if self.reading => at.elapsed() >= self.findings_every.max(took * 10),
+            _ => true,
+        }
+    }
+
     fn refresh_findings(&mut self) {
         if !self.findings_stale {
             return;
         }
+        let started = std::time::Instant::now();
         self.findings = self.analyzer.findings(&self.store);
         let mut alerts: Vec<Alert> = Vec::new();
         for b in &self.findings.bursts {
@@ -835,6 +867,9 @@ impl App {
             }
         }
         self.findings_stale = false;
+        // (Only those while reading pace the next: the first while reading
+        // comes at once.)
+        self.findings_refreshed = self.reading.then(|| (started, started.elapsed()));
     }
 
     /// What identifies a row across refreshes.

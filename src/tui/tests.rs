@@ -644,6 +644,32 @@ fn analysis_in_slices_ends_where_analysis_at_once_does() {
     assert_eq!(screen(&mut sliced, 120, 40), screen(&mut whole, 120, 40));
 }
 
+/// While files are read, the alerts are refreshed at most every
+/// `findings_every`; once every file is read, at the next step.
+#[test]
+fn alerts_are_refreshed_at_a_pace_while_reading_and_at_once_after() {
+    let (specs, _) = discover(&[PathBuf::from("assets/sample-logs")]).unwrap();
+    let keymap = Keymap::new(&BTreeMap::new()).unwrap();
+    let mut app = App::new(Store::new(), Analyzer::new(Thresholds::default()), keymap, "sample".into());
+    app.reading = true;
+    app.findings_every = std::time::Duration::from_secs(3600);
+    load(app.store_mut().unwrap(), &specs, Window::default(), 2, &mut |_| {});
+    app.on_ingested();
+    let bursts = |app: &App| app.alerts.iter().filter(|a| matches!(a.kind, super::app::AlertKind::Burst(_))).count();
+    let (before, bursts_before) = (app.alerts.len(), bursts(&app));
+    assert!(bursts_before > 0, "the first alerts are shown at once");
+    // A burst of 429s a day after the rest, read while reading goes on.
+    let burst: String =
+        (0..40).map(|i| format!("b{i} 2026-11-21T08:00:{:02}Z POST /v2/bot/message/push 429\n", i % 60)).collect();
+    crate::ingest::load_bytes(app.store_mut().unwrap(), "burst.log", burst.as_bytes());
+    app.on_ingested();
+    assert_eq!(app.alerts.len(), before, "not yet: the last refresh was just now");
+    // Every file read: refreshed with the next step.
+    app.reading = false;
+    app.on_ingested();
+    assert_eq!((app.alerts.len(), bursts(&app)), (before + 1, bursts_before + 1));
+}
+
 /// While files are read, records that land inside the timeline wait to be
 /// taken in with more (the alerts and the strip do not wait for them, and
 /// the loop does not spin on them); once every file is read, they are in.
