@@ -335,7 +335,8 @@ fn event_loop(
             // From here on, new lines come from following the files.
             following = Some(Following::start(app, &feeds.roots));
         }
-        if dirty && (!key_shown || last_draw.elapsed() >= Duration::from_millis(16)) {
+        let frame = if app.reading { READING_FRAME } else { FRAME };
+        if dirty && (!key_shown || last_draw.elapsed() >= frame) {
             terminal.draw(|f| view::draw(f, app))?;
             last_draw = Instant::now();
             dirty = false;
@@ -465,6 +466,14 @@ fn event_loop(
         }
     }
 }
+
+/// The shortest time between two frames that show what was read or
+/// followed (a key is drawn at once).
+const FRAME: Duration = Duration::from_millis(16);
+/// The same while files are read: the rows and the bar change at every
+/// slice, and each frame is drawn by the screen's thread and parsed by the
+/// terminal on the cores the reading uses.
+const READING_FRAME: Duration = Duration::from_millis(40);
 
 /// How often the audit may run again while following.
 const AUDIT_EVERY: Duration = Duration::from_secs(2);
