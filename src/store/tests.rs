@@ -840,13 +840,13 @@ fn the_screen_appends_by_look_ups_and_builds_again_for_records_inside() {
     let want = add(&mut s, 1, 20_000..21_000);
     assert_eq!(settle(&mut s, true), [TimelineStep::Merged, TimelineStep::Done]);
     assert_eq!(s.order().to_vec(), want);
-    // Records inside wait while reading, until they are a quarter of it.
+    // Records inside wait while reading, until they are half of it.
     add(&mut s, 2, 5_000..6_000);
     assert_eq!(settle(&mut s, true), [TimelineStep::Waiting]);
     assert_eq!(s.order().len(), 11_000);
-    add(&mut s, 2, 6_000..7_000);
+    add(&mut s, 2, 6_000..10_499);
     assert_eq!(settle(&mut s, true), [TimelineStep::Waiting]);
-    let want = add(&mut s, 2, 7_000..8_000);
+    let want = add(&mut s, 2, 10_499..10_500);
     let steps = settle(&mut s, true);
     assert!(steps.contains(&TimelineStep::Working), "{steps:?}");
     assert_eq!(steps.last(), Some(&TimelineStep::Done));

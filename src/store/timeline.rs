@@ -20,7 +20,7 @@
 //! again; building it again with k new records (`Rebuild`), O(n + k)
 //! reads of the store in each lane's order and O(log lanes) a position.
 //! The screen builds while reading each time the records inside it grow by
-//! a quarter, so O(n) in all (about five times n); merging slice by slice
+//! half, so O(n) in all (about three times n); merging slice by slice
 //! was O(n²/slice) moved and a few random reads a record. (Hand-written: no
 //! crate keeps a merge of sorted runs this way.)
 
@@ -681,9 +681,9 @@ fn merge_lanes(l: &mut Lanes, new: &[Key], key: &dyn Fn(RecordId) -> Key, source
 /// random reads of the store, a few each, plus moving every position after
 /// the earliest of them; this costs a read of every record, in each lane's
 /// order, so a few times cheaper a record: the screen takes what it read
-/// while reading this way (a build every time the records grow by a
-/// quarter: about five reads a record in all, whatever the order files come
-/// in), and merges by look-ups what lands at the end.
+/// while reading this way (a build every time the records grow by half:
+/// about three reads a record in all, whatever the order files come in),
+/// and merges by look-ups what lands at the end.
 #[derive(Debug)]
 struct Rebuild {
     /// The lanes with the new records (the shown timeline keeps its own
