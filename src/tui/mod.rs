@@ -211,7 +211,7 @@ fn commit_held(
 /// in steps of [`BLOCKS_PER_STEP`], analysed in slices between keys.
 /// Whether the screen changed.
 fn step(app: &mut App, unanalysed: &mut usize) -> bool {
-    if app.store.len() < 100_000 {
+    if app.store.len() < FIRST_RECORDS {
         app.on_ingested();
         *unanalysed = 0;
         true
@@ -335,7 +335,9 @@ fn event_loop(
             // From here on, new lines come from following the files.
             following = Some(Following::start(app, &feeds.roots));
         }
-        let frame = if app.reading { READING_FRAME } else { FRAME };
+        // (The first records are drawn at the full rate: they are the
+        // first rows on screen.)
+        let frame = if app.reading && app.store.len() >= FIRST_RECORDS { READING_FRAME } else { FRAME };
         if dirty && (!key_shown || last_draw.elapsed() >= frame) {
             terminal.draw(|f| view::draw(f, app))?;
             last_draw = Instant::now();
@@ -466,6 +468,11 @@ fn event_loop(
         }
     }
 }
+
+/// Up to this many records, what is read is analysed and shown at once,
+/// each frame drawn at the full rate; past it, in steps of
+/// [`BLOCKS_PER_STEP`] blocks and at most a frame every [`READING_FRAME`].
+const FIRST_RECORDS: usize = 100_000;
 
 /// The shortest time between two frames that show what was read or
 /// followed (a key is drawn at once).
