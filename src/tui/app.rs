@@ -361,7 +361,7 @@ pub struct App {
     /// [`App::refresh_findings_due`]).
     findings_refreshed: Option<(std::time::Instant, std::time::Duration)>,
     /// The least time between two refreshes of the alerts while files are
-    /// read ([`FINDINGS_EVERY`]).
+    /// read (250 ms unless set).
     pub findings_every: std::time::Duration,
     /// A line being typed (filter or time), when any.
     pub input: Option<Input>,
