@@ -742,7 +742,7 @@ impl App {
                     continue;
                 };
                 match &mut run {
-                    Some((s, rq, b)) if *s == sec => (*rq, *b) = (*rq + req, *b + bad),
+                    Some((s, rq, b)) if *s == sec => (*rq, *b) = (rq.saturating_add(req), b.saturating_add(bad)),
                     _ => {
                         if let Some((s, rq, b)) = run.replace((sec, req, bad)) {
                             self.rate.add(s, rq, b);
@@ -774,20 +774,26 @@ impl App {
 
     /// Whether the alerts are refreshed with the records just taken in:
     /// always once the files are read; while they are, the first time at
-    /// once, then at most every
-    /// `findings_every` and ten times as long apart as the last refresh
-    /// took. A refresh lists every flood and burst found so far and
-    /// recomputes the floods of every user seen since the last one, so one
-    /// per step of reading (every 16 blocks) cost steps × incidents: a
-    /// tenth of the screen thread's time on the 330-hour bench set. Paced
-    /// so, it costs at most about a tenth of the time the reading takes,
-    /// whatever the incidents. Those skipped are refreshed with a later
-    /// step (the last one comes once every file is read).
+    /// once, then at most every `findings_every` and ten times as long
+    /// apart as the last refresh took. A refresh lists every flood and
+    /// burst found so far and recomputes the floods of every user seen
+    /// since the last one, so one per step of reading (every 16 blocks)
+    /// cost steps × incidents: 5-10 % of the screen thread's time on the
+    /// 330-hour bench set. Paced so, it costs at most about a tenth of the
+    /// time the reading takes, whatever the incidents. One skipped is made
+    /// with a later step, or once due when no step comes
+    /// ([`App::findings_overdue`]).
     fn refresh_findings_due(&self) -> bool {
         match self.findings_refreshed {
             Some((at, took)) if self.reading => at.elapsed() >= self.findings_every.max(took * 10),
             _ => true,
         }
+    }
+
+    /// A refresh of the alerts was put off while reading and is now due:
+    /// the loop marks the records due again (no step may come to do it).
+    pub fn findings_overdue(&self) -> bool {
+        self.findings_stale && self.refresh_findings_due()
     }
 
     fn refresh_findings(&mut self) {

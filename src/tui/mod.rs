@@ -420,7 +420,7 @@ fn event_loop(
                     }
                     dirty |= changed;
                 }
-                if unanalysed > 0 || app.timeline_waited_out() {
+                if unanalysed > 0 || app.timeline_waited_out() || app.findings_overdue() {
                     app.mark_ingested();
                     unanalysed = 0;
                 }

@@ -664,6 +664,16 @@ fn alerts_are_refreshed_at_a_pace_while_reading_and_at_once_after() {
     crate::ingest::load_bytes(app.store_mut().unwrap(), "burst.log", burst.as_bytes());
     app.on_ingested();
     assert_eq!(app.alerts.len(), before, "not yet: the last refresh was just now");
+    assert!(!app.findings_overdue());
+    // Once due (ten times what the last refresh took), the loop is told,
+    // even if no step comes to make it.
+    app.findings_every = std::time::Duration::ZERO;
+    let waited = std::time::Instant::now();
+    while !app.findings_overdue() && waited.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(app.findings_overdue());
+    app.findings_every = std::time::Duration::from_secs(3600);
     // Every file read: refreshed with the next step.
     app.reading = false;
     app.on_ingested();
