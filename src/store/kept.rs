@@ -43,9 +43,9 @@ fn pack_uuid(s: &str) -> Option<[u8; 16]> {
     if [b[8], b[13], b[18], b[23]] != [b'-'; 4] {
         return None;
     }
+    let digit = |at: usize| b.get(at).and_then(|&c| DIGIT.get(usize::from(c))).copied().unwrap_or(0x10);
     let (mut out, mut bad) = ([0u8; 16], 0u8);
     for (o, &i) in out.iter_mut().zip(&AT) {
-        let digit = |at: usize| b.get(at).and_then(|&c| DIGIT.get(usize::from(c))).copied().unwrap_or(0x10);
         let (hi, lo) = (digit(i), digit(i + 1));
         bad |= hi | lo;
         *o = hi << 4 | lo;

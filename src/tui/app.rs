@@ -728,6 +728,11 @@ impl App {
             // time order, so the records of one second are counted together
             // and added once.
             let wanted = |k| matches!(k, Kind::Api | Kind::MiniApp | Kind::Log);
+            let (rate, cache) = (&mut self.rate, self.rate_cache.get_mut());
+            let mut add = |(sec, req, bad): (i64, u32, u32)| {
+                rate.add(sec, req, bad);
+                cache.push(sec, req, bad);
+            };
             let mut run: Option<(i64, u32, u32)> = None;
             for (_, r) in self.store.iter_kinds_in(self.rated, len, wanted) {
                 let (sec, req, bad) = if matches!(r.kind(), Kind::Api | Kind::MiniApp) {
@@ -744,16 +749,14 @@ impl App {
                 match &mut run {
                     Some((s, rq, b)) if *s == sec => (*rq, *b) = (rq.saturating_add(req), b.saturating_add(bad)),
                     _ => {
-                        if let Some((s, rq, b)) = run.replace((sec, req, bad)) {
-                            self.rate.add(s, rq, b);
-                            self.rate_cache.get_mut().push(s, rq, b);
+                        if let Some(done) = run.replace((sec, req, bad)) {
+                            add(done);
                         }
                     }
                 }
             }
-            if let Some((s, rq, b)) = run {
-                self.rate.add(s, rq, b);
-                self.rate_cache.get_mut().push(s, rq, b);
+            if let Some(done) = run {
+                add(done);
             }
             self.rated = len;
             if budget.is_some() {

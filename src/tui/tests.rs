@@ -644,16 +644,23 @@ fn analysis_in_slices_ends_where_analysis_at_once_does() {
     assert_eq!(screen(&mut sliced, 120, 40), screen(&mut whole, 120, 40));
 }
 
-/// While files are read, the alerts are refreshed at most every
-/// `findings_every`; once every file is read, at the next step.
-#[test]
-fn alerts_are_refreshed_at_a_pace_while_reading_and_at_once_after() {
+/// The sample read into an app that starts empty, as the screen's first
+/// blocks are, with more files still being read; nothing taken in yet.
+fn sample_read_while_reading() -> App {
     let (specs, _) = discover(&[PathBuf::from("assets/sample-logs")]).unwrap();
     let keymap = Keymap::new(&BTreeMap::new()).unwrap();
     let mut app = App::new(Store::new(), Analyzer::new(Thresholds::default()), keymap, "sample".into());
     app.reading = true;
-    app.findings_every = std::time::Duration::from_secs(3600);
     load(app.store_mut().unwrap(), &specs, Window::default(), 2, &mut |_| {});
+    app
+}
+
+/// While files are read, the alerts are refreshed at most every
+/// `findings_every`; once every file is read, at the next step.
+#[test]
+fn alerts_are_refreshed_at_a_pace_while_reading_and_at_once_after() {
+    let mut app = sample_read_while_reading();
+    app.findings_every = std::time::Duration::from_secs(3600);
     app.on_ingested();
     let bursts = |app: &App| app.alerts.iter().filter(|a| matches!(a.kind, super::app::AlertKind::Burst(_))).count();
     let (before, bursts_before) = (app.alerts.len(), bursts(&app));
@@ -685,11 +692,7 @@ fn alerts_are_refreshed_at_a_pace_while_reading_and_at_once_after() {
 /// the loop does not spin on them); once every file is read, they are in.
 #[test]
 fn records_inside_the_timeline_wait_while_reading_and_are_in_once_read() {
-    let (specs, _) = discover(&[PathBuf::from("assets/sample-logs")]).unwrap();
-    let keymap = Keymap::new(&BTreeMap::new()).unwrap();
-    let mut app = App::new(Store::new(), Analyzer::new(Thresholds::default()), keymap, "sample".into());
-    app.reading = true;
-    load(app.store_mut().unwrap(), &specs, Window::default(), 2, &mut |_| {});
+    let mut app = sample_read_while_reading();
     app.mark_ingested();
     while app.ingest_slice(Some(std::time::Duration::ZERO)).is_some() {}
     let len = app.store.len();
